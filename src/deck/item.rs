@@ -1,0 +1,284 @@
+//! Drill items: the unit that is shown, graded and scheduled.
+//!
+//! Most cards are one item with the identity `deck-id/card-id`. A `compare` card is a row of a
+//! comparison table and every cell is drilled on its own, as `deck-id/card-id/system-id`.
+
+use super::model::{Card, CardBody, Deck};
+use crate::rubric::{self, PointResult};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrillItem {
+    /// Stable identity, the key of all progress.
+    pub id: String,
+    pub deck_id: String,
+    pub deck_title: String,
+    pub card: Card,
+    /// For a comparison cell: which system, and the whole row for the reveal.
+    pub cell: Option<Cell>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    pub system_id: String,
+    pub system_name: String,
+    /// (system name, value) for every system of the row, in the deck's order.
+    pub row: Vec<(String, String)>,
+}
+
+/// How a typed answer compares with the card, before the user grades themselves.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Assessment {
+    /// Question cards: which rubric points the answer names.
+    Rubric(Vec<PointResult>),
+    /// Cards with one right answer (myth verdict, choice, number), when the answer could be read.
+    Verdict { correct: bool },
+    /// Free-text cards without a rubric, or an answer that could not be read: the user judges.
+    SelfCheck,
+}
+
+impl Assessment {
+    /// A grade to suggest (1-4), where the evidence supports one.
+    pub fn suggested_rating(&self) -> Option<u8> {
+        match self {
+            Assessment::Verdict { correct: true } => Some(3),
+            Assessment::Verdict { correct: false } => Some(1),
+            Assessment::Rubric(points) if !points.is_empty() => {
+                let hits = points.iter().filter(|p| p.hit()).count();
+                Some(if hits == points.len() {
+                    3
+                } else if hits * 2 >= points.len() {
+                    2
+                } else {
+                    1
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Expands decks into drill items, in deck and card order.
+pub fn items_of(deck: &Deck) -> Vec<DrillItem> {
+    let mut items = Vec::new();
+    for card in &deck.cards {
+        let base = format!("{}/{}", deck.meta.id, card.id);
+        match &card.body {
+            CardBody::Compare(compare) => {
+                let row: Vec<(String, String)> = deck
+                    .meta
+                    .systems
+                    .iter()
+                    .filter_map(|s| {
+                        compare
+                            .values
+                            .get(&s.id)
+                            .map(|v| (s.name.clone(), v.clone()))
+                    })
+                    .collect();
+                for system in &deck.meta.systems {
+                    if compare.values.contains_key(&system.id) {
+                        items.push(DrillItem {
+                            id: format!("{base}/{}", system.id),
+                            deck_id: deck.meta.id.clone(),
+                            deck_title: deck.meta.title.clone(),
+                            card: card.clone(),
+                            cell: Some(Cell {
+                                system_id: system.id.clone(),
+                                system_name: system.name.clone(),
+                                row: row.clone(),
+                            }),
+                        });
+                    }
+                }
+            }
+            _ => items.push(DrillItem {
+                id: base,
+                deck_id: deck.meta.id.clone(),
+                deck_title: deck.meta.title.clone(),
+                card: card.clone(),
+                cell: None,
+            }),
+        }
+    }
+    items
+}
+
+impl DrillItem {
+    pub fn kind(&self) -> &'static str {
+        self.card.body.kind()
+    }
+
+    /// What the user is asked, as plain lines of text.
+    pub fn prompt(&self) -> String {
+        match &self.card.body {
+            CardBody::Question(q) => q.prompt.clone(),
+            CardBody::Myth(m) => format!("True or myth?\n{}", m.claim),
+            CardBody::Failure(f) => format!(
+                "{} page: {}\nWhat is the cause, and what is the fix?",
+                f.system, f.page
+            ),
+            CardBody::Compare(c) => {
+                let system = self
+                    .cell
+                    .as_ref()
+                    .map_or("", |cell| cell.system_name.as_str());
+                format!("{}: what is it for {system}?", c.dimension)
+            }
+            CardBody::Choice(c) => {
+                let mut text = format!("{}\nWhich do you pick?", c.situation);
+                for (i, option) in c.options.iter().enumerate() {
+                    text.push_str(&format!("\n  {}. {option}", i + 1));
+                }
+                text
+            }
+            CardBody::Numeric(n) => format!("{}\n(answer in {})", n.prompt, n.unit),
+        }
+    }
+
+    /// The model answer, shown on reveal.
+    pub fn model_answer(&self) -> String {
+        match &self.card.body {
+            CardBody::Question(q) => {
+                let mut text = q.answer.clone();
+                if let Some(trap) = &q.trap {
+                    text.push_str(&format!("\nTrap: {trap}"));
+                }
+                text
+            }
+            CardBody::Myth(m) => {
+                format!("{}. {}", if m.is_true { "True" } else { "Myth" }, m.reality)
+            }
+            CardBody::Failure(f) => format!("Cause: {}\nFix: {}", f.cause, f.fix),
+            CardBody::Compare(c) => {
+                let mut text = self
+                    .cell
+                    .as_ref()
+                    .and_then(|cell| c.values.get(&cell.system_id).cloned())
+                    .unwrap_or_default();
+                if let Some(cell) = &self.cell {
+                    text.push_str(&format!("\n\n{} across systems:", c.dimension));
+                    for (system, value) in &cell.row {
+                        text.push_str(&format!("\n  {system}: {value}"));
+                    }
+                }
+                text
+            }
+            CardBody::Choice(c) => format!(
+                "{}. {}\n{}",
+                c.answer_number().unwrap_or(0),
+                c.answer,
+                c.reason
+            ),
+            CardBody::Numeric(n) => format!(
+                "{} {} (within {})\n{}",
+                format_number(n.answer),
+                n.unit,
+                format_number(n.tolerance),
+                n.working
+            ),
+        }
+    }
+
+    pub fn assess(&self, answer: &str) -> Assessment {
+        match &self.card.body {
+            CardBody::Question(q) => Assessment::Rubric(rubric::assess(answer, &q.rubric)),
+            CardBody::Myth(m) => match parse_verdict(answer) {
+                Some(said_true) => Assessment::Verdict {
+                    correct: said_true == m.is_true,
+                },
+                None => Assessment::SelfCheck,
+            },
+            CardBody::Choice(c) => match parse_choice(answer, &c.options) {
+                Some(picked) => Assessment::Verdict {
+                    correct: Some(picked) == c.answer_number(),
+                },
+                None => Assessment::SelfCheck,
+            },
+            CardBody::Numeric(n) => match parse_number(answer) {
+                Some(value) => Assessment::Verdict {
+                    correct: n.accepts(value),
+                },
+                None => Assessment::SelfCheck,
+            },
+            CardBody::Failure(_) | CardBody::Compare(_) => Assessment::SelfCheck,
+        }
+    }
+}
+
+/// "true"/"myth" and their usual short forms.
+fn parse_verdict(answer: &str) -> Option<bool> {
+    let first = rubric::normalize(answer);
+    let word = first.split(' ').next().unwrap_or("");
+    match word {
+        "t" | "true" | "yes" | "y" | "fact" => Some(true),
+        "f" | "false" | "no" | "n" | "myth" => Some(false),
+        _ => None,
+    }
+}
+
+/// An option number (1-based) or the option's text.
+fn parse_choice(answer: &str, options: &[String]) -> Option<usize> {
+    let trimmed = answer.trim();
+    if let Ok(n) = trimmed.parse::<usize>() {
+        return (1..=options.len()).contains(&n).then_some(n);
+    }
+    let wanted = rubric::normalize(trimmed);
+    if wanted.is_empty() {
+        return None;
+    }
+    options
+        .iter()
+        .position(|o| rubric::normalize(o) == wanted)
+        .map(|i| i + 1)
+}
+
+/// Reads the first number in an answer, allowing thousands separators ("10,000 shards").
+pub fn parse_number(answer: &str) -> Option<f64> {
+    let cleaned: String = answer
+        .trim()
+        .chars()
+        .filter(|c| *c != ',' && *c != '_')
+        .collect();
+    let end = cleaned
+        .char_indices()
+        .take_while(|(i, c)| {
+            c.is_ascii_digit() || *c == '.' || (*i == 0 && (*c == '-' || *c == '+'))
+        })
+        .map(|(i, c)| i + c.len_utf8())
+        .last()?;
+    cleaned[..end].parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+pub fn format_number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{value:.0}")
+    } else {
+        format!("{value}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_read_with_separators_and_units() {
+        assert_eq!(parse_number("10,000 shards"), Some(10_000.0));
+        assert_eq!(parse_number(" 12.5"), Some(12.5));
+        assert_eq!(parse_number("-3"), Some(-3.0));
+        assert_eq!(parse_number("about ten"), None);
+        assert_eq!(parse_number(""), None);
+    }
+
+    #[test]
+    fn verdicts_and_choices_are_read_loosely() {
+        assert_eq!(parse_verdict("Myth, because"), Some(false));
+        assert_eq!(parse_verdict("true"), Some(true));
+        assert_eq!(parse_verdict("maybe"), None);
+        let options = vec!["MSK".to_owned(), "Kinesis Data Streams".to_owned()];
+        assert_eq!(parse_choice("2", &options), Some(2));
+        assert_eq!(parse_choice("kinesis data streams", &options), Some(2));
+        assert_eq!(parse_choice("3", &options), None);
+        assert_eq!(parse_choice("", &options), None);
+    }
+}

@@ -1,0 +1,96 @@
+//! The set of decks the app works with: bundled ones first, then the user's. Pure: sources come
+//! in as text; reading them from disk is [`super::files`]'s job.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use super::diagnostic::Diagnostic;
+use super::item::{DrillItem, items_of};
+use super::model::Deck;
+use super::parse::parse_deck;
+
+/// Where a deck came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Bundled(String),
+    File(String),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Bundled(path) => write!(f, "bundled:{path}"),
+            Origin::File(path) => write!(f, "{path}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadedDeck {
+    pub deck: Deck,
+    pub origin: Origin,
+}
+
+/// Decks that loaded, and the problems of those that did not. A broken deck is skipped, never fatal.
+#[derive(Debug, Default, Clone)]
+pub struct Library {
+    pub decks: Vec<LoadedDeck>,
+    pub problems: Vec<Diagnostic>,
+}
+
+impl Library {
+    /// The decks compiled into the binary.
+    pub fn bundled() -> Self {
+        let mut library = Self::default();
+        for (path, source) in crate::bundled::BUNDLED_DECKS {
+            library.add(Origin::Bundled((*path).to_owned()), path, source);
+        }
+        library
+    }
+
+    /// Parses one deck source and adds it, or records why it was skipped.
+    pub fn add(&mut self, origin: Origin, label: &str, source: &str) {
+        match parse_deck(label, source) {
+            Ok(deck) => {
+                if let Some(existing) = self.decks.iter().find(|d| d.deck.meta.id == deck.meta.id) {
+                    self.problems.push(Diagnostic::file(
+                        label,
+                        format!(
+                            "deck id `{}` is already used by {}; this deck was skipped",
+                            deck.meta.id, existing.origin
+                        ),
+                    ));
+                } else {
+                    self.decks.push(LoadedDeck { deck, origin });
+                }
+            }
+            Err(problems) => self.problems.extend(problems),
+        }
+    }
+
+    pub fn record_problem(&mut self, problem: Diagnostic) {
+        self.problems.push(problem);
+    }
+
+    pub fn deck(&self, id: &str) -> Option<&Deck> {
+        self.decks.iter().map(|d| &d.deck).find(|d| d.meta.id == id)
+    }
+
+    /// Every drill item, optionally of one deck only.
+    pub fn items(&self, deck_id: Option<&str>) -> Vec<DrillItem> {
+        self.decks
+            .iter()
+            .filter(|d| deck_id.is_none_or(|id| d.deck.meta.id == id))
+            .flat_map(|d| items_of(&d.deck))
+            .collect()
+    }
+
+    /// Cards per kind, for listings.
+    pub fn kind_counts(deck: &Deck) -> HashMap<&'static str, usize> {
+        let mut counts = HashMap::new();
+        for card in &deck.cards {
+            *counts.entry(card.body.kind()).or_insert(0) += 1;
+        }
+        counts
+    }
+}

@@ -1,0 +1,15 @@
+//! Decks: the content format, its loader and checker, and the drill items cards expand into.
+
+pub mod diagnostic;
+pub mod files;
+pub mod item;
+pub mod library;
+pub mod model;
+pub mod parse;
+pub mod schema;
+
+pub use diagnostic::Diagnostic;
+pub use item::{Assessment, DrillItem};
+pub use library::{Library, Origin};
+pub use model::{Card, CardBody, Deck};
+pub use parse::parse_deck;

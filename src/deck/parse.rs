@@ -1,0 +1,503 @@
+//! Parsing and checking one deck file. Pure: text in, a deck or every problem found out.
+//!
+//! Each card is deserialized on its own from the spanned document, so one bad card does not hide
+//! the problems of the next, and every problem carries the line and column it comes from.
+
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Range;
+
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::diagnostic::Diagnostic;
+use super::model::{
+    COMMON_FIELDS, Card, CardBody, CardCommon, Choice, Compare, Deck, DeckMeta, KINDS, Numeric,
+    Question,
+};
+use crate::text::sanitize;
+
+const CHOICE_OPTIONS_MIN: usize = 2;
+const CHOICE_OPTIONS_MAX: usize = 8;
+
+/// Parses and checks a deck. `path` only labels diagnostics.
+pub fn parse_deck(path: &str, source: &str) -> Result<Deck, Vec<Diagnostic>> {
+    let mut checker = Checker {
+        path,
+        source,
+        problems: Vec::new(),
+    };
+    let deck = checker.deck();
+    match deck {
+        Some(deck) if checker.problems.is_empty() => Ok(deck),
+        _ => {
+            checker.problems.sort();
+            checker.problems.dedup();
+            Err(checker.problems)
+        }
+    }
+}
+
+struct Checker<'a> {
+    path: &'a str,
+    source: &'a str,
+    problems: Vec<Diagnostic>,
+}
+
+impl<'a> Checker<'a> {
+    fn report(&mut self, span: Range<usize>, message: impl Into<String>) {
+        self.problems
+            .push(Diagnostic::at(self.path, self.source, span, message));
+    }
+
+    fn report_toml(&mut self, error: &toml::de::Error, fallback: Range<usize>) {
+        let span = error.span().unwrap_or(fallback);
+        let message = error.message().trim().to_owned();
+        self.report(span, message);
+    }
+
+    fn deck(&mut self) -> Option<Deck> {
+        let (root, syntax_errors) = DeTable::parse_recoverable(self.source);
+        if !syntax_errors.is_empty() {
+            for error in &syntax_errors {
+                self.report_toml(error, 0..0);
+            }
+            return None;
+        }
+        let root_span = root.span();
+        let mut root = root.into_inner();
+
+        let mut deck_value = None;
+        let mut cards_value = None;
+        let keys: Vec<_> = root.keys().cloned().collect();
+        for key in keys {
+            let value = root.remove(key.get_ref().as_ref());
+            match key.get_ref().as_ref() {
+                "deck" => deck_value = value,
+                "cards" => cards_value = value,
+                other => self.report(
+                    key.span(),
+                    format!("unknown top-level key `{other}`, expected `deck` or `cards`"),
+                ),
+            }
+        }
+
+        let meta = match deck_value {
+            None => {
+                self.report(root_span.start..root_span.start, "missing `[deck]` table");
+                None
+            }
+            Some(value) => self.meta(value),
+        };
+
+        let cards = match cards_value {
+            None => {
+                self.report(
+                    root_span.start..root_span.start,
+                    "the deck has no cards: add at least one `[[cards]]` table",
+                );
+                Vec::new()
+            }
+            Some(value) => self.cards(value, meta.as_ref()),
+        };
+
+        meta.map(|meta| Deck { meta, cards })
+    }
+
+    fn meta(&mut self, value: Spanned<DeValue<'a>>) -> Option<DeckMeta> {
+        let span = value.span();
+        let meta: DeckMeta = self.deserialize(value)?;
+        self.check_id(&meta.id, span.clone(), "deck id");
+        self.check_non_empty(&meta.title, span.clone(), "deck title");
+        let mut seen = BTreeSet::new();
+        for system in &meta.systems {
+            self.check_id(&system.id, span.clone(), "system id");
+            if !seen.insert(system.id.as_str()) {
+                self.report(span.clone(), format!("duplicate system id `{}`", system.id));
+            }
+        }
+        Some(DeckMeta {
+            id: meta.id,
+            title: sanitize(&meta.title),
+            description: sanitize(&meta.description),
+            tags: meta.tags.iter().map(|t| sanitize(t)).collect(),
+            systems: meta
+                .systems
+                .into_iter()
+                .map(|s| super::model::System {
+                    id: s.id,
+                    name: sanitize(&s.name),
+                })
+                .collect(),
+        })
+    }
+
+    fn cards(&mut self, value: Spanned<DeValue<'a>>, meta: Option<&DeckMeta>) -> Vec<Card> {
+        let span = value.span();
+        let DeValue::Array(array) = value.into_inner() else {
+            self.report(
+                span,
+                "`cards` must be an array of tables: write `[[cards]]`",
+            );
+            return Vec::new();
+        };
+        if array.is_empty() {
+            self.report(span, "the deck has no cards");
+        }
+        let mut cards = Vec::new();
+        let mut first_seen: HashMap<String, usize> = HashMap::new();
+        for item in array {
+            let item_span = item.span();
+            let DeValue::Table(table) = item.into_inner() else {
+                self.report(item_span, "each card must be a table");
+                continue;
+            };
+            let id_span = table.get("id").map_or(item_span.clone(), Spanned::span);
+            if let Some(card) = self.card(Spanned::new(item_span, table), meta) {
+                if let Some(first) = first_seen.get(&card.id) {
+                    self.report(
+                        id_span,
+                        format!(
+                            "duplicate card id `{}` (first used on line {first})",
+                            card.id
+                        ),
+                    );
+                } else {
+                    let (line, _) = super::diagnostic::line_column(self.source, id_span.start);
+                    first_seen.insert(card.id.clone(), line);
+                    cards.push(card);
+                }
+            }
+        }
+        cards
+    }
+
+    fn card(&mut self, table: Spanned<DeTable<'a>>, meta: Option<&DeckMeta>) -> Option<Card> {
+        let card_span = table.span();
+        let table = table.into_inner();
+        let spans = FieldSpans::of(&table, card_span.clone());
+
+        let (common_table, body_table): (DeTable<'a>, DeTable<'a>) =
+            table.into_iter().partition(|(key, _)| {
+                COMMON_FIELDS.contains(&key.get_ref().as_ref()) && key.get_ref() != "kind"
+            });
+        let kind = body_table.get("kind").and_then(|v| v.get_ref().as_str());
+        let Some(kind) = kind.map(str::to_owned) else {
+            let message = if body_table.contains_key("kind") {
+                "`kind` must be a string"
+            } else {
+                "missing field `kind`"
+            };
+            self.report(spans.get("kind"), message);
+            return None;
+        };
+        if !KINDS.contains(&kind.as_str()) {
+            self.report(
+                spans.get("kind"),
+                format!(
+                    "unknown kind `{kind}`, expected one of: {}",
+                    KINDS.join(", ")
+                ),
+            );
+            return None;
+        }
+
+        let common: Option<CardCommon> = self.deserialize(table_value(common_table, &card_span));
+        // The tag stays in the table: serde's internally tagged enum reads it to pick the kind.
+        let body: Option<CardBody> = self.deserialize_body(&kind, body_table, &card_span);
+        let (common, body) = (common?, body?);
+
+        self.check_id(&common.id, spans.get("id"), "card id");
+        self.check_non_empty(&common.source, spans.get("source"), "source");
+        self.check_body(&body, &spans, meta);
+
+        Some(Card {
+            id: common.id,
+            tags: common.tags.iter().map(|t| sanitize(t)).collect(),
+            source: sanitize(&common.source),
+            body: sanitize_body(body),
+        })
+    }
+
+    /// Deserializes the kind's own struct straight from the spanned table, so errors such as an
+    /// unknown field point at the field itself.
+    fn deserialize_body(
+        &mut self,
+        kind: &str,
+        mut table: DeTable<'a>,
+        card_span: &Range<usize>,
+    ) -> Option<CardBody> {
+        table.remove("kind");
+        let value = table_value(table, card_span);
+        match kind {
+            "question" => self.deserialize(value).map(CardBody::Question),
+            "myth" => self.deserialize(value).map(CardBody::Myth),
+            "failure" => self.deserialize(value).map(CardBody::Failure),
+            "compare" => self.deserialize(value).map(CardBody::Compare),
+            "choice" => self.deserialize(value).map(CardBody::Choice),
+            "numeric" => self.deserialize(value).map(CardBody::Numeric),
+            _ => None,
+        }
+    }
+
+    fn deserialize<T: DeserializeOwned>(&mut self, value: Spanned<DeValue<'a>>) -> Option<T> {
+        let span = value.span();
+        match T::deserialize(toml::de::ValueDeserializer::from(value)) {
+            Ok(parsed) => Some(parsed),
+            Err(error) => {
+                self.report_toml(&error, span);
+                None
+            }
+        }
+    }
+
+    fn check_body(&mut self, body: &CardBody, spans: &FieldSpans, meta: Option<&DeckMeta>) {
+        match body {
+            CardBody::Question(q) => self.check_question(q, spans),
+            CardBody::Myth(m) => {
+                self.check_non_empty(&m.claim, spans.get("claim"), "claim");
+                self.check_non_empty(&m.reality, spans.get("reality"), "reality");
+            }
+            CardBody::Failure(f) => {
+                self.check_non_empty(&f.system, spans.get("system"), "system");
+                self.check_non_empty(&f.page, spans.get("page"), "page");
+                self.check_non_empty(&f.cause, spans.get("cause"), "cause");
+                self.check_non_empty(&f.fix, spans.get("fix"), "fix");
+            }
+            CardBody::Compare(c) => self.check_compare(c, spans, meta),
+            CardBody::Choice(c) => self.check_choice(c, spans),
+            CardBody::Numeric(n) => self.check_numeric(n, spans),
+        }
+    }
+
+    fn check_question(&mut self, q: &Question, spans: &FieldSpans) {
+        self.check_non_empty(&q.prompt, spans.get("prompt"), "prompt");
+        self.check_non_empty(&q.answer, spans.get("answer"), "answer");
+        if q.rubric.is_empty() {
+            self.report(
+                spans.get("rubric"),
+                "empty rubric: a question needs at least one rubric point",
+            );
+        }
+        for point in &q.rubric {
+            if point.point.trim().is_empty() {
+                self.report(spans.get("rubric"), "a rubric point has an empty `point`");
+            }
+            if point
+                .terms
+                .iter()
+                .all(|t| crate::rubric::normalize(t).is_empty())
+            {
+                self.report(
+                    spans.get("rubric"),
+                    format!(
+                        "rubric point `{}` has no terms: list the words that show it",
+                        point.point
+                    ),
+                );
+            }
+        }
+        for follow_up in &q.follow_ups {
+            if follow_up.prompt.trim().is_empty() || follow_up.answer.trim().is_empty() {
+                self.report(
+                    spans.get("follow_ups"),
+                    "a follow-up needs a non-empty `prompt` and `answer`",
+                );
+            }
+        }
+    }
+
+    fn check_compare(&mut self, c: &Compare, spans: &FieldSpans, meta: Option<&DeckMeta>) {
+        self.check_non_empty(&c.dimension, spans.get("dimension"), "dimension");
+        let Some(meta) = meta else { return };
+        if meta.systems.is_empty() {
+            self.report(
+                spans.get("values"),
+                "compare cards need the deck to declare its `systems`",
+            );
+            return;
+        }
+        let declared: BTreeSet<&str> = meta.systems.iter().map(|s| s.id.as_str()).collect();
+        let given: BTreeSet<&str> = c.values.keys().map(String::as_str).collect();
+        for unknown in given.difference(&declared) {
+            self.report(
+                spans.get("values"),
+                format!(
+                    "unknown system `{unknown}` in values, declared: {}",
+                    join(&declared)
+                ),
+            );
+        }
+        for missing in declared.difference(&given) {
+            self.report(
+                spans.get("values"),
+                format!("missing value for system `{missing}`"),
+            );
+        }
+        for (system, value) in &c.values {
+            if value.trim().is_empty() {
+                self.report(
+                    spans.get("values"),
+                    format!("empty value for system `{system}`"),
+                );
+            }
+        }
+    }
+
+    fn check_choice(&mut self, c: &Choice, spans: &FieldSpans) {
+        self.check_non_empty(&c.situation, spans.get("situation"), "situation");
+        self.check_non_empty(&c.reason, spans.get("reason"), "reason");
+        if !(CHOICE_OPTIONS_MIN..=CHOICE_OPTIONS_MAX).contains(&c.options.len()) {
+            self.report(
+                spans.get("options"),
+                format!(
+                    "a choice needs {CHOICE_OPTIONS_MIN} to {CHOICE_OPTIONS_MAX} options, found {}",
+                    c.options.len()
+                ),
+            );
+        }
+        let distinct: BTreeSet<&String> = c.options.iter().collect();
+        if distinct.len() != c.options.len() {
+            self.report(spans.get("options"), "options must be distinct");
+        }
+        if c.answer_number().is_none() {
+            self.report(
+                spans.get("answer"),
+                format!("answer `{}` is not one of the options", c.answer),
+            );
+        }
+    }
+
+    fn check_numeric(&mut self, n: &Numeric, spans: &FieldSpans) {
+        self.check_non_empty(&n.prompt, spans.get("prompt"), "prompt");
+        self.check_non_empty(&n.working, spans.get("working"), "working");
+        if !n.answer.is_finite() {
+            self.report(spans.get("answer"), "answer must be a finite number");
+        }
+        if !n.tolerance.is_finite() || n.tolerance < 0.0 {
+            self.report(
+                spans.get("tolerance"),
+                format!(
+                    "bad tolerance {}: it must be a finite number, zero or more",
+                    n.tolerance
+                ),
+            );
+        }
+    }
+
+    fn check_id(&mut self, id: &str, span: Range<usize>, what: &str) {
+        if !is_kebab_id(id) {
+            self.report(
+                span,
+                format!(
+                    "{what} `{id}` must be kebab-case: lowercase letters, digits and '-', starting with a letter or digit"
+                ),
+            );
+        }
+    }
+
+    fn check_non_empty(&mut self, text: &str, span: Range<usize>, what: &str) {
+        if text.trim().is_empty() {
+            self.report(span, format!("`{what}` must not be empty"));
+        }
+    }
+}
+
+/// Where each field of a card sits, for semantic errors found after deserializing.
+struct FieldSpans {
+    card: Range<usize>,
+    fields: HashMap<String, Range<usize>>,
+}
+
+impl FieldSpans {
+    fn of(table: &DeTable<'_>, card: Range<usize>) -> Self {
+        let fields = table
+            .iter()
+            .map(|(key, value)| {
+                let span = if value.span().is_empty() {
+                    key.span()
+                } else {
+                    value.span()
+                };
+                (key.get_ref().to_string(), span)
+            })
+            .collect();
+        Self { card, fields }
+    }
+
+    fn get(&self, field: &str) -> Range<usize> {
+        self.fields
+            .get(field)
+            .cloned()
+            .unwrap_or_else(|| self.card.clone())
+    }
+}
+
+fn table_value<'a>(table: DeTable<'a>, span: &Range<usize>) -> Spanned<DeValue<'a>> {
+    Spanned::new(span.clone(), DeValue::Table(table))
+}
+
+fn join(items: &BTreeSet<&str>) -> String {
+    items.iter().copied().collect::<Vec<_>>().join(", ")
+}
+
+pub fn is_kebab_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn sanitize_body(body: CardBody) -> CardBody {
+    let s = |text: &String| sanitize(text);
+    match body {
+        CardBody::Question(q) => CardBody::Question(Question {
+            prompt: s(&q.prompt),
+            answer: s(&q.answer),
+            rubric: q
+                .rubric
+                .iter()
+                .map(|p| super::model::RubricPoint {
+                    point: s(&p.point),
+                    terms: p.terms.iter().map(s).collect(),
+                })
+                .collect(),
+            trap: q.trap.as_ref().map(s),
+            level: q.level,
+            follow_ups: q
+                .follow_ups
+                .iter()
+                .map(|f| super::model::FollowUp {
+                    prompt: s(&f.prompt),
+                    answer: s(&f.answer),
+                })
+                .collect(),
+        }),
+        CardBody::Myth(m) => CardBody::Myth(super::model::Myth {
+            claim: s(&m.claim),
+            is_true: m.is_true,
+            reality: s(&m.reality),
+        }),
+        CardBody::Failure(f) => CardBody::Failure(super::model::Failure {
+            system: s(&f.system),
+            page: s(&f.page),
+            cause: s(&f.cause),
+            fix: s(&f.fix),
+        }),
+        CardBody::Compare(c) => CardBody::Compare(Compare {
+            dimension: s(&c.dimension),
+            values: c.values.iter().map(|(k, v)| (k.clone(), s(v))).collect(),
+        }),
+        CardBody::Choice(c) => CardBody::Choice(Choice {
+            situation: s(&c.situation),
+            options: c.options.iter().map(s).collect(),
+            answer: s(&c.answer),
+            reason: s(&c.reason),
+        }),
+        CardBody::Numeric(n) => CardBody::Numeric(Numeric {
+            prompt: s(&n.prompt),
+            working: s(&n.working),
+            unit: s(&n.unit),
+            ..n
+        }),
+    }
+}

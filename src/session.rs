@@ -1,0 +1,176 @@
+//! A drill session as a state machine: answer, reveal, grade, next. Pure: it never touches the
+//! database or the clock. A grade becomes a [`Review`] the shell must make durable; only then does
+//! [`Session::advance`] show the next item, so no grade is acknowledged before it is committed.
+
+use chrono::{DateTime, Utc};
+
+use crate::deck::{Assessment, DrillItem};
+use crate::scheduler::Rating;
+use crate::store::Review;
+
+/// Upper bound on a typed answer; more is ignored rather than stored.
+pub const ANSWER_CHARS_MAX: usize = 8_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    /// The prompt is shown; the user types an answer.
+    Answering,
+    /// The model answer is shown; waiting for a grade.
+    Revealed { assessment: Assessment },
+    /// A grade was given and is being saved; the next item waits for it.
+    Saving { rating: Rating },
+    /// Every item was graded.
+    Finished,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    items: Vec<DrillItem>,
+    index: usize,
+    phase: Phase,
+    answer: String,
+    shown_at: DateTime<Utc>,
+    reviewed: usize,
+}
+
+impl Session {
+    pub fn new(items: Vec<DrillItem>, now: DateTime<Utc>) -> Self {
+        let phase = if items.is_empty() {
+            Phase::Finished
+        } else {
+            Phase::Answering
+        };
+        Self {
+            items,
+            index: 0,
+            phase,
+            answer: String::new(),
+            shown_at: now,
+            reviewed: 0,
+        }
+    }
+
+    pub fn current(&self) -> Option<&DrillItem> {
+        match self.phase {
+            Phase::Finished => None,
+            _ => self.items.get(self.index),
+        }
+    }
+
+    pub fn phase(&self) -> &Phase {
+        &self.phase
+    }
+
+    pub fn answer(&self) -> &str {
+        &self.answer
+    }
+
+    /// 1-based position of the current item, and the session's length.
+    pub fn position(&self) -> (usize, usize) {
+        ((self.index + 1).min(self.items.len()), self.items.len())
+    }
+
+    pub fn reviewed(&self) -> usize {
+        self.reviewed
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.phase == Phase::Finished
+    }
+
+    pub fn type_char(&mut self, c: char) {
+        if self.phase == Phase::Answering
+            && !c.is_control()
+            && self.answer.chars().count() < ANSWER_CHARS_MAX
+        {
+            self.answer.push(c);
+        }
+    }
+
+    pub fn type_newline(&mut self) {
+        if self.phase == Phase::Answering && self.answer.chars().count() < ANSWER_CHARS_MAX {
+            self.answer.push('\n');
+        }
+    }
+
+    pub fn backspace(&mut self) {
+        if self.phase == Phase::Answering {
+            self.answer.pop();
+        }
+    }
+
+    /// Replaces the typed answer (plain mode reads it whole).
+    pub fn set_answer(&mut self, answer: &str) {
+        if self.phase == Phase::Answering {
+            self.answer = answer
+                .chars()
+                .filter(|c| *c == '\n' || !c.is_control())
+                .take(ANSWER_CHARS_MAX)
+                .collect();
+        }
+    }
+
+    /// Shows the model answer and how the typed answer compares with it.
+    pub fn reveal(&mut self) {
+        if self.phase != Phase::Answering {
+            return;
+        }
+        if let Some(item) = self.items.get(self.index) {
+            self.phase = Phase::Revealed {
+                assessment: item.assess(&self.answer),
+            };
+        }
+    }
+
+    /// Grades the revealed item. Returns the review to persist; the session waits in
+    /// [`Phase::Saving`] until [`Session::advance`] (saved) or [`Session::retry`] (failed).
+    pub fn grade(&mut self, rating: Rating, now: DateTime<Utc>) -> Option<Review> {
+        let Phase::Revealed { .. } = self.phase else {
+            return None;
+        };
+        let item = self.items.get(self.index)?;
+        let elapsed_ms = (now - self.shown_at).num_milliseconds().max(0) as u64;
+        let review = Review {
+            item_id: item.id.clone(),
+            deck_id: item.deck_id.clone(),
+            reviewed_at: now,
+            rating,
+            duration_ms: elapsed_ms,
+            answer: self.answer.clone(),
+        };
+        self.phase = Phase::Saving { rating };
+        Some(review)
+    }
+
+    /// The grade is durable: move to the next item.
+    pub fn advance(&mut self, now: DateTime<Utc>) {
+        if !matches!(self.phase, Phase::Saving { .. }) {
+            return;
+        }
+        self.reviewed += 1;
+        self.index += 1;
+        self.answer.clear();
+        self.shown_at = now;
+        self.phase = if self.index < self.items.len() {
+            Phase::Answering
+        } else {
+            Phase::Finished
+        };
+    }
+
+    /// Saving failed: back to the revealed item so the user can grade again.
+    pub fn retry(&mut self) {
+        if let Phase::Saving { .. } = self.phase
+            && let Some(item) = self.items.get(self.index)
+        {
+            self.phase = Phase::Revealed {
+                assessment: item.assess(&self.answer),
+            };
+        }
+    }
+
+    /// Ends the session early; nothing ungraded is recorded.
+    pub fn finish(&mut self) {
+        self.phase = Phase::Finished;
+    }
+}

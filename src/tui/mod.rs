@@ -1,0 +1,9 @@
+//! The terminal user interface: an Elm-style state machine ([`app`]), a pure view ([`view`]),
+//! key bindings as data ([`keys`]) and the shell that owns the terminal ([`terminal`]).
+
+pub mod app;
+pub mod keys;
+pub mod terminal;
+pub mod view;
+
+pub use app::{App, Effect, Msg, Screen};
