@@ -105,15 +105,21 @@ impl<'a> Checker<'a> {
     }
 
     fn meta(&mut self, value: Spanned<DeValue<'a>>) -> Option<DeckMeta> {
-        let span = value.span();
+        let spans = match value.get_ref() {
+            DeValue::Table(table) => FieldSpans::of(table, value.span()),
+            _ => FieldSpans::of(&DeTable::new(), value.span()),
+        };
         let meta: DeckMeta = self.deserialize(value)?;
-        self.check_id(&meta.id, span.clone(), "deck id");
-        self.check_non_empty(&meta.title, span.clone(), "deck title");
+        self.check_id(&meta.id, spans.get("id"), "deck id");
+        self.check_non_empty(&meta.title, spans.get("title"), "deck title");
         let mut seen = BTreeSet::new();
         for system in &meta.systems {
-            self.check_id(&system.id, span.clone(), "system id");
+            self.check_id(&system.id, spans.get("systems"), "system id");
             if !seen.insert(system.id.as_str()) {
-                self.report(span.clone(), format!("duplicate system id `{}`", system.id));
+                self.report(
+                    spans.get("systems"),
+                    format!("duplicate system id `{}`", system.id),
+                );
             }
         }
         Some(DeckMeta {

@@ -1,0 +1,167 @@
+//! Deck loading: good files load, and every kind of error is reported with its line and column.
+
+use std::fs;
+use std::path::Path;
+
+use streamdrill::deck::{CardBody, Library, parse_deck};
+
+fn fixture(path: &str) -> (String, String) {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(path);
+    let source = fs::read_to_string(&full).expect("fixture exists");
+    (path.to_owned(), source)
+}
+
+/// Each invalid fixture with the one problem it must produce: (line, column, message part).
+const INVALID: &[(&str, usize, usize, &str)] = &[
+    ("syntax-error.toml", 3, 25, "invalid basic string"),
+    (
+        "duplicate-card-id.toml",
+        14,
+        6,
+        "duplicate card id `same` (first used on line 6)",
+    ),
+    ("missing-field.toml", 5, 1, "missing field `reality`"),
+    ("unknown-field.toml", 12, 1, "unknown field `colour`"),
+    ("empty-rubric.toml", 11, 10, "empty rubric"),
+    ("bad-tolerance.toml", 12, 13, "bad tolerance -1"),
+    ("unknown-kind.toml", 7, 8, "unknown kind `essay`"),
+    (
+        "choice-answer-not-an-option.toml",
+        11,
+        10,
+        "answer `C` is not one of the options",
+    ),
+    (
+        "compare-missing-system.toml",
+        11,
+        1,
+        "missing value for system `kinesis`",
+    ),
+    ("bad-id.toml", 2, 6, "deck id `Bad Deck` must be kebab-case"),
+    ("wrong-type.toml", 10, 11, "expected a boolean"),
+];
+
+#[test]
+fn each_error_kind_is_reported_at_its_line_and_column() {
+    for (file, line, column, message) in INVALID {
+        let (label, source) = fixture(&format!("invalid/{file}"));
+        let problems = parse_deck(&label, &source).expect_err(file);
+        assert_eq!(problems.len(), 1, "{file}: {problems:?}");
+        let problem = &problems[0];
+        assert_eq!(
+            (problem.line, problem.column),
+            (*line, *column),
+            "{file}: {problem}"
+        );
+        assert!(problem.message.contains(message), "{file}: {problem}");
+        assert!(
+            problem
+                .to_string()
+                .starts_with(&format!("invalid/{file}:{line}:{column}: ")),
+            "{problem}"
+        );
+    }
+}
+
+#[test]
+fn every_problem_in_a_file_is_reported_in_one_run() {
+    let (label, source) = fixture("invalid/many-errors.toml");
+    let problems = parse_deck(&label, &source).expect_err("three broken cards");
+    let located: Vec<(usize, &str)> = problems
+        .iter()
+        .map(|p| (p.line, p.message.as_str()))
+        .collect();
+    assert_eq!(
+        located,
+        vec![
+            (5, "missing field `is_true`"),
+            (
+                18,
+                "empty rubric: a question needs at least one rubric point"
+            ),
+            (23, "`source` must not be empty"),
+        ]
+    );
+}
+
+#[test]
+fn the_bundled_starter_deck_loads_every_kind() {
+    let library = Library::bundled();
+    assert!(library.problems.is_empty(), "{:?}", library.problems);
+    let deck = library.deck("starter").expect("starter deck is bundled");
+    let mut kinds: Vec<&str> = deck.cards.iter().map(|c| c.body.kind()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    assert_eq!(
+        kinds,
+        [
+            "choice", "compare", "failure", "myth", "numeric", "question"
+        ]
+    );
+}
+
+#[test]
+fn compare_rows_expand_into_one_item_per_cell() {
+    let library = Library::bundled();
+    let items = library.items(Some("starter"));
+    let cells: Vec<&str> = items
+        .iter()
+        .filter(|i| i.kind() == "compare")
+        .map(|i| i.id.as_str())
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            "starter/cmp-retention/kafka",
+            "starter/cmp-retention/kinesis",
+            "starter/cmp-retention/msk"
+        ]
+    );
+    let kinesis = items
+        .iter()
+        .find(|i| i.id.ends_with("/kinesis"))
+        .expect("cell");
+    assert!(kinesis.prompt().contains("AWS Kinesis Data Streams"));
+    assert!(kinesis.model_answer().starts_with("1 to 365 days"));
+}
+
+#[test]
+fn escape_sequences_in_deck_text_are_stripped_on_load() {
+    let (label, source) = fixture("valid/escapes.toml");
+    let deck = parse_deck(&label, &source).expect("valid deck");
+    assert_eq!(deck.meta.title, "Hostile red deck");
+    let CardBody::Question(q) = &deck.cards[0].body else {
+        panic!("question card expected");
+    };
+    assert_eq!(q.prompt, "Clear screen? Still here.");
+    assert!(!q.answer.contains('\u{1b}'));
+}
+
+#[test]
+fn a_broken_user_deck_is_skipped_and_reported_not_fatal() {
+    let mut library = Library::bundled();
+    let before = library.decks.len();
+    let (label, source) = fixture("invalid/unknown-kind.toml");
+    library.add(
+        streamdrill::deck::Origin::File(label.clone()),
+        &label,
+        &source,
+    );
+    assert_eq!(library.decks.len(), before);
+    assert_eq!(library.problems.len(), 1);
+
+    // A second deck with an id already taken is skipped too.
+    let starter = streamdrill::bundled::BUNDLED_DECKS
+        .iter()
+        .find(|(path, _)| path.ends_with("starter.toml"))
+        .expect("starter bundled");
+    library.add(
+        streamdrill::deck::Origin::File("copy.toml".into()),
+        "copy.toml",
+        starter.1,
+    );
+    assert_eq!(library.decks.len(), before);
+    assert!(library.problems[1].message.contains("already used"));
+}
