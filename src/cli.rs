@@ -96,8 +96,8 @@ pub enum CliError {
 }
 
 /// Parses nothing itself: `main` hands over the parsed CLI.
-pub fn run(cli: Cli) -> ExitCode {
-    match dispatch(&cli) {
+pub fn run(cli: &Cli) -> ExitCode {
+    match dispatch(cli) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("streamdrill: {error}");

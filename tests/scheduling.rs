@@ -1,6 +1,9 @@
 //! Scheduler integration: a graded item's due date moves exactly as FSRS says, through the
 //! session and the store.
 
+// The scheduler must reproduce FSRS bit for bit, so exact float equality is the point.
+#![allow(clippy::float_cmp)]
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use fsrs::{FSRS, MemoryState};
 use streamdrill::deck::Library;

@@ -107,6 +107,7 @@ pub struct Question {
     /// The model answer.
     pub answer: String,
     /// Points a strong answer names; at least one.
+    #[schemars(length(min = 1))]
     pub rubric: Vec<RubricPoint>,
     /// The common wrong answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -133,6 +134,7 @@ pub struct RubricPoint {
     pub point: String,
     /// Phrases that show the point; any one is enough. Case and punctuation are ignored,
     /// so "acks=all" also matches "acks all".
+    #[schemars(length(min = 1))]
     pub terms: Vec<String>,
 }
 
@@ -180,6 +182,7 @@ pub struct Compare {
 pub struct Choice {
     pub situation: String,
     /// Two to eight distinct options.
+    #[schemars(length(min = 2, max = 8))]
     pub options: Vec<String>,
     /// Exactly one of `options`.
     pub answer: String,
@@ -194,6 +197,7 @@ pub struct Numeric {
     pub answer: f64,
     pub unit: String,
     /// Absolute tolerance in `unit`; zero or more.
+    #[schemars(range(min = 0.0))]
     pub tolerance: f64,
     /// The worked solution.
     pub working: String,

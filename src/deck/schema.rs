@@ -31,7 +31,7 @@ pub fn deck_schema() -> Value {
         ("choice", kind_schema::<Choice>(&mut defs)),
         ("numeric", kind_schema::<Numeric>(&mut defs)),
     ] {
-        kinds.push(card_schema(kind, &common, schema));
+        kinds.push(card_schema(kind, &common, &schema));
     }
 
     json!({
@@ -70,11 +70,11 @@ fn take_into_defs(mut schema: Value, defs: &mut Map<String, Value>) -> Value {
 }
 
 /// A card of one kind: the common fields, `kind` fixed to its name, then the kind's fields.
-fn card_schema(kind: &str, common: &Value, body: Value) -> Value {
+fn card_schema(kind: &str, common: &Value, body: &Value) -> Value {
     let mut properties = Map::new();
     properties.insert("kind".into(), json!({ "const": kind }));
     let mut required = vec![Value::from("kind")];
-    for part in [common, &body] {
+    for part in [common, body] {
         if let Some(props) = part.get("properties").and_then(Value::as_object) {
             properties.extend(props.clone());
         }

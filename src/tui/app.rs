@@ -96,15 +96,14 @@ impl App {
 
     /// Opens straight into a drill (for `streamdrill drill`).
     pub fn start_drill(&mut self, deck_id: Option<&str>, now: DateTime<Utc>) {
-        let title = match deck_id {
-            Some(id) => match self.library.deck(id) {
-                Some(deck) => deck.meta.title.clone(),
-                None => {
-                    self.status = Some(format!("No deck with id `{id}`."));
-                    return;
-                }
-            },
-            None => "All decks".to_owned(),
+        let title = if let Some(id) = deck_id {
+            let Some(deck) = self.library.deck(id) else {
+                self.status = Some(format!("No deck with id `{id}`."));
+                return;
+            };
+            deck.meta.title.clone()
+        } else {
+            "All decks".to_owned()
         };
         let items = build_queue(
             self.library.items(deck_id),
@@ -196,7 +195,8 @@ impl App {
             return Vec::new();
         };
         match (drill.session.phase().clone(), action) {
-            (_, Some(Action::ForceQuit)) => self.quit = true,
+            (_, Some(Action::ForceQuit))
+            | (Phase::Revealed { .. } | Phase::Finished, Some(Action::Quit)) => self.quit = true,
             (Phase::Answering, Some(Action::Reveal)) => {
                 drill.session.reveal();
                 let previous = drill
@@ -213,7 +213,6 @@ impl App {
             (Phase::Revealed { .. }, Some(Action::Grade(rating))) => {
                 return self.grade(rating, now);
             }
-            (Phase::Revealed { .. } | Phase::Finished, Some(Action::Quit)) => self.quit = true,
             _ => {}
         }
         Vec::new()

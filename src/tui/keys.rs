@@ -42,7 +42,8 @@ const FORCE_QUIT: Binding = Binding {
     code: KeyCode::Char('c'),
     modifiers: KeyModifiers::CONTROL,
     action: Action::ForceQuit,
-    label: "ctrl-c",
+    // Works everywhere, so it is not repeated in every hint bar.
+    label: "",
     help: "quit",
 };
 
@@ -100,7 +101,7 @@ pub fn lookup(bindings: &[Binding], event: &KeyEvent) -> Option<Action> {
 pub fn hints(bindings: &[Binding]) -> Vec<(&'static str, &'static str)> {
     let mut hints: Vec<(&str, &str)> = Vec::new();
     for binding in bindings {
-        if !hints.iter().any(|(label, _)| *label == binding.label) {
+        if !binding.label.is_empty() && !hints.iter().any(|(label, _)| *label == binding.label) {
             hints.push((binding.label, binding.help));
         }
     }

@@ -71,7 +71,8 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
     let problems_height = if app.problems.is_empty() {
         0
     } else {
-        (app.problems.len().min(4) + 2) as u16
+        // Messages wrap; give each up to two lines, four problems at most.
+        (app.problems.len().min(4) * 2 + 2) as u16
     };
     let status_height = u16::from(app.status.is_some());
     let [list_area, status_area, problems_area] = Layout::vertical([
@@ -128,7 +129,7 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
             lines.push(Line::from(format!("… and {} more", app.problems.len() - 4)));
         }
         let title = format!(
-            " {} problem(s) in user decks: broken decks were skipped (run `streamdrill deck check`) ",
+            " Skipped decks: {} problem(s), see `streamdrill deck check` ",
             app.problems.len()
         );
         frame.render_widget(

@@ -1,0 +1,201 @@
+//! The real binary, end to end, with a temporary data directory.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn streamdrill(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_streamdrill"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("STREAMDRILL_DATA_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("binary exits")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stats_json(data_dir: &Path) -> serde_json::Value {
+    let output = streamdrill(data_dir, &["stats", "--json"], "");
+    assert!(output.status.success(), "{output:?}");
+    serde_json::from_slice(&output.stdout).expect("stats is JSON")
+}
+
+fn card_lines(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| l.starts_with("CARD ")).collect()
+}
+
+#[test]
+fn plain_mode_grades_persist_across_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path();
+    let session = "acks=all and min.insync.replicas=2\ngood\nmyth\n7\n4\n";
+    let output = streamdrill(data, &["drill", "--plain", "--deck", "starter"], session);
+    assert!(output.status.success(), "{output:?}");
+    let text = stdout(&output);
+    let cards = card_lines(&text);
+    assert_eq!(
+        cards[..2],
+        [
+            "CARD starter/producer-drops-on-broker-restart question",
+            "CARD starter/myth-kafka-cheaper-at-any-scale myth"
+        ]
+    );
+    assert!(text.contains("ANSWER>\n"));
+    assert!(text.contains("GRADE> 1 again, 2 hard, 3 good, 4 easy\n"));
+    assert!(text.contains("  [x] acks=all (not acks=1 or 0)"));
+    assert!(text.contains("  [ ] delivery.timeout.ms caps retries"));
+    assert!(text.contains("CHECK correct"), "the myth was called a myth");
+    assert!(
+        text.contains("Not a grade: \"7\""),
+        "a bad grade is answered and asked again"
+    );
+    assert!(text.ends_with("SESSION reviewed=2\n"), "{text}");
+
+    let stats = stats_json(data);
+    assert_eq!(stats["reviews_total"], 2);
+    assert_eq!(stats["reviews_today"], 2);
+    let starter = stats["decks"]
+        .as_array()
+        .expect("decks array")
+        .iter()
+        .find(|d| d["id"] == "starter")
+        .expect("starter listed");
+    assert_eq!(
+        starter["new"],
+        starter["cards"].as_u64().expect("count") - 2
+    );
+
+    // Second run: the graded cards are scheduled for later, so the session starts elsewhere.
+    let output = streamdrill(data, &["drill", "--plain", "--deck", "starter"], "q\n");
+    let text = stdout(&output);
+    assert_eq!(
+        card_lines(&text),
+        ["CARD starter/kinesis-hot-key-throttling failure"]
+    );
+    assert!(text.ends_with("SESSION reviewed=0\n"));
+}
+
+#[test]
+fn end_of_input_ends_the_session_cleanly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = streamdrill(
+        dir.path(),
+        &["drill", "--plain", "--limit", "1"],
+        "some answer\n",
+    );
+    assert!(output.status.success(), "{output:?}");
+    assert!(stdout(&output).ends_with("SESSION reviewed=0\n"));
+    assert_eq!(stats_json(dir.path())["reviews_total"], 0);
+}
+
+#[test]
+fn deck_check_reports_every_problem_and_fails() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/invalid");
+    let output = streamdrill(
+        dir.path(),
+        &["deck", "check", fixtures.to_str().expect("utf-8")],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    let files = std::fs::read_dir(&fixtures).expect("fixtures").count();
+    // One problem per fixture, three in many-errors.toml.
+    let problems: Vec<&str> = text.lines().filter(|l| l.contains(".toml:")).collect();
+    assert_eq!(problems.len(), files + 2, "{text}");
+    assert!(text.contains("unknown-kind.toml:7:8: unknown kind `essay`"));
+}
+
+#[test]
+fn deck_check_passes_on_bundled_content() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
+    let output = streamdrill(
+        dir.path(),
+        &["deck", "check", content.to_str().expect("utf-8")],
+        "",
+    );
+    assert!(output.status.success(), "{}", stdout(&output));
+    let output = streamdrill(dir.path(), &["deck", "check"], "");
+    assert!(output.status.success(), "{}", stdout(&output));
+}
+
+#[test]
+fn deck_list_json_describes_each_deck() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = streamdrill(dir.path(), &["deck", "list", "--json"], "");
+    assert!(output.status.success());
+    let decks: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let starter = decks
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|d| d["id"] == "starter")
+        .expect("starter");
+    assert_eq!(starter["cards"], 6);
+    assert_eq!(starter["kinds"]["question"], 1);
+    assert!(starter["title"].is_string());
+}
+
+#[test]
+fn a_broken_user_deck_is_skipped_with_a_message() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let decks = dir.path().join("decks");
+    std::fs::create_dir_all(&decks).expect("decks dir");
+    std::fs::write(decks.join("mine.toml"), "[deck]\nid = \"mine\"\n").expect("write");
+    let output = streamdrill(dir.path(), &["drill", "--plain", "--limit", "1"], "q\n");
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("skipped:") && stderr.contains("mine.toml"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_tui_without_a_terminal_points_to_plain_mode() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = streamdrill(dir.path(), &[], "");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("drill --plain"), "{stderr}");
+    assert!(
+        !dir.path().join("streamdrill.db").exists(),
+        "nothing was created"
+    );
+}
+
+#[test]
+fn a_corrupt_database_is_reported_and_left_alone() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("streamdrill.db");
+    let junk = vec![0xA5u8; 8192];
+    std::fs::write(&db, &junk).expect("write junk");
+    let output = streamdrill(dir.path(), &["stats", "--json"], "");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not a streamdrill database"), "{stderr}");
+    assert_eq!(std::fs::read(&db).expect("read"), junk);
+}
+
+#[test]
+fn an_unknown_deck_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = streamdrill(dir.path(), &["drill", "--plain", "--deck", "nope"], "");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no deck with id `nope`"));
+}
