@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::clock;
 use crate::deck::files::{add_decks_from, deck_files, read_deck_file};
+use crate::deck::item::draw_all;
 use crate::deck::schema::deck_schema_json;
 use crate::deck::{Library, parse_deck};
 use crate::paths::{self, DATA_DIR_ENV, DATABASE_FILE, DECKS_DIR};
@@ -61,6 +62,9 @@ pub struct DrillArgs {
     /// At most this many cards
     #[arg(long, value_name = "N", default_value_t = tui::app::SESSION_LIMIT_DEFAULT)]
     pub limit: usize,
+    /// Seed for the values calc cards draw [default: a new one each run]
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,9 +112,11 @@ pub fn run(cli: &Cli) -> ExitCode {
 
 fn dispatch(cli: &Cli) -> Result<ExitCode, CliError> {
     match &cli.command {
-        None => run_tui(cli, None, tui::app::SESSION_LIMIT_DEFAULT, false),
+        None => run_tui(cli, None, tui::app::SESSION_LIMIT_DEFAULT, None, false),
         Some(Command::Drill(args)) if args.plain => run_plain(cli, args),
-        Some(Command::Drill(args)) => run_tui(cli, args.deck.as_deref(), args.limit, true),
+        Some(Command::Drill(args)) => {
+            run_tui(cli, args.deck.as_deref(), args.limit, args.seed, true)
+        }
         Some(Command::Deck(DeckCommand::Check { paths })) => Ok(deck_check(cli, paths)),
         Some(Command::Deck(DeckCommand::List { json })) => deck_list(cli, *json),
         Some(Command::Stats { json }) => show_stats(cli, *json),
@@ -147,6 +153,7 @@ fn run_tui(
     cli: &Cli,
     deck: Option<&str>,
     limit: usize,
+    seed: Option<u64>,
     start_drill: bool,
 ) -> Result<ExitCode, CliError> {
     // Fail before touching the database when there is no terminal to draw on.
@@ -161,7 +168,9 @@ fn run_tui(
     let states = store.card_states()?;
     let scheduler = Scheduler::new(DESIRED_RETENTION_DEFAULT)?;
     let now = clock::now();
-    let mut app = App::new(library, states, scheduler, now).with_session_limit(limit);
+    let mut app = App::new(library, states, scheduler, now)
+        .with_session_limit(limit)
+        .with_seed(seed.unwrap_or_else(clock::seed));
     if start_drill {
         app.start_drill(deck, now);
     }
@@ -182,12 +191,13 @@ fn run_plain(cli: &Cli, args: &DrillArgs) -> Result<ExitCode, CliError> {
     let mut store = open_store(cli)?;
     let mut states = store.card_states()?;
     let scheduler = Scheduler::new(DESIRED_RETENTION_DEFAULT)?;
-    let items = build_queue(
+    let queue = build_queue(
         library.items(args.deck.as_deref()),
         &states,
         clock::now(),
         args.limit,
     );
+    let items = draw_all(queue, args.seed.unwrap_or_else(clock::seed));
     let mut now = clock::now;
     plain::run(
         io::stdin().lock(),

@@ -17,3 +17,10 @@ pub fn start_of_local_day(now: DateTime<Utc>) -> DateTime<Utc> {
         .earliest()
         .map_or(now, |t| t.with_timezone(&Utc))
 }
+
+/// A seed for the values calc cards draw, different on every run.
+pub fn seed() -> u64 {
+    let now = now();
+    now.timestamp_nanos_opt()
+        .map_or(now.timestamp_millis() as u64, |n| n as u64)
+}

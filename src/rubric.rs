@@ -5,15 +5,27 @@
 
 use crate::deck::model::RubricPoint;
 
-/// Lowercases and turns every run of non-alphanumeric characters into one space.
+/// Lowercases and turns every run of non-alphanumeric characters into one space. A minus sign
+/// that starts a number is kept, so `acks=-1` stays distinct from `acks=1`.
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut chars = text.chars().peekable();
+    let mut previous_alphanumeric = false;
+    while let Some(c) = chars.next() {
         if c.is_alphanumeric() {
             out.extend(c.to_lowercase());
-        } else if !out.is_empty() && !out.ends_with(' ') {
-            out.push(' ');
+        } else {
+            let negative_number = c == '-'
+                && !previous_alphanumeric
+                && chars.peek().is_some_and(char::is_ascii_digit);
+            if !out.is_empty() && !out.ends_with(' ') {
+                out.push(' ');
+            }
+            if negative_number {
+                out.push('-');
+            }
         }
+        previous_alphanumeric = c.is_alphanumeric();
     }
     if out.ends_with(' ') {
         out.pop();
@@ -75,6 +87,15 @@ mod tests {
         assert!(!term_matches("callbacks all fire", "acks all"));
         assert!(!term_matches("", "acks"));
         assert!(!term_matches("anything", "  ==  "));
+    }
+
+    #[test]
+    fn a_negative_number_is_not_its_positive() {
+        assert!(!term_matches("acks=1", "acks=-1"));
+        assert!(!term_matches("acks=-1", "acks=1"));
+        assert!(term_matches("acks = -1", "acks=-1"));
+        assert!(term_matches("min-isr of 2", "min isr"));
+        assert_eq!(normalize("x-1 -2"), "x 1 -2");
     }
 
     #[test]

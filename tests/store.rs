@@ -116,16 +116,25 @@ fn reviews_today_counts_from_the_given_instant() {
 /// whenever a migration is added.
 #[test]
 fn fixture_databases_of_every_shipped_version_open_and_keep_progress() {
+    /// (file, reviews it holds), one per shipped schema version.
+    const FIXTURES: &[(&str, u64)] = &[("schema-v1.db", 2)];
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/db");
-    for (file, reviews) in [("schema-v1.db", 2u64)] {
+    for &(file, reviews) in FIXTURES {
         let dir = tempfile::tempdir().expect("temp dir");
         let copy = dir.path().join("streamdrill.db");
         std::fs::copy(fixtures.join(file), &copy).expect("copy fixture");
         let store = Store::open(&copy).expect(file);
-        assert_eq!(store.schema_version().expect("version"), SCHEMA_VERSION, "{file}");
+        assert_eq!(
+            store.schema_version().expect("version"),
+            SCHEMA_VERSION,
+            "{file}"
+        );
         assert_eq!(store.review_count().expect("count"), reviews, "{file}");
         let states = store.card_states().expect("states");
-        assert!(states.contains_key("starter/producer-drops-on-broker-restart"), "{file}");
+        assert!(
+            states.contains_key("starter/producer-drops-on-broker-restart"),
+            "{file}"
+        );
         assert!(store.integrity_ok().expect("integrity"), "{file}");
     }
 }

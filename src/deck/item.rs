@@ -3,6 +3,7 @@
 //! Most cards are one item with the identity `deck-id/card-id`. A `compare` card is a row of a
 //! comparison table and every cell is drilled on its own, as `deck-id/card-id/system-id`.
 
+use super::calc::{self, CalcError, CalcInstance};
 use super::model::{Card, CardBody, Deck};
 use crate::rubric::{self, PointResult};
 
@@ -15,6 +16,8 @@ pub struct DrillItem {
     pub card: Card,
     /// For a comparison cell: which system, and the whole row for the reveal.
     pub cell: Option<Cell>,
+    /// For a calc card: the values drawn for this showing (see [`DrillItem::draw`]).
+    pub calc: Option<CalcInstance>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -87,6 +90,7 @@ pub fn items_of(deck: &Deck) -> Vec<DrillItem> {
                                 system_name: system.name.clone(),
                                 row: row.clone(),
                             }),
+                            calc: None,
                         });
                     }
                 }
@@ -97,15 +101,34 @@ pub fn items_of(deck: &Deck) -> Vec<DrillItem> {
                 deck_title: deck.meta.title.clone(),
                 card: card.clone(),
                 cell: None,
+                calc: None,
             }),
         }
     }
     items
 }
 
+/// Draws values for every calc item of a session. An item whose draw has no finite answer is
+/// left out rather than shown broken (`deck check` samples the range, so this is rare).
+pub fn draw_all(items: Vec<DrillItem>, seed: u64) -> Vec<DrillItem> {
+    items
+        .into_iter()
+        .filter_map(|item| item.draw(seed).ok())
+        .collect()
+}
+
 impl DrillItem {
     pub fn kind(&self) -> &'static str {
         self.card.body.kind()
+    }
+
+    /// For a calc card, draws this showing's values (deterministic in `seed` and the item id);
+    /// other items are returned unchanged.
+    pub fn draw(mut self, seed: u64) -> Result<Self, CalcError> {
+        if let CardBody::Calc(c) = &self.card.body {
+            self.calc = Some(calc::draw(c, calc::item_seed(seed, &self.id))?);
+        }
+        Ok(self)
     }
 
     /// What the user is asked, as plain lines of text.
@@ -132,6 +155,10 @@ impl DrillItem {
                 text
             }
             CardBody::Numeric(n) => format!("{}\n(answer in {})", n.prompt, n.unit),
+            CardBody::Calc(c) => match &self.calc {
+                Some(instance) => format!("{}\n(answer in {})", instance.render(&c.prompt), c.unit),
+                None => format!("{}\n(answer in {})", c.prompt, c.unit),
+            },
         }
     }
 
@@ -176,6 +203,15 @@ impl DrillItem {
                 format_number(n.tolerance),
                 n.working
             ),
+            CardBody::Calc(c) => match &self.calc {
+                Some(instance) => format!(
+                    "{} {}\n{}",
+                    calc::format_value(instance.answer),
+                    c.unit,
+                    instance.render(&c.working)
+                ),
+                None => c.working.clone(),
+            },
         }
     }
 
@@ -199,6 +235,12 @@ impl DrillItem {
                     correct: n.accepts(value),
                 },
                 None => Assessment::SelfCheck,
+            },
+            CardBody::Calc(c) => match (parse_number(answer), &self.calc) {
+                (Some(value), Some(instance)) => Assessment::Verdict {
+                    correct: calc::accepts(c, instance.answer, value),
+                },
+                _ => Assessment::SelfCheck,
             },
             CardBody::Failure(_) | CardBody::Compare(_) => Assessment::SelfCheck,
         }

@@ -1,5 +1,6 @@
 //! Decks: the content format, its loader and checker, and the drill items cards expand into.
 
+pub mod calc;
 pub mod diagnostic;
 pub mod files;
 pub mod item;

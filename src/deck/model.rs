@@ -79,11 +79,12 @@ pub enum CardBody {
     Compare(Compare),
     Choice(Choice),
     Numeric(Numeric),
+    Calc(Calc),
 }
 
 /// Every kind name, in the order the format documents them.
-pub const KINDS: [&str; 6] = [
-    "question", "myth", "failure", "compare", "choice", "numeric",
+pub const KINDS: [&str; 7] = [
+    "question", "myth", "failure", "compare", "choice", "numeric", "calc",
 ];
 
 impl CardBody {
@@ -95,6 +96,7 @@ impl CardBody {
             CardBody::Compare(_) => "compare",
             CardBody::Choice(_) => "choice",
             CardBody::Numeric(_) => "numeric",
+            CardBody::Calc(_) => "calc",
         }
     }
 }
@@ -201,6 +203,55 @@ pub struct Numeric {
     pub tolerance: f64,
     /// The worked solution.
     pub working: String,
+}
+
+/// A parametric calculation: every review draws new values for the variables, so the answer
+/// cannot be memorised. `{name}` in `prompt` and `working` shows a variable's drawn value, a
+/// step's value, or `{answer}`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Calc {
+    pub prompt: String,
+    /// The formula of the answer over the variables and steps, e.g.
+    /// `ceil(max(rate * size_kb / 1024, rate / 1000))`. Arithmetic is floating point; functions
+    /// include `min`, `max`, `ceil`, `floor`, `round`, `abs`, `sqrt`, `ln`, `log10`.
+    pub answer: String,
+    pub unit: String,
+    /// Absolute tolerance in `unit`; zero or more.
+    #[serde(default)]
+    #[schemars(range(min = 0.0))]
+    pub tolerance: f64,
+    /// Relative tolerance in percent of the answer; an answer within either tolerance passes.
+    #[serde(default)]
+    #[schemars(range(min = 0.0, max = 100.0))]
+    pub tolerance_percent: f64,
+    /// The worked solution, with `{name}` placeholders.
+    pub working: String,
+    #[schemars(length(min = 1))]
+    pub vars: Vec<CalcVar>,
+    /// Intermediate values for the working, in order; each may use the variables and earlier steps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<CalcStep>,
+}
+
+/// A variable drawn from `min`, `min + step`, ... up to `max`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalcVar {
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9_]*$"))]
+    pub name: String,
+    pub min: f64,
+    pub max: f64,
+    #[schemars(range(min = 0.0))]
+    pub step: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalcStep {
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9_]*$"))]
+    pub name: String,
+    pub formula: String,
 }
 
 impl Choice {

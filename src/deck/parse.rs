@@ -242,6 +242,7 @@ impl<'a> Checker<'a> {
             "compare" => self.deserialize(value).map(CardBody::Compare),
             "choice" => self.deserialize(value).map(CardBody::Choice),
             "numeric" => self.deserialize(value).map(CardBody::Numeric),
+            "calc" => self.deserialize(value).map(CardBody::Calc),
             _ => None,
         }
     }
@@ -273,6 +274,13 @@ impl<'a> Checker<'a> {
             CardBody::Compare(c) => self.check_compare(c, spans, meta),
             CardBody::Choice(c) => self.check_choice(c, spans),
             CardBody::Numeric(n) => self.check_numeric(n, spans),
+            CardBody::Calc(c) => {
+                self.check_non_empty(&c.prompt, spans.get("prompt"), "prompt");
+                self.check_non_empty(&c.working, spans.get("working"), "working");
+                for (field, message) in super::calc::check(c) {
+                    self.report(spans.get(field), message);
+                }
+            }
         }
     }
 
@@ -498,6 +506,12 @@ fn sanitize_body(body: CardBody) -> CardBody {
             options: c.options.iter().map(s).collect(),
             answer: s(&c.answer),
             reason: s(&c.reason),
+        }),
+        CardBody::Calc(c) => CardBody::Calc(super::model::Calc {
+            prompt: s(&c.prompt),
+            working: s(&c.working),
+            unit: s(&c.unit),
+            ..c
         }),
         CardBody::Numeric(n) => CardBody::Numeric(Numeric {
             prompt: s(&n.prompt),

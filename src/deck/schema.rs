@@ -5,7 +5,7 @@
 use schemars::{JsonSchema, schema_for};
 use serde_json::{Map, Value, json};
 
-use super::model::{CardCommon, Choice, Compare, DeckMeta, Failure, Myth, Numeric, Question};
+use super::model::{Calc, CardCommon, Choice, Compare, DeckMeta, Failure, Myth, Numeric, Question};
 
 /// The committed schema's path, relative to the repository.
 pub const SCHEMA_PATH: &str = "schema/deck.schema.json";
@@ -30,6 +30,7 @@ pub fn deck_schema() -> Value {
         ("compare", kind_schema::<Compare>(&mut defs)),
         ("choice", kind_schema::<Choice>(&mut defs)),
         ("numeric", kind_schema::<Numeric>(&mut defs)),
+        ("calc", kind_schema::<Calc>(&mut defs)),
     ] {
         kinds.push(card_schema(kind, &common, &schema));
     }

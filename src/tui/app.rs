@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::keys::{self, Action};
+use crate::deck::item::draw_all;
 use crate::deck::{Diagnostic, Library};
 use crate::queue::build_queue;
 use crate::scheduler::{CardState, Rating, Scheduler};
@@ -62,6 +63,9 @@ pub struct App {
     states: HashMap<String, CardState>,
     scheduler: Scheduler,
     session_limit: usize,
+    /// Seeds the values drawn for calc cards; each session gets its own.
+    seed: u64,
+    sessions_started: u64,
 }
 
 impl App {
@@ -84,6 +88,8 @@ impl App {
             states,
             scheduler,
             session_limit: SESSION_LIMIT_DEFAULT,
+            seed: 0,
+            sessions_started: 0,
         };
         app.refresh_counts(now);
         app
@@ -91,6 +97,11 @@ impl App {
 
     pub fn with_session_limit(mut self, limit: usize) -> Self {
         self.session_limit = limit.max(1);
+        self
+    }
+
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
         self
     }
 
@@ -105,12 +116,14 @@ impl App {
         } else {
             "All decks".to_owned()
         };
-        let items = build_queue(
+        let queue = build_queue(
             self.library.items(deck_id),
             &self.states,
             now,
             self.session_limit,
         );
+        self.sessions_started += 1;
+        let items = draw_all(queue, self.seed.wrapping_add(self.sessions_started));
         if items.is_empty() {
             self.status = Some(format!(
                 "{title}: nothing due and nothing new. Come back later."
