@@ -4,10 +4,20 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+/// The fixture deck with one card of each kind, loaded with `--content`.
+fn starter() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/valid/starter.toml")
+        .display()
+        .to_string()
+}
+
 fn streamdrill(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_streamdrill"))
         .arg("--data-dir")
         .arg(data_dir)
+        .arg("--content")
+        .arg(starter())
         .args(args)
         .env_remove("STREAMDRILL_DATA_DIR")
         .stdin(Stdio::piped())
@@ -149,6 +159,7 @@ fn deck_list_json_describes_each_deck() {
     assert_eq!(starter["cards"], 6);
     assert_eq!(starter["kinds"]["question"], 1);
     assert!(starter["title"].is_string());
+    assert_eq!(starter["origin"], self::starter());
 }
 
 #[test]

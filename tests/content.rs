@@ -47,3 +47,42 @@ fn every_bundled_card_names_its_source() {
         }
     }
 }
+
+#[test]
+fn the_curriculum_is_complete_enough() {
+    let library = Library::bundled();
+    let cards: usize = library.decks.iter().map(|d| d.deck.cards.len()).sum();
+    assert!(cards >= 180, "{cards} cards");
+    let mut kinds = std::collections::BTreeMap::new();
+    for loaded in &library.decks {
+        for (kind, n) in Library::kind_counts(&loaded.deck) {
+            *kinds.entry(kind).or_insert(0) += n;
+        }
+    }
+    for kind in [
+        "question", "myth", "failure", "compare", "choice", "numeric",
+    ] {
+        assert!(kinds.contains_key(kind), "no {kind} card: {kinds:?}");
+    }
+}
+
+/// A model answer is a correct answer, so it must name every point of its own rubric.
+#[test]
+fn every_model_answer_satisfies_its_own_rubric() {
+    let mut misses = Vec::new();
+    for loaded in Library::bundled().decks {
+        for card in &loaded.deck.cards {
+            if let streamdrill::deck::CardBody::Question(q) = &card.body {
+                for point in streamdrill::rubric::assess(&q.answer, &q.rubric) {
+                    if !point.hit() {
+                        misses.push(format!(
+                            "{}/{}: {}",
+                            loaded.deck.meta.id, card.id, point.point
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(misses.is_empty(), "{}", misses.join("\n"));
+}

@@ -86,11 +86,22 @@ fn every_problem_in_a_file_is_reported_in_one_run() {
     );
 }
 
+fn starter_library() -> Library {
+    let (label, source) = fixture("valid/starter.toml");
+    let mut library = Library::default();
+    library.add(
+        streamdrill::deck::Origin::File(label.clone()),
+        &label,
+        &source,
+    );
+    library
+}
+
 #[test]
-fn the_bundled_starter_deck_loads_every_kind() {
-    let library = Library::bundled();
+fn a_deck_with_one_card_of_each_kind_loads() {
+    let library = starter_library();
     assert!(library.problems.is_empty(), "{:?}", library.problems);
-    let deck = library.deck("starter").expect("starter deck is bundled");
+    let deck = library.deck("starter").expect("starter deck loads");
     let mut kinds: Vec<&str> = deck.cards.iter().map(|c| c.body.kind()).collect();
     kinds.sort_unstable();
     kinds.dedup();
@@ -104,7 +115,7 @@ fn the_bundled_starter_deck_loads_every_kind() {
 
 #[test]
 fn compare_rows_expand_into_one_item_per_cell() {
-    let library = Library::bundled();
+    let library = starter_library();
     let items = library.items(Some("starter"));
     let cells: Vec<&str> = items
         .iter()
@@ -153,14 +164,11 @@ fn a_broken_user_deck_is_skipped_and_reported_not_fatal() {
     assert_eq!(library.problems.len(), 1);
 
     // A second deck with an id already taken is skipped too.
-    let starter = streamdrill::bundled::BUNDLED_DECKS
-        .iter()
-        .find(|(path, _)| path.ends_with("starter.toml"))
-        .expect("starter bundled");
+    let (_, taken) = streamdrill::bundled::BUNDLED_DECKS[0];
     library.add(
         streamdrill::deck::Origin::File("copy.toml".into()),
         "copy.toml",
-        starter.1,
+        taken,
     );
     assert_eq!(library.decks.len(), before);
     assert!(library.problems[1].message.contains("already used"));

@@ -12,6 +12,19 @@ use streamdrill::scheduler::{Rating, Scheduler};
 use streamdrill::session::Session;
 use streamdrill::store::Store;
 
+fn starter_library() -> Library {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid/starter.toml");
+    let source = std::fs::read_to_string(&path).expect("fixture");
+    let mut library = Library::default();
+    library.add(
+        streamdrill::deck::Origin::File("starter.toml".into()),
+        "starter.toml",
+        &source,
+    );
+    library
+}
+
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 5, 4, 9, 0, 0)
         .single()
@@ -20,7 +33,7 @@ fn t0() -> DateTime<Utc> {
 
 #[test]
 fn due_dates_follow_fsrs_intervals() {
-    let library = Library::bundled();
+    let library = starter_library();
     let item = library.items(Some("starter")).remove(0);
     let scheduler = Scheduler::new(0.9).expect("retention");
     let mut store = Store::open_in_memory().expect("store");
@@ -86,7 +99,7 @@ fn due_dates_follow_fsrs_intervals() {
 
 #[test]
 fn the_queue_shows_due_items_first_then_new_ones() {
-    let library = Library::bundled();
+    let library = starter_library();
     let items = library.items(Some("starter"));
     let scheduler = Scheduler::new(0.9).expect("retention");
     let mut states = std::collections::HashMap::new();
