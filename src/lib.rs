@@ -7,6 +7,7 @@
 pub mod bundled;
 pub mod cli;
 pub mod clock;
+pub mod config;
 pub mod deck;
 pub mod paths;
 pub mod plain;

@@ -110,7 +110,7 @@ pub fn run(
             break;
         };
         let state = scheduler.review(previous.as_ref(), rating, now)?;
-        store.record_review(&review, &state)?;
+        let outcome = store.record_review(&review, &state)?;
         states.insert(item.id.clone(), state);
         writeln!(
             out,
@@ -119,6 +119,15 @@ pub fn run(
             rating.name(),
             state.due.format("%Y-%m-%d %H:%M UTC")
         )?;
+        if outcome.leech {
+            writeln!(
+                out,
+                "LEECH {} failed {} times: suspended. `streamdrill card unsuspend {}` brings it back.",
+                item.id,
+                crate::store::LEECH_LAPSES,
+                item.id
+            )?;
+        }
         session.advance(clock());
     }
     writeln!(out, "SESSION reviewed={}", session.reviewed())?;

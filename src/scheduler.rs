@@ -70,6 +70,7 @@ pub enum SchedulerError {
 
 pub struct Scheduler {
     fsrs: FSRS,
+    parameters: Vec<f32>,
     desired_retention: f32,
 }
 
@@ -84,13 +85,58 @@ impl std::fmt::Debug for Scheduler {
 impl Scheduler {
     /// FSRS with its default parameters.
     pub fn new(desired_retention: f32) -> Result<Self, SchedulerError> {
+        Self::with_parameters(&fsrs::DEFAULT_PARAMETERS, desired_retention)
+    }
+
+    /// FSRS with parameters fitted to the user's reviews (`streamdrill optimize`).
+    pub fn with_parameters(
+        parameters: &[f32],
+        desired_retention: f32,
+    ) -> Result<Self, SchedulerError> {
         if !(0.7..=0.99).contains(&desired_retention) {
             return Err(SchedulerError::BadRetention(desired_retention));
         }
+        let fsrs = FSRS::new(parameters).map_err(|e| SchedulerError::Fsrs(e.to_string()))?;
         Ok(Self {
-            fsrs: FSRS::default(),
+            fsrs,
+            parameters: parameters.to_vec(),
             desired_retention,
         })
+    }
+
+    pub fn parameters(&self) -> &[f32] {
+        &self.parameters
+    }
+
+    /// Probability of recalling the item at `now`, by the FSRS forgetting curve.
+    pub fn retrievability(&self, state: &CardState, now: DateTime<Utc>) -> f32 {
+        let decay = self
+            .parameters
+            .get(20)
+            .copied()
+            .unwrap_or(fsrs::FSRS5_DEFAULT_DECAY);
+        let days = (now - state.last_review).num_seconds().max(0) as f32 / 86_400.0;
+        fsrs::current_retrievability(
+            MemoryState {
+                stability: state.stability,
+                difficulty: state.difficulty,
+            },
+            days,
+            decay,
+        )
+    }
+
+    /// The state a history of reviews leads to, oldest first; `None` for no reviews. Used to
+    /// rebuild states after undo and import, so they always follow from the review log.
+    pub fn replay(
+        &self,
+        reviews: impl IntoIterator<Item = (DateTime<Utc>, Rating)>,
+    ) -> Result<Option<CardState>, SchedulerError> {
+        let mut state = None;
+        for (at, rating) in reviews {
+            state = Some(self.review(state.as_ref(), rating, at)?);
+        }
+        Ok(state)
     }
 
     pub fn desired_retention(&self) -> f32 {

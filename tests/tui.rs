@@ -10,6 +10,7 @@ use ratatui::backend::TestBackend;
 use streamdrill::deck::{Library, Origin};
 use streamdrill::scheduler::{Rating, Scheduler};
 use streamdrill::session::Phase;
+use streamdrill::store::ReviewOutcome;
 use streamdrill::tui::view::render;
 use streamdrill::tui::{App, Effect, Msg, Screen};
 
@@ -101,7 +102,7 @@ fn a_grade_is_saved_before_the_next_card_shows() {
         Some("tui-fixture/acks")
     );
 
-    app.update(Msg::Saved(Ok(())), t0());
+    app.update(Msg::Saved(Ok(ReviewOutcome::default())), t0());
     let drill = app.drill.as_ref().expect("drilling");
     assert_eq!(
         drill.session.current().map(|i| i.id.as_str()),

@@ -13,7 +13,7 @@ use crate::queue::build_queue;
 use crate::scheduler::{CardState, Rating, Scheduler};
 use crate::session::{Phase, Session};
 use crate::stats::{DeckStats, deck_stats};
-use crate::store::Review;
+use crate::store::{Review, ReviewOutcome};
 
 /// Cards per session unless the user asks for another number.
 pub const SESSION_LIMIT_DEFAULT: usize = 20;
@@ -22,7 +22,7 @@ pub const SESSION_LIMIT_DEFAULT: usize = 20;
 pub enum Msg {
     Key(KeyEvent),
     /// The shell's answer to [`Effect::SaveReview`].
-    Saved(Result<(), String>),
+    Saved(Result<ReviewOutcome, String>),
     /// The terminal was resized; the next draw uses the new size.
     Resize,
 }
@@ -255,16 +255,24 @@ impl App {
         vec![Effect::SaveReview { review, state }]
     }
 
-    fn on_saved(&mut self, result: Result<(), String>, now: DateTime<Utc>) {
+    fn on_saved(&mut self, result: Result<ReviewOutcome, String>, now: DateTime<Utc>) {
         let Some(drill) = self.drill.as_mut() else {
             return;
         };
         match result {
-            Ok(()) => {
+            Ok(outcome) => {
                 if let (Some(item), Some(state)) =
                     (drill.session.current(), drill.pending_state.take())
                 {
                     self.states.insert(item.id.clone(), state);
+                    if outcome.leech {
+                        self.status = Some(format!(
+                            "Leech: {} was failed {} times and is now suspended. Rewrite it in your own words, then `streamdrill card unsuspend {}`.",
+                            item.id,
+                            crate::store::LEECH_LAPSES,
+                            item.id
+                        ));
+                    }
                 }
                 drill.error = None;
                 drill.delays = None;

@@ -1,0 +1,70 @@
+//! Append-only schema migrations, keyed by `PRAGMA user_version`. Never edit or reorder a
+//! shipped entry: add a new one, and a fixture database of the old version in
+//! `tests/fixtures/db/`.
+
+/// Each entry moves the schema from version `index` to `index + 1`.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: scheduling state and the review log.
+    "CREATE TABLE card_state (
+        item_id     TEXT PRIMARY KEY NOT NULL,
+        deck_id     TEXT NOT NULL,
+        stability   REAL NOT NULL,
+        difficulty  REAL NOT NULL,
+        due         INTEGER NOT NULL,
+        last_review INTEGER NOT NULL,
+        reps        INTEGER NOT NULL,
+        lapses      INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX card_state_due ON card_state(due);
+    CREATE TABLE review_log (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        item_id     TEXT NOT NULL,
+        deck_id     TEXT NOT NULL,
+        reviewed_at INTEGER NOT NULL,
+        rating      INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 4),
+        duration_ms INTEGER NOT NULL CHECK (duration_ms >= 0),
+        answer      TEXT NOT NULL,
+        stability   REAL NOT NULL,
+        difficulty  REAL NOT NULL,
+        due         INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX review_log_item ON review_log(item_id, reviewed_at);
+    CREATE INDEX review_log_time ON review_log(reviewed_at);",
+    // 2: flags (suspend, leech, reset, content changes), per-review intervals for true
+    // retention, the day each item was first learned, and personal FSRS parameters.
+    "CREATE TABLE item_flags (
+        item_id      TEXT PRIMARY KEY NOT NULL,
+        suspended    INTEGER NOT NULL DEFAULT 0,
+        leech        INTEGER NOT NULL DEFAULT 0,
+        reset_at     INTEGER,
+        content_hash TEXT,
+        changed      INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    ALTER TABLE card_state ADD COLUMN first_reviewed_at INTEGER;
+    UPDATE card_state SET first_reviewed_at =
+        (SELECT MIN(reviewed_at) FROM review_log r WHERE r.item_id = card_state.item_id);
+    CREATE INDEX card_state_first ON card_state(first_reviewed_at);
+    ALTER TABLE review_log ADD COLUMN elapsed_days REAL NOT NULL DEFAULT 0;
+    ALTER TABLE review_log ADD COLUMN scheduled_days REAL NOT NULL DEFAULT 0;
+    WITH previous AS (
+        SELECT id,
+               LAG(reviewed_at) OVER w AS previous_at,
+               LAG(due) OVER w AS previous_due
+        FROM review_log
+        WINDOW w AS (PARTITION BY item_id ORDER BY reviewed_at, id)
+    )
+    UPDATE review_log SET
+        elapsed_days = (review_log.reviewed_at - previous.previous_at) / 86400000.0,
+        scheduled_days = (previous.previous_due - previous.previous_at) / 86400000.0
+    FROM previous
+    WHERE previous.id = review_log.id AND previous.previous_at IS NOT NULL;
+    CREATE INDEX review_log_mature ON review_log(item_id, rating) WHERE scheduled_days >= 21;
+    CREATE TABLE fsrs_params (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at      INTEGER NOT NULL,
+        parameters      TEXT NOT NULL,
+        reviews         INTEGER NOT NULL,
+        log_loss_before REAL NOT NULL,
+        log_loss_after  REAL NOT NULL
+    ) STRICT;",
+];

@@ -1,0 +1,611 @@
+//! Progress in SQLite: scheduling state per drill item and an append-only review log.
+//!
+//! Migrations are append-only and keyed by `PRAGMA user_version`; a shipped migration is never
+//! edited or reordered. Every grade is one transaction, synced before it is acknowledged.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use crate::scheduler::{CardState, Rating, Scheduler, SchedulerError};
+
+/// Lapses after which an item is a leech: suspended, and the user told.
+pub const LEECH_LAPSES: u32 = 8;
+
+mod migrations;
+
+use migrations::MIGRATIONS;
+
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+const BUSY_TIMEOUT: StdDuration = StdDuration::from_secs(10);
+/// Typed answers are kept for review, within reason.
+const ANSWER_BYTES_MAX: usize = 64 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path} is not a streamdrill database (not SQLite, or corrupt); it was left untouched")]
+    NotADatabase { path: String },
+    #[error(
+        "{path} was written by a newer streamdrill (schema version {found}, this one knows {known}); it was left untouched"
+    )]
+    TooNew {
+        path: String,
+        found: u32,
+        known: u32,
+    },
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Scheduler(#[from] SchedulerError),
+}
+
+/// What recording a review led to, beyond the review itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReviewOutcome {
+    /// This review made the item a leech; it is now suspended.
+    pub leech: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ItemFlags {
+    pub suspended: bool,
+    pub leech: bool,
+    /// The card's text changed since it was last reviewed.
+    pub changed: bool,
+    pub reset_at: Option<DateTime<Utc>>,
+}
+
+/// FSRS parameters fitted to the user's own reviews, with how well they fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FittedParameters {
+    pub created_at: DateTime<Utc>,
+    pub parameters: Vec<f32>,
+    pub reviews: u64,
+    pub log_loss_before: f64,
+    pub log_loss_after: f64,
+}
+
+/// One graded review, as the session produced it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Review {
+    pub item_id: String,
+    pub deck_id: String,
+    pub reviewed_at: DateTime<Utc>,
+    pub rating: Rating,
+    pub duration_ms: u64,
+    pub answer: String,
+}
+
+pub struct Store {
+    conn: Connection,
+    label: String,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let label = path.display().to_string();
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        Self::init(conn, label)
+    }
+
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory()?, ":memory:".to_owned())
+    }
+
+    fn init(conn: Connection, label: String) -> Result<Self, StoreError> {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // The first read of the header tells a foreign file apart before anything is written.
+        let version: u32 = match conn.query_row("PRAGMA user_version", [], |r| r.get(0)) {
+            Ok(v) => v,
+            Err(e) if is_not_a_database(&e) => {
+                return Err(StoreError::NotADatabase { path: label });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: label,
+                found: version,
+                known: SCHEMA_VERSION,
+            });
+        }
+        let journal: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| not_a_database_or(e, &label))?;
+        debug_assert!(
+            journal == "wal" || journal == "memory",
+            "journal mode {journal}"
+        );
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut store = Self { conn, label };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)?;
+        // Re-read inside the lock: another instance may have migrated meanwhile.
+        let version: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: self.label.clone(),
+                found: version,
+                known: SCHEMA_VERSION,
+            });
+        }
+        for migration in &MIGRATIONS[version as usize..] {
+            tx.execute_batch(migration)?;
+        }
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// Appends the review and stores the item's new state, atomically. When this returns `Ok`,
+    /// the grade is durable. An item reaching [`LEECH_LAPSES`] lapses is suspended as a leech.
+    pub fn record_review(
+        &mut self,
+        review: &Review,
+        state: &CardState,
+    ) -> Result<ReviewOutcome, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        insert_review(&tx, review, state)?;
+        write_state(&tx, &review.item_id, &review.deck_id, state)?;
+        let leech = state.lapses >= LEECH_LAPSES
+            && tx.execute(
+                "INSERT INTO item_flags (item_id, suspended, leech) VALUES (?1, 1, 1)
+                 ON CONFLICT(item_id) DO UPDATE SET suspended = 1, leech = 1 WHERE leech = 0",
+                [&review.item_id],
+            )? > 0;
+        tx.commit()?;
+        Ok(ReviewOutcome { leech })
+    }
+
+    /// Suspended items are never queued; unsuspending also clears the leech mark.
+    pub fn set_suspended(&mut self, item_id: &str, suspended: bool) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO item_flags (item_id, suspended) VALUES (?1, ?2)
+             ON CONFLICT(item_id) DO UPDATE SET suspended = excluded.suspended,
+                leech = CASE WHEN excluded.suspended = 0 THEN 0 ELSE leech END",
+            params![item_id, suspended],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets an item's scheduling: it is new again. Its review log is kept (stats, export),
+    /// but reviews up to now no longer count towards its state.
+    pub fn reset(&mut self, item_id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO item_flags (item_id, reset_at, leech, suspended) VALUES (?1, ?2, 0, 0)
+             ON CONFLICT(item_id) DO UPDATE SET reset_at = excluded.reset_at, leech = 0, suspended = 0",
+            params![item_id, now.timestamp_millis()],
+        )?;
+        tx.execute("DELETE FROM card_state WHERE item_id = ?1", [item_id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Removes the most recent review and rebuilds its item's state from the reviews left.
+    /// Returns the review undone, if there was one.
+    pub fn undo_last(&mut self, scheduler: &Scheduler) -> Result<Option<Review>, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let last = tx
+            .query_row(
+                &format!("SELECT id, {REVIEW_COLUMNS} FROM review_log ORDER BY id DESC LIMIT 1"),
+                [],
+                |r| Ok((r.get::<_, i64>(0)?, review_from_row(r, 1)?)),
+            )
+            .optional()?;
+        let Some((id, review)) = last else {
+            return Ok(None);
+        };
+        tx.execute("DELETE FROM review_log WHERE id = ?1", [id])?;
+        rebuild_state(&tx, scheduler, &review.item_id, &review.deck_id)?;
+        tx.commit()?;
+        Ok(Some(review))
+    }
+
+    /// Records each item's content hash; items whose text changed since they were last seen are
+    /// marked changed (their history is kept). Returns how many were newly marked.
+    pub fn sync_content_hashes(
+        &mut self,
+        hashes: &[(String, String)],
+    ) -> Result<usize, StoreError> {
+        let known: HashMap<String, Option<String>> = {
+            let mut stmt = self.conn.prepare(
+                "SELECT s.item_id, f.content_hash FROM card_state s
+                 LEFT JOIN item_flags f ON f.item_id = s.item_id",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let tx = self.conn.transaction()?;
+        let mut changed = 0;
+        for (item_id, hash) in hashes {
+            let Some(stored) = known.get(item_id) else {
+                continue;
+            };
+            if stored.as_deref() == Some(hash.as_str()) {
+                continue;
+            }
+            let is_change = stored.is_some();
+            tx.execute(
+                "INSERT INTO item_flags (item_id, content_hash, changed) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(item_id) DO UPDATE SET content_hash = excluded.content_hash,
+                    changed = MAX(changed, excluded.changed)",
+                params![item_id, hash, is_change],
+            )?;
+            changed += usize::from(is_change);
+        }
+        tx.commit()?;
+        Ok(changed)
+    }
+
+    pub fn flags(&self) -> Result<HashMap<String, ItemFlags>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT item_id, suspended, leech, changed, reset_at FROM item_flags")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                ItemFlags {
+                    suspended: r.get(1)?,
+                    leech: r.get(2)?,
+                    changed: r.get(3)?,
+                    reset_at: r.get::<_, Option<i64>>(4)?.map(from_millis),
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Items first learned at or after `since` (new cards introduced today).
+    pub fn introduced_since(&self, since: DateTime<Utc>) -> Result<u64, StoreError> {
+        let count: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM card_state WHERE first_reviewed_at >= ?1",
+            [since.timestamp_millis()],
+            |r| r.get(0),
+        )?;
+        Ok(count.max(0) as u64)
+    }
+
+    /// Items reviewed at or after `since`.
+    pub fn reviewed_items_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<HashSet<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT item_id FROM review_log WHERE reviewed_at >= ?1")?;
+        let rows = stmt.query_map([since.timestamp_millis()], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Stores parameters fitted by the optimizer; scheduling uses the latest from then on.
+    pub fn save_parameters(&mut self, fitted: &FittedParameters) -> Result<(), StoreError> {
+        let json = serde_json::to_string(&fitted.parameters).unwrap_or_default();
+        self.conn.execute(
+            "INSERT INTO fsrs_params (created_at, parameters, reviews, log_loss_before, log_loss_after)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                fitted.created_at.timestamp_millis(),
+                json,
+                i64::try_from(fitted.reviews).unwrap_or(i64::MAX),
+                fitted.log_loss_before,
+                fitted.log_loss_after
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn latest_parameters(&self) -> Result<Option<FittedParameters>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT created_at, parameters, reviews, log_loss_before, log_loss_after
+                 FROM fsrs_params ORDER BY id DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, f64>(3)?,
+                        r.get::<_, f64>(4)?,
+                    ))
+                },
+            )
+            .optional()?;
+        Ok(row.and_then(|(at, json, reviews, before, after)| {
+            let parameters: Vec<f32> = serde_json::from_str(&json).ok()?;
+            Some(FittedParameters {
+                created_at: from_millis(at),
+                parameters,
+                reviews: reviews.max(0) as u64,
+                log_loss_before: before,
+                log_loss_after: after,
+            })
+        }))
+    }
+
+    /// Every review, oldest first (for the optimizer and export).
+    pub fn all_reviews(&self) -> Result<Vec<Review>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {REVIEW_COLUMNS} FROM review_log ORDER BY reviewed_at, id"
+        ))?;
+        let rows = stmt.query_map([], |r| review_from_row(r, 0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every item's scheduling state, keyed by item id.
+    pub fn card_states(&self) -> Result<HashMap<String, CardState>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT item_id, stability, difficulty, due, last_review, reps, lapses FROM card_state",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                CardState {
+                    stability: r.get::<_, f64>(1)? as f32,
+                    difficulty: r.get::<_, f64>(2)? as f32,
+                    due: from_millis(r.get(3)?),
+                    last_review: from_millis(r.get(4)?),
+                    reps: r.get(5)?,
+                    lapses: r.get(6)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn card_state(&self, item_id: &str) -> Result<Option<CardState>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT stability, difficulty, due, last_review, reps, lapses
+                 FROM card_state WHERE item_id = ?1",
+                [item_id],
+                |r| {
+                    Ok(CardState {
+                        stability: r.get::<_, f64>(0)? as f32,
+                        difficulty: r.get::<_, f64>(1)? as f32,
+                        due: from_millis(r.get(2)?),
+                        last_review: from_millis(r.get(3)?),
+                        reps: r.get(4)?,
+                        lapses: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    pub fn review_count(&self) -> Result<u64, StoreError> {
+        let count: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM review_log", [], |r| r.get(0))?;
+        Ok(count.max(0) as u64)
+    }
+
+    pub fn review_count_since(&self, since: DateTime<Utc>) -> Result<u64, StoreError> {
+        let count: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM review_log WHERE reviewed_at >= ?1",
+            [since.timestamp_millis()],
+            |r| r.get(0),
+        )?;
+        Ok(count.max(0) as u64)
+    }
+
+    /// The review log of one item, oldest first.
+    pub fn reviews_of(&self, item_id: &str) -> Result<Vec<Review>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {REVIEW_COLUMNS} FROM review_log WHERE item_id = ?1 ORDER BY reviewed_at, id"
+        ))?;
+        let rows = stmt.query_map([item_id], |r| review_from_row(r, 0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn integrity_ok(&self) -> Result<bool, StoreError> {
+        let result: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        Ok(result == "ok")
+    }
+}
+
+const REVIEW_COLUMNS: &str = "item_id, deck_id, reviewed_at, rating, duration_ms, answer";
+
+fn review_from_row(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Review> {
+    Ok(Review {
+        item_id: r.get(first)?,
+        deck_id: r.get(first + 1)?,
+        reviewed_at: from_millis(r.get(first + 2)?),
+        rating: Rating::from_number(r.get(first + 3)?).unwrap_or(Rating::Again),
+        duration_ms: r.get::<_, i64>(first + 4)?.max(0) as u64,
+        answer: r.get(first + 5)?,
+    })
+}
+
+/// Appends one review, with the intervals true retention is computed from.
+fn insert_review(
+    tx: &rusqlite::Transaction<'_>,
+    review: &Review,
+    state: &CardState,
+) -> Result<(), StoreError> {
+    let previous: Option<(i64, i64)> = tx
+        .query_row(
+            "SELECT reviewed_at, due FROM review_log WHERE item_id = ?1 AND reviewed_at <= ?2
+             ORDER BY reviewed_at DESC, id DESC LIMIT 1",
+            params![review.item_id, review.reviewed_at.timestamp_millis()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let at = review.reviewed_at.timestamp_millis();
+    let (elapsed_days, scheduled_days) = previous.map_or((0.0, 0.0), |(previous_at, due)| {
+        (
+            (at - previous_at) as f64 / 86_400_000.0,
+            (due - previous_at) as f64 / 86_400_000.0,
+        )
+    });
+    tx.execute(
+        "INSERT INTO review_log
+            (item_id, deck_id, reviewed_at, rating, duration_ms, answer, stability, difficulty, due,
+             elapsed_days, scheduled_days)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            review.item_id,
+            review.deck_id,
+            at,
+            review.rating.number(),
+            i64::try_from(review.duration_ms).unwrap_or(i64::MAX),
+            truncate_to_char_boundary(&review.answer, ANSWER_BYTES_MAX),
+            f64::from(state.stability),
+            f64::from(state.difficulty),
+            state.due.timestamp_millis(),
+            elapsed_days,
+            scheduled_days,
+        ],
+    )?;
+    Ok(())
+}
+
+fn write_state(
+    tx: &rusqlite::Transaction<'_>,
+    item_id: &str,
+    deck_id: &str,
+    state: &CardState,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO card_state
+            (item_id, deck_id, stability, difficulty, due, last_review, reps, lapses, first_reviewed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?6)
+         ON CONFLICT(item_id) DO UPDATE SET
+            deck_id = excluded.deck_id, stability = excluded.stability,
+            difficulty = excluded.difficulty, due = excluded.due,
+            last_review = excluded.last_review, reps = excluded.reps, lapses = excluded.lapses,
+            first_reviewed_at = COALESCE(card_state.first_reviewed_at, excluded.first_reviewed_at)",
+        params![
+            item_id,
+            deck_id,
+            f64::from(state.stability),
+            f64::from(state.difficulty),
+            state.due.timestamp_millis(),
+            state.last_review.timestamp_millis(),
+            state.reps,
+            state.lapses,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Recomputes an item's state from its review log (after its last reset), so the state always
+/// follows from the log: after undo and after merging imported reviews.
+fn rebuild_state(
+    tx: &rusqlite::Transaction<'_>,
+    scheduler: &Scheduler,
+    item_id: &str,
+    deck_id: &str,
+) -> Result<(), StoreError> {
+    let reset_at: Option<i64> = tx
+        .query_row(
+            "SELECT reset_at FROM item_flags WHERE item_id = ?1",
+            [item_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    let mut stmt = tx.prepare(
+        "SELECT reviewed_at, rating FROM review_log
+         WHERE item_id = ?1 AND reviewed_at > ?2 ORDER BY reviewed_at, id",
+    )?;
+    let history: Vec<(DateTime<Utc>, Rating)> = stmt
+        .query_map(params![item_id, reset_at.unwrap_or(i64::MIN)], |r| {
+            Ok((
+                from_millis(r.get(0)?),
+                Rating::from_number(r.get(1)?).unwrap_or(Rating::Again),
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    drop(stmt);
+    let first_at = history.first().map(|(at, _)| at.timestamp_millis());
+    match scheduler.replay(history)? {
+        Some(state) => {
+            write_state(tx, item_id, deck_id, &state)?;
+            tx.execute(
+                "UPDATE card_state SET first_reviewed_at = ?2 WHERE item_id = ?1",
+                params![item_id, first_at],
+            )?;
+        }
+        None => {
+            tx.execute("DELETE FROM card_state WHERE item_id = ?1", [item_id])?;
+        }
+    }
+    Ok(())
+}
+
+fn from_millis(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+fn is_not_a_database(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+    )
+}
+
+fn not_a_database_or(e: rusqlite::Error, label: &str) -> StoreError {
+    if is_not_a_database(&e) {
+        StoreError::NotADatabase {
+            path: label.to_owned(),
+        }
+    } else {
+        e.into()
+    }
+}
+
+fn truncate_to_char_boundary(text: &str, bytes_max: usize) -> &str {
+    if text.len() <= bytes_max {
+        return text;
+    }
+    let mut end = bytes_max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
