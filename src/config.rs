@@ -75,7 +75,7 @@ impl Config {
             source
                 .find(&needle)
                 .map(|i| i + 1..i + 1 + key.len())
-                .or_else(|| source.starts_with(key).then(|| 0..key.len()))
+                .or_else(|| source.starts_with(key).then_some(0..key.len()))
                 .unwrap_or(0..0)
         };
         let mut bad = |key: &str, message: String| {
