@@ -3,24 +3,23 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::clock;
-use crate::deck::files::{add_decks_from, deck_files, read_deck_file};
+use crate::deck::files::{deck_files, read_deck_file};
 use crate::deck::item::draw_all;
 use crate::deck::schema::deck_schema_json;
 use crate::deck::{Library, parse_deck};
-use crate::paths::{self, DATA_DIR_ENV, DATABASE_FILE, DECKS_DIR};
+use crate::paths::DECKS_DIR;
 use crate::plain::{self, PlainDeps};
 use crate::queue::build_queue;
-use crate::scheduler::{DESIRED_RETENTION_DEFAULT, Scheduler};
 use crate::stats::stats;
-use crate::store::Store;
 use crate::tui::{self, App};
+use crate::workspace::{Locations, Workspace, WorkspaceError};
 
 #[derive(Debug, Parser)]
 #[command(name = "streamdrill", version, about, long_about = None)]
@@ -31,6 +30,9 @@ pub struct Cli {
     /// Load more decks from this file or folder (repeatable)
     #[arg(long, global = true, value_name = "DIR")]
     pub content: Vec<PathBuf>,
+    /// Configuration file [default: $STREAMDRILL_CONFIG, else <config dir>/streamdrill/config.toml]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -49,6 +51,21 @@ pub enum Command {
     },
     /// Print the JSON Schema of deck files
     Schema,
+    /// Suspend, unsuspend or reset a card (a drill item id, or a card id for all its cells)
+    #[command(subcommand)]
+    Card(CardCommand),
+    /// Undo the last grade
+    Undo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CardCommand {
+    /// Never show it until unsuspended
+    Suspend { id: String },
+    /// Show it again (also clears a leech mark)
+    Unsuspend { id: String },
+    /// Forget its scheduling: it is new again (its review log is kept)
+    Reset { id: String },
 }
 
 #[derive(Debug, Args)]
@@ -59,9 +76,9 @@ pub struct DrillArgs {
     /// Only this deck
     #[arg(long, value_name = "ID")]
     pub deck: Option<String>,
-    /// At most this many cards
-    #[arg(long, value_name = "N", default_value_t = tui::app::SESSION_LIMIT_DEFAULT)]
-    pub limit: usize,
+    /// At most this many cards [default: session_cards from the config]
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
     /// Seed for the values calc cards draw [default: a new one each run]
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -84,11 +101,11 @@ pub enum DeckCommand {
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error(transparent)]
-    NoDataDir(#[from] paths::NoDataDir),
+    Workspace(#[from] WorkspaceError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
-    #[error(transparent)]
-    Scheduler(#[from] crate::scheduler::SchedulerError),
+    #[error("no card or drill item with id `{0}`; ids look like deck-id/card-id")]
+    UnknownItem(String),
     #[error(transparent)]
     Plain(#[from] plain::PlainError),
     #[error(transparent)]
@@ -110,9 +127,17 @@ pub fn run(cli: &Cli) -> ExitCode {
     }
 }
 
+fn locations(cli: &Cli) -> Locations {
+    Locations {
+        data_dir: cli.data_dir.clone(),
+        config: cli.config.clone(),
+        content: cli.content.clone(),
+    }
+}
+
 fn dispatch(cli: &Cli) -> Result<ExitCode, CliError> {
     match &cli.command {
-        None => run_tui(cli, None, tui::app::SESSION_LIMIT_DEFAULT, None, false),
+        None => run_tui(cli, None, None, None, false),
         Some(Command::Drill(args)) if args.plain => run_plain(cli, args),
         Some(Command::Drill(args)) => {
             run_tui(cli, args.deck.as_deref(), args.limit, args.seed, true)
@@ -124,52 +149,45 @@ fn dispatch(cli: &Cli) -> Result<ExitCode, CliError> {
             print!("{}", deck_schema_json());
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Card(command)) => card_command(cli, command),
+        Some(Command::Undo) => undo(cli),
     }
 }
 
-fn data_dir(cli: &Cli) -> Result<PathBuf, CliError> {
-    let env = std::env::var(DATA_DIR_ENV).ok();
-    Ok(paths::data_dir(cli.data_dir.as_deref(), env.as_deref())?)
-}
-
-/// Bundled decks, then `--content` ones, then the data directory's `decks/`.
-fn load_library(cli: &Cli) -> Result<Library, CliError> {
-    let mut library = Library::bundled();
-    for path in &cli.content {
-        add_decks_from(&mut library, path);
-    }
-    let user_decks = data_dir(cli)?.join(DECKS_DIR);
-    if user_decks.is_dir() {
-        add_decks_from(&mut library, &user_decks);
-    }
-    Ok(library)
-}
-
-fn open_store(cli: &Cli) -> Result<Store, CliError> {
-    Ok(Store::open(&data_dir(cli)?.join(DATABASE_FILE))?)
+/// Opens the workspace and brings it up to date with the decks.
+fn open_workspace(cli: &Cli) -> Result<Workspace, CliError> {
+    let mut workspace = Workspace::open(&locations(cli))?;
+    workspace.sync_content()?;
+    Ok(workspace)
 }
 
 fn run_tui(
     cli: &Cli,
     deck: Option<&str>,
-    limit: usize,
+    limit: Option<usize>,
     seed: Option<u64>,
     start_drill: bool,
 ) -> Result<ExitCode, CliError> {
     // Fail before touching the database when there is no terminal to draw on.
     tui::terminal::ensure_terminal()?;
-    let library = load_library(cli)?;
+    let workspace = open_workspace(cli)?;
     if let Some(id) = deck
-        && library.deck(id).is_none()
+        && workspace.library.deck(id).is_none()
     {
         return Err(CliError::UnknownDeck(id.to_owned()));
     }
-    let mut store = open_store(cli)?;
-    let states = store.card_states()?;
-    let scheduler = Scheduler::new(DESIRED_RETENTION_DEFAULT)?;
     let now = clock::now();
-    let mut app = App::new(library, states, scheduler, now)
-        .with_session_limit(limit)
+    let progress = workspace.progress(now)?;
+    let session_cards = limit.unwrap_or(workspace.config.session_cards as usize);
+    let limits = workspace.limits(now, session_cards)?;
+    let Workspace {
+        library,
+        mut store,
+        scheduler,
+        ..
+    } = workspace;
+    let mut app = App::new(library, progress, scheduler, now)
+        .with_limits(limits)
         .with_seed(seed.unwrap_or_else(clock::seed));
     if start_drill {
         app.start_drill(deck, now);
@@ -179,23 +197,28 @@ fn run_tui(
 }
 
 fn run_plain(cli: &Cli, args: &DrillArgs) -> Result<ExitCode, CliError> {
-    let library = load_library(cli)?;
-    for problem in &library.problems {
+    let mut workspace = open_workspace(cli)?;
+    for problem in &workspace.library.problems {
         eprintln!("skipped: {problem}");
     }
     if let Some(id) = &args.deck
-        && library.deck(id).is_none()
+        && workspace.library.deck(id).is_none()
     {
         return Err(CliError::UnknownDeck(id.clone()));
     }
-    let mut store = open_store(cli)?;
-    let mut states = store.card_states()?;
-    let scheduler = Scheduler::new(DESIRED_RETENTION_DEFAULT)?;
+    let now = clock::now();
+    let mut progress = workspace.progress(now)?;
+    let limits = workspace.limits(
+        now,
+        args.limit
+            .unwrap_or(workspace.config.session_cards as usize),
+    )?;
     let queue = build_queue(
-        library.items(args.deck.as_deref()),
-        &states,
-        clock::now(),
-        args.limit,
+        workspace.library.items(args.deck.as_deref()),
+        &progress,
+        &workspace.scheduler,
+        now,
+        limits,
     );
     let items = draw_all(queue, args.seed.unwrap_or_else(clock::seed));
     let mut now = clock::now;
@@ -204,12 +227,64 @@ fn run_plain(cli: &Cli, args: &DrillArgs) -> Result<ExitCode, CliError> {
         io::stdout().lock(),
         items,
         PlainDeps {
-            store: &mut store,
-            scheduler: &scheduler,
-            states: &mut states,
+            store: &mut workspace.store,
+            scheduler: &workspace.scheduler,
+            states: &mut progress.states,
             clock: &mut now,
         },
     )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Item ids an id names: the item itself, or every cell of a comparison card.
+fn resolve_items(library: &Library, id: &str) -> Vec<String> {
+    library
+        .items(None)
+        .into_iter()
+        .map(|item| item.id)
+        .filter(|item| {
+            item == id
+                || item
+                    .strip_prefix(id)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+        .collect()
+}
+
+fn card_command(cli: &Cli, command: &CardCommand) -> Result<ExitCode, CliError> {
+    let mut workspace = open_workspace(cli)?;
+    let (id, verb) = match command {
+        CardCommand::Suspend { id } => (id, "suspended"),
+        CardCommand::Unsuspend { id } => (id, "unsuspended"),
+        CardCommand::Reset { id } => (id, "reset"),
+    };
+    let items = resolve_items(&workspace.library, id);
+    if items.is_empty() {
+        return Err(CliError::UnknownItem(id.clone()));
+    }
+    let now = clock::now();
+    for item in &items {
+        match command {
+            CardCommand::Suspend { .. } => workspace.store.set_suspended(item, true)?,
+            CardCommand::Unsuspend { .. } => workspace.store.set_suspended(item, false)?,
+            CardCommand::Reset { .. } => workspace.store.reset(item, now)?,
+        }
+        println!("{verb} {item}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn undo(cli: &Cli) -> Result<ExitCode, CliError> {
+    let mut workspace = open_workspace(cli)?;
+    match workspace.store.undo_last(&workspace.scheduler)? {
+        Some(review) => println!(
+            "undid {} ({}, {})",
+            review.item_id,
+            review.rating.name(),
+            review.reviewed_at.format("%Y-%m-%d %H:%M UTC")
+        ),
+        None => println!("nothing to undo"),
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -240,7 +315,7 @@ fn deck_check(cli: &Cli, paths: &[PathBuf]) -> ExitCode {
     let mut roots: Vec<PathBuf> = paths.to_vec();
     if paths.is_empty() {
         roots.extend(cli.content.iter().cloned());
-        if let Ok(dir) = data_dir(cli) {
+        if let Ok(dir) = locations(cli).data_dir() {
             let user = dir.join(DECKS_DIR);
             if user.is_dir() {
                 roots.push(user);
@@ -288,7 +363,7 @@ struct DeckListing {
 }
 
 fn deck_list(cli: &Cli, json: bool) -> Result<ExitCode, CliError> {
-    let library = load_library(cli)?;
+    let library = locations(cli).load_library()?;
     let listings: Vec<DeckListing> = library
         .decks
         .iter()
@@ -326,14 +401,15 @@ fn deck_list(cli: &Cli, json: bool) -> Result<ExitCode, CliError> {
 }
 
 fn show_stats(cli: &Cli, json: bool) -> Result<ExitCode, CliError> {
-    let library = load_library(cli)?;
-    let store = open_store(cli)?;
+    let workspace = open_workspace(cli)?;
     let now = clock::now();
     let figures = stats(
-        &library,
-        &store.card_states()?,
-        store.review_count()?,
-        store.review_count_since(clock::start_of_local_day(now))?,
+        &workspace.library,
+        &workspace.progress(now)?,
+        workspace.store.review_count()?,
+        workspace
+            .store
+            .review_count_since(workspace.day_start(now))?,
         now,
     );
     let mut out = io::stdout().lock();
@@ -349,15 +425,10 @@ fn show_stats(cli: &Cli, json: bool) -> Result<ExitCode, CliError> {
         for d in &figures.decks {
             writeln!(
                 out,
-                "  {:<28} due {:>4}  new {:>4}  cards {:>4}",
+                "  {:<36} due {:>4}  new {:>4}  cards {:>4}",
                 d.id, d.due, d.new, d.cards
             )?;
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The database path for a data directory (shown in the README and `--help`).
-pub fn database_path(data_dir: &Path) -> PathBuf {
-    data_dir.join(DATABASE_FILE)
 }

@@ -1,11 +1,17 @@
-//! Which items a session shows, and in what order. Pure: states and `now` come in as values.
+//! Which items a session shows, and in what order. Pure: states, flags and `now` come in as
+//! values.
+//!
+//! Due items come first, least likely to be recalled first (lowest FSRS retrievability); new
+//! items are spread evenly among them; daily limits cap both; suspended items never show; and
+//! siblings (cells of the same comparison row) are not shown on the same day.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
 use crate::deck::DrillItem;
-use crate::scheduler::CardState;
+use crate::scheduler::{CardState, Scheduler};
+use crate::store::ItemFlags;
 
 /// Due and new counts for a set of items.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -15,17 +21,46 @@ pub struct Counts {
     pub new: usize,
 }
 
-pub fn counts(
-    items: &[DrillItem],
-    states: &HashMap<String, CardState>,
-    now: DateTime<Utc>,
-) -> Counts {
+/// What the learner has done, as the store knows it.
+#[derive(Debug, Default, Clone)]
+pub struct Progress {
+    pub states: HashMap<String, CardState>,
+    pub flags: HashMap<String, ItemFlags>,
+    /// Items reviewed since the study day started.
+    pub reviewed_today: HashSet<String>,
+}
+
+impl Progress {
+    pub fn is_suspended(&self, item_id: &str) -> bool {
+        self.flags.get(item_id).is_some_and(|f| f.suspended)
+    }
+}
+
+/// How much a session may take today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub session_cards: usize,
+    pub new_left_today: usize,
+    pub reviews_left_today: usize,
+}
+
+impl Limits {
+    pub fn unlimited(session_cards: usize) -> Self {
+        Self {
+            session_cards,
+            new_left_today: usize::MAX,
+            reviews_left_today: usize::MAX,
+        }
+    }
+}
+
+pub fn counts(items: &[DrillItem], progress: &Progress, now: DateTime<Utc>) -> Counts {
     let mut counts = Counts {
         total: items.len(),
         ..Counts::default()
     };
-    for item in items {
-        match states.get(&item.id) {
+    for item in items.iter().filter(|i| !progress.is_suspended(&i.id)) {
+        match progress.states.get(&item.id) {
             None => counts.new += 1,
             Some(state) if state.due <= now => counts.due += 1,
             Some(_) => {}
@@ -34,26 +69,108 @@ pub fn counts(
     counts
 }
 
-/// Due items first, the longest overdue first; then new items in deck order; at most `limit`.
+/// Items that must not share a day: the cells of one comparison row share the row's id.
+pub fn sibling_group(item_id: &str) -> &str {
+    match item_id.match_indices('/').nth(1) {
+        Some((second_slash, _)) => &item_id[..second_slash],
+        None => item_id,
+    }
+}
+
 pub fn build_queue(
     items: Vec<DrillItem>,
-    states: &HashMap<String, CardState>,
+    progress: &Progress,
+    scheduler: &Scheduler,
     now: DateTime<Utc>,
-    limit: usize,
+    limits: Limits,
 ) -> Vec<DrillItem> {
+    // Groups already seen today through another item block their siblings.
+    let groups_today: HashMap<&str, HashSet<&str>> =
+        progress
+            .reviewed_today
+            .iter()
+            .fold(HashMap::new(), |mut groups, id| {
+                groups
+                    .entry(sibling_group(id))
+                    .or_insert_with(HashSet::new)
+                    .insert(id.as_str());
+                groups
+            });
+    let blocked_by_sibling = |id: &str| {
+        groups_today
+            .get(sibling_group(id))
+            .is_some_and(|seen| seen.iter().any(|other| *other != id))
+    };
+
     let mut due = Vec::new();
     let mut new = Vec::new();
     for item in items {
-        match states.get(&item.id) {
+        if progress.is_suspended(&item.id) || blocked_by_sibling(&item.id) {
+            continue;
+        }
+        match progress.states.get(&item.id) {
             None => new.push(item),
-            Some(state) if state.due <= now => due.push((state.due, item)),
+            Some(state) if state.due <= now => {
+                let recall = scheduler.retrievability(state, now);
+                due.push((recall, item));
+            }
             Some(_) => {}
         }
     }
-    due.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
-    due.into_iter()
-        .map(|(_, item)| item)
-        .chain(new)
-        .take(limit)
-        .collect()
+    due.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+
+    let mut picked_groups: HashSet<String> = HashSet::new();
+    let mut take_unique = |list: Vec<DrillItem>, cap: usize| -> Vec<DrillItem> {
+        let mut kept = Vec::new();
+        for item in list {
+            if kept.len() >= cap {
+                break;
+            }
+            if picked_groups.insert(sibling_group(&item.id).to_owned()) {
+                kept.push(item);
+            }
+        }
+        kept
+    };
+    let due = take_unique(
+        due.into_iter().map(|(_, item)| item).collect(),
+        limits.reviews_left_today.min(limits.session_cards),
+    );
+    let new_cap = limits
+        .new_left_today
+        .min(limits.session_cards.saturating_sub(due.len()));
+    let new = take_unique(new, new_cap);
+    interleave(due, new)
+}
+
+/// Spreads `new` evenly through `due`, so a session never ends on a block of unseen cards.
+fn interleave(due: Vec<DrillItem>, new: Vec<DrillItem>) -> Vec<DrillItem> {
+    if new.is_empty() || due.is_empty() {
+        return due.into_iter().chain(new).collect();
+    }
+    let every = due.len().div_ceil(new.len()).max(1);
+    let mut out = Vec::with_capacity(due.len() + new.len());
+    let mut new = new.into_iter();
+    for (i, item) in due.into_iter().enumerate() {
+        out.push(item);
+        if (i + 1) % every == 0
+            && let Some(n) = new.next()
+        {
+            out.push(n);
+        }
+    }
+    out.extend(new);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sibling_groups_join_comparison_cells_only() {
+        assert_eq!(sibling_group("deck/row/kafka"), "deck/row");
+        assert_eq!(sibling_group("deck/card"), "deck/card");
+        assert_eq!(sibling_group("plain"), "plain");
+    }
 }

@@ -1,14 +1,11 @@
 //! Progress figures for `streamdrill stats` and the home screen. Pure: computed from the library,
 //! the scheduling states and review counts handed in.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::deck::Library;
-use crate::queue::counts;
-use crate::scheduler::CardState;
+use crate::queue::{Progress, counts};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeckStats {
@@ -29,17 +26,13 @@ pub struct Stats {
     pub decks: Vec<DeckStats>,
 }
 
-pub fn deck_stats(
-    library: &Library,
-    states: &HashMap<String, CardState>,
-    now: DateTime<Utc>,
-) -> Vec<DeckStats> {
+pub fn deck_stats(library: &Library, progress: &Progress, now: DateTime<Utc>) -> Vec<DeckStats> {
     library
         .decks
         .iter()
         .map(|loaded| {
             let meta = &loaded.deck.meta;
-            let c = counts(&library.items(Some(&meta.id)), states, now);
+            let c = counts(&library.items(Some(&meta.id)), progress, now);
             DeckStats {
                 id: meta.id.clone(),
                 title: meta.title.clone(),
@@ -53,12 +46,12 @@ pub fn deck_stats(
 
 pub fn stats(
     library: &Library,
-    states: &HashMap<String, CardState>,
+    progress: &Progress,
     reviews_total: u64,
     reviews_today: u64,
     now: DateTime<Utc>,
 ) -> Stats {
-    let decks = deck_stats(library, states, now);
+    let decks = deck_stats(library, progress, now);
     Stats {
         reviews_total,
         reviews_today,

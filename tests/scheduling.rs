@@ -7,9 +7,10 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use fsrs::{FSRS, MemoryState};
 use streamdrill::deck::Library;
-use streamdrill::queue::{build_queue, counts};
+use streamdrill::queue::{Limits, Progress, build_queue, counts};
 use streamdrill::scheduler::{Rating, Scheduler};
 use streamdrill::session::Session;
+use streamdrill::store::ItemFlags;
 use streamdrill::store::Store;
 
 fn starter_library() -> Library {
@@ -98,40 +99,123 @@ fn due_dates_follow_fsrs_intervals() {
 }
 
 #[test]
-fn the_queue_shows_due_items_first_then_new_ones() {
+fn the_queue_orders_due_by_recall_spreads_new_and_respects_limits() {
     let library = starter_library();
     let items = library.items(Some("starter"));
     let scheduler = Scheduler::new(0.9).expect("retention");
-    let mut states = std::collections::HashMap::new();
-    // Two items reviewed long ago (due), one reviewed just now (not due).
+    let mut progress = Progress::default();
+    // Item 3 was learned well long ago, item 1 weakly: item 1 is less likely recalled now.
     let long_ago = t0() - Duration::days(30);
-    states.insert(
-        items[3].id.clone(),
-        scheduler.review(None, Rating::Good, long_ago).expect("s"),
-    );
-    states.insert(
-        items[1].id.clone(),
-        scheduler
-            .review(None, Rating::Hard, long_ago - Duration::days(1))
-            .expect("s"),
-    );
-    states.insert(
+    let strong = scheduler.review(None, Rating::Easy, long_ago).expect("s");
+    let weak = scheduler.review(None, Rating::Hard, long_ago).expect("s");
+    progress.states.insert(items[3].id.clone(), strong);
+    progress.states.insert(items[1].id.clone(), weak);
+    // Item 0 was reviewed just now: not due.
+    progress.states.insert(
         items[0].id.clone(),
         scheduler.review(None, Rating::Good, t0()).expect("s"),
     );
+    assert!(scheduler.retrievability(&weak, t0()) < scheduler.retrievability(&strong, t0()));
 
-    let c = counts(&items, &states, t0());
+    let c = counts(&items, &progress, t0());
     assert_eq!((c.total, c.due, c.new), (items.len(), 2, items.len() - 3));
 
-    let queue = build_queue(items.clone(), &states, t0(), 4);
-    let ids: Vec<&str> = queue.iter().map(|i| i.id.as_str()).collect();
+    let ids = |queue: &[streamdrill::deck::DrillItem]| -> Vec<String> {
+        queue.iter().map(|i| i.id.clone()).collect()
+    };
+    let queue = build_queue(
+        items.clone(),
+        &progress,
+        &scheduler,
+        t0(),
+        Limits::unlimited(4),
+    );
     assert_eq!(
-        ids,
+        ids(&queue),
         [
-            items[1].id.as_str(),
-            items[3].id.as_str(),
-            items[2].id.as_str(),
-            items[4].id.as_str()
-        ]
+            items[1].id.clone(),
+            items[2].id.clone(),
+            items[3].id.clone(),
+            items[6].id.clone()
+        ],
+        "weakest due first, new cards spread between due ones, no sibling of a due cell"
+    );
+
+    // Daily limits: no new cards left today, one review left.
+    let limits = Limits {
+        session_cards: 10,
+        new_left_today: 0,
+        reviews_left_today: 1,
+    };
+    assert_eq!(
+        ids(&build_queue(
+            items.clone(),
+            &progress,
+            &scheduler,
+            t0(),
+            limits
+        )),
+        [items[1].id.clone()]
+    );
+
+    // Suspended items never show.
+    progress.flags.insert(
+        items[1].id.clone(),
+        ItemFlags {
+            suspended: true,
+            ..ItemFlags::default()
+        },
+    );
+    let queue = build_queue(
+        items.clone(),
+        &progress,
+        &scheduler,
+        t0(),
+        Limits::unlimited(1),
+    );
+    assert_eq!(ids(&queue), [items[3].id.clone()]);
+}
+
+#[test]
+fn siblings_of_a_comparison_row_do_not_share_a_day() {
+    let library = starter_library();
+    let items = library.items(Some("starter"));
+    let scheduler = Scheduler::new(0.9).expect("retention");
+    let cells: Vec<String> = items
+        .iter()
+        .filter(|i| i.kind() == "compare")
+        .map(|i| i.id.clone())
+        .collect();
+    assert_eq!(cells.len(), 3);
+
+    // A fresh session takes only one cell of the row.
+    let queue = build_queue(
+        items.clone(),
+        &Progress::default(),
+        &scheduler,
+        t0(),
+        Limits::unlimited(50),
+    );
+    assert_eq!(queue.iter().filter(|i| i.kind() == "compare").count(), 1);
+
+    // Once one cell was reviewed today, its siblings wait for another day.
+    let mut progress = Progress::default();
+    progress.reviewed_today.insert(cells[0].clone());
+    progress.states.insert(
+        cells[0].clone(),
+        scheduler
+            .review(None, Rating::Again, t0() - Duration::hours(1))
+            .expect("s"),
+    );
+    let queue = build_queue(items, &progress, &scheduler, t0(), Limits::unlimited(50));
+    let compare: Vec<&str> = queue
+        .iter()
+        .filter(|i| i.kind() == "compare")
+        .map(|i| i.id.as_str())
+        .collect();
+    assert_eq!(
+        compare,
+        [cells[0].as_str()],
+        "only the relearning cell itself may return today"
     );
 }

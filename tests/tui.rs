@@ -1,7 +1,7 @@
 //! The TUI state machine, driven by key events, and its screens as `TestBackend` snapshots.
 
-use std::collections::HashMap;
 use std::path::Path;
+use streamdrill::queue::Progress;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -35,7 +35,7 @@ fn library_from(fixtures: &[&str]) -> Library {
 fn app() -> App {
     App::new(
         library_from(&["valid/tui.toml"]),
-        HashMap::new(),
+        Progress::default(),
         Scheduler::new(0.9).expect("retention"),
         t0(),
     )
@@ -174,7 +174,7 @@ fn home_screen_snapshot() {
 fn home_screen_lists_skipped_decks() {
     let app = App::new(
         library_from(&["valid/tui.toml", "invalid/unknown-kind.toml"]),
-        HashMap::new(),
+        Progress::default(),
         Scheduler::new(0.9).expect("retention"),
         t0(),
     );
@@ -208,7 +208,7 @@ fn a_tiny_terminal_gets_a_message_not_a_panic() {
 fn escape_sequences_from_decks_never_reach_the_screen() {
     let mut app = App::new(
         library_from(&["valid/escapes.toml"]),
-        HashMap::new(),
+        Progress::default(),
         Scheduler::new(0.9).expect("retention"),
         t0(),
     );

@@ -122,6 +122,17 @@ impl DrillItem {
         self.card.body.kind()
     }
 
+    /// A fingerprint of what the item shows, to notice when a card's text changes.
+    pub fn content_hash(&self) -> String {
+        let text = serde_json::to_string(&self.card).unwrap_or_default();
+        // FNV-1a: stable across builds and platforms, unlike std's hasher.
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in text.bytes() {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{hash:016x}")
+    }
+
     /// For a calc card, draws this showing's values (deterministic in `seed` and the item id);
     /// other items are returned unchanged.
     pub fn draw(mut self, seed: u64) -> Result<Self, CalcError> {

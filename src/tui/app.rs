@@ -1,15 +1,13 @@
 //! The TUI as a state machine: `update(msg, now)` changes the state and returns effects for the
 //! shell to carry out. It never touches the terminal, the database or the clock.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Duration, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::keys::{self, Action};
 use crate::deck::item::draw_all;
 use crate::deck::{Diagnostic, Library};
-use crate::queue::build_queue;
+use crate::queue::{Limits, Progress, build_queue};
 use crate::scheduler::{CardState, Rating, Scheduler};
 use crate::session::{Phase, Session};
 use crate::stats::{DeckStats, deck_stats};
@@ -60,9 +58,9 @@ pub struct App {
     pub status: Option<String>,
     pub quit: bool,
     library: Library,
-    states: HashMap<String, CardState>,
+    progress: Progress,
     scheduler: Scheduler,
-    session_limit: usize,
+    limits: Limits,
     /// Seeds the values drawn for calc cards; each session gets its own.
     seed: u64,
     sessions_started: u64,
@@ -71,7 +69,7 @@ pub struct App {
 impl App {
     pub fn new(
         library: Library,
-        states: HashMap<String, CardState>,
+        progress: Progress,
         scheduler: Scheduler,
         now: DateTime<Utc>,
     ) -> Self {
@@ -85,9 +83,9 @@ impl App {
             status: None,
             quit: false,
             library,
-            states,
+            progress,
             scheduler,
-            session_limit: SESSION_LIMIT_DEFAULT,
+            limits: Limits::unlimited(SESSION_LIMIT_DEFAULT),
             seed: 0,
             sessions_started: 0,
         };
@@ -95,8 +93,11 @@ impl App {
         app
     }
 
-    pub fn with_session_limit(mut self, limit: usize) -> Self {
-        self.session_limit = limit.max(1);
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = Limits {
+            session_cards: limits.session_cards.max(1),
+            ..limits
+        };
         self
     }
 
@@ -118,9 +119,10 @@ impl App {
         };
         let queue = build_queue(
             self.library.items(deck_id),
-            &self.states,
+            &self.progress,
+            &self.scheduler,
             now,
-            self.session_limit,
+            self.limits,
         );
         self.sessions_started += 1;
         let items = draw_all(queue, self.seed.wrapping_add(self.sessions_started));
@@ -147,7 +149,7 @@ impl App {
     }
 
     fn refresh_counts(&mut self, now: DateTime<Utc>) {
-        self.decks = deck_stats(&self.library, &self.states, now);
+        self.decks = deck_stats(&self.library, &self.progress, now);
         self.selected = self.selected.min(self.home_rows().saturating_sub(1));
     }
 
@@ -215,7 +217,7 @@ impl App {
                 let previous = drill
                     .session
                     .current()
-                    .and_then(|item| self.states.get(&item.id));
+                    .and_then(|item| self.progress.states.get(&item.id));
                 match self.scheduler.preview(previous, now) {
                     Ok(delays) => drill.delays = Some(delays),
                     Err(e) => drill.error = Some(e.to_string()),
@@ -240,7 +242,7 @@ impl App {
         };
         let state = match self
             .scheduler
-            .review(self.states.get(&item_id), rating, now)
+            .review(self.progress.states.get(&item_id), rating, now)
         {
             Ok(state) => state,
             Err(e) => {
@@ -264,7 +266,18 @@ impl App {
                 if let (Some(item), Some(state)) =
                     (drill.session.current(), drill.pending_state.take())
                 {
-                    self.states.insert(item.id.clone(), state);
+                    let was_new = self
+                        .progress
+                        .states
+                        .insert(item.id.clone(), state)
+                        .is_none();
+                    self.progress.reviewed_today.insert(item.id.clone());
+                    let left = if was_new {
+                        &mut self.limits.new_left_today
+                    } else {
+                        &mut self.limits.reviews_left_today
+                    };
+                    *left = left.saturating_sub(1);
                     if outcome.leech {
                         self.status = Some(format!(
                             "Leech: {} was failed {} times and is now suspended. Rewrite it in your own words, then `streamdrill card unsuspend {}`.",
