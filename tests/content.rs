@@ -86,3 +86,42 @@ fn every_model_answer_satisfies_its_own_rubric() {
     }
     assert!(misses.is_empty(), "{}", misses.join("\n"));
 }
+
+/// Calc cards draw new numbers each time; every draw must give a finite answer and a working
+/// with every placeholder filled.
+#[test]
+fn calc_cards_render_for_many_draws() {
+    for loaded in Library::bundled().decks {
+        for item in streamdrill::deck::item::items_of(&loaded.deck) {
+            if item.kind() != "calc" {
+                continue;
+            }
+            for seed in 0..64 {
+                let drawn = item.clone().draw(seed).expect("finite answer");
+                let text = format!("{}\n{}", drawn.prompt(), drawn.model_answer());
+                assert!(
+                    !text.contains('{') && !text.contains('}'),
+                    "{}: {text}",
+                    item.id
+                );
+            }
+        }
+    }
+}
+
+/// `content/README.md` maps guide sections to cards; every bundled card must appear in it.
+#[test]
+fn the_content_readme_maps_every_card() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("content/README.md"))
+            .expect("content/README.md exists");
+    let mut missing = Vec::new();
+    for loaded in Library::bundled().decks {
+        for card in &loaded.deck.cards {
+            if !readme.contains(&format!("`{}`", card.id)) {
+                missing.push(format!("{}/{}", loaded.deck.meta.id, card.id));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not in content/README.md: {missing:?}");
+}

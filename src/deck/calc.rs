@@ -4,8 +4,6 @@
 //! Formulas are parsed by `exmex`, whose arithmetic is floating point throughout, so
 //! `rate / 1000` never truncates the way integer division would.
 
-use std::collections::HashMap;
-
 use exmex::prelude::*;
 
 use super::model::Calc;
@@ -13,7 +11,7 @@ use super::model::Calc;
 /// Upper bound on the values a variable may take, so ranges stay reviewable and checkable.
 pub const VAR_VALUES_MAX: u64 = 1_000_000;
 /// Upper bound on formula evaluations when checking a card over its range.
-const CHECK_POINTS_MAX: usize = 4_096;
+const CHECK_POINTS_MAX: usize = 1_024;
 
 /// One drawing of a calc card: every variable's value, every step's, and the answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,50 +62,84 @@ pub fn draw(calc: &Calc, seed: u64) -> Result<CalcInstance, CalcError> {
 
 /// Evaluates the steps and the answer for given variable values.
 pub fn evaluate(calc: &Calc, vars: &[(String, f64)]) -> Result<CalcInstance, CalcError> {
-    let mut values: Vec<(String, f64)> = vars.to_vec();
-    for step in &calc.steps {
-        let value = eval_formula(&step.formula, &values)?;
-        values.push((step.name.clone(), value));
-    }
-    let answer = eval_formula(&calc.answer, &values)?;
-    values.push(("answer".to_owned(), answer));
-    Ok(CalcInstance { values, answer })
+    Compiled::new(calc, vars.iter().map(|(n, _)| n.as_str()))?.evaluate(vars)
 }
 
-fn eval_formula(formula: &str, known: &[(String, f64)]) -> Result<f64, CalcError> {
-    let expr = exmex::parse::<f64>(formula).map_err(|e| CalcError::Parse {
-        formula: formula.to_owned(),
-        message: e.to_string(),
-    })?;
-    let lookup: HashMap<&str, f64> = known.iter().map(|(n, v)| (n.as_str(), *v)).collect();
-    let mut args = Vec::with_capacity(expr.var_names().len());
-    for name in expr.var_names() {
-        match lookup.get(name.as_str()) {
-            Some(value) => args.push(*value),
-            None => {
-                return Err(CalcError::Undefined {
-                    formula: formula.to_owned(),
-                    name: name.clone(),
+/// A calc card's formulas, parsed once, with each formula's arguments resolved to positions in
+/// the value list (variables, then steps in order).
+struct Compiled {
+    names: Vec<String>,
+    /// Steps, then the answer: (formula text, parsed, argument positions).
+    formulas: Vec<(String, FlatEx<f64>, Vec<usize>)>,
+}
+
+impl Compiled {
+    fn new<'a>(calc: &Calc, var_names: impl Iterator<Item = &'a str>) -> Result<Self, CalcError> {
+        let mut names: Vec<String> = var_names.map(str::to_owned).collect();
+        let mut formulas = Vec::new();
+        let all = calc
+            .steps
+            .iter()
+            .map(|s| (s.name.as_str(), s.formula.as_str()))
+            .chain(std::iter::once(("answer", calc.answer.as_str())));
+        for (name, formula) in all {
+            let expr = exmex::parse::<f64>(formula).map_err(|e| CalcError::Parse {
+                formula: formula.to_owned(),
+                message: e.to_string(),
+            })?;
+            let mut args = Vec::with_capacity(expr.var_names().len());
+            for var in expr.var_names() {
+                let Some(position) = names.iter().position(|n| n == var) else {
+                    return Err(CalcError::Undefined {
+                        formula: formula.to_owned(),
+                        name: var.clone(),
+                    });
+                };
+                args.push(position);
+            }
+            formulas.push((formula.to_owned(), expr, args));
+            names.push(name.to_owned());
+        }
+        Ok(Self { names, formulas })
+    }
+
+    fn evaluate(&self, vars: &[(String, f64)]) -> Result<CalcInstance, CalcError> {
+        let mut values: Vec<f64> = vars.iter().map(|(_, v)| *v).collect();
+        for (formula, expr, args) in &self.formulas {
+            let inputs: Vec<f64> = args.iter().map(|i| values[*i]).collect();
+            let value = expr.eval(&inputs).map_err(|e| CalcError::Parse {
+                formula: formula.clone(),
+                message: e.to_string(),
+            })?;
+            if !value.is_finite() {
+                let at = vars
+                    .iter()
+                    .map(|(n, v)| format!("{n}={}", format_value(*v)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return Err(CalcError::NotFinite {
+                    formula: formula.clone(),
+                    at,
                 });
             }
+            values.push(value);
         }
-    }
-    let value = expr.eval(&args).map_err(|e| CalcError::Parse {
-        formula: formula.to_owned(),
-        message: e.to_string(),
-    })?;
-    if value.is_finite() {
-        Ok(value)
-    } else {
-        let at = known
-            .iter()
-            .map(|(n, v)| format!("{n}={}", format_value(*v)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        Err(CalcError::NotFinite {
-            formula: formula.to_owned(),
-            at,
+        let answer = values.last().copied().unwrap_or(f64::NAN);
+        Ok(CalcInstance {
+            values: self.names.iter().cloned().zip(values).collect(),
+            answer,
         })
+    }
+}
+
+impl CalcError {
+    /// The formula the problem is in.
+    pub fn formula(&self) -> &str {
+        match self {
+            CalcError::Parse { formula, .. }
+            | CalcError::Undefined { formula, .. }
+            | CalcError::NotFinite { formula, .. } => formula,
+        }
     }
 }
 
@@ -258,17 +290,24 @@ pub fn check(calc: &Calc) -> Vec<(&'static str, String)> {
     if !problems.is_empty() {
         return problems;
     }
+    let compiled = match Compiled::new(calc, calc.vars.iter().map(|v| v.name.as_str())) {
+        Ok(compiled) => compiled,
+        Err(e) => {
+            let field = if e.formula() == calc.answer {
+                "answer"
+            } else {
+                "steps"
+            };
+            problems.push((field, e.to_string()));
+            return problems;
+        }
+    };
     for point in check_points(calc, &counts) {
-        if let Err(e) = evaluate(calc, &point) {
-            let field = match e {
-                CalcError::Parse { ref formula, .. }
-                | CalcError::Undefined { ref formula, .. }
-                | CalcError::NotFinite { ref formula, .. }
-                    if *formula == calc.answer =>
-                {
-                    "answer"
-                }
-                _ => "steps",
+        if let Err(e) = compiled.evaluate(&point) {
+            let field = if e.formula() == calc.answer {
+                "answer"
+            } else {
+                "steps"
             };
             problems.push((field, e.to_string()));
             break;
