@@ -56,6 +56,10 @@ pub enum Command {
     Card(CardCommand),
     /// Undo the last grade
     Undo,
+    /// Write all progress (review log, flags, card states) as JSON lines
+    Export { file: PathBuf },
+    /// Merge a progress file written by `export` (importing twice changes nothing)
+    Import { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,6 +116,10 @@ pub enum CliError {
     Tui(#[from] tui::terminal::TuiError),
     #[error("output error: {0}")]
     Io(#[from] io::Error),
+    #[error(transparent)]
+    Exchange(#[from] crate::store::exchange::ExchangeError),
+    #[error("cannot use {path}: {source}")]
+    File { path: String, source: io::Error },
     #[error("no deck with id `{0}`; `streamdrill deck list` shows the ids")]
     UnknownDeck(String),
 }
@@ -151,6 +159,8 @@ fn dispatch(cli: &Cli) -> Result<ExitCode, CliError> {
         }
         Some(Command::Card(command)) => card_command(cli, command),
         Some(Command::Undo) => undo(cli),
+        Some(Command::Export { file }) => export(cli, file),
+        Some(Command::Import { file }) => import(cli, file),
     }
 }
 
@@ -285,6 +295,43 @@ fn undo(cli: &Cli) -> Result<ExitCode, CliError> {
         ),
         None => println!("nothing to undo"),
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export(cli: &Cli, file: &std::path::Path) -> Result<ExitCode, CliError> {
+    let workspace = Workspace::open(&locations(cli))?;
+    let file_error = |source| CliError::File {
+        path: file.display().to_string(),
+        source,
+    };
+    // Write beside the target and rename, so an interrupted export never leaves half a file.
+    let partial = file.with_extension("partial");
+    let out = std::fs::File::create(&partial).map_err(file_error)?;
+    let reviews = workspace
+        .store
+        .export(io::BufWriter::new(&out), clock::now())?;
+    out.sync_all().map_err(file_error)?;
+    std::fs::rename(&partial, file).map_err(file_error)?;
+    println!("exported {reviews} reviews to {}", file.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import(cli: &Cli, file: &std::path::Path) -> Result<ExitCode, CliError> {
+    let mut workspace = Workspace::open(&locations(cli))?;
+    let input = std::fs::File::open(file).map_err(|source| CliError::File {
+        path: file.display().to_string(),
+        source,
+    })?;
+    let summary = workspace
+        .store
+        .import(io::BufReader::new(input), &workspace.scheduler)?;
+    println!(
+        "imported {}: {} reviews in the file, {} new, {} cards rebuilt",
+        file.display(),
+        summary.reviews_in_file,
+        summary.reviews_added,
+        summary.items_rebuilt
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -15,6 +15,7 @@ use crate::scheduler::{CardState, Rating, Scheduler, SchedulerError};
 /// Lapses after which an item is a leech: suspended, and the user told.
 pub const LEECH_LAPSES: u32 = 8;
 
+pub mod exchange;
 mod migrations;
 
 use migrations::MIGRATIONS;
@@ -531,8 +532,9 @@ fn write_state(
     Ok(())
 }
 
-/// Recomputes an item's state from its review log (after its last reset), so the state always
-/// follows from the log: after undo and after merging imported reviews.
+/// Recomputes an item's state from its review log (after its last reset), and the derived
+/// columns of each of those reviews, so everything follows from the log: after undo and after
+/// merging imported reviews.
 fn rebuild_state(
     tx: &rusqlite::Transaction<'_>,
     scheduler: &Scheduler,
@@ -548,22 +550,46 @@ fn rebuild_state(
         .optional()?
         .flatten();
     let mut stmt = tx.prepare(
-        "SELECT reviewed_at, rating FROM review_log
+        "SELECT id, reviewed_at, rating FROM review_log
          WHERE item_id = ?1 AND reviewed_at > ?2 ORDER BY reviewed_at, id",
     )?;
-    let history: Vec<(DateTime<Utc>, Rating)> = stmt
+    let history: Vec<(i64, DateTime<Utc>, Rating)> = stmt
         .query_map(params![item_id, reset_at.unwrap_or(i64::MIN)], |r| {
             Ok((
-                from_millis(r.get(0)?),
-                Rating::from_number(r.get(1)?).unwrap_or(Rating::Again),
+                r.get(0)?,
+                from_millis(r.get(1)?),
+                Rating::from_number(r.get(2)?).unwrap_or(Rating::Again),
             ))
         })?
         .collect::<Result<_, _>>()?;
     drop(stmt);
-    let first_at = history.first().map(|(at, _)| at.timestamp_millis());
-    match scheduler.replay(history)? {
+    let mut state: Option<CardState> = None;
+    for (id, at, rating) in &history {
+        let (elapsed_days, scheduled_days) = state.map_or((0.0, 0.0), |s| {
+            (
+                (*at - s.last_review).num_milliseconds() as f64 / 86_400_000.0,
+                (s.due - s.last_review).num_milliseconds() as f64 / 86_400_000.0,
+            )
+        });
+        let next = scheduler.review(state.as_ref(), *rating, *at)?;
+        tx.execute(
+            "UPDATE review_log SET stability = ?2, difficulty = ?3, due = ?4,
+                elapsed_days = ?5, scheduled_days = ?6 WHERE id = ?1",
+            params![
+                id,
+                f64::from(next.stability),
+                f64::from(next.difficulty),
+                next.due.timestamp_millis(),
+                elapsed_days,
+                scheduled_days
+            ],
+        )?;
+        state = Some(next);
+    }
+    match state {
         Some(state) => {
             write_state(tx, item_id, deck_id, &state)?;
+            let first_at = history.first().map(|(_, at, _)| at.timestamp_millis());
             tx.execute(
                 "UPDATE card_state SET first_reviewed_at = ?2 WHERE item_id = ?1",
                 params![item_id, first_at],

@@ -1,0 +1,327 @@
+//! Progress across machines: export to JSON lines, import by merging.
+//!
+//! A file is a header line, one line per review, flag and state, and an end line with the counts,
+//! so a truncated file is recognised. Import checks the whole file before touching the database,
+//! inserts only reviews it does not have (same item and same instant), and rebuilds the state of
+//! every item that gained reviews by replaying its log: importing the same file twice changes
+//! nothing, and two machines' histories merge without duplicates.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, Write};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use super::{Store, StoreError, rebuild_state};
+use crate::scheduler::{CardState, Rating, Scheduler};
+
+pub const FORMAT: &str = "streamdrill-progress";
+pub const VERSION: u32 = 1;
+/// Upper bound on one line, so a corrupt file cannot make us read gigabytes into one string.
+const LINE_BYTES_MAX: usize = 1024 * 1024;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum Line {
+    Header {
+        format: String,
+        version: u32,
+        exported_at: DateTime<Utc>,
+    },
+    Review(ReviewLine),
+    Flags(FlagsLine),
+    State(StateLine),
+    End {
+        reviews: u64,
+        flags: u64,
+        states: u64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewLine {
+    item_id: String,
+    deck_id: String,
+    reviewed_at: DateTime<Utc>,
+    rating: Rating,
+    duration_ms: u64,
+    answer: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlagsLine {
+    item_id: String,
+    suspended: bool,
+    leech: bool,
+    reset_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateLine {
+    item_id: String,
+    deck_id: String,
+    state: CardState,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    #[error("line {line}: {message}")]
+    BadLine { line: usize, message: String },
+    #[error("not a streamdrill progress file: {0}")]
+    NotProgress(String),
+    #[error("the file is truncated: {0}")]
+    Truncated(String),
+    #[error("reading or writing the file failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for ExchangeError {
+    fn from(e: rusqlite::Error) -> Self {
+        ExchangeError::Store(StoreError::from(e))
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct ImportSummary {
+    pub reviews_in_file: u64,
+    pub reviews_added: u64,
+    pub items_rebuilt: u64,
+}
+
+impl Store {
+    /// Writes every review, flag and state. Returns the number of reviews written.
+    pub fn export(&self, mut out: impl Write, now: DateTime<Utc>) -> Result<u64, ExchangeError> {
+        let mut write = |line: &Line| -> Result<(), ExchangeError> {
+            serde_json::to_writer(&mut out, line).map_err(std::io::Error::from)?;
+            out.write_all(b"\n")?;
+            Ok(())
+        };
+        write(&Line::Header {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            exported_at: now,
+        })?;
+        let reviews = self.all_reviews()?;
+        for r in &reviews {
+            write(&Line::Review(ReviewLine {
+                item_id: r.item_id.clone(),
+                deck_id: r.deck_id.clone(),
+                reviewed_at: r.reviewed_at,
+                rating: r.rating,
+                duration_ms: r.duration_ms,
+                answer: r.answer.clone(),
+            }))?;
+        }
+        let mut flags: Vec<_> = self.flags()?.into_iter().collect();
+        flags.sort_by(|a, b| a.0.cmp(&b.0));
+        for (item_id, f) in &flags {
+            write(&Line::Flags(FlagsLine {
+                item_id: item_id.clone(),
+                suspended: f.suspended,
+                leech: f.leech,
+                reset_at: f.reset_at,
+            }))?;
+        }
+        let decks = self.item_decks()?;
+        let mut states: Vec<_> = self.card_states()?.into_iter().collect();
+        states.sort_by(|a, b| a.0.cmp(&b.0));
+        for (item_id, state) in &states {
+            write(&Line::State(StateLine {
+                deck_id: decks.get(item_id).cloned().unwrap_or_default(),
+                item_id: item_id.clone(),
+                state: *state,
+            }))?;
+        }
+        write(&Line::End {
+            reviews: reviews.len() as u64,
+            flags: flags.len() as u64,
+            states: states.len() as u64,
+        })?;
+        out.flush()?;
+        Ok(reviews.len() as u64)
+    }
+
+    /// Merges a progress file. The whole file is read and checked first; on any problem the
+    /// database is left untouched.
+    pub fn import(
+        &mut self,
+        input: impl BufRead,
+        scheduler: &Scheduler,
+    ) -> Result<ImportSummary, ExchangeError> {
+        let (reviews, flags) = read_progress_file(input)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut summary = ImportSummary {
+            reviews_in_file: reviews.len() as u64,
+            ..ImportSummary::default()
+        };
+        let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
+        for r in &reviews {
+            let added = tx.execute(
+                "INSERT INTO review_log
+                    (item_id, deck_id, reviewed_at, rating, duration_ms, answer, stability, difficulty, due)
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, 0, 0, ?3
+                 WHERE NOT EXISTS
+                    (SELECT 1 FROM review_log WHERE item_id = ?1 AND reviewed_at = ?3)",
+                params![
+                    r.item_id,
+                    r.deck_id,
+                    r.reviewed_at.timestamp_millis(),
+                    r.rating.number(),
+                    i64::try_from(r.duration_ms).unwrap_or(i64::MAX),
+                    r.answer
+                ],
+            )?;
+            if added > 0 {
+                summary.reviews_added += 1;
+                touched.insert((r.item_id.clone(), r.deck_id.clone()));
+            }
+        }
+        for f in &flags {
+            let reset_at = f.reset_at.map(|t| t.timestamp_millis());
+            let local_reset: Option<i64> = tx
+                .query_row(
+                    "SELECT reset_at FROM item_flags WHERE item_id = ?1",
+                    [&f.item_id],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .flatten();
+            tx.execute(
+                "INSERT INTO item_flags (item_id, suspended, leech, reset_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(item_id) DO UPDATE SET
+                    suspended = MAX(suspended, excluded.suspended),
+                    leech = MAX(leech, excluded.leech),
+                    reset_at = MAX(COALESCE(reset_at, excluded.reset_at), COALESCE(excluded.reset_at, reset_at))",
+                params![f.item_id, f.suspended, f.leech, reset_at],
+            )?;
+            if reset_at > local_reset {
+                let deck: Option<String> = tx
+                    .query_row(
+                        "SELECT deck_id FROM review_log WHERE item_id = ?1 LIMIT 1",
+                        [&f.item_id],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                touched.insert((f.item_id.clone(), deck.unwrap_or_default()));
+            }
+        }
+        for (item_id, deck_id) in &touched {
+            rebuild_state(&tx, scheduler, item_id, deck_id)?;
+        }
+        summary.items_rebuilt = touched.len() as u64;
+        tx.commit()?;
+        Ok(summary)
+    }
+
+    fn item_decks(&self) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT item_id, deck_id FROM card_state")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+fn read_progress_file(
+    mut input: impl BufRead,
+) -> Result<(Vec<ReviewLine>, Vec<FlagsLine>), ExchangeError> {
+    let mut reviews = Vec::new();
+    let mut flags = Vec::new();
+    let mut states = 0u64;
+    let mut header_seen = false;
+    let mut end = None;
+    let mut buffer = Vec::new();
+    let mut number = 0;
+    loop {
+        buffer.clear();
+        let mut limited = std::io::Read::take(&mut input, LINE_BYTES_MAX as u64 + 1);
+        let read = limited.read_until(b'\n', &mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        if buffer.len() > LINE_BYTES_MAX {
+            return Err(ExchangeError::BadLine {
+                line: number,
+                message: format!("longer than {LINE_BYTES_MAX} bytes"),
+            });
+        }
+        let text = std::str::from_utf8(&buffer).map_err(|_| ExchangeError::BadLine {
+            line: number,
+            message: "not UTF-8".to_owned(),
+        })?;
+        if text.trim().is_empty() {
+            continue;
+        }
+        if end.is_some() {
+            return Err(ExchangeError::BadLine {
+                line: number,
+                message: "data after the end line".to_owned(),
+            });
+        }
+        let line: Line = serde_json::from_str(text).map_err(|e| {
+            if header_seen {
+                ExchangeError::BadLine {
+                    line: number,
+                    message: e.to_string(),
+                }
+            } else {
+                ExchangeError::NotProgress(format!("line 1 is not a progress header ({e})"))
+            }
+        })?;
+        match line {
+            Line::Header {
+                format, version, ..
+            } => {
+                if header_seen || number != 1 || format != FORMAT {
+                    return Err(ExchangeError::NotProgress(format!(
+                        "line {number}: unexpected header"
+                    )));
+                }
+                if version > VERSION {
+                    return Err(ExchangeError::NotProgress(format!(
+                        "format version {version} is newer than this streamdrill ({VERSION})"
+                    )));
+                }
+                header_seen = true;
+            }
+            _ if !header_seen => {
+                return Err(ExchangeError::NotProgress(
+                    "the first line must be the header".to_owned(),
+                ));
+            }
+            Line::Review(r) => reviews.push(r),
+            Line::Flags(f) => flags.push(f),
+            Line::State(_) => states += 1,
+            Line::End {
+                reviews: r,
+                flags: f,
+                states: s,
+            } => end = Some((r, f, s)),
+        }
+    }
+    if !header_seen {
+        return Err(ExchangeError::NotProgress("the file is empty".to_owned()));
+    }
+    let Some(expected) = end else {
+        return Err(ExchangeError::Truncated(format!(
+            "no end line after {number} lines"
+        )));
+    };
+    let found = (reviews.len() as u64, flags.len() as u64, states);
+    if expected != found {
+        return Err(ExchangeError::Truncated(format!(
+            "the end line promises {expected:?} reviews, flags and states, the file has {found:?}"
+        )));
+    }
+    Ok((reviews, flags))
+}

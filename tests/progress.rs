@@ -1,0 +1,283 @@
+//! Progress operations: export and import, undo, leeches, suspend and reset, content changes.
+
+use std::io::Cursor;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use streamdrill::scheduler::{Rating, Scheduler};
+use streamdrill::store::exchange::ExchangeError;
+use streamdrill::store::{LEECH_LAPSES, Review, Store};
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 2, 2, 9, 0, 0)
+        .single()
+        .expect("valid date")
+}
+
+fn grade(store: &mut Store, scheduler: &Scheduler, item: &str, rating: Rating, at: DateTime<Utc>) {
+    let previous = store.card_state(item).expect("query");
+    let state = scheduler
+        .review(previous.as_ref(), rating, at)
+        .expect("state");
+    let review = Review {
+        item_id: item.to_owned(),
+        deck_id: "d".to_owned(),
+        reviewed_at: at,
+        rating,
+        duration_ms: 1_000,
+        answer: format!("answer at {at}"),
+    };
+    store.record_review(&review, &state).expect("durable");
+}
+
+fn exported(store: &Store) -> Vec<u8> {
+    let mut out = Vec::new();
+    store.export(&mut out, t0()).expect("export");
+    out
+}
+
+#[test]
+fn export_then_import_into_an_empty_store_reproduces_progress() {
+    let scheduler = Scheduler::new(0.9).expect("retention");
+    let mut source = Store::open_in_memory().expect("store");
+    for (i, item) in ["d/a", "d/b", "d/c/kafka"].iter().enumerate() {
+        grade(
+            &mut source,
+            &scheduler,
+            item,
+            Rating::Good,
+            t0() + Duration::minutes(i as i64),
+        );
+        grade(
+            &mut source,
+            &scheduler,
+            item,
+            Rating::Hard,
+            t0() + Duration::days(3),
+        );
+    }
+    source.set_suspended("d/b", true).expect("suspend");
+    let file = exported(&source);
+
+    let mut target = Store::open_in_memory().expect("store");
+    let summary = target
+        .import(Cursor::new(&file), &scheduler)
+        .expect("import");
+    assert_eq!((summary.reviews_in_file, summary.reviews_added), (6, 6));
+    assert_eq!(
+        target.card_states().expect("states"),
+        source.card_states().expect("states")
+    );
+    assert_eq!(
+        target.all_reviews().expect("log"),
+        source.all_reviews().expect("log")
+    );
+    assert!(target.flags().expect("flags")["d/b"].suspended);
+
+    // Importing the same file again changes nothing.
+    let again = target
+        .import(Cursor::new(&file), &scheduler)
+        .expect("import");
+    assert_eq!(again.reviews_added, 0);
+    assert_eq!(exported(&target), file);
+}
+
+#[test]
+fn two_machines_histories_merge_without_duplicates() {
+    let scheduler = Scheduler::new(0.9).expect("retention");
+    let mut laptop = Store::open_in_memory().expect("store");
+    let mut desktop = Store::open_in_memory().expect("store");
+    grade(&mut laptop, &scheduler, "d/a", Rating::Good, t0());
+    let shared = exported(&laptop);
+    desktop
+        .import(Cursor::new(&shared), &scheduler)
+        .expect("import");
+    // Each machine then reviews on its own.
+    grade(
+        &mut laptop,
+        &scheduler,
+        "d/a",
+        Rating::Again,
+        t0() + Duration::days(2),
+    );
+    grade(
+        &mut desktop,
+        &scheduler,
+        "d/a",
+        Rating::Easy,
+        t0() + Duration::days(1),
+    );
+    grade(
+        &mut desktop,
+        &scheduler,
+        "d/b",
+        Rating::Good,
+        t0() + Duration::days(1),
+    );
+
+    laptop
+        .import(Cursor::new(exported(&desktop)), &scheduler)
+        .expect("merge");
+    desktop
+        .import(Cursor::new(exported(&laptop)), &scheduler)
+        .expect("merge");
+    let log = laptop.all_reviews().expect("log");
+    assert_eq!(log.len(), 4, "three of d/a, one of d/b, no duplicates");
+    assert_eq!(log, desktop.all_reviews().expect("log"));
+    assert_eq!(
+        laptop.card_states().expect("s"),
+        desktop.card_states().expect("s")
+    );
+
+    // The merged state is the replay of the merged history, in time order.
+    let expected = scheduler
+        .replay([
+            (t0(), Rating::Good),
+            (t0() + Duration::days(1), Rating::Easy),
+            (t0() + Duration::days(2), Rating::Again),
+        ])
+        .expect("replay")
+        .expect("state");
+    assert_eq!(laptop.card_state("d/a").expect("q"), Some(expected));
+}
+
+#[test]
+fn bad_or_truncated_files_are_rejected_and_change_nothing() {
+    let scheduler = Scheduler::new(0.9).expect("retention");
+    let mut source = Store::open_in_memory().expect("store");
+    grade(&mut source, &scheduler, "d/a", Rating::Good, t0());
+    grade(&mut source, &scheduler, "d/b", Rating::Good, t0());
+    let file = exported(&source);
+    let text = String::from_utf8(file.clone()).expect("utf-8");
+    let lines: Vec<&str> = text.lines().collect();
+
+    let truncated = lines[..lines.len() - 1].join("\n");
+    let cut_mid_line = &text[..text.len() / 2];
+    let corrupt = text.replacen("\"rating\":\"Good\"", "\"rating\":\"Great\"", 1);
+    let cases: [(&str, &[u8]); 5] = [
+        ("truncated", truncated.as_bytes()),
+        ("cut mid-line", cut_mid_line.as_bytes()),
+        ("corrupt line", corrupt.as_bytes()),
+        ("not progress", b"id,rating\na,3\n"),
+        ("empty", b""),
+    ];
+    let mut target = Store::open_in_memory().expect("store");
+    grade(&mut target, &scheduler, "d/z", Rating::Hard, t0());
+    let before = exported(&target);
+    for (name, bytes) in cases {
+        let error = target
+            .import(Cursor::new(bytes), &scheduler)
+            .expect_err(name);
+        assert!(
+            matches!(
+                error,
+                ExchangeError::Truncated(_)
+                    | ExchangeError::BadLine { .. }
+                    | ExchangeError::NotProgress(_)
+            ),
+            "{name}: {error}"
+        );
+        assert_eq!(exported(&target), before, "{name} changed the database");
+    }
+}
+
+#[test]
+fn undo_removes_the_last_grade_and_restores_the_state() {
+    let scheduler = Scheduler::new(0.9).expect("retention");
+    let mut store = Store::open_in_memory().expect("store");
+    grade(&mut store, &scheduler, "d/a", Rating::Good, t0());
+    let after_first = store.card_state("d/a").expect("q");
+    grade(
+        &mut store,
+        &scheduler,
+        "d/a",
+        Rating::Again,
+        t0() + Duration::days(2),
+    );
+    let undone = store
+        .undo_last(&scheduler)
+        .expect("undo")
+        .expect("something undone");
+    assert_eq!(undone.rating, Rating::Again);
+    assert_eq!(store.card_state("d/a").expect("q"), after_first);
+    store.undo_last(&scheduler).expect("undo");
+    assert_eq!(store.card_state("d/a").expect("q"), None, "back to new");
+    assert!(store.undo_last(&scheduler).expect("undo").is_none());
+}
+
+#[test]
+fn the_eighth_lapse_makes_a_leech_and_suspends_it() {
+    let scheduler = Scheduler::new(0.9).expect("retention");
+    let mut store = Store::open_in_memory().expect("store");
+    let mut at = t0();
+    grade(&mut store, &scheduler, "d/hard", Rating::Good, at);
+    for lapse in 1..=LEECH_LAPSES {
+        at += Duration::days(1);
+        let previous = store.card_state("d/hard").expect("q");
+        let state = scheduler
+            .review(previous.as_ref(), Rating::Again, at)
+            .expect("state");
+        let review = Review {
+            item_id: "d/hard".into(),
+            deck_id: "d".into(),
+            reviewed_at: at,
+            rating: Rating::Again,
+            duration_ms: 0,
+            answer: String::new(),
+        };
+        let outcome = store.record_review(&review, &state).expect("durable");
+        assert_eq!(outcome.leech, lapse == LEECH_LAPSES, "lapse {lapse}");
+        at += Duration::days(1);
+        grade(&mut store, &scheduler, "d/hard", Rating::Good, at);
+    }
+    let flags = store.flags().expect("flags")["d/hard"];
+    assert!(flags.leech && flags.suspended);
+    store.set_suspended("d/hard", false).expect("unsuspend");
+    let flags = store.flags().expect("flags")["d/hard"];
+    assert!(!flags.leech && !flags.suspended);
+}
+
+#[test]
+fn reset_makes_a_card_new_but_keeps_its_log() {
+    let scheduler = Scheduler::new(0.9).expect("retention");
+    let mut store = Store::open_in_memory().expect("store");
+    grade(&mut store, &scheduler, "d/a", Rating::Good, t0());
+    store
+        .reset("d/a", t0() + Duration::hours(1))
+        .expect("reset");
+    assert_eq!(store.card_state("d/a").expect("q"), None);
+    assert_eq!(store.reviews_of("d/a").expect("log").len(), 1);
+    // After a reset, a new grade starts from scratch, as for a new card.
+    grade(
+        &mut store,
+        &scheduler,
+        "d/a",
+        Rating::Good,
+        t0() + Duration::hours(2),
+    );
+    let fresh = scheduler
+        .review(None, Rating::Good, t0() + Duration::hours(2))
+        .expect("s");
+    assert_eq!(store.card_state("d/a").expect("q"), Some(fresh));
+}
+
+#[test]
+fn a_changed_card_is_marked_and_keeps_its_history() {
+    let scheduler = Scheduler::new(0.9).expect("retention");
+    let mut store = Store::open_in_memory().expect("store");
+    grade(&mut store, &scheduler, "d/a", Rating::Good, t0());
+    let first = vec![
+        ("d/a".to_owned(), "hash-1".to_owned()),
+        ("d/new".to_owned(), "x".to_owned()),
+    ];
+    assert_eq!(
+        store.sync_content_hashes(&first).expect("sync"),
+        0,
+        "first sight is not a change"
+    );
+    assert_eq!(store.sync_content_hashes(&first).expect("sync"), 0);
+    let edited = vec![("d/a".to_owned(), "hash-2".to_owned())];
+    assert_eq!(store.sync_content_hashes(&edited).expect("sync"), 1);
+    assert!(store.flags().expect("flags")["d/a"].changed);
+    assert_eq!(store.reviews_of("d/a").expect("log").len(), 1);
+    assert!(store.card_state("d/a").expect("q").is_some());
+}
