@@ -17,7 +17,6 @@ use crate::deck::{Library, parse_deck};
 use crate::paths::DECKS_DIR;
 use crate::plain::{self, PlainDeps};
 use crate::queue::build_queue;
-use crate::stats::stats;
 use crate::tui::{self, App};
 use crate::workspace::{Locations, Workspace, WorkspaceError};
 
@@ -449,16 +448,7 @@ fn deck_list(cli: &Cli, json: bool) -> Result<ExitCode, CliError> {
 
 fn show_stats(cli: &Cli, json: bool) -> Result<ExitCode, CliError> {
     let workspace = open_workspace(cli)?;
-    let now = clock::now();
-    let figures = stats(
-        &workspace.library,
-        &workspace.progress(now)?,
-        workspace.store.review_count()?,
-        workspace
-            .store
-            .review_count_since(workspace.day_start(now))?,
-        now,
-    );
+    let figures = workspace.stats(clock::now())?;
     let mut out = io::stdout().lock();
     if json {
         serde_json::to_writer_pretty(&mut out, &figures).map_err(io::Error::other)?;
@@ -466,9 +456,30 @@ fn show_stats(cli: &Cli, json: bool) -> Result<ExitCode, CliError> {
     } else {
         writeln!(
             out,
-            "reviews: {} total, {} today; {} of {} cards due now",
-            figures.reviews_total, figures.reviews_today, figures.due_now, figures.cards_total
+            "reviews: {} total, {} today; {} of {} cards due now; streak {} day(s)",
+            figures.reviews_total,
+            figures.reviews_today,
+            figures.due_now,
+            figures.cards_total,
+            figures.streak_days
         )?;
+        if let Some(rate) = figures.true_retention.rate {
+            writeln!(
+                out,
+                "true retention (interval >= 21 days): {:.1}% of {} reviews",
+                rate * 100.0,
+                figures.true_retention.reviews
+            )?;
+        }
+        for weak in &figures.weakest_tags {
+            writeln!(
+                out,
+                "weak tag: {:<24} {:.0}% of {} recent reviews passed",
+                weak.tag,
+                weak.retention.rate.unwrap_or(0.0) * 100.0,
+                weak.retention.reviews
+            )?;
+        }
         for d in &figures.decks {
             writeln!(
                 out,

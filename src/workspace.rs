@@ -161,6 +161,34 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// Everything `streamdrill stats` and the stats screen show.
+    pub fn stats(&self, now: DateTime<Utc>) -> Result<crate::stats::Stats, WorkspaceError> {
+        use crate::stats::{CALENDAR_DAYS, StoreFigures, day_offset_ms};
+        use crate::store::PassFilter;
+        let day_start = self.day_start(now);
+        let figures = StoreFigures {
+            reviews_total: self.store.review_count()?,
+            time_spent_ms: self.store.total_duration_ms()?,
+            activity: self.store.daily_activity(
+                day_start - chrono::Duration::days(CALENDAR_DAYS),
+                day_offset_ms(day_start),
+            )?,
+            mature: self.store.pass_counts(PassFilter::Mature)?,
+            recent: self
+                .store
+                .pass_counts(PassFilter::Since(now - chrono::Duration::days(30)))?,
+        };
+        Ok(crate::stats::stats(
+            &self.library,
+            &self.progress(now)?,
+            &figures,
+            now,
+            day_start,
+        ))
+    }
+}
+
 /// The scheduler with the latest fitted parameters, or FSRS's defaults.
 pub fn scheduler_for(store: &Store, desired_retention: f32) -> Result<Scheduler, WorkspaceError> {
     Ok(match store.latest_parameters()? {

@@ -67,4 +67,6 @@ pub(super) const MIGRATIONS: &[&str] = &[
         log_loss_before REAL NOT NULL,
         log_loss_after  REAL NOT NULL
     ) STRICT;",
+    // 3: covering indexes for the stats screen (daily activity, recent pass rates).
+    "CREATE INDEX review_log_activity ON review_log(reviewed_at, duration_ms, rating, item_id);",
 ];

@@ -48,6 +48,23 @@ pub enum StoreError {
     Scheduler(#[from] SchedulerError),
 }
 
+/// Reviews and time on one study day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayActivity {
+    pub day: i64,
+    pub reviews: u64,
+    pub duration_ms: u64,
+}
+
+/// Which reviews a pass rate counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassFilter {
+    /// Reviews of items with an interval of 21 days or more: true retention.
+    Mature,
+    /// Every review since an instant.
+    Since(DateTime<Utc>),
+}
+
 /// What recording a review led to, beyond the review itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReviewOutcome {
@@ -361,6 +378,67 @@ impl Store {
                 log_loss_after: after,
             })
         }))
+    }
+
+    /// Reviews and time spent per study day since `since`. Days are numbered from the Unix
+    /// epoch after shifting by `day_offset_ms`, so they start at the user's day-start hour.
+    pub fn daily_activity(
+        &self,
+        since: DateTime<Utc>,
+        day_offset_ms: i64,
+    ) -> Result<Vec<DayActivity>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT (reviewed_at - ?2) / 86400000 AS day, COUNT(*), SUM(duration_ms)
+             FROM review_log WHERE reviewed_at >= ?1 GROUP BY day ORDER BY day",
+        )?;
+        let rows = stmt.query_map(params![since.timestamp_millis(), day_offset_ms], |r| {
+            Ok(DayActivity {
+                day: r.get(0)?,
+                reviews: r.get::<_, i64>(1)?.max(0) as u64,
+                duration_ms: r.get::<_, i64>(2)?.max(0) as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn total_duration_ms(&self) -> Result<u64, StoreError> {
+        let total: i64 = self.conn.query_row(
+            "SELECT COALESCE(SUM(duration_ms), 0) FROM review_log",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(total.max(0) as u64)
+    }
+
+    /// Per item: reviews passed (rated hard or better) and reviews in all, counting only reviews
+    /// of items that had been given at least 21 days (true retention), or, with `since`, only
+    /// reviews since then.
+    pub fn pass_counts(&self, filter: PassFilter) -> Result<Vec<(String, u64, u64)>, StoreError> {
+        let (sql, arg) = match filter {
+            PassFilter::Mature => (
+                "SELECT item_id, SUM(rating > 1), COUNT(*) FROM review_log
+                 WHERE scheduled_days >= 21 GROUP BY item_id",
+                None,
+            ),
+            PassFilter::Since(since) => (
+                "SELECT item_id, SUM(rating > 1), COUNT(*) FROM review_log
+                 WHERE reviewed_at >= ?1 GROUP BY item_id",
+                Some(since.timestamp_millis()),
+            ),
+        };
+        let mut stmt = self.conn.prepare(sql)?;
+        let map = |r: &rusqlite::Row<'_>| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?.max(0) as u64,
+                r.get::<_, i64>(2)?.max(0) as u64,
+            ))
+        };
+        let rows = match arg {
+            Some(since) => stmt.query_map([since], map)?.collect::<Result<_, _>>()?,
+            None => stmt.query_map([], map)?.collect::<Result<_, _>>()?,
+        };
+        Ok(rows)
     }
 
     /// Every review, oldest first (for the optimizer and export).
