@@ -309,11 +309,11 @@ mod tests {
             .states
             .insert("starter/shards-for-10k-events".into(), state);
 
-        let stats = stats(&library(), &progress, &figures, now, day_start);
-        assert_eq!(stats.streak_days, 3);
-        assert_eq!(stats.reviews_today, 5);
-        assert_eq!(stats.time_spent_today_ms, 5_000);
-        assert_eq!(stats.reviews_per_day.len(), CALENDAR_DAYS as usize);
+        let figures_out = stats(&library(), &progress, &figures, now, day_start);
+        assert_eq!(figures_out.streak_days, 3);
+        assert_eq!(figures_out.reviews_today, 5);
+        assert_eq!(figures_out.time_spent_today_ms, 5_000);
+        assert_eq!(figures_out.reviews_per_day.len(), CALENDAR_DAYS as usize);
         assert_eq!(
             stats
                 .reviews_per_day
@@ -321,26 +321,37 @@ mod tests {
                 .map(|d| (d.date.as_str(), d.reviews)),
             Some(("2026-03-10", 5))
         );
-        assert_eq!(stats.reviews_per_day[CALENDAR_DAYS as usize - 6].reviews, 4);
+        assert_eq!(
+            figures_out.reviews_per_day[CALENDAR_DAYS as usize - 6].reviews,
+            4
+        );
 
         assert_eq!(
-            (stats.true_retention.passed, stats.true_retention.reviews),
+            (
+                figures_out.true_retention.passed,
+                figures_out.true_retention.reviews
+            ),
             (4, 10)
         );
         assert_eq!(
-            stats.true_retention_by_deck["starter"].reviews, 5,
+            figures_out.true_retention_by_deck["starter"].reviews, 5,
             "the removed card counts overall only"
         );
-        assert_eq!(stats.true_retention_by_tag["cost"].rate, Some(0.75));
+        assert_eq!(figures_out.true_retention_by_tag["cost"].rate, Some(0.75));
 
-        assert_eq!(stats.weakest_tags[0].retention.reviews, 6);
-        assert!(stats.weakest_tags.iter().any(|t| t.tag == "throughput"));
+        assert_eq!(figures_out.weakest_tags[0].retention.reviews, 6);
+        assert!(
+            figures_out
+                .weakest_tags
+                .iter()
+                .any(|t| t.tag == "throughput")
+        );
 
         let due_in = (state.due - now).num_days() as usize;
-        let forecast_total: u64 = stats.due_forecast.iter().map(|d| d.reviews).sum();
+        let forecast_total: u64 = figures_out.due_forecast.iter().map(|d| d.reviews).sum();
         assert_eq!(forecast_total, 1);
         assert!(
-            stats.due_forecast[due_in..=due_in + 1]
+            figures_out.due_forecast[due_in..=due_in + 1]
                 .iter()
                 .any(|d| d.reviews == 1)
         );
@@ -362,8 +373,8 @@ mod tests {
             }],
             ..StoreFigures::default()
         };
-        let stats = stats(&library(), &Progress::default(), &figures, now, day_start);
-        assert_eq!(stats.streak_days, 1);
-        assert_eq!(stats.true_retention.rate, None);
+        let figures_out = stats(&library(), &Progress::default(), &figures, now, day_start);
+        assert_eq!(figures_out.streak_days, 1);
+        assert_eq!(figures_out.true_retention.rate, None);
     }
 }
