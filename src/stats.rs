@@ -315,7 +315,7 @@ mod tests {
         assert_eq!(figures_out.time_spent_today_ms, 5_000);
         assert_eq!(figures_out.reviews_per_day.len(), CALENDAR_DAYS as usize);
         assert_eq!(
-            stats
+            figures_out
                 .reviews_per_day
                 .last()
                 .map(|d| (d.date.as_str(), d.reviews)),
