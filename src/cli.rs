@@ -59,6 +59,18 @@ pub enum Command {
     Export { file: PathBuf },
     /// Merge a progress file written by `export` (importing twice changes nothing)
     Import { file: PathBuf },
+    /// Fit FSRS parameters to your own review log; scheduling uses them from then on
+    Optimize,
+    /// Fill the data directory with a synthetic history (for benchmarks and demos)
+    #[command(hide = true)]
+    Synthesize {
+        #[arg(long, default_value_t = 10_000)]
+        cards: usize,
+        #[arg(long, default_value_t = 100)]
+        reviews_per_card: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,6 +129,8 @@ pub enum CliError {
     Io(#[from] io::Error),
     #[error(transparent)]
     Exchange(#[from] crate::store::exchange::ExchangeError),
+    #[error(transparent)]
+    Optimize(#[from] crate::optimize::OptimizeError),
     #[error("cannot use {path}: {source}")]
     File { path: String, source: io::Error },
     #[error("no deck with id `{0}`; `streamdrill deck list` shows the ids")]
@@ -160,6 +174,12 @@ fn dispatch(cli: &Cli) -> Result<ExitCode, CliError> {
         Some(Command::Undo) => undo(cli),
         Some(Command::Export { file }) => export(cli, file),
         Some(Command::Import { file }) => import(cli, file),
+        Some(Command::Optimize) => optimize(cli),
+        Some(Command::Synthesize {
+            cards,
+            reviews_per_card,
+            seed,
+        }) => synthesize(cli, *cards, *reviews_per_card, *seed),
     }
 }
 
@@ -331,6 +351,42 @@ fn import(cli: &Cli, file: &std::path::Path) -> Result<ExitCode, CliError> {
         summary.reviews_added,
         summary.items_rebuilt
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn optimize(cli: &Cli) -> Result<ExitCode, CliError> {
+    let mut workspace = Workspace::open(&locations(cli))?;
+    let reviews = workspace.store.all_reviews()?;
+    let fit = crate::optimize::fit(&reviews)?;
+    workspace
+        .store
+        .save_parameters(&crate::store::FittedParameters {
+            created_at: clock::now(),
+            parameters: fit.parameters.clone(),
+            reviews: fit.reviews as u64,
+            log_loss_before: f64::from(fit.log_loss_before),
+            log_loss_after: f64::from(fit.log_loss_after),
+        })?;
+    println!(
+        "fitted FSRS parameters to {} reviews: log-loss {:.4} with the defaults, {:.4} with yours",
+        fit.reviews, fit.log_loss_before, fit.log_loss_after
+    );
+    let shown: Vec<String> = fit.parameters.iter().map(|p| format!("{p:.4}")).collect();
+    println!("parameters: [{}]", shown.join(", "));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn synthesize(
+    cli: &Cli,
+    cards: usize,
+    reviews_per_card: usize,
+    seed: u64,
+) -> Result<ExitCode, CliError> {
+    let mut store = locations(cli).open_store()?;
+    let start = clock::now() - chrono::Duration::days(400);
+    let (reviews, states) = crate::synthetic::history(cards, reviews_per_card, start, seed);
+    store.bulk_load(&reviews, &states)?;
+    println!("loaded {} reviews of {} cards", reviews.len(), states.len());
     Ok(ExitCode::SUCCESS)
 }
 

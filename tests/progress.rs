@@ -281,3 +281,42 @@ fn a_changed_card_is_marked_and_keeps_its_history() {
     assert_eq!(store.reviews_of("d/a").expect("log").len(), 1);
     assert!(store.card_state("d/a").expect("q").is_some());
 }
+
+#[test]
+fn the_optimizer_fits_a_learners_history_and_scheduling_uses_it() {
+    let (reviews, states) = streamdrill::synthetic::history(300, 8, t0(), 7);
+    let fit = streamdrill::optimize::fit(&reviews).expect("enough history");
+    assert_eq!(fit.parameters.len(), 21);
+    assert!(
+        fit.log_loss_after <= fit.log_loss_before,
+        "fitted {} vs default {}",
+        fit.log_loss_after,
+        fit.log_loss_before
+    );
+
+    let mut store = Store::open_in_memory().expect("store");
+    store.bulk_load(&reviews, &states).expect("load");
+    store
+        .save_parameters(&streamdrill::store::FittedParameters {
+            created_at: t0(),
+            parameters: fit.parameters.clone(),
+            reviews: reviews.len() as u64,
+            log_loss_before: f64::from(fit.log_loss_before),
+            log_loss_after: f64::from(fit.log_loss_after),
+        })
+        .expect("save");
+    let scheduler = streamdrill::workspace::scheduler_for(&store, 0.9).expect("scheduler");
+    assert_eq!(scheduler.parameters(), fit.parameters.as_slice());
+}
+
+#[test]
+fn the_optimizer_explains_when_history_is_too_short() {
+    let (reviews, _) = streamdrill::synthetic::history(20, 3, t0(), 1);
+    let error = streamdrill::optimize::fit(&reviews).expect_err("too little");
+    assert!(
+        error
+            .to_string()
+            .contains("not enough history yet: 60 reviews"),
+        "{error}"
+    );
+}

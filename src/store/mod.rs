@@ -210,6 +210,39 @@ impl Store {
         Ok(ReviewOutcome { leech })
     }
 
+    /// Loads many reviews at once (imports of generated data sets, benchmarks): one
+    /// transaction, states written as given.
+    pub fn bulk_load(
+        &mut self,
+        reviews: &[Review],
+        states: &[(String, CardState)],
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO review_log
+                    (item_id, deck_id, reviewed_at, rating, duration_ms, answer, stability, difficulty, due)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0, ?3)",
+            )?;
+            for r in reviews {
+                insert.execute(params![
+                    r.item_id,
+                    r.deck_id,
+                    r.reviewed_at.timestamp_millis(),
+                    r.rating.number(),
+                    i64::try_from(r.duration_ms).unwrap_or(i64::MAX),
+                    r.answer
+                ])?;
+            }
+        }
+        for (item_id, state) in states {
+            let deck_id = item_id.split('/').next().unwrap_or_default();
+            write_state(&tx, item_id, deck_id, state)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Suspended items are never queued; unsuspending also clears the leech mark.
     pub fn set_suspended(&mut self, item_id: &str, suspended: bool) -> Result<(), StoreError> {
         self.conn.execute(

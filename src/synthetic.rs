@@ -1,0 +1,74 @@
+//! Synthetic review histories, for tests and benchmarks: a simulated learner drills `items`
+//! cards, recalling each with a probability a little below what FSRS predicts (so the optimizer
+//! has something to learn). Deterministic in its seed.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::scheduler::{CardState, Rating, Scheduler};
+use crate::store::Review;
+
+/// The simulated learner recalls with probability `predicted ^ FORGETFULNESS`.
+const FORGETFULNESS: f32 = 1.4;
+
+/// `reviews_per_item` reviews of each of `items` items, starting at `start`, oldest first per
+/// item, with the state each item ends in.
+pub fn history(
+    items: usize,
+    reviews_per_item: usize,
+    start: DateTime<Utc>,
+    seed: u64,
+) -> (Vec<Review>, Vec<(String, CardState)>) {
+    let scheduler = Scheduler::new(0.9).expect("0.9 is a valid retention");
+    let mut rng = seed ^ 0x9E37_79B9_7F4A_7C15;
+    let mut next_unit = move || {
+        // xorshift64*: plenty for simulated coin flips.
+        rng ^= rng >> 12;
+        rng ^= rng << 25;
+        rng ^= rng >> 27;
+        (rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 40) as f32 / (1u64 << 24) as f32
+    };
+    let mut reviews = Vec::with_capacity(items * reviews_per_item);
+    let mut states = Vec::with_capacity(items);
+    for i in 0..items {
+        let item_id = format!("synthetic-{}/card-{i}", i % 20);
+        let deck_id = format!("synthetic-{}", i % 20);
+        let mut at = start + Duration::minutes(i as i64 % 1440);
+        let mut state: Option<CardState> = None;
+        for _ in 0..reviews_per_item {
+            let rating = match &state {
+                None => Rating::Good,
+                Some(s) => {
+                    let recall = scheduler.retrievability(s, at).powf(FORGETFULNESS);
+                    let roll = next_unit();
+                    if roll > recall {
+                        Rating::Again
+                    } else if roll > recall * 0.9 {
+                        Rating::Hard
+                    } else if roll < recall * 0.1 {
+                        Rating::Easy
+                    } else {
+                        Rating::Good
+                    }
+                }
+            };
+            let next = scheduler
+                .review(state.as_ref(), rating, at)
+                .expect("finite states");
+            reviews.push(Review {
+                item_id: item_id.clone(),
+                deck_id: deck_id.clone(),
+                reviewed_at: at,
+                rating,
+                duration_ms: 5_000 + u64::from(rating.number()) * 1_000,
+                answer: String::new(),
+            });
+            // The learner comes back when the card is due, give or take a day.
+            at = next.due + Duration::hours((next_unit() * 24.0) as i64);
+            state = Some(next);
+        }
+        if let Some(state) = state {
+            states.push((item_id, state));
+        }
+    }
+    (reviews, states)
+}
