@@ -382,11 +382,25 @@ fn synthesize(
     reviews_per_card: usize,
     seed: u64,
 ) -> Result<ExitCode, CliError> {
-    let mut store = locations(cli).open_store()?;
-    let start = clock::now() - chrono::Duration::days(400);
-    let (reviews, states) = crate::synthetic::history(cards, reviews_per_card, start, seed);
-    store.bulk_load(&reviews, &states)?;
-    println!("loaded {} reviews of {} cards", reviews.len(), states.len());
+    let locations = locations(cli);
+    let decks_dir = locations.data_dir()?.join(DECKS_DIR);
+    std::fs::create_dir_all(&decks_dir).map_err(|source| CliError::File {
+        path: decks_dir.display().to_string(),
+        source,
+    })?;
+    for (name, text) in crate::synthetic::deck_files(cards, 20) {
+        let path = decks_dir.join(name);
+        std::fs::write(&path, text).map_err(|source| CliError::File {
+            path: path.display().to_string(),
+            source,
+        })?;
+    }
+    let mut store = locations.open_store()?;
+    let now = clock::now();
+    let start = now - chrono::Duration::days(730);
+    let reviews = crate::synthetic::history(cards, reviews_per_card, start, now, seed);
+    store.bulk_load(&reviews)?;
+    println!("loaded {} reviews of {cards} cards", reviews.len());
     Ok(ExitCode::SUCCESS)
 }
 

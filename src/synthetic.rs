@@ -10,14 +10,16 @@ use crate::store::Review;
 /// The simulated learner recalls with probability `predicted ^ FORGETFULNESS`.
 const FORGETFULNESS: f32 = 1.4;
 
-/// `reviews_per_item` reviews of each of `items` items, starting at `start`, oldest first per
-/// item, with the state each item ends in.
+/// `reviews_per_item` reviews of each of `items` items, oldest first per item, each with the
+/// state it led to. The learner starts at `start`; every review is compressed into the span from
+/// `start` to `end` (intervals shrink in proportion), so a large history still lies in the past.
 pub fn history(
     items: usize,
     reviews_per_item: usize,
     start: DateTime<Utc>,
+    end: DateTime<Utc>,
     seed: u64,
-) -> (Vec<Review>, Vec<(String, CardState)>) {
+) -> Vec<(Review, CardState)> {
     let scheduler = Scheduler::new(0.9).expect("0.9 is a valid retention");
     let mut rng = seed ^ 0x9E37_79B9_7F4A_7C15;
     let mut next_unit = move || {
@@ -28,7 +30,6 @@ pub fn history(
         (rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 40) as f32 / (1u64 << 24) as f32
     };
     let mut reviews = Vec::with_capacity(items * reviews_per_item);
-    let mut states = Vec::with_capacity(items);
     for i in 0..items {
         let item_id = format!("synthetic-{}/card-{i}", i % 20);
         let deck_id = format!("synthetic-{}", i % 20);
@@ -54,21 +55,68 @@ pub fn history(
             let next = scheduler
                 .review(state.as_ref(), rating, at)
                 .expect("finite states");
-            reviews.push(Review {
-                item_id: item_id.clone(),
-                deck_id: deck_id.clone(),
-                reviewed_at: at,
-                rating,
-                duration_ms: 5_000 + u64::from(rating.number()) * 1_000,
-                answer: String::new(),
-            });
+            reviews.push((
+                Review {
+                    item_id: item_id.clone(),
+                    deck_id: deck_id.clone(),
+                    reviewed_at: at,
+                    rating,
+                    duration_ms: 5_000 + u64::from(rating.number()) * 1_000,
+                    answer: String::new(),
+                },
+                next,
+            ));
             // The learner comes back when the card is due, give or take a day.
             at = next.due + Duration::hours((next_unit() * 24.0) as i64);
             state = Some(next);
         }
-        if let Some(state) = state {
-            states.push((item_id, state));
-        }
     }
-    (reviews, states)
+    compress(&mut reviews, start, end);
+    reviews
+}
+
+/// Maps every instant linearly from [start, latest] onto [start, end].
+fn compress(reviews: &mut [(Review, CardState)], start: DateTime<Utc>, end: DateTime<Utc>) {
+    let latest = reviews
+        .iter()
+        .map(|(r, s)| r.reviewed_at.max(s.due))
+        .max()
+        .unwrap_or(end);
+    let span_ms = (latest - start).num_milliseconds().max(1) as f64;
+    let target_ms = (end - start).num_milliseconds().max(0) as f64;
+    if span_ms <= target_ms {
+        return;
+    }
+    let scale = |t: DateTime<Utc>| {
+        start
+            + Duration::milliseconds(
+                ((t - start).num_milliseconds() as f64 * target_ms / span_ms) as i64,
+            )
+    };
+    for (review, state) in reviews.iter_mut() {
+        review.reviewed_at = scale(review.reviewed_at);
+        state.last_review = scale(state.last_review);
+        state.due = scale(state.due);
+    }
+}
+
+/// Deck files holding the cards [`history`] reviews: `decks` decks of myth cards, card `i` in
+/// deck `i % decks`, ids matching the history's item ids when `decks` is 20.
+pub fn deck_files(cards: usize, decks: usize) -> Vec<(String, String)> {
+    let decks = decks.max(1);
+    (0..decks)
+        .map(|d| {
+            let mut text = format!(
+                "#:schema ../../schema/deck.schema.json\n[deck]\nid = \"synthetic-{d}\"\ntitle = \"Synthetic deck {d}\"\ntags = [\"synthetic\"]\n"
+            );
+            for i in (d..cards).step_by(decks) {
+                text.push_str(&format!(
+                    "\n[[cards]]\nid = \"card-{i}\"\nkind = \"myth\"\ntags = [\"tag-{}\"]\nsource = \"synthetic\"\nclaim = \"Synthetic claim {i}.\"\nis_true = {}\nreality = \"Synthetic reality {i}.\"\n",
+                    i % 7,
+                    i % 2 == 0
+                ));
+            }
+            (format!("synthetic-{d}.toml"), text)
+        })
+        .collect()
 }

@@ -284,7 +284,8 @@ fn a_changed_card_is_marked_and_keeps_its_history() {
 
 #[test]
 fn the_optimizer_fits_a_learners_history_and_scheduling_uses_it() {
-    let (reviews, states) = streamdrill::synthetic::history(300, 8, t0(), 7);
+    let history = streamdrill::synthetic::history(300, 8, t0(), t0() + Duration::days(3650), 7);
+    let reviews: Vec<Review> = history.iter().map(|(r, _)| r.clone()).collect();
     let fit = streamdrill::optimize::fit(&reviews).expect("enough history");
     assert_eq!(fit.parameters.len(), 21);
     assert!(
@@ -295,7 +296,8 @@ fn the_optimizer_fits_a_learners_history_and_scheduling_uses_it() {
     );
 
     let mut store = Store::open_in_memory().expect("store");
-    store.bulk_load(&reviews, &states).expect("load");
+    store.bulk_load(&history).expect("load");
+    assert_eq!(store.review_count().expect("count"), 2400);
     store
         .save_parameters(&streamdrill::store::FittedParameters {
             created_at: t0(),
@@ -311,7 +313,11 @@ fn the_optimizer_fits_a_learners_history_and_scheduling_uses_it() {
 
 #[test]
 fn the_optimizer_explains_when_history_is_too_short() {
-    let (reviews, _) = streamdrill::synthetic::history(20, 3, t0(), 1);
+    let reviews: Vec<Review> =
+        streamdrill::synthetic::history(20, 3, t0(), t0() + Duration::days(3650), 1)
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect();
     let error = streamdrill::optimize::fit(&reviews).expect_err("too little");
     assert!(
         error

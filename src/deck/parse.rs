@@ -151,6 +151,7 @@ impl<'a> Checker<'a> {
             self.report(span, "the deck has no cards");
         }
         let mut cards = Vec::new();
+        // Byte offset of each id's first use; turned into a line only for a duplicate.
         let mut first_seen: HashMap<String, usize> = HashMap::new();
         for item in array {
             let item_span = item.span();
@@ -160,7 +161,8 @@ impl<'a> Checker<'a> {
             };
             let id_span = table.get("id").map_or(item_span.clone(), Spanned::span);
             if let Some(card) = self.card(Spanned::new(item_span, table), meta) {
-                if let Some(first) = first_seen.get(&card.id) {
+                if let Some(&first_offset) = first_seen.get(&card.id) {
+                    let (first, _) = super::diagnostic::line_column(self.source, first_offset);
                     self.report(
                         id_span,
                         format!(
@@ -169,8 +171,7 @@ impl<'a> Checker<'a> {
                         ),
                     );
                 } else {
-                    let (line, _) = super::diagnostic::line_column(self.source, id_span.start);
-                    first_seen.insert(card.id.clone(), line);
+                    first_seen.insert(card.id.clone(), id_span.start);
                     cards.push(card);
                 }
             }

@@ -69,4 +69,49 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ) STRICT;",
     // 3: covering indexes for the stats screen (daily activity, recent pass rates).
     "CREATE INDEX review_log_activity ON review_log(reviewed_at, duration_ms, rating, item_id);",
+    // 4: running totals kept by triggers, so the stats read thousands of rows, not millions:
+    // reviews and time per 15-minute bucket (any time zone's day start falls on a bucket
+    // boundary), and per item the passes among mature reviews (interval >= 21 days).
+    "CREATE TABLE activity (
+        bucket      INTEGER PRIMARY KEY,
+        reviews     INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL
+    ) STRICT;
+    INSERT INTO activity
+        SELECT reviewed_at / 900000, COUNT(*), SUM(duration_ms) FROM review_log GROUP BY 1;
+    CREATE TABLE item_totals (
+        item_id        TEXT PRIMARY KEY NOT NULL,
+        mature_passed  INTEGER NOT NULL,
+        mature_reviews INTEGER NOT NULL
+    ) STRICT;
+    INSERT INTO item_totals
+        SELECT item_id, SUM(rating > 1), COUNT(*) FROM review_log
+        WHERE scheduled_days >= 21 GROUP BY item_id;
+    CREATE TRIGGER review_log_counted AFTER INSERT ON review_log BEGIN
+        INSERT INTO activity VALUES (NEW.reviewed_at / 900000, 1, NEW.duration_ms)
+            ON CONFLICT(bucket) DO UPDATE SET reviews = reviews + 1,
+                duration_ms = duration_ms + excluded.duration_ms;
+        INSERT INTO item_totals
+            SELECT NEW.item_id, NEW.rating > 1, 1 WHERE NEW.scheduled_days >= 21
+            ON CONFLICT(item_id) DO UPDATE SET
+                mature_passed = mature_passed + excluded.mature_passed,
+                mature_reviews = mature_reviews + 1;
+    END;
+    CREATE TRIGGER review_log_uncounted AFTER DELETE ON review_log BEGIN
+        UPDATE activity SET reviews = reviews - 1, duration_ms = duration_ms - OLD.duration_ms
+            WHERE bucket = OLD.reviewed_at / 900000;
+        UPDATE item_totals SET mature_passed = mature_passed - (OLD.rating > 1),
+                mature_reviews = mature_reviews - 1
+            WHERE item_id = OLD.item_id AND OLD.scheduled_days >= 21;
+    END;
+    CREATE TRIGGER review_log_recounted AFTER UPDATE OF scheduled_days, rating ON review_log BEGIN
+        UPDATE item_totals SET mature_passed = mature_passed - (OLD.rating > 1),
+                mature_reviews = mature_reviews - 1
+            WHERE item_id = OLD.item_id AND OLD.scheduled_days >= 21;
+        INSERT INTO item_totals
+            SELECT NEW.item_id, NEW.rating > 1, 1 WHERE NEW.scheduled_days >= 21
+            ON CONFLICT(item_id) DO UPDATE SET
+                mature_passed = mature_passed + excluded.mature_passed,
+                mature_reviews = mature_reviews + 1;
+    END;",
 ];

@@ -210,35 +210,22 @@ impl Store {
         Ok(ReviewOutcome { leech })
     }
 
-    /// Loads many reviews at once (imports of generated data sets, benchmarks): one
-    /// transaction, states written as given.
-    pub fn bulk_load(
-        &mut self,
-        reviews: &[Review],
-        states: &[(String, CardState)],
-    ) -> Result<(), StoreError> {
+    /// Loads many reviews at once (generated data sets, benchmarks): each review with the state
+    /// it led to, oldest first per item, in one transaction.
+    pub fn bulk_load(&mut self, reviews: &[(Review, CardState)]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        {
-            let mut insert = tx.prepare(
-                "INSERT INTO review_log
-                    (item_id, deck_id, reviewed_at, rating, duration_ms, answer, stability, difficulty, due)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0, ?3)",
-            )?;
-            for r in reviews {
-                insert.execute(params![
-                    r.item_id,
-                    r.deck_id,
-                    r.reviewed_at.timestamp_millis(),
-                    r.rating.number(),
-                    i64::try_from(r.duration_ms).unwrap_or(i64::MAX),
-                    r.answer
-                ])?;
-            }
+        let mut last: HashMap<&str, (&str, &CardState)> = HashMap::new();
+        for (review, state) in reviews {
+            insert_review(&tx, review, state)?;
+            last.insert(&review.item_id, (&review.deck_id, state));
         }
-        for (item_id, state) in states {
-            let deck_id = item_id.split('/').next().unwrap_or_default();
+        for (item_id, (deck_id, state)) in last {
             write_state(&tx, item_id, deck_id, state)?;
         }
+        tx.execute_batch(
+            "UPDATE card_state SET first_reviewed_at =
+                (SELECT MIN(reviewed_at) FROM review_log r WHERE r.item_id = card_state.item_id)",
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -359,9 +346,10 @@ impl Store {
         &self,
         since: DateTime<Utc>,
     ) -> Result<HashSet<String>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT DISTINCT item_id FROM review_log WHERE reviewed_at >= ?1")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT item_id FROM review_log INDEXED BY review_log_activity
+                 WHERE reviewed_at >= ?1",
+        )?;
         let rows = stmt.query_map([since.timestamp_millis()], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -421,8 +409,8 @@ impl Store {
         day_offset_ms: i64,
     ) -> Result<Vec<DayActivity>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT (reviewed_at - ?2) / 86400000 AS day, COUNT(*), SUM(duration_ms)
-             FROM review_log WHERE reviewed_at >= ?1 GROUP BY day ORDER BY day",
+            "SELECT (bucket * 900000 - ?2) / 86400000 AS day, SUM(reviews), SUM(duration_ms)
+             FROM activity WHERE bucket >= ?1 / 900000 GROUP BY day ORDER BY day",
         )?;
         let rows = stmt.query_map(params![since.timestamp_millis(), day_offset_ms], |r| {
             Ok(DayActivity {
@@ -436,7 +424,7 @@ impl Store {
 
     pub fn total_duration_ms(&self) -> Result<u64, StoreError> {
         let total: i64 = self.conn.query_row(
-            "SELECT COALESCE(SUM(duration_ms), 0) FROM review_log",
+            "SELECT COALESCE(SUM(duration_ms), 0) FROM activity",
             [],
             |r| r.get(0),
         )?;
@@ -449,13 +437,15 @@ impl Store {
     pub fn pass_counts(&self, filter: PassFilter) -> Result<Vec<(String, u64, u64)>, StoreError> {
         let (sql, arg) = match filter {
             PassFilter::Mature => (
-                "SELECT item_id, SUM(rating > 1), COUNT(*) FROM review_log
-                 WHERE scheduled_days >= 21 GROUP BY item_id",
+                "SELECT item_id, mature_passed, mature_reviews FROM item_totals
+                 WHERE mature_reviews > 0",
                 None,
             ),
             PassFilter::Since(since) => (
+                // The time index bounds the scan; left alone, SQLite would walk every review in
+                // item order to avoid sorting for GROUP BY.
                 "SELECT item_id, SUM(rating > 1), COUNT(*) FROM review_log
-                 WHERE reviewed_at >= ?1 GROUP BY item_id",
+                 INDEXED BY review_log_activity WHERE reviewed_at >= ?1 GROUP BY item_id",
                 Some(since.timestamp_millis()),
             ),
         };
@@ -526,9 +516,12 @@ impl Store {
     }
 
     pub fn review_count(&self) -> Result<u64, StoreError> {
-        let count: i64 = self
-            .conn
-            .query_row("SELECT COUNT(*) FROM review_log", [], |r| r.get(0))?;
+        // The trigger-kept totals: counting the log itself reads every page of it.
+        let count: i64 =
+            self.conn
+                .query_row("SELECT COALESCE(SUM(reviews), 0) FROM activity", [], |r| {
+                    r.get(0)
+                })?;
         Ok(count.max(0) as u64)
     }
 
