@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use streamdrill::queue::{Limits, build_queue};
+use streamdrill::queue::build_queue;
 use streamdrill::workspace::{Locations, Workspace};
 
 const BIN: &str = env!("CARGO_BIN_EXE_streamdrill");
