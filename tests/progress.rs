@@ -138,6 +138,7 @@ fn two_machines_histories_merge_without_duplicates() {
         .expect("replay")
         .expect("state");
     assert_eq!(laptop.card_state("d/a").expect("q"), Some(expected));
+    assert!(laptop.integrity_ok().expect("check") && desktop.integrity_ok().expect("check"));
 }
 
 #[test]
@@ -202,6 +203,7 @@ fn undo_removes_the_last_grade_and_restores_the_state() {
     store.undo_last(&scheduler).expect("undo");
     assert_eq!(store.card_state("d/a").expect("q"), None, "back to new");
     assert!(store.undo_last(&scheduler).expect("undo").is_none());
+    assert!(store.integrity_ok().expect("check"), "totals follow undo");
 }
 
 #[test]
@@ -298,6 +300,10 @@ fn the_optimizer_fits_a_learners_history_and_scheduling_uses_it() {
     let mut store = Store::open_in_memory().expect("store");
     store.bulk_load(&history).expect("load");
     assert_eq!(store.review_count().expect("count"), 2400);
+    assert!(
+        store.integrity_ok().expect("check"),
+        "totals follow bulk loads"
+    );
     store
         .save_parameters(&streamdrill::store::FittedParameters {
             created_at: t0(),

@@ -543,11 +543,25 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// SQLite's own integrity check, and the trigger-kept totals agreeing with the log.
     pub fn integrity_ok(&self) -> Result<bool, StoreError> {
         let result: String = self
             .conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-        Ok(result == "ok")
+        let totals_agree: bool = self.conn.query_row(
+            "SELECT
+                (SELECT COALESCE(SUM(reviews), 0) FROM activity)
+                    = (SELECT COUNT(*) FROM review_log)
+                AND (SELECT COALESCE(SUM(duration_ms), 0) FROM activity)
+                    = (SELECT COALESCE(SUM(duration_ms), 0) FROM review_log)
+                AND (SELECT COALESCE(SUM(mature_passed), 0) || '/' || COALESCE(SUM(mature_reviews), 0)
+                     FROM item_totals)
+                    = (SELECT COALESCE(SUM(rating > 1), 0) || '/' || COUNT(*)
+                       FROM review_log WHERE scheduled_days >= 21)",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(result == "ok" && totals_agree)
     }
 }
 
