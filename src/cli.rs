@@ -61,6 +61,8 @@ pub enum Command {
     Import { file: PathBuf },
     /// Fit FSRS parameters to your own review log; scheduling uses them from then on
     Optimize,
+    /// Plan toward an interview date: daily new cards and retention for the best recall that day
+    Plan(PlanArgs),
     /// Fill the data directory with a synthetic history (for benchmarks and demos)
     #[command(hide = true)]
     Synthesize {
@@ -71,6 +73,24 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The interview date, YYYY-MM-DD
+    #[arg(long, value_name = "DATE", required_unless_present = "clear")]
+    pub interview: Option<chrono::NaiveDate>,
+    /// Study time you can give each day
+    #[arg(long, value_name = "MINUTES", default_value_t = 20.0)]
+    pub minutes_per_day: f32,
+    /// Show the plan without making it the schedule
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Drop the current plan and go back to the config's pace and retention
+    #[arg(long, conflicts_with = "interview")]
+    pub clear: bool,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,6 +151,8 @@ pub enum CliError {
     Exchange(#[from] crate::store::exchange::ExchangeError),
     #[error(transparent)]
     Optimize(#[from] crate::optimize::OptimizeError),
+    #[error(transparent)]
+    Plan(#[from] crate::planner::PlanError),
     #[error("cannot use {path}: {source}")]
     File { path: String, source: io::Error },
     #[error("no deck with id `{0}`; `streamdrill deck list` shows the ids")]
@@ -175,6 +197,7 @@ fn dispatch(cli: &Cli) -> Result<ExitCode, CliError> {
         Some(Command::Export { file }) => export(cli, file),
         Some(Command::Import { file }) => import(cli, file),
         Some(Command::Optimize) => optimize(cli),
+        Some(Command::Plan(args)) => plan(cli, args),
         Some(Command::Synthesize {
             cards,
             reviews_per_card,
@@ -373,6 +396,106 @@ fn optimize(cli: &Cli) -> Result<ExitCode, CliError> {
     );
     let shown: Vec<String> = fit.parameters.iter().map(|p| format!("{p:.4}")).collect();
     println!("parameters: [{}]", shown.join(", "));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn plan(cli: &Cli, args: &PlanArgs) -> Result<ExitCode, CliError> {
+    use crate::planner::{PlanCard, PlanInput};
+    let mut workspace = open_workspace(cli)?;
+    if args.clear {
+        workspace.store.clear_plan()?;
+        println!("plan cleared: the config's pace and retention apply again");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(interview) = args.interview else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let now = clock::now();
+    let today = now.with_timezone(&chrono::Local).date_naive();
+    let days = (interview - today).num_days() + 1;
+    let states = workspace.store.card_states()?;
+    let flags = workspace.store.flags()?;
+    let cards: Vec<PlanCard> = workspace
+        .library
+        .decks
+        .iter()
+        .flat_map(|loaded| {
+            crate::deck::item::items_of(&loaded.deck)
+                .into_iter()
+                .map(|item| (loaded.deck.meta.tags.clone(), item))
+        })
+        .filter(|(_, item)| !flags.get(&item.id).is_some_and(|f| f.suspended))
+        .map(|(deck_tags, item)| {
+            let mut tags = item.card.tags.clone();
+            tags.extend(deck_tags);
+            tags.sort();
+            tags.dedup();
+            PlanCard {
+                state: states.get(&item.id).copied(),
+                item_id: item.id,
+                deck_id: item.deck_id,
+                tags,
+            }
+        })
+        .collect();
+    let input = PlanInput {
+        now,
+        days: usize::try_from(days).unwrap_or(0),
+        minutes_per_day: args.minutes_per_day,
+        seconds_per_review: workspace.store.seconds_per_review()?,
+        parameters: workspace.scheduler.parameters().to_vec(),
+        cards,
+    };
+    let chosen = crate::planner::plan(&input)?;
+    if !args.dry_run {
+        workspace.store.save_plan(&crate::store::SavedPlan {
+            interview_date: interview,
+            desired_retention: chosen.desired_retention,
+            new_per_day: u32::try_from(chosen.new_per_day).unwrap_or(u32::MAX),
+            minutes_per_day: args.minutes_per_day,
+            created_at: now,
+        })?;
+    }
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &chosen).map_err(io::Error::other)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(
+        out,
+        "interview {interview} ({days} day(s) from today, {} min/day): learn {} new cards a day at desired retention {:.2}",
+        args.minutes_per_day, chosen.new_per_day, chosen.desired_retention
+    )?;
+    writeln!(
+        out,
+        "predicted recall on the day: {:.0}% of all cards; about {:.0} min/day of study",
+        chosen.predicted_recall * 100.0,
+        chosen.minutes_per_day
+    )?;
+    if !chosen.all_learned {
+        writeln!(
+            out,
+            "warning: at {} min/day not every card gets learned in time; give it more minutes or drop decks",
+            args.minutes_per_day
+        )?;
+    }
+    writeln!(out, "readiness by deck (if every review passes on time):")?;
+    for (deck, recall) in &chosen.readiness_by_deck {
+        writeln!(out, "  {deck:<36} {:>4.0}%", recall * 100.0)?;
+    }
+    let mut tags: Vec<_> = chosen.readiness_by_tag.iter().collect();
+    tags.sort_by(|a, b| a.1.total_cmp(b.1));
+    writeln!(out, "least ready tags:")?;
+    for (tag, recall) in tags.iter().take(8) {
+        writeln!(out, "  {tag:<36} {:>4.0}%", *recall * 100.0)?;
+    }
+    if !args.dry_run {
+        writeln!(
+            out,
+            "the plan now sets your daily pace and retention (`streamdrill plan --clear` undoes it)"
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

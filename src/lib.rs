@@ -12,6 +12,7 @@ pub mod deck;
 pub mod optimize;
 pub mod paths;
 pub mod plain;
+pub mod planner;
 pub mod queue;
 pub mod rubric;
 pub mod scheduler;

@@ -105,9 +105,16 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn open(locations: &Locations) -> Result<Self, WorkspaceError> {
-        let config = locations.load_config()?;
+        let mut config = locations.load_config()?;
         let library = locations.load_library()?;
         let store = locations.open_store()?;
+        // While a plan toward an interview runs, its pace and retention replace the config's.
+        if let Some(plan) = store.plan()?
+            && plan.interview_date >= clock::now().with_timezone(&chrono::Local).date_naive()
+        {
+            config.desired_retention = plan.desired_retention;
+            config.new_per_day = plan.new_per_day;
+        }
         let scheduler = scheduler_for(&store, config.desired_retention)?;
         Ok(Self {
             config,

@@ -210,3 +210,38 @@ fn an_unknown_deck_is_a_clear_error() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("no deck with id `nope`"));
 }
+
+#[test]
+fn plan_toward_an_interview_reports_pace_retention_and_readiness() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let today = streamdrill::clock::now()
+        .with_timezone(&chrono::Local)
+        .date_naive();
+    let interview = (today + chrono::Duration::days(30)).to_string();
+    let output = streamdrill(
+        dir.path(),
+        &[
+            "plan",
+            "--interview",
+            &interview,
+            "--minutes-per-day",
+            "30",
+            "--json",
+        ],
+        "",
+    );
+    assert!(output.status.success(), "{output:?}");
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let retention = plan["desired_retention"].as_f64().expect("retention");
+    assert!((0.7..=0.99).contains(&retention));
+    assert!(plan["new_per_day"].as_u64().expect("pace") >= 1);
+    assert!(plan["readiness_by_deck"]["starter"].as_f64().is_some());
+    assert!(plan["all_learned"].as_bool().expect("flag"));
+
+    let past = streamdrill(dir.path(), &["plan", "--interview", "2020-01-01"], "");
+    assert_eq!(past.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&past.stderr).contains("at least one day ahead"));
+
+    let cleared = streamdrill(dir.path(), &["plan", "--clear"], "");
+    assert!(cleared.status.success());
+}

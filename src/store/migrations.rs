@@ -114,4 +114,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
                 mature_passed = mature_passed + excluded.mature_passed,
                 mature_reviews = mature_reviews + 1;
     END;",
+    // 5: the plan toward an interview date; while it runs, its pace and retention apply.
+    "CREATE TABLE plan (
+        id                INTEGER PRIMARY KEY CHECK (id = 1),
+        interview_date    TEXT NOT NULL,
+        desired_retention REAL NOT NULL,
+        new_per_day       INTEGER NOT NULL,
+        minutes_per_day   REAL NOT NULL,
+        created_at        INTEGER NOT NULL
+    ) STRICT;",
 ];

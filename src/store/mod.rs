@@ -48,6 +48,16 @@ pub enum StoreError {
     Scheduler(#[from] SchedulerError),
 }
 
+/// A plan toward an interview, as `streamdrill plan` chose it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedPlan {
+    pub interview_date: chrono::NaiveDate,
+    pub desired_retention: f32,
+    pub new_per_day: u32,
+    pub minutes_per_day: f32,
+    pub created_at: DateTime<Utc>,
+}
+
 /// Reviews and time on one study day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DayActivity {
@@ -462,6 +472,68 @@ impl Store {
             None => stmt.query_map([], map)?.collect::<Result<_, _>>()?,
         };
         Ok(rows)
+    }
+
+    pub fn save_plan(&mut self, plan: &SavedPlan) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO plan (id, interview_date, desired_retention, new_per_day, minutes_per_day, created_at)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(id) DO UPDATE SET interview_date = excluded.interview_date,
+                desired_retention = excluded.desired_retention, new_per_day = excluded.new_per_day,
+                minutes_per_day = excluded.minutes_per_day, created_at = excluded.created_at",
+            params![
+                plan.interview_date.to_string(),
+                f64::from(plan.desired_retention),
+                i64::from(plan.new_per_day),
+                f64::from(plan.minutes_per_day),
+                plan.created_at.timestamp_millis()
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn clear_plan(&mut self) -> Result<(), StoreError> {
+        self.conn.execute("DELETE FROM plan", [])?;
+        Ok(())
+    }
+
+    pub fn plan(&self) -> Result<Option<SavedPlan>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT interview_date, desired_retention, new_per_day, minutes_per_day, created_at
+                 FROM plan WHERE id = 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, f64>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, f64>(3)?,
+                        r.get::<_, i64>(4)?,
+                    ))
+                },
+            )
+            .optional()?;
+        Ok(row.and_then(|(date, retention, pace, minutes, at)| {
+            Some(SavedPlan {
+                interview_date: date.parse().ok()?,
+                desired_retention: retention as f32,
+                new_per_day: u32::try_from(pace).ok()?,
+                minutes_per_day: minutes as f32,
+                created_at: from_millis(at),
+            })
+        }))
+    }
+
+    /// Average seconds per review, when there are reviews.
+    pub fn seconds_per_review(&self) -> Result<Option<f32>, StoreError> {
+        let (reviews, ms): (i64, i64) = self.conn.query_row(
+            "SELECT COALESCE(SUM(reviews), 0), COALESCE(SUM(duration_ms), 0) FROM activity",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok((reviews > 0).then(|| ms as f32 / reviews as f32 / 1000.0))
     }
 
     /// Every review, oldest first (for the optimizer and export).

@@ -1,0 +1,294 @@
+//! Planning toward an interview date (`streamdrill plan --interview DATE`): choose the daily
+//! new-card pace and the desired retention so that every card is learned in time and the recall
+//! predicted for the interview day is as high as the daily time budget allows. Candidates are
+//! compared with the `fsrs` crate's simulator. Pure: states, dates and budget come in as values.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::scheduler::{CardState, Rating, Scheduler};
+
+/// Retentions tried; the scheduler accepts 0.70 to 0.99.
+const RETENTIONS: [f32; 7] = [0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.96];
+/// The simulator's default seconds per review, which its cost table is calibrated to.
+const SIMULATOR_SECONDS_PER_REVIEW: f32 = 13.0;
+const PLAN_DAYS_MAX: usize = 3 * 365;
+
+#[derive(Debug, Clone)]
+pub struct PlanInput {
+    pub now: DateTime<Utc>,
+    /// Whole days until the interview (the interview day itself is the last one).
+    pub days: usize,
+    pub minutes_per_day: f32,
+    /// The learner's own average seconds per review, when known.
+    pub seconds_per_review: Option<f32>,
+    pub parameters: Vec<f32>,
+    /// Every card to be ready: its id, deck and tags, and its state if already learned.
+    pub cards: Vec<PlanCard>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlanCard {
+    pub item_id: String,
+    pub deck_id: String,
+    pub tags: Vec<String>,
+    pub state: Option<CardState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub desired_retention: f32,
+    pub new_per_day: usize,
+    /// Mean predicted recall over all cards on the interview day (the simulator's estimate).
+    pub predicted_recall: f32,
+    /// Mean simulated study time per day, in minutes.
+    pub minutes_per_day: f32,
+    /// Every new card gets learned before the interview within the budget.
+    pub all_learned: bool,
+    pub readiness_by_deck: BTreeMap<String, f32>,
+    pub readiness_by_tag: BTreeMap<String, f32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("the interview must be at least one day ahead")]
+    TooSoon,
+    #[error("plans look at most {PLAN_DAYS_MAX} days ahead")]
+    TooFar,
+    #[error("the daily budget must be more than zero minutes")]
+    NoBudget,
+    #[error("the FSRS simulator failed: {0}")]
+    Simulator(String),
+    #[error(transparent)]
+    Scheduler(#[from] crate::scheduler::SchedulerError),
+}
+
+pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
+    if input.days == 0 {
+        return Err(PlanError::TooSoon);
+    }
+    if input.days > PLAN_DAYS_MAX {
+        return Err(PlanError::TooFar);
+    }
+    if input.minutes_per_day.is_nan() || input.minutes_per_day <= 0.0 {
+        return Err(PlanError::NoBudget);
+    }
+    let new_cards = input.cards.iter().filter(|c| c.state.is_none()).count();
+    // Learn everything a little before the day, so the last days consolidate.
+    let learning_days = (input.days - input.days / 10).max(1);
+    let base_pace = new_cards.div_ceil(learning_days).max(1);
+    let paces = [base_pace, base_pace * 2];
+
+    let mut best: Option<(f32, f32, bool, f32, usize)> = None;
+    for retention in RETENTIONS {
+        for pace in paces {
+            let (recall, minutes, all_learned) = simulate(input, retention, pace, new_cards)?;
+            let better = match best {
+                None => true,
+                Some((best_recall, best_minutes, best_all, ..)) => {
+                    (all_learned && !best_all)
+                        || (all_learned == best_all
+                            && (recall > best_recall + 1e-4
+                                || ((recall - best_recall).abs() <= 1e-4
+                                    && minutes < best_minutes)))
+                }
+            };
+            if better {
+                best = Some((recall, minutes, all_learned, retention, pace));
+            }
+        }
+    }
+    let Some((predicted_recall, minutes_per_day, all_learned, desired_retention, new_per_day)) =
+        best
+    else {
+        return Err(PlanError::TooSoon);
+    };
+    let (readiness_by_deck, readiness_by_tag) = readiness(input, desired_retention, new_per_day)?;
+    Ok(Plan {
+        desired_retention,
+        new_per_day,
+        predicted_recall,
+        minutes_per_day,
+        all_learned,
+        readiness_by_deck,
+        readiness_by_tag,
+    })
+}
+
+/// (mean recall on the last day, mean minutes per day, all new cards learned).
+fn simulate(
+    input: &PlanInput,
+    retention: f32,
+    pace: usize,
+    new_cards: usize,
+) -> Result<(f32, f32, bool), PlanError> {
+    let parameters = Arc::new(
+        fsrs::check_and_fill_parameters(&input.parameters)
+            .map_err(|e| PlanError::Simulator(e.to_string()))?,
+    );
+    let existing: Vec<fsrs::Card> = input
+        .cards
+        .iter()
+        .filter_map(|c| c.state)
+        .enumerate()
+        .map(|(i, s)| fsrs::Card {
+            id: i as i64 + 1,
+            difficulty: s.difficulty,
+            stability: s.stability,
+            last_date: -((input.now - s.last_review).num_seconds() as f32 / 86_400.0),
+            due: ((s.due - input.now).num_seconds() as f32 / 86_400.0).max(0.0),
+            interval: (s.due - s.last_review).num_seconds() as f32 / 86_400.0,
+            lapses: s.lapses,
+            desired_retention: retention,
+            parameters: Arc::clone(&parameters),
+        })
+        .collect();
+    let scale = input
+        .seconds_per_review
+        .unwrap_or(SIMULATOR_SECONDS_PER_REVIEW)
+        / SIMULATOR_SECONDS_PER_REVIEW;
+    let mut config = fsrs::SimulatorConfig {
+        deck_size: input.cards.len().max(1),
+        learn_span: input.days,
+        max_cost_perday: input.minutes_per_day * 60.0,
+        learn_limit: pace,
+        ..fsrs::SimulatorConfig::default()
+    };
+    for row in &mut config.state_rating_costs {
+        for cost in row.iter_mut() {
+            *cost *= scale;
+        }
+    }
+    let result = fsrs::simulate(&config, &parameters, retention, Some(42), Some(existing))
+        .map_err(|e| PlanError::Simulator(e.to_string()))?;
+    let last = result.memorized_cnt_per_day.last().copied().unwrap_or(0.0);
+    let recall = last / input.cards.len().max(1) as f32;
+    let minutes = result.cost_per_day.iter().sum::<f32>() / 60.0 / input.days as f32;
+    let learned: usize = result.learn_cnt_per_day.iter().sum();
+    Ok((recall, minutes, learned >= new_cards))
+}
+
+/// Per deck and tag: the mean recall on the interview day of cards that follow the plan (new
+/// cards learned in queue order at the plan's pace, every review passed on its due day).
+fn readiness(
+    input: &PlanInput,
+    retention: f32,
+    pace: usize,
+) -> Result<(BTreeMap<String, f32>, BTreeMap<String, f32>), PlanError> {
+    let scheduler = Scheduler::with_parameters(&input.parameters, retention)?;
+    let interview = input.now + Duration::days(input.days as i64 - 1);
+    let mut by_deck: BTreeMap<String, (f32, usize)> = BTreeMap::new();
+    let mut by_tag: BTreeMap<String, (f32, usize)> = BTreeMap::new();
+    let mut new_index = 0usize;
+    for card in &input.cards {
+        let mut state = match card.state {
+            Some(state) => Some(state),
+            None => {
+                let day = (new_index / pace.max(1)) as i64;
+                new_index += 1;
+                let learned_at = input.now + Duration::days(day);
+                (learned_at <= interview)
+                    .then(|| scheduler.review(None, Rating::Good, learned_at))
+                    .transpose()?
+            }
+        };
+        // Bounded: intervals only grow when every review passes.
+        for _ in 0..64 {
+            match state {
+                Some(s) if s.due <= interview => {
+                    state = Some(scheduler.review(Some(&s), Rating::Good, s.due)?);
+                }
+                _ => break,
+            }
+        }
+        let recall = state.map_or(0.0, |s| scheduler.retrievability(&s, interview));
+        let entry = by_deck.entry(card.deck_id.clone()).or_default();
+        entry.0 += recall;
+        entry.1 += 1;
+        for tag in &card.tags {
+            let entry = by_tag.entry(tag.clone()).or_default();
+            entry.0 += recall;
+            entry.1 += 1;
+        }
+    }
+    let mean = |m: BTreeMap<String, (f32, usize)>| {
+        m.into_iter()
+            .map(|(k, (sum, n))| (k, sum / n.max(1) as f32))
+            .collect()
+    };
+    Ok((mean(by_deck), mean(by_tag)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn input(days: usize, minutes: f32, cards: usize) -> PlanInput {
+        PlanInput {
+            now: Utc
+                .with_ymd_and_hms(2026, 1, 1, 9, 0, 0)
+                .single()
+                .expect("date"),
+            days,
+            minutes_per_day: minutes,
+            seconds_per_review: Some(30.0),
+            parameters: fsrs::DEFAULT_PARAMETERS.to_vec(),
+            cards: (0..cards)
+                .map(|i| PlanCard {
+                    item_id: format!("d{}/c{i}", i % 3),
+                    deck_id: format!("d{}", i % 3),
+                    tags: vec![format!("t{}", i % 2)],
+                    state: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_generous_budget_learns_everything_and_is_ready() {
+        let plan = plan(&input(30, 60.0, 200)).expect("plan");
+        assert!(plan.all_learned);
+        assert!(plan.new_per_day >= 200usize.div_ceil(27));
+        assert!(plan.predicted_recall > 0.7, "{plan:?}");
+        assert_eq!(plan.readiness_by_deck.len(), 3);
+        assert!(
+            plan.readiness_by_tag
+                .values()
+                .all(|r| (0.0..=1.0).contains(r))
+        );
+    }
+
+    #[test]
+    fn a_tiny_budget_cannot_learn_everything_and_says_so() {
+        let plan = plan(&input(5, 1.0, 500)).expect("plan");
+        assert!(!plan.all_learned, "{plan:?}");
+        assert!(plan.predicted_recall < 0.5);
+    }
+
+    #[test]
+    fn more_time_never_predicts_less_recall() {
+        let tight = plan(&input(20, 5.0, 300)).expect("plan");
+        let loose = plan(&input(20, 40.0, 300)).expect("plan");
+        assert!(
+            loose.predicted_recall >= tight.predicted_recall,
+            "{tight:?} vs {loose:?}"
+        );
+    }
+
+    #[test]
+    fn bad_inputs_are_refused() {
+        assert!(matches!(plan(&input(0, 10.0, 10)), Err(PlanError::TooSoon)));
+        assert!(matches!(
+            plan(&input(10, 0.0, 10)),
+            Err(PlanError::NoBudget)
+        ));
+        assert!(matches!(
+            plan(&input(5000, 10.0, 10)),
+            Err(PlanError::TooFar)
+        ));
+    }
+}
