@@ -173,27 +173,25 @@ fn simulate(
 
 /// Per deck and tag: the mean recall on the interview day of cards that follow the plan (new
 /// cards learned in queue order at the plan's pace, every review passed on its due day).
-fn readiness(
-    input: &PlanInput,
-    retention: f32,
-    pace: usize,
-) -> Result<(BTreeMap<String, f32>, BTreeMap<String, f32>), PlanError> {
+/// Mean predicted recall per deck and per tag.
+type Readiness = (BTreeMap<String, f32>, BTreeMap<String, f32>);
+
+fn readiness(input: &PlanInput, retention: f32, pace: usize) -> Result<Readiness, PlanError> {
     let scheduler = Scheduler::with_parameters(&input.parameters, retention)?;
     let interview = input.now + Duration::days(input.days as i64 - 1);
     let mut by_deck: BTreeMap<String, (f32, usize)> = BTreeMap::new();
     let mut by_tag: BTreeMap<String, (f32, usize)> = BTreeMap::new();
     let mut new_index = 0usize;
     for card in &input.cards {
-        let mut state = match card.state {
-            Some(state) => Some(state),
-            None => {
-                let day = (new_index / pace.max(1)) as i64;
-                new_index += 1;
-                let learned_at = input.now + Duration::days(day);
-                (learned_at <= interview)
-                    .then(|| scheduler.review(None, Rating::Good, learned_at))
-                    .transpose()?
-            }
+        let mut state = if let Some(state) = card.state {
+            Some(state)
+        } else {
+            let day = (new_index / pace.max(1)) as i64;
+            new_index += 1;
+            let learned_at = input.now + Duration::days(day);
+            (learned_at <= interview)
+                .then(|| scheduler.review(None, Rating::Good, learned_at))
+                .transpose()?
         };
         // Bounded: intervals only grow when every review passes.
         for _ in 0..64 {
