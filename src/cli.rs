@@ -273,6 +273,12 @@ fn run_plain(cli: &Cli, args: &DrillArgs) -> Result<ExitCode, CliError> {
         limits,
     );
     let items = draw_all(queue, args.seed.unwrap_or_else(clock::seed));
+    let changed: std::collections::HashSet<String> = progress
+        .flags
+        .iter()
+        .filter(|(_, f)| f.changed)
+        .map(|(id, _)| id.clone())
+        .collect();
     let mut now = clock::now;
     plain::run(
         io::stdin().lock(),
@@ -282,6 +288,7 @@ fn run_plain(cli: &Cli, args: &DrillArgs) -> Result<ExitCode, CliError> {
             store: &mut workspace.store,
             scheduler: &workspace.scheduler,
             states: &mut progress.states,
+            changed: &changed,
             clock: &mut now,
         },
     )?;

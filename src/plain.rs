@@ -29,6 +29,8 @@ pub struct PlainDeps<'a> {
     pub store: &'a mut Store,
     pub scheduler: &'a Scheduler,
     pub states: &'a mut HashMap<String, CardState>,
+    /// Items whose text changed since they were last reviewed.
+    pub changed: &'a std::collections::HashSet<String>,
     pub clock: &'a mut dyn FnMut() -> DateTime<Utc>,
 }
 
@@ -60,6 +62,7 @@ pub fn run(
         store,
         scheduler,
         states,
+        changed,
         clock,
     } = deps;
     let mut session = Session::new(items, clock());
@@ -68,6 +71,12 @@ pub fn run(
     }
     'cards: while let Some(item) = session.current().cloned() {
         writeln!(out, "CARD {} {}", item.id, item.kind())?;
+        if changed.contains(&item.id) {
+            writeln!(
+                out,
+                "CHANGED this card's text changed since you last reviewed it"
+            )?;
+        }
         writeln!(out, "{}", item.prompt())?;
         writeln!(out, "ANSWER>")?;
         out.flush()?;

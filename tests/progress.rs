@@ -282,6 +282,15 @@ fn a_changed_card_is_marked_and_keeps_its_history() {
     assert!(store.flags().expect("flags")["d/a"].changed);
     assert_eq!(store.reviews_of("d/a").expect("log").len(), 1);
     assert!(store.card_state("d/a").expect("q").is_some());
+    // Reviewing it in its new wording clears the mark.
+    grade(
+        &mut store,
+        &scheduler,
+        "d/a",
+        Rating::Good,
+        t0() + Duration::days(2),
+    );
+    assert!(!store.flags().expect("flags")["d/a"].changed);
 }
 
 #[test]

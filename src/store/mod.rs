@@ -210,6 +210,11 @@ impl Store {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         insert_review(&tx, review, state)?;
         write_state(&tx, &review.item_id, &review.deck_id, state)?;
+        // Reviewed in its new wording: no longer "changed".
+        tx.execute(
+            "UPDATE item_flags SET changed = 0 WHERE item_id = ?1 AND changed = 1",
+            [&review.item_id],
+        )?;
         let leech = state.lapses >= LEECH_LAPSES
             && tx.execute(
                 "INSERT INTO item_flags (item_id, suspended, leech) VALUES (?1, 1, 1)

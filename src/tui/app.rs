@@ -143,6 +143,11 @@ impl App {
         self.screen = Screen::Drill;
     }
 
+    /// The card's text changed since it was last reviewed.
+    pub fn is_changed(&self, item_id: &str) -> bool {
+        self.progress.flags.get(item_id).is_some_and(|f| f.changed)
+    }
+
     /// Rows of the home list: "All decks" first, then each deck.
     pub fn home_rows(&self) -> usize {
         self.decks.len() + 1
@@ -272,6 +277,9 @@ impl App {
                         .insert(item.id.clone(), state)
                         .is_none();
                     self.progress.reviewed_today.insert(item.id.clone());
+                    if let Some(flags) = self.progress.flags.get_mut(&item.id) {
+                        flags.changed = false;
+                    }
                     let left = if was_new {
                         &mut self.limits.new_left_today
                     } else {

@@ -42,7 +42,11 @@ pub fn render(app: &App, frame: &mut Frame) {
         }
         Screen::Drill => {
             if let Some(drill) = &app.drill {
-                render_drill(drill, frame, body);
+                let changed = drill
+                    .session
+                    .current()
+                    .is_some_and(|item| app.is_changed(&item.id));
+                render_drill(drill, changed, frame, body);
             }
             app.drill_keymap()
         }
@@ -141,7 +145,7 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
     }
 }
 
-fn render_drill(drill: &Drill, frame: &mut Frame, area: Rect) {
+fn render_drill(drill: &Drill, changed: bool, frame: &mut Frame, area: Rect) {
     let session = &drill.session;
     let Some(item) = session.current() else {
         let text = format!(
@@ -158,10 +162,15 @@ fn render_drill(drill: &Drill, frame: &mut Frame, area: Rect) {
     };
     let (position, total) = session.position();
     let title = format!(
-        " {} · {position}/{total} · {} · {} ",
+        " {} · {position}/{total} · {} · {}{} ",
         drill.title,
         item.kind(),
-        item.id
+        item.id,
+        if changed {
+            " · changed since last review"
+        } else {
+            ""
+        }
     );
     let revealed = !matches!(session.phase(), Phase::Answering);
     let [prompt_area, answer_area, reveal_area, error_area] = Layout::vertical([
