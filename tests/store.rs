@@ -117,7 +117,7 @@ fn reviews_today_counts_from_the_given_instant() {
 #[test]
 fn fixture_databases_of_every_shipped_version_open_and_keep_progress() {
     /// (file, reviews it holds), one per shipped schema version.
-    const FIXTURES: &[(&str, u64)] = &[("schema-v1.db", 2)];
+    const FIXTURES: &[(&str, u64)] = &[("schema-v1.db", 2), ("schema-v5.db", 3)];
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/db");
     for &(file, reviews) in FIXTURES {
         let dir = tempfile::tempdir().expect("temp dir");
