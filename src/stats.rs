@@ -69,6 +69,16 @@ pub struct Stats {
     pub due_forecast: Vec<DayCount>,
     /// Tags with the lowest pass rate over the last 30 days.
     pub weakest_tags: Vec<TagRetention>,
+    /// Pass rate of all reviews per week over the calendar year, oldest first, for a line chart.
+    pub retention_by_week: Vec<WeekRetention>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WeekRetention {
+    /// The week's first day.
+    pub week: String,
+    #[serde(flatten)]
+    pub retention: Retention,
 }
 
 /// What the store knows, gathered by the shell.
@@ -169,7 +179,22 @@ pub fn stats(
         }
     }
 
+    let weeks = CALENDAR_DAYS / 7;
+    let retention_by_week = (0..weeks)
+        .map(|w| {
+            let first = today - (weeks - w) * 7 + 1;
+            let (passed, reviews) = (first..first + 7)
+                .filter_map(|d| by_day.get(&d))
+                .fold((0, 0), |(p, r), a| (p + a.passed, r + a.reviews));
+            WeekRetention {
+                week: date_of(first),
+                retention: retention_of(passed, reviews),
+            }
+        })
+        .collect();
+
     Stats {
+        retention_by_week,
         reviews_total: figures.reviews_total,
         reviews_today: by_day.get(&today).map_or(0, |a| a.reviews),
         due_now: decks.iter().map(|d| d.due).sum(),
@@ -209,6 +234,14 @@ fn item_index(library: &Library) -> HashMap<String, (String, Vec<String>)> {
     index
 }
 
+fn retention_of(passed: u64, reviews: u64) -> Retention {
+    Retention {
+        passed,
+        reviews,
+        rate: (reviews > 0).then(|| passed as f64 / reviews as f64),
+    }
+}
+
 type RetentionGroups = (
     Retention,
     BTreeMap<String, Retention>,
@@ -237,11 +270,7 @@ fn retention_groups(
             }
         }
     }
-    let to_retention = |(passed, reviews): (u64, u64)| Retention {
-        passed,
-        reviews,
-        rate: (reviews > 0).then(|| passed as f64 / reviews as f64),
-    };
+    let to_retention = |(passed, reviews): (u64, u64)| retention_of(passed, reviews);
     (
         to_retention(overall),
         by_deck
@@ -282,6 +311,7 @@ mod tests {
             day,
             reviews,
             duration_ms: reviews * 1_000,
+            passed: reviews / 2,
         };
         let figures = StoreFigures {
             reviews_total: 12,
@@ -370,6 +400,7 @@ mod tests {
                 day: today - 1,
                 reviews: 3,
                 duration_ms: 0,
+                passed: 3,
             }],
             ..StoreFigures::default()
         };

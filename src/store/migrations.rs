@@ -123,4 +123,31 @@ pub(super) const MIGRATIONS: &[&str] = &[
         minutes_per_day   REAL NOT NULL,
         created_at        INTEGER NOT NULL
     ) STRICT;",
+    // 6: passes per activity bucket, for retention over time; the counting trigger keeps them.
+    "ALTER TABLE activity ADD COLUMN passed INTEGER NOT NULL DEFAULT 0;
+    UPDATE activity SET passed = (
+        SELECT COUNT(*) FROM review_log r
+        WHERE r.reviewed_at / 900000 = activity.bucket AND r.rating > 1);
+    DROP TRIGGER review_log_counted;
+    CREATE TRIGGER review_log_counted AFTER INSERT ON review_log BEGIN
+        INSERT INTO activity (bucket, reviews, duration_ms, passed)
+            VALUES (NEW.reviewed_at / 900000, 1, NEW.duration_ms, NEW.rating > 1)
+            ON CONFLICT(bucket) DO UPDATE SET reviews = reviews + 1,
+                duration_ms = duration_ms + excluded.duration_ms,
+                passed = passed + excluded.passed;
+        INSERT INTO item_totals
+            SELECT NEW.item_id, NEW.rating > 1, 1 WHERE NEW.scheduled_days >= 21
+            ON CONFLICT(item_id) DO UPDATE SET
+                mature_passed = mature_passed + excluded.mature_passed,
+                mature_reviews = mature_reviews + 1;
+    END;
+    DROP TRIGGER review_log_uncounted;
+    CREATE TRIGGER review_log_uncounted AFTER DELETE ON review_log BEGIN
+        UPDATE activity SET reviews = reviews - 1, duration_ms = duration_ms - OLD.duration_ms,
+                passed = passed - (OLD.rating > 1)
+            WHERE bucket = OLD.reviewed_at / 900000;
+        UPDATE item_totals SET mature_passed = mature_passed - (OLD.rating > 1),
+                mature_reviews = mature_reviews - 1
+            WHERE item_id = OLD.item_id AND OLD.scheduled_days >= 21;
+    END;",
 ];

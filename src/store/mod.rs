@@ -64,6 +64,8 @@ pub struct DayActivity {
     pub day: i64,
     pub reviews: u64,
     pub duration_ms: u64,
+    /// Reviews rated hard or better.
+    pub passed: u64,
 }
 
 /// Which reviews a pass rate counts.
@@ -424,7 +426,8 @@ impl Store {
         day_offset_ms: i64,
     ) -> Result<Vec<DayActivity>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT (bucket * 900000 - ?2) / 86400000 AS day, SUM(reviews), SUM(duration_ms)
+            "SELECT (bucket * 900000 - ?2) / 86400000 AS day, SUM(reviews), SUM(duration_ms),
+                    SUM(passed)
              FROM activity WHERE bucket >= ?1 / 900000 GROUP BY day ORDER BY day",
         )?;
         let rows = stmt.query_map(params![since.timestamp_millis(), day_offset_ms], |r| {
@@ -432,6 +435,7 @@ impl Store {
                 day: r.get(0)?,
                 reviews: r.get::<_, i64>(1)?.max(0) as u64,
                 duration_ms: r.get::<_, i64>(2)?.max(0) as u64,
+                passed: r.get::<_, i64>(3)?.max(0) as u64,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -631,6 +635,8 @@ impl Store {
                     = (SELECT COUNT(*) FROM review_log)
                 AND (SELECT COALESCE(SUM(duration_ms), 0) FROM activity)
                     = (SELECT COALESCE(SUM(duration_ms), 0) FROM review_log)
+                AND (SELECT COALESCE(SUM(passed), 0) FROM activity)
+                    = (SELECT COUNT(*) FROM review_log WHERE rating > 1)
                 AND (SELECT COALESCE(SUM(mature_passed), 0) || '/' || COALESCE(SUM(mature_reviews), 0)
                      FROM item_totals)
                     = (SELECT COALESCE(SUM(rating > 1), 0) || '/' || COUNT(*)
