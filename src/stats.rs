@@ -71,6 +71,16 @@ pub struct Stats {
     pub weakest_tags: Vec<TagRetention>,
     /// Pass rate of all reviews per week over the calendar year, oldest first, for a line chart.
     pub retention_by_week: Vec<WeekRetention>,
+    /// True/false calls by stated confidence: overconfidence shows as many sure-but-wrong.
+    pub calibration: Calibration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Calibration {
+    pub sure_correct: u64,
+    pub sure_wrong: u64,
+    pub unsure_correct: u64,
+    pub unsure_wrong: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -91,6 +101,7 @@ pub struct StoreFigures {
     pub mature: Vec<(String, u64, u64)>,
     /// (item, passed, reviews) for recent reviews.
     pub recent: Vec<(String, u64, u64)>,
+    pub calibration: Vec<(crate::store::Confidence, bool, u64)>,
 }
 
 pub fn deck_stats(library: &Library, progress: &Progress, now: DateTime<Utc>) -> Vec<DeckStats> {
@@ -193,7 +204,19 @@ pub fn stats(
         })
         .collect();
 
+    let mut calibration = Calibration::default();
+    for (confidence, correct, count) in &figures.calibration {
+        let slot = match (confidence, correct) {
+            (crate::store::Confidence::Sure, true) => &mut calibration.sure_correct,
+            (crate::store::Confidence::Sure, false) => &mut calibration.sure_wrong,
+            (crate::store::Confidence::Unsure, true) => &mut calibration.unsure_correct,
+            (crate::store::Confidence::Unsure, false) => &mut calibration.unsure_wrong,
+        };
+        *slot += count;
+    }
+
     Stats {
+        calibration,
         retention_by_week,
         reviews_total: figures.reviews_total,
         reviews_today: by_day.get(&today).map_or(0, |a| a.reviews),

@@ -185,6 +185,7 @@ impl Workspace {
             recent: self
                 .store
                 .pass_counts(PassFilter::Since(now - chrono::Duration::days(30)))?,
+            calibration: self.store.calibration()?,
         };
         Ok(crate::stats::stats(
             &self.library,

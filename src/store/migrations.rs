@@ -150,4 +150,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
                 mature_reviews = mature_reviews - 1
             WHERE item_id = OLD.item_id AND OLD.scheduled_days >= 21;
     END;",
+    // 7: what the learner said beyond the grade (myth confidence, whether an auto-checked answer
+    // was right) for calibration, and flagged cards.
+    "ALTER TABLE review_log ADD COLUMN confidence TEXT CHECK (confidence IN ('sure', 'unsure'));
+    ALTER TABLE review_log ADD COLUMN correct INTEGER CHECK (correct IN (0, 1));
+    ALTER TABLE item_flags ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;",
 ];

@@ -48,6 +48,39 @@ pub enum StoreError {
     Scheduler(#[from] SchedulerError),
 }
 
+/// What a review showed besides its grade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Observations {
+    /// For true/false calls: how sure the learner said they were.
+    pub confidence: Option<Confidence>,
+    /// For answers checked automatically: whether it was right.
+    pub correct: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Sure,
+    Unsure,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Sure => "sure",
+            Confidence::Unsure => "unsure",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "sure" => Some(Confidence::Sure),
+            "unsure" => Some(Confidence::Unsure),
+            _ => None,
+        }
+    }
+}
+
 /// A plan toward an interview, as `streamdrill plan` chose it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SavedPlan {
@@ -90,6 +123,7 @@ pub struct ItemFlags {
     pub leech: bool,
     /// The card's text changed since it was last reviewed.
     pub changed: bool,
+    pub flagged: bool,
     pub reset_at: Option<DateTime<Utc>>,
 }
 
@@ -207,10 +241,31 @@ impl Store {
         review: &Review,
         state: &CardState,
     ) -> Result<ReviewOutcome, StoreError> {
+        self.record_review_with(review, state, Observations::default())
+    }
+
+    /// As [`Store::record_review`], with what was observed besides the grade.
+    pub fn record_review_with(
+        &mut self,
+        review: &Review,
+        state: &CardState,
+        observed: Observations,
+    ) -> Result<ReviewOutcome, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         insert_review(&tx, review, state)?;
+        if observed != Observations::default() {
+            tx.execute(
+                "UPDATE review_log SET confidence = ?2, correct = ?3
+                 WHERE id = (SELECT MAX(id) FROM review_log WHERE item_id = ?1)",
+                params![
+                    review.item_id,
+                    observed.confidence.map(Confidence::as_str),
+                    observed.correct
+                ],
+            )?;
+        }
         write_state(&tx, &review.item_id, &review.deck_id, state)?;
         // Reviewed in its new wording: no longer "changed".
         tx.execute(
@@ -245,6 +300,38 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    pub fn set_flagged(&mut self, item_id: &str, flagged: bool) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO item_flags (item_id, flagged) VALUES (?1, ?2)
+             ON CONFLICT(item_id) DO UPDATE SET flagged = excluded.flagged",
+            params![item_id, flagged],
+        )?;
+        Ok(())
+    }
+
+    /// How sure the learner was, against whether they were right: (confidence, correct, count).
+    pub fn calibration(&self) -> Result<Vec<(Confidence, bool, u64)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT confidence, correct, COUNT(*) FROM review_log
+             WHERE confidence IS NOT NULL AND correct IS NOT NULL GROUP BY 1, 2",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, bool>(1)?,
+                r.get::<_, i64>(2)?.max(0) as u64,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (confidence, correct, count) = row?;
+            if let Some(confidence) = Confidence::parse(&confidence) {
+                out.push((confidence, correct, count));
+            }
+        }
+        Ok(out)
     }
 
     /// Suspended items are never queued; unsuspending also clears the leech mark.
@@ -331,9 +418,9 @@ impl Store {
     }
 
     pub fn flags(&self) -> Result<HashMap<String, ItemFlags>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT item_id, suspended, leech, changed, reset_at FROM item_flags")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT item_id, suspended, leech, changed, reset_at, flagged FROM item_flags",
+        )?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -342,6 +429,7 @@ impl Store {
                     leech: r.get(2)?,
                     changed: r.get(3)?,
                     reset_at: r.get::<_, Option<i64>>(4)?.map(from_millis),
+                    flagged: r.get(5)?,
                 },
             ))
         })?;

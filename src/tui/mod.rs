@@ -4,6 +4,8 @@
 pub mod app;
 pub mod keys;
 pub mod terminal;
+pub mod textarea;
+pub mod theme;
 pub mod view;
 
 pub use app::{App, Effect, Msg, Screen};
