@@ -352,6 +352,11 @@ mod tests {
                 ("gone/card".into(), 0, 5),
             ],
             recent: vec![("starter/kinesis-hot-key-throttling".into(), 1, 6)],
+            calibration: vec![
+                (crate::store::Confidence::Sure, false, 3),
+                (crate::store::Confidence::Sure, true, 5),
+                (crate::store::Confidence::Unsure, true, 1),
+            ],
         };
         let scheduler = Scheduler::new(0.9).expect("retention");
         let mut progress = Progress::default();
@@ -364,6 +369,19 @@ mod tests {
 
         let figures_out = stats(&library(), &progress, &figures, now, day_start);
         assert_eq!(figures_out.streak_days, 3);
+        assert_eq!(
+            (
+                figures_out.calibration.sure_wrong,
+                figures_out.calibration.sure_correct
+            ),
+            (3, 5)
+        );
+        let weekly: u64 = figures_out
+            .retention_by_week
+            .iter()
+            .map(|w| w.retention.reviews)
+            .sum();
+        assert_eq!(weekly, 12, "every review of the year falls in some week");
         assert_eq!(figures_out.reviews_today, 5);
         assert_eq!(figures_out.time_spent_today_ms, 5_000);
         assert_eq!(figures_out.reviews_per_day.len(), CALENDAR_DAYS as usize);

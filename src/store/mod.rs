@@ -118,6 +118,7 @@ pub struct ReviewOutcome {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[allow(clippy::struct_excessive_bools)] // independent flags, stored as such
 pub struct ItemFlags {
     pub suspended: bool,
     pub leech: bool,
