@@ -232,19 +232,25 @@ fn run_tui(
     let progress = workspace.progress(now)?;
     let session_cards = limit.unwrap_or(workspace.config.session_cards as usize);
     let limits = workspace.limits(now, session_cards)?;
+    let streak = workspace.stats(now)?.streak_days;
+    let scheduler =
+        crate::workspace::scheduler_for(&workspace.store, workspace.config.desired_retention)?;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let Workspace {
         library,
         mut store,
-        scheduler,
-        ..
+        scheduler: app_scheduler,
+        config,
     } = workspace;
-    let mut app = App::new(library, progress, scheduler, now)
+    let mut app = App::new(library, progress, app_scheduler, now)
         .with_limits(limits)
+        .with_config(config, no_color)
+        .with_streak(streak)
         .with_seed(seed.unwrap_or_else(clock::seed));
     if start_drill {
         app.start_drill(deck, now);
     }
-    tui::terminal::run(app, &mut store)?;
+    tui::terminal::run(app, &mut store, &scheduler)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -11,7 +11,7 @@ const RELEARN_DELAY_MINUTES: i64 = 10;
 /// Upper bound on an interval; FSRS can propose decades for easy cards.
 const INTERVAL_DAYS_MAX: f32 = 36_500.0;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Rating {
     Again = 1,
     Hard = 2,

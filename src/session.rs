@@ -169,6 +169,18 @@ impl Session {
         }
     }
 
+    /// Shows `item` again as the current card after its grade was undone.
+    pub fn redo(&mut self, item: DrillItem, now: DateTime<Utc>) {
+        if matches!(self.phase, Phase::Saving { .. }) {
+            return;
+        }
+        self.items.insert(self.index.min(self.items.len()), item);
+        self.reviewed = self.reviewed.saturating_sub(1);
+        self.answer.clear();
+        self.shown_at = now;
+        self.phase = Phase::Answering;
+    }
+
     /// Ends the session early; nothing ungraded is recorded.
     pub fn finish(&mut self) {
         self.phase = Phase::Finished;

@@ -1,16 +1,19 @@
-//! The TUI state machine, driven by key events, and its screens as `TestBackend` snapshots.
+//! The TUI state machine, driven by key events and a fake clock, and its screens as
+//! `TestBackend` snapshots.
 
 use std::path::Path;
-use streamdrill::queue::Progress;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use streamdrill::config::Config;
 use streamdrill::deck::{Library, Origin};
+use streamdrill::queue::Progress;
 use streamdrill::scheduler::{Rating, Scheduler};
 use streamdrill::session::Phase;
-use streamdrill::store::ReviewOutcome;
+use streamdrill::store::{Confidence, Review, ReviewOutcome};
+use streamdrill::tui::app::{Confirm, Step};
 use streamdrill::tui::view::render;
 use streamdrill::tui::{App, Effect, Msg, Screen};
 
@@ -32,17 +35,37 @@ fn library_from(fixtures: &[&str]) -> Library {
     library
 }
 
-fn app() -> App {
+fn app_with(fixtures: &[&str]) -> App {
     App::new(
-        library_from(&["valid/tui.toml"]),
+        library_from(fixtures),
         Progress::default(),
         Scheduler::new(0.9).expect("retention"),
         t0(),
     )
+    .with_config(Config::default(), true)
+    .with_seed(7)
+}
+
+fn app() -> App {
+    app_with(&["valid/tui.toml"])
+}
+
+/// The fixture with one card of each kind, in queue order: question, myth, failure, compare,
+/// choice, numeric.
+fn starter() -> App {
+    app_with(&["valid/starter.toml"])
 }
 
 fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    app.update(key(code), t0())
 }
 
 fn type_text(app: &mut App, text: &str) {
@@ -66,25 +89,32 @@ fn phase(app: &App) -> Phase {
         .clone()
 }
 
+fn current_id(app: &App) -> Option<String> {
+    app.drill
+        .as_ref()
+        .and_then(|d| d.session.current())
+        .map(|i| i.id.clone())
+}
+
+fn saved(app: &mut App) {
+    app.update(Msg::Saved(Ok(ReviewOutcome::default())), t0());
+}
+
 #[test]
 fn a_grade_is_saved_before_the_next_card_shows() {
     let mut app = app();
     assert_eq!(app.screen, Screen::Home);
-    app.update(key(KeyCode::Enter), t0()); // "All decks"
+    press(&mut app, KeyCode::Enter); // "All decks"
     assert_eq!(app.screen, Screen::Drill);
 
     type_text(&mut app, "q: acks=all");
     assert!(!app.quit, "q while typing is text, not quit");
-    assert_eq!(
-        app.drill.as_ref().map(|d| d.session.answer()),
-        Some("q: acks=all")
-    );
-    app.update(key(KeyCode::Backspace), t0());
-    app.update(key(KeyCode::Enter), t0());
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Enter);
     assert!(matches!(phase(&app), Phase::Revealed { .. }));
 
     let effects = app.update(key(KeyCode::Char('3')), t0() + Duration::seconds(30));
-    let [Effect::SaveReview { review, state }] = effects.as_slice() else {
+    let [Effect::SaveReview { review, state, .. }] = effects.as_slice() else {
         panic!("one save effect expected, got {effects:?}");
     };
     assert_eq!(review.item_id, "tui-fixture/acks");
@@ -94,24 +124,13 @@ fn a_grade_is_saved_before_the_next_card_shows() {
     assert!(state.due > t0());
     // Until the shell confirms, the same card stays on screen.
     assert!(matches!(phase(&app), Phase::Saving { .. }));
-    assert_eq!(
-        app.drill
-            .as_ref()
-            .and_then(|d| d.session.current())
-            .map(|i| i.id.as_str()),
-        Some("tui-fixture/acks")
-    );
+    assert_eq!(current_id(&app).as_deref(), Some("tui-fixture/acks"));
 
-    app.update(Msg::Saved(Ok(ReviewOutcome::default())), t0());
-    let drill = app.drill.as_ref().expect("drilling");
-    assert_eq!(
-        drill.session.current().map(|i| i.id.as_str()),
-        Some("tui-fixture/myth-cost")
-    );
-    assert_eq!(drill.session.answer(), "");
+    saved(&mut app);
+    assert_eq!(current_id(&app).as_deref(), Some("tui-fixture/myth-cost"));
 
     // Back home, the graded card no longer counts as new.
-    app.update(key(KeyCode::Esc), t0());
+    press(&mut app, KeyCode::Esc);
     assert_eq!(app.screen, Screen::Home);
     assert_eq!(app.decks[0].new, 1);
 }
@@ -119,9 +138,9 @@ fn a_grade_is_saved_before_the_next_card_shows() {
 #[test]
 fn a_failed_save_keeps_the_card_and_asks_to_grade_again() {
     let mut app = app();
-    app.update(key(KeyCode::Enter), t0());
-    app.update(key(KeyCode::Enter), t0());
-    assert_eq!(app.update(key(KeyCode::Char('1')), t0()).len(), 1);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(press(&mut app, KeyCode::Char('1')).len(), 1);
     app.update(Msg::Saved(Err("disk I/O error".into())), t0());
     let drill = app.drill.as_ref().expect("drilling");
     assert!(matches!(drill.session.phase(), Phase::Revealed { .. }));
@@ -133,90 +152,312 @@ fn a_failed_save_keeps_the_card_and_asks_to_grade_again() {
     );
     assert_eq!(drill.session.reviewed(), 0);
     assert_eq!(
-        app.update(key(KeyCode::Char('2')), t0()).len(),
+        press(&mut app, KeyCode::Char('2')).len(),
         1,
         "can grade again"
     );
 }
 
 #[test]
-fn grade_keys_do_nothing_before_reveal_and_q_quits_after() {
+fn quitting_with_a_typed_answer_asks_first() {
     let mut app = app();
-    app.update(key(KeyCode::Char('j')), t0());
-    app.update(key(KeyCode::Enter), t0()); // the fixture deck itself
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "half an answer");
+    app.update(ctrl('c'), t0());
+    assert_eq!(app.confirm, Some(Confirm::Quit));
+    assert!(!app.quit);
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.confirm, None);
+    assert_eq!(
+        app.drill.as_ref().map(|d| d.input.text()),
+        Some("half an answer".into())
+    );
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.confirm, Some(Confirm::Leave));
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.screen, Screen::Home);
+
+    // With nothing typed, q after the reveal quits at once.
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('q'));
+    assert!(app.quit);
+}
+
+#[test]
+fn a_myth_is_called_with_one_key_and_a_confidence() {
+    let mut app = starter();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter); // question: reveal
+    press(&mut app, KeyCode::Char('3'));
+    saved(&mut app);
+    assert_eq!(
+        current_id(&app).as_deref(),
+        Some("starter/myth-kafka-cheaper-at-any-scale")
+    );
+    assert_eq!(
+        app.drill.as_ref().map(|d| d.step.clone()),
+        Some(Step::Verdict)
+    );
+    press(&mut app, KeyCode::Char('t'));
+    assert_eq!(
+        app.drill.as_ref().map(|d| d.step.clone()),
+        Some(Step::Confidence { said_true: true })
+    );
+    press(&mut app, KeyCode::Char('s'));
+    assert!(matches!(
+        phase(&app),
+        Phase::Revealed {
+            assessment: streamdrill::deck::Assessment::Verdict { correct: false }
+        }
+    ));
+    let effects = press(&mut app, KeyCode::Char('1'));
+    let [Effect::SaveReview { observed, .. }] = effects.as_slice() else {
+        panic!("save expected");
+    };
+    assert_eq!(observed.confidence, Some(Confidence::Sure));
+    assert_eq!(
+        observed.correct,
+        Some(false),
+        "sure but wrong: calibration sees it"
+    );
+}
+
+#[test]
+fn a_failure_is_staged_cause_then_fix_and_a_choice_takes_one_key() {
+    let mut app = starter();
+    press(&mut app, KeyCode::Enter);
+    for _ in 0..2 {
+        // question, then the myth
+        if app.drill.as_ref().map(|d| d.step.clone()) == Some(Step::Verdict) {
+            press(&mut app, KeyCode::Char('f'));
+            press(&mut app, KeyCode::Char('u'));
+        } else {
+            press(&mut app, KeyCode::Enter);
+        }
+        press(&mut app, KeyCode::Char('3'));
+        saved(&mut app);
+    }
+    assert_eq!(
+        current_id(&app).as_deref(),
+        Some("starter/kinesis-hot-key-throttling")
+    );
+    type_text(&mut app, "hot key");
+    press(&mut app, KeyCode::Enter);
+    assert!(matches!(
+        app.drill.as_ref().map(|d| d.step.clone()),
+        Some(Step::Fix { .. })
+    ));
+    type_text(&mut app, "salt the key");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.drill.as_ref().map(|d| d.session.answer().to_owned()),
+        Some("Cause: hot key\nFix: salt the key".into())
+    );
+    press(&mut app, KeyCode::Char('3'));
+    saved(&mut app);
+    // The comparison cell, then the choice.
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('3'));
+    saved(&mut app);
+    assert_eq!(
+        current_id(&app).as_deref(),
+        Some("starter/pick-lambda-per-event")
+    );
+    press(&mut app, KeyCode::Char('1'));
+    assert!(matches!(
+        phase(&app),
+        Phase::Revealed {
+            assessment: streamdrill::deck::Assessment::Verdict { correct: true }
+        }
+    ));
+}
+
+#[test]
+fn the_card_clock_reveals_when_time_runs_out() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "acks");
+    let limit = app.drill.as_ref().map(|d| d.card_limit).expect("drilling");
+    assert_eq!(
+        limit,
+        Duration::seconds(180),
+        "question cards get the config's 180 s"
+    );
     assert!(
-        app.update(key(KeyCode::Char('3')), t0()).is_empty(),
-        "typed, not graded"
+        app.next_wake(t0()).is_some(),
+        "a running clock wakes the app"
     );
-    app.update(key(KeyCode::Enter), t0());
-    app.update(key(KeyCode::Char('q')), t0());
-    assert!(app.quit);
+    app.update(Msg::Tick, t0() + limit - Duration::seconds(1));
+    assert!(matches!(phase(&app), Phase::Answering));
+    app.update(Msg::Tick, t0() + limit);
+    assert!(matches!(phase(&app), Phase::Revealed { .. }));
+    assert!(app.drill.as_ref().is_some_and(|d| d.over_time));
+    assert!(
+        app.next_wake(t0() + limit).is_none(),
+        "no clock, no wake-ups: idle"
+    );
 }
 
 #[test]
-fn ctrl_c_quits_from_anywhere() {
+fn the_session_time_box_ends_the_session_after_the_current_card() {
     let mut app = app();
-    app.update(key(KeyCode::Enter), t0());
-    app.update(
-        Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
-        t0(),
-    );
-    assert!(app.quit);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    let late = t0() + Duration::minutes(16);
+    app.update(key(KeyCode::Char('3')), late);
+    app.update(Msg::Saved(Ok(ReviewOutcome::default())), late);
+    assert_eq!(app.screen, Screen::Summary);
 }
 
 #[test]
-fn home_screen_snapshot() {
+fn the_summary_offers_the_misses_again_as_practice() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('1'));
+    saved(&mut app);
+    press(&mut app, KeyCode::Char('t'));
+    press(&mut app, KeyCode::Char('s'));
+    press(&mut app, KeyCode::Char('3'));
+    saved(&mut app);
+    assert_eq!(app.screen, Screen::Summary);
+    insta::assert_snapshot!("summary_80x24", draw(&app, 80, 24).backend());
+
+    press(&mut app, KeyCode::Char('r'));
+    assert_eq!(app.screen, Screen::Drill);
+    assert_eq!(current_id(&app).as_deref(), Some("tui-fixture/acks"));
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        press(&mut app, KeyCode::Char('3')).is_empty(),
+        "practice grades are not saved"
+    );
+    assert_eq!(app.screen, Screen::Summary);
+}
+
+#[test]
+fn undo_brings_the_last_card_back() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('2'));
+    saved(&mut app);
+    assert_eq!(current_id(&app).as_deref(), Some("tui-fixture/myth-cost"));
+    assert_eq!(app.update(ctrl('z'), t0()), vec![Effect::UndoLastReview]);
+    let review = Review {
+        item_id: "tui-fixture/acks".into(),
+        deck_id: "tui-fixture".into(),
+        reviewed_at: t0(),
+        rating: Rating::Hard,
+        duration_ms: 0,
+        answer: String::new(),
+    };
+    app.update(Msg::Undone(Ok(Some((review, None)))), t0());
+    assert_eq!(current_id(&app).as_deref(), Some("tui-fixture/acks"));
+    assert!(matches!(phase(&app), Phase::Answering));
+}
+
+#[test]
+fn interview_mode_runs_a_speaking_clock_then_the_follow_ups() {
+    let mut app = starter();
+    press(&mut app, KeyCode::Char('i'));
+    assert!(app.interview_mode);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.drill.as_ref().map(|d| d.step.clone()),
+        Some(Step::Speaking)
+    );
+    insta::assert_snapshot!("interview_speaking_80x24", draw(&app, 80, 24).backend());
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.drill.as_ref().map(|d| d.step.clone()),
+        Some(Step::FollowUp {
+            index: 0,
+            shown: false
+        })
+    );
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.drill.as_ref().map(|d| d.step.clone()),
+        Some(Step::FollowUp {
+            index: 0,
+            shown: true
+        })
+    );
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(phase(&app), Phase::Revealed { .. }),
+        "then the self-check"
+    );
+}
+
+#[test]
+fn help_lists_the_keys_of_the_screen_and_any_key_closes_it() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('?'));
+    assert!(app.help);
+    insta::assert_snapshot!("home_help_80x24", draw(&app, 80, 24).backend());
+    press(&mut app, KeyCode::Char('q'));
+    assert!(!app.help && !app.quit, "the closing key does nothing else");
+}
+
+#[test]
+fn home_screen_snapshots() {
     let app = app();
     insta::assert_snapshot!("home_80x24", draw(&app, 80, 24).backend());
+    insta::assert_snapshot!("home_120x40", draw(&app, 120, 40).backend());
 }
 
 #[test]
 fn home_screen_lists_skipped_decks() {
-    let app = App::new(
-        library_from(&["valid/tui.toml", "invalid/unknown-kind.toml"]),
-        Progress::default(),
-        Scheduler::new(0.9).expect("retention"),
-        t0(),
-    );
+    let app = app_with(&["valid/tui.toml", "invalid/unknown-kind.toml"]);
     insta::assert_snapshot!("home_with_problems_80x24", draw(&app, 80, 24).backend());
 }
 
 #[test]
 fn drill_screen_snapshots() {
     let mut app = app();
-    app.update(key(KeyCode::Enter), t0());
+    press(&mut app, KeyCode::Enter);
     type_text(&mut app, "acks=all, more retries");
     insta::assert_snapshot!("drill_answering_80x24", draw(&app, 80, 24).backend());
-    app.update(key(KeyCode::Enter), t0());
+    insta::assert_snapshot!("drill_answering_120x40", draw(&app, 120, 40).backend());
+    press(&mut app, KeyCode::Enter);
     insta::assert_snapshot!("drill_revealed_80x24", draw(&app, 80, 24).backend());
+    insta::assert_snapshot!("drill_revealed_120x40", draw(&app, 120, 40).backend());
+    app.update(ctrl('c'), t0());
+    press(&mut app, KeyCode::Char('3'));
+    saved(&mut app);
+    insta::assert_snapshot!("drill_myth_verdict_80x24", draw(&app, 80, 24).backend());
 }
 
 #[test]
 fn a_tiny_terminal_gets_a_message_not_a_panic() {
-    let mut app = app();
-    for (w, h) in [(1, 1), (20, 5), (39, 30), (100, 11)] {
-        let terminal = draw(&app, w, h);
-        let text = format!("{}", terminal.backend());
-        assert!(text.contains("Terminal") || w < 10, "{w}x{h}: {text}");
+    let mut app = starter();
+    for screen_step in 0..4 {
+        drop(draw(&app, 0, 0)); // TestBackend cannot print an empty buffer; drawing must not panic
+        for (w, h) in [(1, 1), (20, 5), (39, 30), (100, 11), (40, 12)] {
+            let text = format!("{}", draw(&app, w, h).backend());
+            assert!(
+                w < 10 || h < 2 || text.contains("Terminal too small") || (w, h) == (40, 12),
+                "{w}x{h}: {text}"
+            );
+        }
+        if screen_step == 1 {
+            type_text(&mut app, "an answer");
+        } else {
+            drop(press(&mut app, KeyCode::Enter));
+        }
     }
-    app.update(key(KeyCode::Enter), t0());
-    app.update(key(KeyCode::Enter), t0());
     insta::assert_snapshot!("too_small_30x8", draw(&app, 30, 8).backend());
 }
 
 #[test]
 fn escape_sequences_from_decks_never_reach_the_screen() {
-    let mut app = App::new(
-        library_from(&["valid/escapes.toml"]),
-        Progress::default(),
-        Scheduler::new(0.9).expect("retention"),
-        t0(),
-    );
-    app.update(key(KeyCode::Enter), t0());
-    app.update(key(KeyCode::Enter), t0());
+    let mut app = app_with(&["valid/escapes.toml"]);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
     let terminal = draw(&app, 100, 30);
-    let buffer = terminal.backend().buffer();
-    for cell in buffer.content() {
+    for cell in terminal.backend().buffer().content() {
         assert!(
             cell.symbol().chars().all(|c| !c.is_control()),
             "control character {:?} reached the buffer",
@@ -225,4 +466,18 @@ fn escape_sequences_from_decks_never_reach_the_screen() {
     }
     let text = format!("{}", terminal.backend());
     assert!(text.contains("Clear screen? Still here."));
+}
+
+#[test]
+fn pasted_text_lands_in_the_answer_without_controls() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    app.update(
+        Msg::Paste("acks=all\u{1b}[2J\r\nmin.insync.replicas=2".into()),
+        t0(),
+    );
+    assert_eq!(
+        app.drill.as_ref().map(|d| d.input.text()),
+        Some("acks=all[2J\nmin.insync.replicas=2".into())
+    );
 }

@@ -1,26 +1,37 @@
 //! The TUI as a state machine: `update(msg, now)` changes the state and returns effects for the
 //! shell to carry out. It never touches the terminal, the database or the clock.
 
-use chrono::{DateTime, Duration, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::collections::BTreeMap;
 
-use super::keys::{self, Action};
+use chrono::{DateTime, Duration, Utc};
+use crossterm::event::KeyEvent;
+
+use super::keys::{self, Action, Binding};
+use super::textarea::TextArea;
+use super::theme::Theme;
+use crate::config::Config;
 use crate::deck::item::draw_all;
-use crate::deck::{Diagnostic, Library};
+use crate::deck::{CardBody, Diagnostic, DrillItem, Library};
 use crate::queue::{Limits, Progress, build_queue};
 use crate::scheduler::{CardState, Rating, Scheduler};
 use crate::session::{Phase, Session};
 use crate::stats::{DeckStats, deck_stats};
-use crate::store::{Review, ReviewOutcome};
+use crate::store::{Confidence, Observations, Review, ReviewOutcome};
 
-/// Cards per session unless the user asks for another number.
+/// Cards per session unless the config says otherwise.
 pub const SESSION_LIMIT_DEFAULT: usize = 20;
 
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
+    Paste(String),
+    /// Time passed; timers may have run out.
+    Tick,
     /// The shell's answer to [`Effect::SaveReview`].
     Saved(Result<ReviewOutcome, String>),
+    /// The shell's answer to [`Effect::UndoLastReview`]: the review undone and the item's state
+    /// after it (none when it is new again).
+    Undone(Result<Option<(Review, Option<CardState>)>, String>),
     /// The terminal was resized; the next draw uses the new size.
     Resize,
 }
@@ -28,13 +39,57 @@ pub enum Msg {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Make this review durable, then send back [`Msg::Saved`].
-    SaveReview { review: Review, state: CardState },
+    SaveReview {
+        review: Review,
+        state: CardState,
+        observed: Observations,
+    },
+    /// Remove the last review from the store, then send back [`Msg::Undone`].
+    UndoLastReview,
+    Suspend(String),
+    Flag(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
     Home,
     Drill,
+    Summary,
+}
+
+/// Whether grades count for scheduling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DrillMode {
+    Scheduled,
+    /// Practice only (relearning the misses, cramming finder results): nothing is saved.
+    Cram,
+}
+
+/// Steps within answering a card, for kinds that ask more than one thing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Free text (or thinking, in think mode).
+    Typing,
+    /// A myth: true or false?
+    Verdict,
+    /// A myth, after the call: how sure?
+    Confidence { said_true: bool },
+    /// A failure mode: the cause was typed, now the fix.
+    Fix { cause: String },
+    /// Interview mode: answering out loud, the clock running.
+    Speaking,
+    /// Interview mode: follow-up `index`, its answer shown or not.
+    FollowUp { index: usize, shown: bool },
+}
+
+/// How one card of the session went, for the summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CardResult {
+    pub item: DrillItem,
+    pub rating: Rating,
+    pub correct: Option<bool>,
+    pub elapsed_ms: u64,
+    pub over_time: bool,
 }
 
 #[derive(Debug)]
@@ -42,10 +97,46 @@ pub struct Drill {
     pub session: Session,
     /// What is being drilled: a deck title or "All decks".
     pub title: String,
+    pub mode: DrillMode,
+    pub interview: bool,
+    pub think: bool,
+    pub input: TextArea,
+    pub step: Step,
     /// Time until the current item returns, per rating; known once revealed.
     pub delays: Option<[Duration; 4]>,
     pub error: Option<String>,
-    pending_state: Option<CardState>,
+    pub notice: Option<String>,
+    pub card_started: DateTime<Utc>,
+    pub card_limit: Duration,
+    pub session_started: DateTime<Utc>,
+    pub session_limit: Duration,
+    pub over_time: bool,
+    pub confidence: Option<Confidence>,
+    pub results: Vec<CardResult>,
+    pending: Option<(CardState, CardResult)>,
+}
+
+impl Drill {
+    pub fn card_remaining(&self, now: DateTime<Utc>) -> Duration {
+        (self.card_started + self.card_limit - now).max(Duration::zero())
+    }
+
+    pub fn session_remaining(&self, now: DateTime<Utc>) -> Duration {
+        (self.session_started + self.session_limit - now).max(Duration::zero())
+    }
+
+    fn answering(&self) -> bool {
+        matches!(self.session.phase(), Phase::Answering)
+    }
+}
+
+/// A question before something is lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    /// Quit while an answer is typed.
+    Quit,
+    /// Leave the drill while an answer is typed.
+    Leave,
 }
 
 #[derive(Debug)]
@@ -56,11 +147,19 @@ pub struct App {
     pub decks: Vec<DeckStats>,
     pub problems: Vec<Diagnostic>,
     pub status: Option<String>,
+    pub help: bool,
+    pub confirm: Option<Confirm>,
+    pub interview_mode: bool,
+    pub theme: Theme,
+    pub streak_days: u32,
     pub quit: bool,
+    /// The current time as of the last message, for drawing clocks.
+    pub now: DateTime<Utc>,
     library: Library,
     progress: Progress,
     scheduler: Scheduler,
     limits: Limits,
+    config: Config,
     /// Seeds the values drawn for calc cards; each session gets its own.
     seed: u64,
     sessions_started: u64,
@@ -81,11 +180,18 @@ impl App {
             decks: Vec::new(),
             problems,
             status: None,
+            help: false,
+            confirm: None,
+            interview_mode: false,
+            theme: Theme::default(),
+            streak_days: 0,
             quit: false,
+            now,
             library,
             progress,
             scheduler,
             limits: Limits::unlimited(SESSION_LIMIT_DEFAULT),
+            config: Config::default(),
             seed: 0,
             sessions_started: 0,
         };
@@ -103,6 +209,18 @@ impl App {
 
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// Time limits, session length and theme come from the config.
+    pub fn with_config(mut self, config: Config, no_color: bool) -> Self {
+        self.theme = Theme::new(config.theme, no_color);
+        self.config = config;
+        self
+    }
+
+    pub fn with_theme(mut self, theme: Theme) -> Self {
+        self.theme = theme;
         self
     }
 
@@ -124,28 +242,71 @@ impl App {
             now,
             self.limits,
         );
-        self.sessions_started += 1;
-        let items = draw_all(queue, self.seed.wrapping_add(self.sessions_started));
-        if items.is_empty() {
+        if queue.is_empty() {
             self.status = Some(format!(
-                "{title}: nothing due and nothing new. Come back later."
+                "{title}: nothing due and nothing new today. Come back later."
             ));
             return;
         }
-        self.status = None;
-        self.drill = Some(Drill {
-            session: Session::new(items, now),
+        self.begin(queue, title, DrillMode::Scheduled, now);
+    }
+
+    /// Starts a practice round on given items; grades are not saved.
+    pub fn start_cram(&mut self, items: Vec<DrillItem>, title: String, now: DateTime<Utc>) {
+        if items.is_empty() {
+            self.status = Some("Nothing to practise.".to_owned());
+            return;
+        }
+        self.begin(items, title, DrillMode::Cram, now);
+    }
+
+    fn begin(&mut self, items: Vec<DrillItem>, title: String, mode: DrillMode, now: DateTime<Utc>) {
+        self.sessions_started += 1;
+        let items = draw_all(items, self.seed.wrapping_add(self.sessions_started));
+        let session = Session::new(items, now);
+        let mut drill = Drill {
+            session,
             title,
+            mode,
+            interview: self.interview_mode,
+            think: false,
+            input: TextArea::default(),
+            step: Step::Typing,
             delays: None,
             error: None,
-            pending_state: None,
-        });
+            notice: None,
+            card_started: now,
+            card_limit: Duration::seconds(90),
+            session_started: now,
+            session_limit: Duration::minutes(i64::from(self.config.session_minutes)),
+            over_time: false,
+            confidence: None,
+            results: Vec::new(),
+            pending: None,
+        };
+        self.enter_card(&mut drill, now);
+        self.drill = Some(drill);
+        self.status = None;
         self.screen = Screen::Drill;
     }
 
-    /// The card's text changed since it was last reviewed.
-    pub fn is_changed(&self, item_id: &str) -> bool {
-        self.progress.flags.get(item_id).is_some_and(|f| f.changed)
+    /// Sets up the step and clock for the session's current card.
+    fn enter_card(&self, drill: &mut Drill, now: DateTime<Utc>) {
+        drill.input.clear();
+        drill.over_time = false;
+        drill.confidence = None;
+        drill.delays = None;
+        drill.card_started = now;
+        let Some(item) = drill.session.current() else {
+            return;
+        };
+        drill.card_limit =
+            Duration::seconds(i64::from(self.config.time_limit_seconds(item.kind())));
+        drill.step = match &item.card.body {
+            CardBody::Myth(_) => Step::Verdict,
+            CardBody::Question(_) if drill.interview => Step::Speaking,
+            _ => Step::Typing,
+        };
     }
 
     /// Rows of the home list: "All decks" first, then each deck.
@@ -153,34 +314,183 @@ impl App {
         self.decks.len() + 1
     }
 
+    /// Items reviewed since the study day started.
+    pub fn reviewed_today(&self) -> usize {
+        self.progress.reviewed_today.len()
+    }
+
+    pub fn new_left_today(&self) -> usize {
+        self.limits.new_left_today
+    }
+
+    pub fn with_streak(mut self, days: u32) -> Self {
+        self.streak_days = days;
+        self
+    }
+
+    /// The card's text changed since it was last reviewed.
+    pub fn is_changed(&self, item_id: &str) -> bool {
+        self.progress.flags.get(item_id).is_some_and(|f| f.changed)
+    }
+
     fn refresh_counts(&mut self, now: DateTime<Utc>) {
         self.decks = deck_stats(&self.library, &self.progress, now);
         self.selected = self.selected.min(self.home_rows().saturating_sub(1));
     }
 
+    /// When the shell should wake the app without input: each second while a clock is shown.
+    pub fn next_wake(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let drill = self
+            .drill
+            .as_ref()
+            .filter(|_| self.screen == Screen::Drill)?;
+        if !drill.answering() {
+            return None;
+        }
+        let millis = now.timestamp_subsec_millis();
+        Some(now + Duration::milliseconds(i64::from(1000 - millis.min(999))))
+    }
+
+    /// The keymap in force, which also feeds the hint bar and the help overlay.
+    pub fn keymap(&self) -> &'static [Binding] {
+        if self.confirm.is_some() {
+            return keys::CONFIRM;
+        }
+        match self.screen {
+            Screen::Home => keys::HOME,
+            Screen::Summary => keys::SUMMARY,
+            Screen::Drill => self.drill_keymap(),
+        }
+    }
+
+    pub fn drill_keymap(&self) -> &'static [Binding] {
+        let Some(drill) = &self.drill else {
+            return keys::FINISHED;
+        };
+        match drill.session.phase() {
+            Phase::Answering => match drill.step {
+                Step::Typing
+                    if drill
+                        .session
+                        .current()
+                        .is_some_and(|i| matches!(i.card.body, CardBody::Choice(_))) =>
+                {
+                    keys::CHOOSING
+                }
+                Step::Typing | Step::Fix { .. } => keys::ANSWERING,
+                Step::Verdict => keys::VERDICT,
+                Step::Confidence { .. } => keys::CONFIDENCE,
+                Step::Speaking => keys::SPEAKING,
+                Step::FollowUp { .. } => keys::FOLLOW_UP,
+            },
+            Phase::Revealed { .. } | Phase::Saving { .. } => keys::REVEALED,
+            Phase::Finished => keys::FINISHED,
+        }
+    }
+
     pub fn update(&mut self, msg: Msg, now: DateTime<Utc>) -> Vec<Effect> {
+        self.now = now;
         match msg {
             Msg::Resize => Vec::new(),
+            Msg::Tick => {
+                self.on_tick(now);
+                Vec::new()
+            }
             Msg::Saved(result) => {
                 self.on_saved(result, now);
+                Vec::new()
+            }
+            Msg::Undone(result) => {
+                self.on_undone(result, now);
+                Vec::new()
+            }
+            Msg::Paste(text) => {
+                if let Some(drill) = self.drill.as_mut()
+                    && self.screen == Screen::Drill
+                    && drill.answering()
+                    && matches!(drill.step, Step::Typing | Step::Fix { .. })
+                    && !drill.think
+                {
+                    drill.input.paste(&text);
+                }
                 Vec::new()
             }
             Msg::Key(key) => self.on_key(&key, now),
         }
     }
 
-    fn on_key(&mut self, key: &KeyEvent, now: DateTime<Utc>) -> Vec<Effect> {
-        match self.screen {
-            Screen::Home => {
-                self.on_home_key(key, now);
-                Vec::new()
-            }
-            Screen::Drill => self.on_drill_key(key, now),
+    fn on_tick(&mut self, now: DateTime<Utc>) {
+        let Some(drill) = self.drill.as_mut() else {
+            return;
+        };
+        if drill.answering() && !drill.over_time && drill.card_remaining(now) <= Duration::zero() {
+            // Time is up: the card is revealed and counted as over time.
+            drill.over_time = true;
+            self.reveal(now);
         }
     }
 
-    fn on_home_key(&mut self, key: &KeyEvent, now: DateTime<Utc>) {
-        match keys::lookup(keys::HOME, key) {
+    fn on_key(&mut self, key: &KeyEvent, now: DateTime<Utc>) -> Vec<Effect> {
+        if let Some(confirm) = self.confirm {
+            match keys::lookup(keys::CONFIRM, key) {
+                Some(Action::Yes) => {
+                    self.confirm = None;
+                    match confirm {
+                        Confirm::Quit => self.quit = true,
+                        Confirm::Leave => self.go_home(now),
+                    }
+                }
+                Some(Action::No | Action::Back) => self.confirm = None,
+                _ => {}
+            }
+            return Vec::new();
+        }
+        let action = keys::lookup(self.keymap(), key);
+        if self.help {
+            // Any key closes help; its own key is not acted on again.
+            self.help = false;
+            return Vec::new();
+        }
+        match action {
+            Some(Action::Help) => {
+                self.help = true;
+                return Vec::new();
+            }
+            Some(Action::ForceQuit) => {
+                self.request_quit();
+                return Vec::new();
+            }
+            _ => {}
+        }
+        match self.screen {
+            Screen::Home => {
+                self.on_home_action(action, now);
+                Vec::new()
+            }
+            Screen::Summary => {
+                self.on_summary_action(action, now);
+                Vec::new()
+            }
+            Screen::Drill => self.on_drill_key(key, action, now),
+        }
+    }
+
+    fn typed_something(&self) -> bool {
+        self.drill.as_ref().is_some_and(|d| {
+            d.answering() && (!d.input.is_empty() || matches!(d.step, Step::Fix { .. }))
+        })
+    }
+
+    fn request_quit(&mut self) {
+        if self.screen == Screen::Drill && self.typed_something() {
+            self.confirm = Some(Confirm::Quit);
+        } else {
+            self.quit = true;
+        }
+    }
+
+    fn on_home_action(&mut self, action: Option<Action>, now: DateTime<Utc>) {
+        match action {
             Some(Action::Down) => self.selected = (self.selected + 1) % self.home_rows(),
             Some(Action::Up) => {
                 self.selected = (self.selected + self.home_rows() - 1) % self.home_rows();
@@ -194,60 +504,237 @@ impl App {
                 self.start_drill(deck.as_deref(), now);
             }
             Some(Action::StartAll) => self.start_drill(None, now),
-            Some(Action::Quit | Action::ForceQuit) => self.quit = true,
+            Some(Action::ToggleInterview) => {
+                self.interview_mode = !self.interview_mode;
+                self.status = Some(if self.interview_mode {
+                    "Interview mode on: answer questions out loud against the clock, then the follow-ups.".to_owned()
+                } else {
+                    "Interview mode off.".to_owned()
+                });
+            }
+            Some(Action::Labs) => {
+                self.status = Some(
+                    "Labs are coming: hands-on incidents on the embedded Kafka and Kinesis engine."
+                        .to_owned(),
+                );
+            }
+            Some(Action::Quit) => self.quit = true,
             _ => {}
         }
     }
 
-    /// The keymap in force on the drill screen, which depends on the session's phase.
-    pub fn drill_keymap(&self) -> &'static [keys::Binding] {
-        match self.drill.as_ref().map(|d| d.session.phase()) {
-            Some(Phase::Answering) => keys::ANSWERING,
-            Some(Phase::Revealed { .. } | Phase::Saving { .. }) => keys::REVEALED,
-            Some(Phase::Finished) | None => keys::FINISHED,
+    /// Selects a home row by its index (mouse clicks).
+    pub fn click_home_row(&mut self, row: usize, now: DateTime<Utc>) {
+        if self.screen == Screen::Home && row < self.home_rows() {
+            if self.selected == row {
+                self.on_home_action(Some(Action::StartSelected), now);
+            } else {
+                self.selected = row;
+            }
         }
     }
 
-    fn on_drill_key(&mut self, key: &KeyEvent, now: DateTime<Utc>) -> Vec<Effect> {
-        let action = keys::lookup(self.drill_keymap(), key);
+    fn on_summary_action(&mut self, action: Option<Action>, now: DateTime<Utc>) {
+        match action {
+            Some(Action::RetryMisses) => {
+                let misses: Vec<DrillItem> = self
+                    .drill
+                    .as_ref()
+                    .map(|d| {
+                        d.results
+                            .iter()
+                            .filter(|r| r.rating == Rating::Again)
+                            .map(|r| r.item.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.start_cram(
+                    misses,
+                    "Misses again (practice, not scheduled)".to_owned(),
+                    now,
+                );
+            }
+            Some(Action::Back) => self.go_home(now),
+            Some(Action::Quit) => self.quit = true,
+            _ => {}
+        }
+    }
+
+    fn on_drill_key(
+        &mut self,
+        key: &KeyEvent,
+        action: Option<Action>,
+        now: DateTime<Utc>,
+    ) -> Vec<Effect> {
         let Some(drill) = self.drill.as_mut() else {
             self.screen = Screen::Home;
             return Vec::new();
         };
-        match (drill.session.phase().clone(), action) {
-            (_, Some(Action::ForceQuit))
-            | (Phase::Revealed { .. } | Phase::Finished, Some(Action::Quit)) => self.quit = true,
-            (Phase::Answering, Some(Action::Reveal)) => {
-                drill.session.reveal();
-                let previous = drill
-                    .session
-                    .current()
-                    .and_then(|item| self.progress.states.get(&item.id));
-                match self.scheduler.preview(previous, now) {
-                    Ok(delays) => drill.delays = Some(delays),
-                    Err(e) => drill.error = Some(e.to_string()),
+        let phase = drill.session.phase().clone();
+        match (phase, action) {
+            (_, Some(Action::Back)) => {
+                if self.typed_something() {
+                    self.confirm = Some(Confirm::Leave);
+                } else {
+                    self.go_home(now);
                 }
             }
-            (_, Some(Action::Back)) => self.go_home(now),
-            (Phase::Answering, None) => type_into(&mut drill.session, key),
+            (Phase::Answering, Some(Action::Reveal)) => self.submit(now),
+            (Phase::Answering, Some(Action::Newline)) => drill.input.insert('\n'),
+            (Phase::Answering, Some(Action::ToggleThink)) => drill.think = !drill.think,
+            (Phase::Answering, Some(Action::SayTrue | Action::SayFalse)) => {
+                drill.step = Step::Confidence {
+                    said_true: action == Some(Action::SayTrue),
+                };
+            }
+            (Phase::Answering, Some(Action::Sure | Action::Unsure)) => {
+                if let Step::Confidence { said_true } = drill.step {
+                    drill.confidence = Some(if action == Some(Action::Sure) {
+                        Confidence::Sure
+                    } else {
+                        Confidence::Unsure
+                    });
+                    drill.input.paste(if said_true { "true" } else { "myth" });
+                    self.reveal(now);
+                }
+            }
+            (Phase::Answering, Some(Action::Pick(n))) => {
+                drill.input.clear();
+                drill.input.paste(&n.to_string());
+                self.reveal(now);
+            }
+            (Phase::Answering, None) => {
+                let choice = drill
+                    .session
+                    .current()
+                    .is_some_and(|i| matches!(i.card.body, CardBody::Choice(_)));
+                if uses_text(&drill.step) && !drill.think && !choice {
+                    drill.input.handle_key(key);
+                }
+            }
             (Phase::Revealed { .. }, Some(Action::Grade(rating))) => {
                 return self.grade(rating, now);
             }
+            (Phase::Revealed { .. }, Some(Action::Suspend)) => {
+                if let Some(item) = drill.session.current() {
+                    let id = item.id.clone();
+                    drill.notice = Some(format!("Suspended {id}; grade it to move on."));
+                    return vec![Effect::Suspend(id)];
+                }
+            }
+            (Phase::Revealed { .. }, Some(Action::Flag)) => {
+                if let Some(item) = drill.session.current() {
+                    let id = item.id.clone();
+                    drill.notice = Some(format!("Flagged {id} for a second look."));
+                    return vec![Effect::Flag(id)];
+                }
+            }
+            (Phase::Revealed { .. }, Some(Action::EditHint)) => {
+                if let Some(item) = drill.session.current() {
+                    let origin = self
+                        .library
+                        .decks
+                        .iter()
+                        .find(|d| d.deck.meta.id == item.deck_id)
+                        .map_or_else(String::new, |d| d.origin.to_string());
+                    drill.notice = Some(format!(
+                        "Edit: {origin}, card id `{}` (then `streamdrill deck check`).",
+                        item.card.id
+                    ));
+                }
+            }
+            (Phase::Answering | Phase::Revealed { .. }, Some(Action::Undo)) => {
+                if drill.mode == DrillMode::Scheduled && !drill.results.is_empty() {
+                    return vec![Effect::UndoLastReview];
+                }
+                drill.notice = Some("Nothing to undo in this session.".to_owned());
+            }
+            (Phase::Revealed { .. } | Phase::Finished, Some(Action::Quit)) => self.quit = true,
+            (Phase::Finished, Some(Action::Reveal)) => self.screen = Screen::Summary,
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Enter while answering: next step, or reveal.
+    fn submit(&mut self, now: DateTime<Utc>) {
+        let Some(drill) = self.drill.as_mut() else {
+            return;
+        };
+        let is_failure = drill
+            .session
+            .current()
+            .is_some_and(|i| matches!(i.card.body, CardBody::Failure(_)));
+        let follow_ups = drill.session.current().map_or(0, |i| match &i.card.body {
+            CardBody::Question(q) => q.follow_ups.len(),
+            _ => 0,
+        });
+        match drill.step.clone() {
+            Step::Typing if is_failure && !drill.think => {
+                drill.step = Step::Fix {
+                    cause: drill.input.text(),
+                };
+                drill.input.clear();
+            }
+            Step::Speaking if follow_ups > 0 => {
+                drill.step = Step::FollowUp {
+                    index: 0,
+                    shown: false,
+                };
+            }
+            Step::FollowUp {
+                index,
+                shown: false,
+            } => {
+                drill.step = Step::FollowUp { index, shown: true };
+            }
+            Step::FollowUp { index, shown: true } if index + 1 < follow_ups => {
+                drill.step = Step::FollowUp {
+                    index: index + 1,
+                    shown: false,
+                };
+            }
+            Step::Verdict | Step::Confidence { .. } => {}
+            _ => self.reveal(now),
+        }
+    }
+
+    fn reveal(&mut self, now: DateTime<Utc>) {
+        let Some(drill) = self.drill.as_mut() else {
+            return;
+        };
+        let answer = match &drill.step {
+            Step::Fix { cause } => format!("Cause: {cause}\nFix: {}", drill.input.text()),
+            _ => drill.input.text(),
+        };
+        drill.session.set_answer(&answer);
+        drill.session.reveal();
+        let previous = drill
+            .session
+            .current()
+            .and_then(|item| self.progress.states.get(&item.id));
+        match self.scheduler.preview(previous, now) {
+            Ok(delays) => drill.delays = Some(delays),
+            Err(e) => drill.error = Some(e.to_string()),
+        }
     }
 
     fn grade(&mut self, rating: Rating, now: DateTime<Utc>) -> Vec<Effect> {
         let Some(drill) = self.drill.as_mut() else {
             return Vec::new();
         };
-        let Some(item_id) = drill.session.current().map(|i| i.id.clone()) else {
+        let Some(item) = drill.session.current().cloned() else {
             return Vec::new();
+        };
+        let correct = match drill.session.phase() {
+            Phase::Revealed {
+                assessment: crate::deck::Assessment::Verdict { correct },
+            } => Some(*correct),
+            _ => None,
         };
         let state = match self
             .scheduler
-            .review(self.progress.states.get(&item_id), rating, now)
+            .review(self.progress.states.get(&item.id), rating, now)
         {
             Ok(state) => state,
             Err(e) => {
@@ -258,8 +745,28 @@ impl App {
         let Some(review) = drill.session.grade(rating, now) else {
             return Vec::new();
         };
-        drill.pending_state = Some(state);
-        vec![Effect::SaveReview { review, state }]
+        let result = CardResult {
+            item,
+            rating,
+            correct,
+            elapsed_ms: review.duration_ms,
+            over_time: drill.over_time,
+        };
+        if drill.mode == DrillMode::Cram {
+            drill.results.push(result);
+            drill.session.advance(now);
+            self.after_advance(now);
+            return Vec::new();
+        }
+        drill.pending = Some((state, result));
+        vec![Effect::SaveReview {
+            review,
+            state,
+            observed: Observations {
+                confidence: drill.confidence,
+                correct,
+            },
+        }]
     }
 
     fn on_saved(&mut self, result: Result<ReviewOutcome, String>, now: DateTime<Utc>) {
@@ -268,16 +775,11 @@ impl App {
         };
         match result {
             Ok(outcome) => {
-                if let (Some(item), Some(state)) =
-                    (drill.session.current(), drill.pending_state.take())
-                {
-                    let was_new = self
-                        .progress
-                        .states
-                        .insert(item.id.clone(), state)
-                        .is_none();
-                    self.progress.reviewed_today.insert(item.id.clone());
-                    if let Some(flags) = self.progress.flags.get_mut(&item.id) {
+                if let Some((state, card)) = drill.pending.take() {
+                    let id = card.item.id.clone();
+                    let was_new = self.progress.states.insert(id.clone(), state).is_none();
+                    self.progress.reviewed_today.insert(id.clone());
+                    if let Some(flags) = self.progress.flags.get_mut(&id) {
                         flags.changed = false;
                     }
                     let left = if was_new {
@@ -286,24 +788,86 @@ impl App {
                         &mut self.limits.reviews_left_today
                     };
                     *left = left.saturating_sub(1);
-                    if outcome.leech {
-                        self.status = Some(format!(
-                            "Leech: {} was failed {} times and is now suspended. Rewrite it in your own words, then `streamdrill card unsuspend {}`.",
-                            item.id,
-                            crate::store::LEECH_LAPSES,
-                            item.id
-                        ));
-                    }
+                    drill.notice = outcome.leech.then(|| {
+                        format!(
+                            "Leech: {id} was failed {} times and is now suspended. Rewrite it in your own words, then `streamdrill card unsuspend {id}`.",
+                            crate::store::LEECH_LAPSES
+                        )
+                    });
+                    drill.results.push(card);
                 }
                 drill.error = None;
-                drill.delays = None;
                 drill.session.advance(now);
+                self.after_advance(now);
             }
             Err(message) => {
-                drill.pending_state = None;
+                drill.pending = None;
                 drill.error = Some(format!("Could not save the grade: {message}. Grade again."));
                 drill.session.retry();
             }
+        }
+    }
+
+    fn on_undone(
+        &mut self,
+        result: Result<Option<(Review, Option<CardState>)>, String>,
+        now: DateTime<Utc>,
+    ) {
+        let Some(drill) = self.drill.as_mut() else {
+            return;
+        };
+        match result {
+            Ok(Some((review, state))) => {
+                match state {
+                    Some(state) => {
+                        self.progress.states.insert(review.item_id.clone(), state);
+                    }
+                    None => {
+                        self.progress.states.remove(&review.item_id);
+                    }
+                }
+                if let Some(position) = drill
+                    .results
+                    .iter()
+                    .rposition(|r| r.item.id == review.item_id)
+                {
+                    let undone = drill.results.remove(position);
+                    drill.session.redo(undone.item, now);
+                }
+                drill.notice = Some(format!(
+                    "Undid the {} grade of {}.",
+                    review.rating.name(),
+                    review.item_id
+                ));
+                self.enter_current(now);
+            }
+            Ok(None) => drill.notice = Some("Nothing to undo.".to_owned()),
+            Err(message) => drill.error = Some(format!("Could not undo: {message}")),
+        }
+    }
+
+    fn enter_current(&mut self, now: DateTime<Utc>) {
+        if let Some(mut drill) = self.drill.take() {
+            self.enter_card(&mut drill, now);
+            self.drill = Some(drill);
+        }
+    }
+
+    /// After a grade: the next card, or the summary when the session is over (all cards done,
+    /// or the session's time box used up).
+    fn after_advance(&mut self, now: DateTime<Utc>) {
+        let Some(drill) = self.drill.as_mut() else {
+            return;
+        };
+        if !drill.session.is_finished() && drill.session_remaining(now) <= Duration::zero() {
+            drill.session.finish();
+            drill.notice = Some("Time box used up: the session ends here.".to_owned());
+        }
+        if drill.session.is_finished() {
+            self.screen = Screen::Summary;
+            self.refresh_counts(now);
+        } else {
+            self.enter_current(now);
         }
     }
 
@@ -315,8 +879,7 @@ impl App {
             return;
         }
         if let Some(drill) = &self.drill {
-            let reviewed = drill.session.reviewed();
-            self.status = Some(format!("Session over: {reviewed} reviewed."));
+            self.status = Some(format!("Session over: {} reviewed.", drill.results.len()));
         }
         self.drill = None;
         self.screen = Screen::Home;
@@ -324,16 +887,48 @@ impl App {
     }
 }
 
-fn type_into(session: &mut Session, key: &KeyEvent) {
-    match key.code {
-        KeyCode::Char(c)
-            if !key
-                .modifiers
-                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
-        {
-            session.type_char(c);
+/// Figures for the session summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub cards: usize,
+    /// Share graded good or easy (or answered right, where checked).
+    pub accuracy: Option<f64>,
+    pub average_seconds: Option<f64>,
+    pub over_time: usize,
+    pub misses: usize,
+    /// Tags of the cards graded "again", most frequent first.
+    pub weakest_tags: Vec<(String, usize)>,
+}
+
+pub fn summarize(results: &[CardResult]) -> Summary {
+    let cards = results.len();
+    let good = results
+        .iter()
+        .filter(|r| r.correct.unwrap_or(r.rating >= Rating::Good))
+        .count();
+    let mut tags: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in results.iter().filter(|r| r.rating == Rating::Again) {
+        for tag in &r.item.card.tags {
+            *tags.entry(tag).or_default() += 1;
         }
-        KeyCode::Backspace => session.backspace(),
-        _ => {}
     }
+    let mut weakest_tags: Vec<(String, usize)> =
+        tags.into_iter().map(|(t, n)| (t.to_owned(), n)).collect();
+    weakest_tags.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    weakest_tags.truncate(5);
+    Summary {
+        cards,
+        accuracy: (cards > 0).then(|| good as f64 / cards as f64),
+        average_seconds: (cards > 0).then(|| {
+            results.iter().map(|r| r.elapsed_ms).sum::<u64>() as f64 / cards as f64 / 1000.0
+        }),
+        over_time: results.iter().filter(|r| r.over_time).count(),
+        misses: results.iter().filter(|r| r.rating == Rating::Again).count(),
+        weakest_tags,
+    }
+}
+
+/// Kinds whose cards use the text area.
+pub fn uses_text(step: &Step) -> bool {
+    matches!(step, Step::Typing | Step::Fix { .. })
 }

@@ -1,5 +1,5 @@
-//! Key bindings as data: one table per screen. Dispatch and the on-screen key hints both read
-//! these tables, so the hints can never drift from what the keys do.
+//! Key bindings as data: one table per screen and step. Dispatch, the hint bar and the help
+//! overlay all read these tables, so what the screen says can never drift from what keys do.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -11,8 +11,25 @@ pub enum Action {
     Down,
     StartSelected,
     StartAll,
+    ToggleInterview,
+    Labs,
     Reveal,
+    Newline,
+    ToggleThink,
+    SayTrue,
+    SayFalse,
+    Sure,
+    Unsure,
+    Pick(usize),
     Grade(Rating),
+    Undo,
+    Suspend,
+    Flag,
+    EditHint,
+    RetryMisses,
+    Help,
+    Yes,
+    No,
     Back,
     Quit,
     ForceQuit,
@@ -23,9 +40,11 @@ pub struct Binding {
     pub code: KeyCode,
     pub modifiers: KeyModifiers,
     pub action: Action,
-    /// Key label in the hint bar; bindings sharing a label are shown once.
+    /// Key label in the hint bar and help; bindings sharing a label are shown once.
     pub label: &'static str,
     pub help: &'static str,
+    /// Shown in the hint bar (everything is shown in the help overlay).
+    pub hint: bool,
 }
 
 const fn key(code: KeyCode, action: Action, label: &'static str, help: &'static str) -> Binding {
@@ -35,34 +54,116 @@ const fn key(code: KeyCode, action: Action, label: &'static str, help: &'static 
         action,
         label,
         help,
+        hint: true,
     }
 }
 
-const FORCE_QUIT: Binding = Binding {
-    code: KeyCode::Char('c'),
-    modifiers: KeyModifiers::CONTROL,
-    action: Action::ForceQuit,
-    // Works everywhere, so it is not repeated in every hint bar.
-    label: "",
-    help: "quit",
-};
+const fn quiet(binding: Binding) -> Binding {
+    Binding {
+        hint: false,
+        ..binding
+    }
+}
+
+const fn ctrl(c: char, action: Action, label: &'static str, help: &'static str) -> Binding {
+    Binding {
+        code: KeyCode::Char(c),
+        modifiers: KeyModifiers::CONTROL,
+        action,
+        label,
+        help,
+        hint: true,
+    }
+}
+
+const FORCE_QUIT: Binding = quiet(ctrl('c', Action::ForceQuit, "ctrl-c", "quit"));
+const HELP: Binding = key(KeyCode::Char('?'), Action::Help, "?", "help");
+/// While typing, `?` is text: help moves to F1.
+const HELP_F1: Binding = key(KeyCode::F(1), Action::Help, "f1", "help");
 
 pub const HOME: &[Binding] = &[
-    key(KeyCode::Down, Action::Down, "↓/j", "next"),
-    key(KeyCode::Char('j'), Action::Down, "↓/j", "next"),
-    key(KeyCode::Up, Action::Up, "↑/k", "previous"),
-    key(KeyCode::Char('k'), Action::Up, "↑/k", "previous"),
-    key(KeyCode::Enter, Action::StartSelected, "enter", "drill deck"),
-    key(KeyCode::Char('a'), Action::StartAll, "a", "drill all decks"),
+    quiet(key(KeyCode::Down, Action::Down, "↓/j", "next deck")),
+    key(KeyCode::Char('j'), Action::Down, "↓/j", "next deck"),
+    quiet(key(KeyCode::Up, Action::Up, "↑/k", "previous deck")),
+    key(KeyCode::Char('k'), Action::Up, "↑/k", "previous deck"),
+    key(KeyCode::Enter, Action::StartSelected, "enter", "drill"),
+    key(KeyCode::Char('a'), Action::StartAll, "a", "all decks"),
+    key(
+        KeyCode::Char('i'),
+        Action::ToggleInterview,
+        "i",
+        "interview mode",
+    ),
+    quiet(key(KeyCode::Char('l'), Action::Labs, "l", "labs")),
+    HELP,
     key(KeyCode::Char('q'), Action::Quit, "q", "quit"),
-    key(KeyCode::Esc, Action::Quit, "q", "quit"),
+    quiet(key(KeyCode::Esc, Action::Quit, "q", "quit")),
     FORCE_QUIT,
 ];
 
-/// While answering, printable keys are typed into the answer; only these keys act.
+/// Typing an answer: printable keys go into the answer; only these keys act.
 pub const ANSWERING: &[Binding] = &[
-    key(KeyCode::Enter, Action::Reveal, "enter", "reveal answer"),
-    key(KeyCode::Esc, Action::Back, "esc", "back home"),
+    key(KeyCode::Enter, Action::Reveal, "enter", "submit"),
+    Binding {
+        modifiers: KeyModifiers::ALT,
+        ..key(KeyCode::Enter, Action::Newline, "alt-enter", "new line")
+    },
+    quiet(ctrl('j', Action::Newline, "alt-enter", "new line")),
+    key(KeyCode::Tab, Action::ToggleThink, "tab", "think mode"),
+    quiet(ctrl('z', Action::Undo, "ctrl-z", "undo last grade")),
+    key(KeyCode::Esc, Action::Back, "esc", "home"),
+    HELP_F1,
+    FORCE_QUIT,
+];
+
+pub const CHOOSING: &[Binding] = &[
+    key(KeyCode::Char('1'), Action::Pick(1), "1-8", "pick an option"),
+    quiet(key(KeyCode::Char('2'), Action::Pick(2), "1-8", "pick")),
+    quiet(key(KeyCode::Char('3'), Action::Pick(3), "1-8", "pick")),
+    quiet(key(KeyCode::Char('4'), Action::Pick(4), "1-8", "pick")),
+    quiet(key(KeyCode::Char('5'), Action::Pick(5), "1-8", "pick")),
+    quiet(key(KeyCode::Char('6'), Action::Pick(6), "1-8", "pick")),
+    quiet(key(KeyCode::Char('7'), Action::Pick(7), "1-8", "pick")),
+    quiet(key(KeyCode::Char('8'), Action::Pick(8), "1-8", "pick")),
+    quiet(ctrl('z', Action::Undo, "ctrl-z", "undo last grade")),
+    key(KeyCode::Esc, Action::Back, "esc", "home"),
+    HELP,
+    FORCE_QUIT,
+];
+
+pub const VERDICT: &[Binding] = &[
+    key(KeyCode::Char('t'), Action::SayTrue, "t", "true"),
+    key(KeyCode::Char('f'), Action::SayFalse, "f", "myth"),
+    quiet(ctrl('z', Action::Undo, "ctrl-z", "undo last grade")),
+    key(KeyCode::Esc, Action::Back, "esc", "home"),
+    HELP,
+    FORCE_QUIT,
+];
+
+pub const CONFIDENCE: &[Binding] = &[
+    key(KeyCode::Char('s'), Action::Sure, "s", "sure"),
+    key(KeyCode::Char('u'), Action::Unsure, "u", "unsure"),
+    key(KeyCode::Esc, Action::Back, "esc", "home"),
+    HELP,
+    FORCE_QUIT,
+];
+
+pub const SPEAKING: &[Binding] = &[
+    key(KeyCode::Enter, Action::Reveal, "enter", "done speaking"),
+    key(KeyCode::Esc, Action::Back, "esc", "home"),
+    HELP,
+    FORCE_QUIT,
+];
+
+pub const FOLLOW_UP: &[Binding] = &[
+    key(
+        KeyCode::Enter,
+        Action::Reveal,
+        "enter",
+        "show answer / next",
+    ),
+    key(KeyCode::Esc, Action::Back, "esc", "home"),
+    HELP,
     FORCE_QUIT,
 ];
 
@@ -76,16 +177,58 @@ pub const REVEALED: &[Binding] = &[
     key(KeyCode::Char('2'), Action::Grade(Rating::Hard), "2", "hard"),
     key(KeyCode::Char('3'), Action::Grade(Rating::Good), "3", "good"),
     key(KeyCode::Char('4'), Action::Grade(Rating::Easy), "4", "easy"),
-    key(KeyCode::Esc, Action::Back, "esc", "back home"),
+    key(KeyCode::Char('u'), Action::Undo, "u", "undo last"),
+    quiet(ctrl('z', Action::Undo, "u", "undo last")),
+    quiet(key(
+        KeyCode::Char('x'),
+        Action::Suspend,
+        "x",
+        "suspend this card",
+    )),
+    quiet(key(KeyCode::Char('!'), Action::Flag, "!", "flag this card")),
+    quiet(key(
+        KeyCode::Char('e'),
+        Action::EditHint,
+        "e",
+        "where to edit this card",
+    )),
+    key(KeyCode::Esc, Action::Back, "esc", "home"),
+    HELP,
     key(KeyCode::Char('q'), Action::Quit, "q", "quit"),
     FORCE_QUIT,
 ];
 
 pub const FINISHED: &[Binding] = &[
-    key(KeyCode::Enter, Action::Back, "enter/esc", "back home"),
-    key(KeyCode::Esc, Action::Back, "enter/esc", "back home"),
+    key(KeyCode::Enter, Action::Reveal, "enter", "summary"),
+    key(KeyCode::Esc, Action::Back, "esc", "home"),
     key(KeyCode::Char('q'), Action::Quit, "q", "quit"),
     FORCE_QUIT,
+];
+
+pub const SUMMARY: &[Binding] = &[
+    key(
+        KeyCode::Char('r'),
+        Action::RetryMisses,
+        "r",
+        "drill the misses again",
+    ),
+    key(KeyCode::Enter, Action::Back, "enter/esc", "home"),
+    quiet(key(KeyCode::Esc, Action::Back, "enter/esc", "home")),
+    HELP,
+    key(KeyCode::Char('q'), Action::Quit, "q", "quit"),
+    FORCE_QUIT,
+];
+
+pub const CONFIRM: &[Binding] = &[
+    key(
+        KeyCode::Char('y'),
+        Action::Yes,
+        "y",
+        "yes, discard the answer",
+    ),
+    key(KeyCode::Char('n'), Action::No, "n/esc", "no, keep it"),
+    quiet(key(KeyCode::Esc, Action::No, "n/esc", "no, keep it")),
+    quiet(ctrl('c', Action::Yes, "ctrl-c", "yes")),
 ];
 
 pub fn lookup(bindings: &[Binding], event: &KeyEvent) -> Option<Action> {
@@ -99,11 +242,46 @@ pub fn lookup(bindings: &[Binding], event: &KeyEvent) -> Option<Action> {
 
 /// (label, help) pairs for the hint bar, one per distinct label, in table order.
 pub fn hints(bindings: &[Binding]) -> Vec<(&'static str, &'static str)> {
-    let mut hints: Vec<(&str, &str)> = Vec::new();
+    distinct(bindings.iter().filter(|b| b.hint))
+}
+
+/// Every binding, one line per distinct label, for the help overlay.
+pub fn help_lines(bindings: &[Binding]) -> Vec<(&'static str, &'static str)> {
+    distinct(bindings.iter())
+}
+
+fn distinct<'a>(bindings: impl Iterator<Item = &'a Binding>) -> Vec<(&'static str, &'static str)> {
+    let mut lines: Vec<(&str, &str)> = Vec::new();
     for binding in bindings {
-        if !binding.label.is_empty() && !hints.iter().any(|(label, _)| *label == binding.label) {
-            hints.push((binding.label, binding.help));
+        if !lines.iter().any(|(label, _)| *label == binding.label) {
+            lines.push((binding.label, binding.help));
         }
     }
-    hints
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No table binds one key to two actions: the first would silently win.
+    #[test]
+    fn no_key_is_bound_twice_in_a_table() {
+        for table in [
+            HOME, ANSWERING, CHOOSING, VERDICT, CONFIDENCE, SPEAKING, FOLLOW_UP, REVEALED,
+            FINISHED, SUMMARY, CONFIRM,
+        ] {
+            for (i, a) in table.iter().enumerate() {
+                for b in &table[i + 1..] {
+                    assert!(
+                        !(a.code == b.code && a.modifiers == b.modifiers),
+                        "{:?} bound twice ({} / {})",
+                        a.code,
+                        a.help,
+                        b.help
+                    );
+                }
+            }
+        }
+    }
 }

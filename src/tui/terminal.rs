@@ -1,13 +1,19 @@
 //! The TUI's shell: reads terminal events, feeds them to the app with the time, carries out its
-//! effects (durable writes), and redraws. It waits on events, so it idles without spinning.
+//! effects (durable writes), and redraws. It blocks on input and wakes for a timer only while a
+//! clock is on screen, so it idles without spinning.
 
 use std::io::{self, IsTerminal};
 
-use crossterm::event::{self, Event, KeyEventKind};
+use crossterm::event::{
+    self, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    Event, KeyEventKind, MouseButton, MouseEventKind,
+};
+use crossterm::execute;
 
 use super::app::{App, Effect, Msg};
-use super::view::render;
+use super::view::{HOME_LIST_FIRST_ROW, render};
 use crate::clock;
+use crate::scheduler::Scheduler;
 use crate::store::Store;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,10 +38,13 @@ pub fn ensure_terminal() -> Result<(), TuiError> {
 
 /// Runs the app until it quits. The terminal is restored on every exit path, panics included
 /// (`ratatui::init` installs a panic hook that restores it before the panic is printed).
-pub fn run(mut app: App, store: &mut Store) -> Result<(), TuiError> {
+pub fn run(mut app: App, store: &mut Store, scheduler: &Scheduler) -> Result<(), TuiError> {
     ensure_terminal()?;
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut app, store, &mut terminal);
+    // Paste arrives whole; clicks select decks. Failing to enable either is not fatal.
+    let _ = execute!(io::stdout(), EnableBracketedPaste, EnableMouseCapture);
+    let result = event_loop(&mut app, store, scheduler, &mut terminal);
+    let _ = execute!(io::stdout(), DisableBracketedPaste, DisableMouseCapture);
     ratatui::restore();
     result
 }
@@ -43,28 +52,80 @@ pub fn run(mut app: App, store: &mut Store) -> Result<(), TuiError> {
 fn event_loop(
     app: &mut App,
     store: &mut Store,
+    scheduler: &Scheduler,
     terminal: &mut ratatui::DefaultTerminal,
 ) -> Result<(), TuiError> {
     terminal.draw(|frame| render(app, frame))?;
     while !app.quit {
-        let msg = match event::read()? {
-            Event::Key(key) if key.kind != KeyEventKind::Release => Msg::Key(key),
-            Event::Resize(..) => Msg::Resize,
-            _ => continue,
+        let msg = match app.next_wake(clock::now()) {
+            Some(wake) => {
+                let wait = (wake - clock::now()).to_std().unwrap_or_default();
+                if event::poll(wait)? {
+                    to_msg(app, event::read()?)
+                } else {
+                    Some(Msg::Tick)
+                }
+            }
+            None => to_msg(app, event::read()?),
         };
+        let Some(msg) = msg else { continue };
         let mut effects = app.update(msg, clock::now());
         // Effects may answer with messages, which may bring effects of their own.
         while let Some(effect) = effects.pop() {
-            match effect {
-                Effect::SaveReview { review, state } => {
-                    let saved = store
-                        .record_review(&review, &state)
-                        .map_err(|e| e.to_string());
-                    effects.extend(app.update(Msg::Saved(saved), clock::now()));
-                }
+            let reply = perform(effect, store, scheduler);
+            if let Some(reply) = reply {
+                effects.extend(app.update(reply, clock::now()));
             }
         }
         terminal.draw(|frame| render(app, frame))?;
     }
     Ok(())
+}
+
+fn to_msg(app: &mut App, event: Event) -> Option<Msg> {
+    match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release => Some(Msg::Key(key)),
+        Event::Paste(text) => Some(Msg::Paste(text)),
+        Event::Resize(..) => Some(Msg::Resize),
+        Event::Mouse(mouse) if mouse.kind == MouseEventKind::Down(MouseButton::Left) => {
+            if let Some(row) = mouse.row.checked_sub(HOME_LIST_FIRST_ROW) {
+                app.click_home_row(usize::from(row), clock::now());
+            }
+            Some(Msg::Resize)
+        }
+        _ => None,
+    }
+}
+
+fn perform(effect: Effect, store: &mut Store, scheduler: &Scheduler) -> Option<Msg> {
+    match effect {
+        Effect::SaveReview {
+            review,
+            state,
+            observed,
+        } => Some(Msg::Saved(
+            store
+                .record_review_with(&review, &state, observed)
+                .map_err(|e| e.to_string()),
+        )),
+        Effect::UndoLastReview => {
+            let undone = store.undo_last(scheduler).and_then(|review| {
+                review
+                    .map(|r| {
+                        let state = store.card_state(&r.item_id)?;
+                        Ok((r, state))
+                    })
+                    .transpose()
+            });
+            Some(Msg::Undone(undone.map_err(|e| e.to_string())))
+        }
+        Effect::Suspend(item) => store
+            .set_suspended(&item, true)
+            .err()
+            .map(|e| Msg::Saved(Err(e.to_string()))),
+        Effect::Flag(item) => store
+            .set_flagged(&item, true)
+            .err()
+            .map(|e| Msg::Saved(Err(e.to_string()))),
+    }
 }

@@ -1,14 +1,18 @@
 //! Drawing: a pure function of the app state.
 
+use chrono::Duration;
+use fuzzy_matcher::FuzzyMatcher;
+use fuzzy_matcher::skim::SkimMatcherV2;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style, Stylize};
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Cell, Clear, Gauge, Paragraph, Row, Table, TableState, Wrap};
 
-use super::app::{App, Drill, Screen};
+use super::app::{App, Confirm, Drill, Screen, Step, summarize, uses_text};
 use super::keys::{self, Binding};
-use crate::deck::Assessment;
+use super::theme::Theme;
+use crate::deck::{Assessment, CardBody};
 use crate::scheduler::{Rating, format_delay};
 use crate::session::Phase;
 
@@ -22,36 +26,41 @@ pub fn render(app: &App, frame: &mut Frame) {
         render_too_small(frame, area);
         return;
     }
+    let theme = &app.theme;
     let [header, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(1),
         Constraint::Length(1),
     ])
     .areas(area);
-    frame.render_widget(
-        Line::from(vec![
-            Span::from(" streamdrill ").bold().reversed(),
-            Span::from("  Kafka vs Kinesis interview drills"),
-        ]),
-        header,
-    );
-    let keymap = match app.screen {
-        Screen::Home => {
-            render_home(app, frame, body);
-            keys::HOME
-        }
+    let mut title = vec![
+        Span::styled(" streamdrill ", theme.selected),
+        Span::from("  Kafka vs Kinesis interview drills"),
+    ];
+    if app.interview_mode {
+        title.push(Span::styled("  [interview mode]", theme.accent));
+    }
+    frame.render_widget(Line::from(title), header);
+    match app.screen {
+        Screen::Home => render_home(app, frame, body),
         Screen::Drill => {
             if let Some(drill) = &app.drill {
                 let changed = drill
                     .session
                     .current()
                     .is_some_and(|item| app.is_changed(&item.id));
-                render_drill(drill, changed, frame, body);
+                render_drill(drill, changed, app, frame, body);
             }
-            app.drill_keymap()
         }
-    };
-    render_hints(keymap, frame, footer);
+        Screen::Summary => render_summary(app, frame, body),
+    }
+    render_hints(app.keymap(), theme, frame, footer);
+    if app.help {
+        render_help(app.keymap(), theme, frame, body);
+    }
+    if let Some(confirm) = app.confirm {
+        render_confirm(confirm, theme, frame, body);
+    }
 }
 
 fn render_too_small(frame: &mut Frame, area: Rect) {
@@ -62,16 +71,71 @@ fn render_too_small(frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
 }
 
-fn render_hints(keymap: &[Binding], frame: &mut Frame, area: Rect) {
+fn render_hints(keymap: &[Binding], theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut spans = Vec::new();
     for (label, help) in keys::hints(keymap) {
-        spans.push(Span::from(format!(" {label} ")).reversed());
+        spans.push(Span::styled(format!(" {label} "), theme.key));
         spans.push(Span::from(format!(" {help}  ")));
     }
     frame.render_widget(Line::from(spans), area);
 }
 
+fn popup(area: Rect, width: u16, height: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(row);
+    popup
+}
+
+fn render_help(keymap: &[Binding], theme: &Theme, frame: &mut Frame, area: Rect) {
+    let lines: Vec<Line> = keys::help_lines(keymap)
+        .into_iter()
+        .map(|(label, help)| {
+            Line::from(vec![
+                Span::styled(format!(" {label:>9} "), theme.key),
+                Span::from(format!("  {help}")),
+            ])
+        })
+        .collect();
+    let height = lines.len() as u16 + 2;
+    let area = popup(area, 48, height);
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Keys (any key closes) ")),
+        area,
+    );
+}
+
+fn render_confirm(confirm: Confirm, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let question = match confirm {
+        Confirm::Quit => "Quit and lose the answer you typed?",
+        Confirm::Leave => "Leave the drill and lose the answer you typed?",
+    };
+    let area = popup(area, 52, 4);
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::from(question),
+            Line::from(vec![
+                Span::styled(" y ", theme.key),
+                Span::from(" yes   "),
+                Span::styled(" n ", theme.key),
+                Span::from(" no, keep typing"),
+            ]),
+        ])
+        .block(Block::bordered().title(" Discard? ").style(theme.warn)),
+        area,
+    );
+}
+
+/// The home list's first row on screen (inside the border and header), for mouse clicks.
+pub const HOME_LIST_FIRST_ROW: u16 = 5;
+
 fn render_home(app: &App, frame: &mut Frame, area: Rect) {
+    let theme = &app.theme;
     let problems_height = if app.problems.is_empty() {
         0
     } else {
@@ -79,7 +143,8 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
         (app.problems.len().min(4) * 2 + 2) as u16
     };
     let status_height = u16::from(app.status.is_some());
-    let [list_area, status_area, problems_area] = Layout::vertical([
+    let [gauge_area, list_area, status_area, problems_area] = Layout::vertical([
+        Constraint::Length(2),
         Constraint::Min(3),
         Constraint::Length(status_height),
         Constraint::Length(problems_height),
@@ -89,11 +154,37 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
     let total_due: usize = app.decks.iter().map(|d| d.due).sum();
     let total_new: usize = app.decks.iter().map(|d| d.new).sum();
     let total_cards: usize = app.decks.iter().map(|d| d.cards).sum();
+    let done = app.reviewed_today();
+    let goal = done + total_due + app.new_left_today().min(total_new);
+    let ratio = if goal == 0 {
+        1.0
+    } else {
+        done as f64 / goal as f64
+    };
+    frame.render_widget(
+        Gauge::default()
+            .ratio(ratio.clamp(0.0, 1.0))
+            .label(format!(
+                "today {done}/{goal} · streak {} day(s) · {total_due} due, {total_new} new",
+                app.streak_days
+            ))
+            .gauge_style(theme.accent),
+        gauge_area.inner(ratatui::layout::Margin::new(1, 0)),
+    );
+
+    let mastery = |cards: usize, new: usize| {
+        if cards == 0 {
+            "—".to_owned()
+        } else {
+            format!("{:.0}%", (cards - new) as f64 * 100.0 / cards as f64)
+        }
+    };
     let mut rows = vec![Row::new(vec![
         Cell::from("All decks").bold(),
         Cell::from(total_due.to_string()),
         Cell::from(total_new.to_string()),
         Cell::from(total_cards.to_string()),
+        Cell::from(mastery(total_cards, total_new)),
     ])];
     rows.extend(app.decks.iter().map(|d| {
         Row::new(vec![
@@ -101,26 +192,31 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
             Cell::from(d.due.to_string()),
             Cell::from(d.new.to_string()),
             Cell::from(d.cards.to_string()),
+            Cell::from(mastery(d.cards, d.new)),
         ])
     }));
     let table = Table::new(
         rows,
         [
             Constraint::Min(20),
+            Constraint::Length(5),
+            Constraint::Length(5),
             Constraint::Length(6),
-            Constraint::Length(6),
-            Constraint::Length(6),
+            Constraint::Length(8),
         ],
     )
-    .header(Row::new(vec!["Deck", "Due", "New", "Cards"]).underlined())
-    .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED))
+    .header(Row::new(vec!["Deck", "Due", "New", "Cards", "Learned"]).underlined())
+    .row_highlight_style(theme.selected)
     .highlight_symbol("> ")
     .block(Block::bordered().title(" Decks "));
     let mut state = TableState::default().with_selected(Some(app.selected));
     frame.render_stateful_widget(table, list_area, &mut state);
 
     if let Some(status) = &app.status {
-        frame.render_widget(Line::from(format!(" {status}")).italic(), status_area);
+        frame.render_widget(
+            Paragraph::new(format!(" {status}")).style(theme.muted),
+            status_area,
+        );
     }
     if !app.problems.is_empty() {
         let mut lines: Vec<Line> = app
@@ -139,48 +235,86 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
         frame.render_widget(
             Paragraph::new(lines)
                 .wrap(Wrap { trim: false })
-                .block(Block::bordered().title(title).red()),
+                .block(Block::bordered().title(title).border_style(theme.bad)),
             problems_area,
         );
     }
 }
 
-fn render_drill(drill: &Drill, changed: bool, frame: &mut Frame, area: Rect) {
+fn clock(d: Duration) -> String {
+    let seconds = d.num_seconds().max(0);
+    format!("{}:{:02}", seconds / 60, seconds % 60)
+}
+
+#[allow(clippy::too_many_lines)] // one screen, laid out top to bottom
+fn render_drill(drill: &Drill, changed: bool, app: &App, frame: &mut Frame, area: Rect) {
+    let theme = &app.theme;
+    let now = app.now;
     let session = &drill.session;
     let Some(item) = session.current() else {
-        let text = format!(
-            "Session complete: {} reviewed.\n\nYour grades are saved; each card comes back when FSRS says it is due.",
-            session.reviewed()
-        );
         frame.render_widget(
-            Paragraph::new(text)
-                .wrap(Wrap { trim: false })
+            Paragraph::new("Session complete. Enter shows the summary.")
                 .block(Block::bordered().title(format!(" {} ", drill.title))),
             area,
         );
         return;
     };
     let (position, total) = session.position();
-    let title = format!(
-        " {} · {position}/{total} · {} · {}{} ",
-        drill.title,
-        item.kind(),
-        item.id,
-        if changed {
-            " · changed since last review"
-        } else {
-            ""
-        }
-    );
-    let revealed = !matches!(session.phase(), Phase::Answering);
-    let [prompt_area, answer_area, reveal_area, error_area] = Layout::vertical([
+    let answering = matches!(session.phase(), Phase::Answering);
+    let notice_height = u16::from(drill.notice.is_some() || drill.error.is_some());
+    let [clocks, prompt_area, input_area, reveal_area, notice_area] = Layout::vertical([
+        Constraint::Length(1),
         Constraint::Min(3),
-        Constraint::Length(if revealed { 3 } else { 5 }),
-        Constraint::Fill(if revealed { 2 } else { 0 }),
-        Constraint::Length(u16::from(drill.error.is_some())),
+        Constraint::Length(if answering { 6 } else { 3 }),
+        Constraint::Fill(if answering { 0 } else { 3 }),
+        Constraint::Length(notice_height),
     ])
     .areas(area);
 
+    // Clocks: the card's countdown and the session's time box.
+    let [card_clock, session_clock] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(clocks);
+    let card_left = drill.card_remaining(now);
+    let card_ratio = ratio(card_left, drill.card_limit);
+    let card_style = if drill.over_time || card_ratio < 0.2 {
+        theme.bad
+    } else {
+        theme.accent
+    };
+    let card_label = if drill.over_time {
+        "card: over time".to_owned()
+    } else if answering {
+        format!("card {} left", clock(card_left))
+    } else {
+        "card: answered".to_owned()
+    };
+    frame.render_widget(
+        Gauge::default()
+            .ratio(if answering { card_ratio } else { 0.0 })
+            .label(card_label)
+            .gauge_style(card_style),
+        card_clock,
+    );
+    let session_left = drill.session_remaining(now);
+    frame.render_widget(
+        Gauge::default()
+            .ratio(ratio(session_left, drill.session_limit))
+            .label(format!(
+                "session {} left · {position}/{total}",
+                clock(session_left)
+            ))
+            .gauge_style(theme.muted),
+        session_clock,
+    );
+
+    let mut title = format!(" {} · {} · {}", drill.title, item.kind(), item.id);
+    if changed {
+        title.push_str(" · changed since last review");
+    }
+    if drill.mode == super::app::DrillMode::Cram {
+        title.push_str(" · practice");
+    }
+    title.push(' ');
     frame.render_widget(
         Paragraph::new(item.prompt())
             .wrap(Wrap { trim: false })
@@ -188,33 +322,200 @@ fn render_drill(drill: &Drill, changed: bool, frame: &mut Frame, area: Rect) {
         prompt_area,
     );
 
-    let answer_title = if revealed {
-        " Your answer "
+    if answering {
+        render_step(drill, theme, now, frame, input_area);
     } else {
-        " Your answer (type, then enter to reveal) "
-    };
-    let mut answer = Text::from(session.answer().to_owned());
-    if !revealed {
-        answer.push_span(Span::from("▏").slow_blink());
-    }
-    frame.render_widget(
-        Paragraph::new(answer)
-            .wrap(Wrap { trim: false })
-            .block(Block::bordered().title(answer_title)),
-        answer_area,
-    );
-
-    if let Phase::Revealed { assessment } = session.phase() {
-        render_reveal(drill, assessment, frame, reveal_area);
-    } else if let Phase::Saving { .. } = session.phase() {
-        frame.render_widget(Paragraph::new("Saving…"), reveal_area);
+        let answer = session.answer();
+        let highlighted = match session.phase() {
+            Phase::Revealed {
+                assessment: Assessment::Rubric(points),
+            } => highlight_terms(
+                answer,
+                points.iter().filter_map(|p| p.matched_term.as_deref()),
+                theme,
+            ),
+            _ => Text::from(answer.to_owned()),
+        };
+        frame.render_widget(
+            Paragraph::new(highlighted)
+                .wrap(Wrap { trim: false })
+                .block(Block::bordered().title(" Your answer ")),
+            input_area,
+        );
+        if let Phase::Revealed { assessment } = session.phase() {
+            render_reveal(drill, assessment, theme, frame, reveal_area);
+        } else {
+            frame.render_widget(Paragraph::new("Saving…"), reveal_area);
+        }
     }
     if let Some(error) = &drill.error {
-        frame.render_widget(Line::from(error.as_str()).red(), error_area);
+        frame.render_widget(Line::styled(error.as_str(), theme.bad), notice_area);
+    } else if let Some(notice) = &drill.notice {
+        frame.render_widget(Line::styled(notice.as_str(), theme.warn), notice_area);
     }
 }
 
-fn render_reveal(drill: &Drill, assessment: &Assessment, frame: &mut Frame, area: Rect) {
+fn ratio(left: Duration, limit: Duration) -> f64 {
+    let limit_ms = limit.num_milliseconds();
+    if limit_ms <= 0 {
+        return 0.0;
+    }
+    (left.num_milliseconds() as f64 / limit_ms as f64).clamp(0.0, 1.0)
+}
+
+fn render_step(
+    drill: &Drill,
+    theme: &Theme,
+    now: chrono::DateTime<chrono::Utc>,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let block = |title: &str| Block::bordered().title(format!(" {title} "));
+    let item = drill.session.current();
+    let text: Text = match &drill.step {
+        Step::Verdict => Text::from(vec![
+            Line::from("Is the claim true, or a myth?"),
+            Line::from(vec![
+                Span::styled(" t ", theme.key),
+                Span::from(" true    "),
+                Span::styled(" f ", theme.key),
+                Span::from(" myth"),
+            ]),
+        ]),
+        Step::Confidence { said_true } => Text::from(vec![
+            Line::from(format!(
+                "You said: {}. How sure are you?",
+                if *said_true { "true" } else { "myth" }
+            )),
+            Line::from(vec![
+                Span::styled(" s ", theme.key),
+                Span::from(" sure    "),
+                Span::styled(" u ", theme.key),
+                Span::from(" unsure"),
+            ]),
+        ]),
+        Step::Speaking => Text::from(vec![
+            Line::from("Answer out loud, as in the loop. Enter when you are done."),
+            Line::styled(
+                format!("speaking for {}", clock(now - drill.card_started)),
+                theme.accent,
+            ),
+        ]),
+        Step::FollowUp { index, shown } => {
+            let follow_up = item.and_then(|i| match &i.card.body {
+                CardBody::Question(q) => q.follow_ups.get(*index),
+                _ => None,
+            });
+            let mut lines = vec![Line::styled(
+                format!(
+                    "Follow-up {}: {}",
+                    index + 1,
+                    follow_up.map_or("", |f| f.prompt.as_str())
+                ),
+                theme.accent,
+            )];
+            if *shown {
+                lines.push(Line::from(
+                    follow_up.map_or("", |f| f.answer.as_str()).to_owned(),
+                ));
+            } else {
+                lines.push(Line::styled("Answer out loud, then enter.", theme.muted));
+            }
+            Text::from(lines)
+        }
+        Step::Typing | Step::Fix { .. }
+            if item.is_some_and(|i| matches!(i.card.body, CardBody::Choice(_))) =>
+        {
+            Text::from("Press the number of your pick.")
+        }
+        step if uses_text(step) && drill.think => Text::from(vec![
+            Line::from("Think mode: answer in your head (or out loud)."),
+            Line::styled("Enter reveals; tab goes back to typing.", theme.muted),
+        ]),
+        _ => {
+            let mut text = Text::from(drill.input.text());
+            let (line, _) = drill.input.cursor_line_column();
+            // A visible cursor mark at the end of the cursor's line keeps the view pure.
+            if line + 1 >= text.lines.len() {
+                text.push_span(Span::styled("▏", theme.accent));
+            }
+            text
+        }
+    };
+    let title = match &drill.step {
+        Step::Fix { .. } => "What is the fix? (enter to reveal)",
+        Step::Typing if item.is_some_and(|i| matches!(i.card.body, CardBody::Failure(_))) => {
+            "What is the cause? (enter, then the fix)"
+        }
+        Step::Typing => "Your answer (enter to reveal, alt-enter new line, tab think mode)",
+        Step::Verdict | Step::Confidence { .. } => "Your call",
+        Step::Speaking => "Interview mode",
+        Step::FollowUp { .. } => "Follow-ups",
+    };
+    frame.render_widget(
+        Paragraph::new(text)
+            .wrap(Wrap { trim: false })
+            .block(block(title)),
+        area,
+    );
+}
+
+/// The learner's answer with the characters that matched rubric terms highlighted.
+fn highlight_terms<'a>(
+    answer: &str,
+    terms: impl Iterator<Item = &'a str>,
+    theme: &Theme,
+) -> Text<'static> {
+    let matcher = SkimMatcherV2::default().ignore_case();
+    let chars: Vec<char> = answer.chars().collect();
+    let mut marked = vec![false; chars.len()];
+    for term in terms {
+        if let Some((_, indices)) = matcher.fuzzy_indices(answer, term) {
+            for i in indices {
+                if let Some(m) = marked.get_mut(i) {
+                    *m = true;
+                }
+            }
+        }
+    }
+    let mut lines = vec![Line::default()];
+    let mut run = String::new();
+    let mut run_marked = false;
+    let flush = |lines: &mut Vec<Line<'static>>, run: &mut String, marked: bool| {
+        if !run.is_empty() {
+            let style = if marked {
+                theme.highlight
+            } else {
+                Style::new()
+            };
+            if let Some(line) = lines.last_mut() {
+                line.push_span(Span::styled(std::mem::take(run), style));
+            }
+        }
+    };
+    for (c, m) in chars.iter().zip(marked) {
+        if *c == '\n' {
+            flush(&mut lines, &mut run, run_marked);
+            lines.push(Line::default());
+            continue;
+        }
+        if m != run_marked {
+            flush(&mut lines, &mut run, run_marked);
+            run_marked = m;
+        }
+        run.push(*c);
+    }
+    flush(&mut lines, &mut run, run_marked);
+    Text::from(lines)
+}
+
+fn render_reveal(
+    drill: &Drill,
+    assessment: &Assessment,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
     let Some(item) = drill.session.current() else {
         return;
     };
@@ -225,29 +526,45 @@ fn render_reveal(drill: &Drill, assessment: &Assessment, frame: &mut Frame, area
     match assessment {
         Assessment::Rubric(points) => {
             let hits = points.iter().filter(|p| p.hit()).count();
-            text.push_line(Line::from(format!("Rubric: {hits}/{} named", points.len())).bold());
+            let heading = if drill.interview {
+                format!(
+                    "Self-check: did you name these? ({hits}/{} found in your notes)",
+                    points.len()
+                )
+            } else {
+                format!("Rubric: {hits}/{} named", points.len())
+            };
+            text.push_line(Line::styled(heading, theme.accent));
             for point in points {
                 let line = match &point.matched_term {
                     Some(term) => Line::from(vec![
-                        Span::from(" ✓ ").green(),
+                        Span::styled(" ✓ ", theme.good),
                         Span::from(point.point.clone()),
-                        Span::from(format!(" ({term})")).dim(),
+                        Span::styled(format!(" ({term})"), theme.muted),
                     ]),
                     None => Line::from(vec![
-                        Span::from(" ✗ ").red(),
+                        Span::styled(" ✗ ", theme.bad),
                         Span::from(point.point.clone()),
                     ]),
                 };
                 text.push_line(line);
             }
         }
-        Assessment::Verdict { correct: true } => text.push_line(Line::from("Correct.").green()),
+        Assessment::Verdict { correct: true } => {
+            text.push_line(Line::styled("Correct.", theme.good));
+        }
         Assessment::Verdict { correct: false } => {
-            text.push_line(Line::from("Not quite.").red());
+            text.push_line(Line::styled("Not quite.", theme.bad));
         }
         Assessment::SelfCheck => {
-            text.push_line(Line::from("Compare your answer with the model answer.").dim());
+            text.push_line(Line::styled(
+                "Compare your answer with the model answer.",
+                theme.muted,
+            ));
         }
+    }
+    if drill.over_time {
+        text.push_line(Line::styled("Over time: the clock ran out.", theme.warn));
     }
     frame.render_widget(
         Paragraph::new(text)
@@ -256,7 +573,9 @@ fn render_reveal(drill: &Drill, assessment: &Assessment, frame: &mut Frame, area
         answer_area,
     );
 
-    let suggested = assessment.suggested_rating();
+    let suggested = assessment
+        .suggested_rating()
+        .map(|n| if drill.over_time { n.min(2) } else { n });
     let mut spans = vec![Span::from(" Grade: ")];
     for rating in Rating::ALL {
         let delay = drill
@@ -264,16 +583,70 @@ fn render_reveal(drill: &Drill, assessment: &Assessment, frame: &mut Frame, area
             .map(|d| format!(" {}", format_delay(d[usize::from(rating.number()) - 1])))
             .unwrap_or_default();
         let label = format!(" {} {}{delay} ", rating.number(), rating.name());
-        let span = if suggested == Some(rating.number()) {
-            Span::from(label).reversed().bold()
+        let style = if suggested == Some(rating.number()) {
+            theme.selected
         } else {
-            Span::from(label).reversed()
+            theme.key
         };
-        spans.push(span);
+        spans.push(Span::styled(label, style));
         spans.push(Span::from(" "));
     }
     if let Some(n) = suggested.and_then(Rating::from_number) {
-        spans.push(Span::from(format!(" suggested: {}", n.name())).dim());
+        spans.push(Span::styled(
+            format!(" suggested: {}", n.name()),
+            theme.muted,
+        ));
     }
     frame.render_widget(Line::from(spans), grades_area);
+}
+
+fn render_summary(app: &App, frame: &mut Frame, area: Rect) {
+    let theme = &app.theme;
+    let Some(drill) = &app.drill else {
+        return;
+    };
+    let summary = summarize(&drill.results);
+    let mut lines = vec![
+        Line::styled(format!("{} — session summary", drill.title), theme.accent),
+        Line::default(),
+        Line::from(format!("cards reviewed   {}", summary.cards)),
+        Line::from(format!(
+            "accuracy         {}",
+            summary
+                .accuracy
+                .map_or("—".to_owned(), |a| format!("{:.0}%", a * 100.0))
+        )),
+        Line::from(format!(
+            "time per card    {}",
+            summary
+                .average_seconds
+                .map_or("—".to_owned(), |s| format!("{s:.0} s"))
+        )),
+        Line::from(format!("over time        {}", summary.over_time)),
+        Line::from(format!("misses           {}", summary.misses)),
+    ];
+    if !summary.weakest_tags.is_empty() {
+        lines.push(Line::default());
+        lines.push(Line::styled("weakest tags", theme.accent));
+        for (tag, misses) in &summary.weakest_tags {
+            lines.push(Line::from(format!("  {tag:<24} {misses} miss(es)")));
+        }
+    }
+    if summary.misses > 0 {
+        lines.push(Line::default());
+        lines.push(Line::from(vec![
+            Span::styled(" r ", theme.key),
+            Span::from(" drill the misses again (practice: does not count twice)"),
+        ]));
+    }
+    if let Some(notice) = &drill.notice {
+        lines.push(Line::default());
+        lines.push(Line::styled(notice.clone(), theme.warn));
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(" Summary ")),
+        area,
+    );
 }
