@@ -1,0 +1,182 @@
+//! End to end through a real terminal: drive the binary in tmux (`send-keys`), read what a user
+//! sees (`capture-pane`): start, drill two cards, quit, restart, see the progress.
+//!
+//! Needs tmux. Without it the test says so and passes, unless `STREAMDRILL_REQUIRE_TMUX` is set
+//! (CI sets it, after installing tmux).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn start(session: &str, command: &str) -> Self {
+        let status = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                session,
+                "-x",
+                "110",
+                "-y",
+                "32",
+                command,
+            ])
+            .status()
+            .expect("tmux runs");
+        assert!(status.success(), "tmux new-session failed");
+        Self {
+            session: session.to_owned(),
+        }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let status = Command::new("tmux")
+            .args(["send-keys", "-t", &self.session])
+            .args(keys)
+            .status()
+            .expect("tmux send-keys");
+        assert!(status.success());
+    }
+
+    fn text(&self, text: &str) {
+        let status = Command::new("tmux")
+            .args(["send-keys", "-t", &self.session, "-l", text])
+            .status()
+            .expect("tmux send-keys");
+        assert!(status.success());
+    }
+
+    fn screen(&self) -> String {
+        let output = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Waits (bounded) until the screen shows `needle`; returns the screen.
+    fn wait_for(&self, needle: &str) -> String {
+        for _ in 0..100 {
+            let screen = self.screen();
+            if screen.contains(needle) {
+                return screen;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "timed out waiting for {needle:?}; screen:\n{}",
+            self.screen()
+        );
+    }
+
+    fn running(&self) -> bool {
+        Command::new("tmux")
+            .args(["has-session", "-t", &self.session])
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    fn wait_until_closed(&self) {
+        for _ in 0..100 {
+            if !self.running() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the app did not quit; screen:\n{}", self.screen());
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status();
+    }
+}
+
+fn tmux_available() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Answers whatever card is showing, reveals it and grades it good.
+fn answer_and_grade(tmux: &Tmux) {
+    let screen = tmux.wait_for("card ");
+    if screen.contains("Your call") {
+        tmux.keys(&["t"]);
+        tmux.wait_for("How sure");
+        tmux.keys(&["s"]);
+    } else if screen.contains("Press the number") {
+        tmux.keys(&["1"]);
+    } else {
+        tmux.text("an answer");
+        tmux.keys(&["Enter"]);
+    }
+    tmux.wait_for("Grade:");
+    tmux.keys(&["3"]);
+}
+
+#[test]
+fn drill_two_cards_quit_restart_and_see_the_progress() {
+    if !tmux_available() {
+        assert!(
+            std::env::var_os("STREAMDRILL_REQUIRE_TMUX").is_none(),
+            "tmux is required here but missing"
+        );
+        eprintln!("tmux is not installed: skipping the terminal end-to-end test");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").expect("config");
+    let command = format!(
+        "{} --data-dir {} --config {}",
+        env!("CARGO_BIN_EXE_streamdrill"),
+        dir.path().display(),
+        config.display()
+    );
+    let session = format!("streamdrill-e2e-{}", std::process::id());
+
+    let tmux = Tmux::start(&session, &command);
+    let home = tmux.wait_for("All decks");
+    let new_before = new_cards_on_home(&home);
+    tmux.keys(&["Enter"]);
+    answer_and_grade(&tmux);
+    tmux.wait_for("2/");
+    answer_and_grade(&tmux);
+    tmux.wait_for("3/");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("Session over: 2 reviewed");
+    tmux.keys(&["q"]);
+    tmux.wait_until_closed();
+    drop(tmux);
+
+    let tmux = Tmux::start(&session, &command);
+    let home = tmux.wait_for("All decks");
+    assert_eq!(new_cards_on_home(&home), new_before - 2, "{home}");
+    assert!(home.contains("today 2/"), "{home}");
+    tmux.keys(&["q"]);
+    tmux.wait_until_closed();
+    assert!(Path::new(&dir.path().join("streamdrill.db")).exists());
+}
+
+/// The "New" column of the "All decks" row.
+fn new_cards_on_home(screen: &str) -> usize {
+    let row = screen
+        .lines()
+        .find(|l| l.contains("All decks"))
+        .expect("All decks row");
+    let numbers: Vec<usize> = row
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    numbers[1]
+}
