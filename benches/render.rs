@@ -1,0 +1,52 @@
+//! Frame rendering time at 200x60 (target: <= 2 ms a frame). Run: `cargo bench --bench render`.
+
+#![allow(clippy::disallowed_methods)] // a benchmark reads the clock to time things
+
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use streamdrill::config::Config;
+use streamdrill::deck::Library;
+use streamdrill::queue::Progress;
+use streamdrill::scheduler::Scheduler;
+use streamdrill::tui::view::render;
+use streamdrill::tui::{App, Msg};
+
+fn time_frames(name: &str, app: &App) {
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("backend");
+    let mut samples: Vec<Duration> = Vec::with_capacity(500);
+    for _ in 0..500 {
+        let started = Instant::now();
+        terminal.draw(|frame| render(app, frame)).expect("draw");
+        samples.push(started.elapsed());
+    }
+    samples.sort();
+    println!(
+        "{name:<22} 200x60: median {:.3} ms, p99 {:.3} ms",
+        samples[samples.len() / 2].as_secs_f64() * 1e3,
+        samples[samples.len() * 99 / 100].as_secs_f64() * 1e3
+    );
+}
+
+fn main() {
+    let now = Utc.with_ymd_and_hms(2026, 6, 1, 10, 0, 0).single().expect("date");
+    let key = |c| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
+    let mut app = App::new(
+        Library::bundled(),
+        Progress::default(),
+        Scheduler::new(0.9).expect("retention"),
+        now,
+    )
+    .with_config(Config::default(), false);
+    time_frames("home", &app);
+    app.update(key(KeyCode::Enter), now);
+    for c in "acks=all with min.insync.replicas=2 and idempotence".chars() {
+        app.update(key(KeyCode::Char(c)), now);
+    }
+    time_frames("drill, answering", &app);
+    app.update(key(KeyCode::Enter), now);
+    time_frames("drill, revealed", &app);
+}
