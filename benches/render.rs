@@ -32,7 +32,10 @@ fn time_frames(name: &str, app: &App) {
 }
 
 fn main() {
-    let now = Utc.with_ymd_and_hms(2026, 6, 1, 10, 0, 0).single().expect("date");
+    let now = Utc
+        .with_ymd_and_hms(2026, 6, 1, 10, 0, 0)
+        .single()
+        .expect("date");
     let key = |c| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
     let mut app = App::new(
         Library::bundled(),

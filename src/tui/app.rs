@@ -615,6 +615,12 @@ impl App {
             (Phase::Revealed { .. }, Some(Action::Grade(rating))) => {
                 return self.grade(rating, now);
             }
+            (Phase::Revealed { assessment }, Some(Action::AcceptSuggestion)) => {
+                if let Some(rating) = suggested_rating(&assessment, drill.over_time) {
+                    return self.grade(rating, now);
+                }
+                drill.notice = Some("No suggestion for this card: grade it with 1-4.".to_owned());
+            }
             (Phase::Revealed { .. }, Some(Action::Suspend)) => {
                 if let Some(item) = drill.session.current() {
                     let id = item.id.clone();
@@ -926,6 +932,12 @@ pub fn summarize(results: &[CardResult]) -> Summary {
         misses: results.iter().filter(|r| r.rating == Rating::Again).count(),
         weakest_tags,
     }
+}
+
+/// The grade to suggest: from the answer's check, at most "hard" when the clock ran out.
+pub fn suggested_rating(assessment: &crate::deck::Assessment, over_time: bool) -> Option<Rating> {
+    let n = assessment.suggested_rating()?;
+    Rating::from_number(if over_time { n.min(2) } else { n })
 }
 
 /// Kinds whose cards use the text area.

@@ -22,6 +22,7 @@ pub enum Action {
     Unsure,
     Pick(usize),
     Grade(Rating),
+    AcceptSuggestion,
     Undo,
     Suspend,
     Flag,
@@ -177,6 +178,12 @@ pub const REVEALED: &[Binding] = &[
     key(KeyCode::Char('2'), Action::Grade(Rating::Hard), "2", "hard"),
     key(KeyCode::Char('3'), Action::Grade(Rating::Good), "3", "good"),
     key(KeyCode::Char('4'), Action::Grade(Rating::Easy), "4", "easy"),
+    key(
+        KeyCode::Enter,
+        Action::AcceptSuggestion,
+        "enter",
+        "take the suggested grade",
+    ),
     key(KeyCode::Char('u'), Action::Undo, "u", "undo last"),
     quiet(ctrl('z', Action::Undo, "u", "undo last")),
     quiet(key(

@@ -573,9 +573,7 @@ fn render_reveal(
         answer_area,
     );
 
-    let suggested = assessment
-        .suggested_rating()
-        .map(|n| if drill.over_time { n.min(2) } else { n });
+    let suggested = super::app::suggested_rating(assessment, drill.over_time).map(Rating::number);
     let mut spans = vec![Span::from(" Grade: ")];
     for rating in Rating::ALL {
         let delay = drill
