@@ -233,6 +233,7 @@ fn run_tui(
     let session_cards = limit.unwrap_or(workspace.config.session_cards as usize);
     let limits = workspace.limits(now, session_cards)?;
     let streak = workspace.stats(now)?.streak_days;
+    let active_plan = workspace.store.plan()?;
     let scheduler =
         crate::workspace::scheduler_for(&workspace.store, workspace.config.desired_retention)?;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -246,6 +247,7 @@ fn run_tui(
         .with_limits(limits)
         .with_config(config, no_color)
         .with_streak(streak)
+        .with_plan(active_plan)
         .with_seed(seed.unwrap_or_else(clock::seed));
     if start_drill {
         app.start_drill(deck, now);

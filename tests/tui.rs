@@ -481,3 +481,35 @@ fn pasted_text_lands_in_the_answer_without_controls() {
         Some("acks=all[2J\nmin.insync.replicas=2".into())
     );
 }
+
+#[test]
+fn settings_plans_toward_an_interview_and_applies_it() {
+    let mut app = starter();
+    press(&mut app, KeyCode::Char('p'));
+    assert_eq!(app.screen, Screen::Settings);
+    type_text(&mut app, "2026-06-30");
+    press(&mut app, KeyCode::Enter);
+    let result = app.plan_form.result.clone().expect("planned");
+    let (date, plan) = result.expect("a valid plan");
+    assert_eq!(date.to_string(), "2026-06-30");
+    assert!(plan.all_learned, "{plan:?}");
+    insta::assert_snapshot!("settings_plan_80x24", draw(&app, 80, 24).backend());
+    let effects = press(&mut app, KeyCode::Char('a'));
+    let [Effect::SavePlan(saved)] = effects.as_slice() else {
+        panic!("save plan expected: {effects:?}");
+    };
+    assert_eq!(saved.new_per_day as usize, plan.new_per_day);
+    assert!((app.config().desired_retention - plan.desired_retention).abs() < 1e-6);
+
+    // A bad date is explained, not planned.
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    for _ in 0..10 {
+        press(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, "2026-13-40");
+    press(&mut app, KeyCode::Enter);
+    assert!(matches!(app.plan_form.result, Some(Err(ref e)) if e.contains("not a date")));
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen, Screen::Home);
+}

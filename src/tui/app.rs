@@ -32,6 +32,8 @@ pub enum Msg {
     /// The shell's answer to [`Effect::UndoLastReview`]: the review undone and the item's state
     /// after it (none when it is new again).
     Undone(Result<Option<(Review, Option<CardState>)>, String>),
+    /// An effect failed; the message says what did not happen.
+    Failed(String),
     /// The terminal was resized; the next draw uses the new size.
     Resize,
 }
@@ -48,6 +50,8 @@ pub enum Effect {
     UndoLastReview,
     Suspend(String),
     Flag(String),
+    /// Make this plan the schedule until the interview.
+    SavePlan(crate::store::SavedPlan),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +59,18 @@ pub enum Screen {
     Home,
     Drill,
     Summary,
+    /// The configuration in force, and the plan toward an interview date.
+    Settings,
+}
+
+/// The settings screen's interview planner.
+#[derive(Debug, Default)]
+pub struct PlanForm {
+    pub date: TextArea,
+    pub minutes: TextArea,
+    /// Which field takes typing: 0 date, 1 minutes.
+    pub field: usize,
+    pub result: Option<Result<(chrono::NaiveDate, crate::planner::Plan), String>>,
 }
 
 /// Whether grades count for scheduling.
@@ -152,6 +168,9 @@ pub struct App {
     pub interview_mode: bool,
     pub theme: Theme,
     pub streak_days: u32,
+    pub plan_form: PlanForm,
+    /// The plan in force, if any (shown on the settings screen).
+    pub active_plan: Option<crate::store::SavedPlan>,
     pub quit: bool,
     /// The current time as of the last message, for drawing clocks.
     pub now: DateTime<Utc>,
@@ -185,6 +204,8 @@ impl App {
             interview_mode: false,
             theme: Theme::default(),
             streak_days: 0,
+            plan_form: PlanForm::default(),
+            active_plan: None,
             quit: false,
             now,
             library,
@@ -323,6 +344,15 @@ impl App {
         self.limits.new_left_today
     }
 
+    pub fn with_plan(mut self, plan: Option<crate::store::SavedPlan>) -> Self {
+        self.active_plan = plan;
+        self
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     pub fn with_streak(mut self, days: u32) -> Self {
         self.streak_days = days;
         self
@@ -359,6 +389,7 @@ impl App {
         match self.screen {
             Screen::Home => keys::HOME,
             Screen::Summary => keys::SUMMARY,
+            Screen::Settings => keys::SETTINGS,
             Screen::Drill => self.drill_keymap(),
         }
     }
@@ -392,6 +423,14 @@ impl App {
         self.now = now;
         match msg {
             Msg::Resize => Vec::new(),
+            Msg::Failed(message) => {
+                let message = format!("Not saved: {message}");
+                match self.drill.as_mut() {
+                    Some(drill) => drill.error = Some(message),
+                    None => self.status = Some(message),
+                }
+                Vec::new()
+            }
             Msg::Tick => {
                 self.on_tick(now);
                 Vec::new()
@@ -471,6 +510,7 @@ impl App {
                 self.on_summary_action(action, now);
                 Vec::new()
             }
+            Screen::Settings => self.on_settings_key(key, action, now),
             Screen::Drill => self.on_drill_key(key, action, now),
         }
     }
@@ -512,6 +552,12 @@ impl App {
                     "Interview mode off.".to_owned()
                 });
             }
+            Some(Action::Settings) => {
+                if self.plan_form.minutes.is_empty() {
+                    self.plan_form.minutes.paste("20");
+                }
+                self.screen = Screen::Settings;
+            }
             Some(Action::Labs) => {
                 self.status = Some(
                     "Labs are coming: hands-on incidents on the embedded Kafka and Kinesis engine."
@@ -521,6 +567,115 @@ impl App {
             Some(Action::Quit) => self.quit = true,
             _ => {}
         }
+    }
+
+    fn on_settings_key(
+        &mut self,
+        key: &KeyEvent,
+        action: Option<Action>,
+        now: DateTime<Utc>,
+    ) -> Vec<Effect> {
+        match action {
+            Some(Action::Back) => self.screen = Screen::Home,
+            Some(Action::NextField) => self.plan_form.field = (self.plan_form.field + 1) % 2,
+            Some(Action::Reveal) => self.run_planner(now),
+            Some(Action::ApplyPlan) => {
+                if let Some(Ok((date, plan))) = &self.plan_form.result {
+                    let saved = crate::store::SavedPlan {
+                        interview_date: *date,
+                        desired_retention: plan.desired_retention,
+                        new_per_day: u32::try_from(plan.new_per_day).unwrap_or(u32::MAX),
+                        minutes_per_day: self
+                            .plan_form
+                            .minutes
+                            .text()
+                            .trim()
+                            .parse()
+                            .unwrap_or(20.0),
+                        created_at: now,
+                    };
+                    if let Ok(scheduler) = Scheduler::with_parameters(
+                        self.scheduler.parameters(),
+                        plan.desired_retention,
+                    ) {
+                        self.scheduler = scheduler;
+                    }
+                    self.config.desired_retention = plan.desired_retention;
+                    self.config.new_per_day = saved.new_per_day;
+                    self.active_plan = Some(saved.clone());
+                    self.status = Some(format!(
+                        "Plan applied: {} new cards a day at retention {:.2} until {date}.",
+                        plan.new_per_day, plan.desired_retention
+                    ));
+                    return vec![Effect::SavePlan(saved)];
+                }
+            }
+            _ => {
+                let field = if self.plan_form.field == 0 {
+                    &mut self.plan_form.date
+                } else {
+                    &mut self.plan_form.minutes
+                };
+                if let crossterm::event::KeyCode::Char(c) = key.code
+                    && !(c.is_ascii_digit() || c == '-' || c == '.')
+                {
+                    return Vec::new();
+                }
+                field.handle_key(key);
+            }
+        }
+        Vec::new()
+    }
+
+    /// Runs the planner on the library and progress in memory (pure), for the settings screen.
+    fn run_planner(&mut self, now: DateTime<Utc>) {
+        let date_text = self.plan_form.date.text();
+        let Ok(date) = date_text.trim().parse::<chrono::NaiveDate>() else {
+            self.plan_form.result = Some(Err(format!(
+                "`{}` is not a date: write YYYY-MM-DD",
+                date_text.trim()
+            )));
+            return;
+        };
+        let minutes: f32 = self.plan_form.minutes.text().trim().parse().unwrap_or(0.0);
+        let today = now.date_naive();
+        let days = usize::try_from((date - today).num_days() + 1).unwrap_or(0);
+        let cards = self
+            .library
+            .decks
+            .iter()
+            .flat_map(|loaded| {
+                crate::deck::item::items_of(&loaded.deck)
+                    .into_iter()
+                    .map(|item| (loaded.deck.meta.tags.clone(), item))
+            })
+            .filter(|(_, item)| !self.progress.is_suspended(&item.id))
+            .map(|(deck_tags, item)| {
+                let mut tags = item.card.tags.clone();
+                tags.extend(deck_tags);
+                tags.sort();
+                tags.dedup();
+                crate::planner::PlanCard {
+                    state: self.progress.states.get(&item.id).copied(),
+                    item_id: item.id,
+                    deck_id: item.deck_id,
+                    tags,
+                }
+            })
+            .collect();
+        let input = crate::planner::PlanInput {
+            now,
+            days,
+            minutes_per_day: minutes,
+            seconds_per_review: None,
+            parameters: self.scheduler.parameters().to_vec(),
+            cards,
+        };
+        self.plan_form.result = Some(
+            crate::planner::plan(&input)
+                .map(|plan| (date, plan))
+                .map_err(|e| e.to_string()),
+        );
     }
 
     /// Selects a home row by its index (mouse clicks).

@@ -28,6 +28,9 @@ pub enum Action {
     Flag,
     EditHint,
     RetryMisses,
+    Settings,
+    NextField,
+    ApplyPlan,
     Help,
     Yes,
     No,
@@ -95,6 +98,7 @@ pub const HOME: &[Binding] = &[
         "i",
         "interview mode",
     ),
+    key(KeyCode::Char('p'), Action::Settings, "p", "settings & plan"),
     quiet(key(KeyCode::Char('l'), Action::Labs, "l", "labs")),
     HELP,
     key(KeyCode::Char('q'), Action::Quit, "q", "quit"),
@@ -226,6 +230,15 @@ pub const SUMMARY: &[Binding] = &[
     FORCE_QUIT,
 ];
 
+pub const SETTINGS: &[Binding] = &[
+    key(KeyCode::Tab, Action::NextField, "tab", "next field"),
+    key(KeyCode::Enter, Action::Reveal, "enter", "plan"),
+    key(KeyCode::Char('a'), Action::ApplyPlan, "a", "apply the plan"),
+    key(KeyCode::Esc, Action::Back, "esc", "home"),
+    HELP_F1,
+    FORCE_QUIT,
+];
+
 pub const CONFIRM: &[Binding] = &[
     key(
         KeyCode::Char('y'),
@@ -276,7 +289,7 @@ mod tests {
     fn no_key_is_bound_twice_in_a_table() {
         for table in [
             HOME, ANSWERING, CHOOSING, VERDICT, CONFIDENCE, SPEAKING, FOLLOW_UP, REVEALED,
-            FINISHED, SUMMARY, CONFIRM,
+            FINISHED, SUMMARY, SETTINGS, CONFIRM,
         ] {
             for (i, a) in table.iter().enumerate() {
                 for b in &table[i + 1..] {

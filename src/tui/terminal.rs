@@ -122,10 +122,14 @@ fn perform(effect: Effect, store: &mut Store, scheduler: &Scheduler) -> Option<M
         Effect::Suspend(item) => store
             .set_suspended(&item, true)
             .err()
-            .map(|e| Msg::Saved(Err(e.to_string()))),
+            .map(|e| Msg::Failed(e.to_string())),
         Effect::Flag(item) => store
             .set_flagged(&item, true)
             .err()
-            .map(|e| Msg::Saved(Err(e.to_string()))),
+            .map(|e| Msg::Failed(e.to_string())),
+        Effect::SavePlan(plan) => store
+            .save_plan(&plan)
+            .err()
+            .map(|e| Msg::Failed(e.to_string())),
     }
 }

@@ -53,6 +53,7 @@ pub fn render(app: &App, frame: &mut Frame) {
             }
         }
         Screen::Summary => render_summary(app, frame, body),
+        Screen::Settings => render_settings(app, frame, body),
     }
     render_hints(app.keymap(), theme, frame, footer);
     if app.help {
@@ -646,5 +647,101 @@ fn render_summary(app: &App, frame: &mut Frame, area: Rect) {
             .wrap(Wrap { trim: false })
             .block(Block::bordered().title(" Summary ")),
         area,
+    );
+}
+
+fn render_settings(app: &App, frame: &mut Frame, area: Rect) {
+    let theme = &app.theme;
+    let config = app.config();
+    let [config_area, plan_area] =
+        Layout::vertical([Constraint::Length(9), Constraint::Min(3)]).areas(area);
+    let mut lines = vec![
+        Line::from(format!(
+            "desired retention   {:.2}",
+            config.desired_retention
+        )),
+        Line::from(format!(
+            "day starts at       {:02}:00",
+            config.day_start_hour
+        )),
+        Line::from(format!(
+            "daily limits        {} new, {} reviews",
+            config.new_per_day, config.reviews_per_day
+        )),
+        Line::from(format!(
+            "session             {} cards, {} minutes",
+            config.session_cards, config.session_minutes
+        )),
+    ];
+    match &app.active_plan {
+        Some(plan) => lines.push(Line::styled(
+            format!(
+                "plan                interview {}: {} new a day at {:.2}",
+                plan.interview_date, plan.new_per_day, plan.desired_retention
+            ),
+            theme.accent,
+        )),
+        None => lines.push(Line::styled(
+            "plan                none (edit config.toml for the rest)",
+            theme.muted,
+        )),
+    }
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Settings ")),
+        config_area,
+    );
+
+    let form = &app.plan_form;
+    let field = |label: &str, value: String, active: bool| {
+        Line::from(vec![
+            Span::from(format!("{label:<22}")),
+            Span::styled(
+                format!(" {value}{} ", if active { "▏" } else { "" }),
+                if active { theme.selected } else { theme.key },
+            ),
+        ])
+    };
+    let mut lines = vec![
+        field("interview date", form.date.text(), form.field == 0),
+        field("minutes per day", form.minutes.text(), form.field == 1),
+        Line::default(),
+    ];
+    match &form.result {
+        None => lines.push(Line::styled(
+            "Enter plans: the FSRS simulator picks the daily pace and retention for the best recall on the day.",
+            theme.muted,
+        )),
+        Some(Err(message)) => lines.push(Line::styled(message.clone(), theme.bad)),
+        Some(Ok((date, plan))) => {
+            lines.push(Line::styled(
+                format!(
+                    "{date}: learn {} new cards a day at retention {:.2}; predicted recall {:.0}% (~{:.0} min/day)",
+                    plan.new_per_day,
+                    plan.desired_retention,
+                    plan.predicted_recall * 100.0,
+                    plan.minutes_per_day
+                ),
+                theme.accent,
+            ));
+            if !plan.all_learned {
+                lines.push(Line::styled(
+                    "Not every card gets learned in time at this budget.",
+                    theme.warn,
+                ));
+            }
+            for (deck, recall) in &plan.readiness_by_deck {
+                lines.push(Line::from(format!("  {deck:<40} {:>4.0}%", recall * 100.0)));
+            }
+            lines.push(Line::from(vec![
+                Span::styled(" a ", theme.key),
+                Span::from(" apply: this pace and retention until the day"),
+            ]));
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(" Plan toward an interview ")),
+        plan_area,
     );
 }
