@@ -415,7 +415,7 @@ fn optimize(cli: &Cli) -> Result<ExitCode, CliError> {
 }
 
 fn plan(cli: &Cli, args: &PlanArgs) -> Result<ExitCode, CliError> {
-    use crate::planner::{PlanCard, PlanInput};
+    use crate::planner::PlanInput;
     let mut workspace = open_workspace(cli)?;
     if args.clear {
         workspace.store.clear_plan()?;
@@ -428,31 +428,7 @@ fn plan(cli: &Cli, args: &PlanArgs) -> Result<ExitCode, CliError> {
     let now = clock::now();
     let today = now.with_timezone(&chrono::Local).date_naive();
     let days = (interview - today).num_days() + 1;
-    let states = workspace.store.card_states()?;
-    let flags = workspace.store.flags()?;
-    let cards: Vec<PlanCard> = workspace
-        .library
-        .decks
-        .iter()
-        .flat_map(|loaded| {
-            crate::deck::item::items_of(&loaded.deck)
-                .into_iter()
-                .map(|item| (loaded.deck.meta.tags.clone(), item))
-        })
-        .filter(|(_, item)| !flags.get(&item.id).is_some_and(|f| f.suspended))
-        .map(|(deck_tags, item)| {
-            let mut tags = item.card.tags.clone();
-            tags.extend(deck_tags);
-            tags.sort();
-            tags.dedup();
-            PlanCard {
-                state: states.get(&item.id).copied(),
-                item_id: item.id,
-                deck_id: item.deck_id,
-                tags,
-            }
-        })
-        .collect();
+    let cards = crate::planner::plan_cards(&workspace.library, &workspace.progress(now)?);
     let input = PlanInput {
         now,
         days: usize::try_from(days).unwrap_or(0),

@@ -66,6 +66,36 @@ pub enum PlanError {
     Scheduler(#[from] crate::scheduler::SchedulerError),
 }
 
+/// Every card that is not suspended, with its deck, its tags (the card's and its deck's) and its
+/// state if learned: what a plan must make ready.
+pub fn plan_cards(
+    library: &crate::deck::Library,
+    progress: &crate::queue::Progress,
+) -> Vec<PlanCard> {
+    library
+        .decks
+        .iter()
+        .flat_map(|loaded| {
+            crate::deck::item::items_of(&loaded.deck)
+                .into_iter()
+                .map(|item| (&loaded.deck.meta.tags, item))
+        })
+        .filter(|(_, item)| !progress.is_suspended(&item.id))
+        .map(|(deck_tags, item)| {
+            let mut tags = item.card.tags.clone();
+            tags.extend(deck_tags.iter().cloned());
+            tags.sort();
+            tags.dedup();
+            PlanCard {
+                state: progress.states.get(&item.id).copied(),
+                item_id: item.id,
+                deck_id: item.deck_id,
+                tags,
+            }
+        })
+        .collect()
+}
+
 pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
     if input.days == 0 {
         return Err(PlanError::TooSoon);

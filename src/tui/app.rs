@@ -640,29 +640,7 @@ impl App {
         let minutes: f32 = self.plan_form.minutes.text().trim().parse().unwrap_or(0.0);
         let today = now.date_naive();
         let days = usize::try_from((date - today).num_days() + 1).unwrap_or(0);
-        let cards = self
-            .library
-            .decks
-            .iter()
-            .flat_map(|loaded| {
-                crate::deck::item::items_of(&loaded.deck)
-                    .into_iter()
-                    .map(|item| (loaded.deck.meta.tags.clone(), item))
-            })
-            .filter(|(_, item)| !self.progress.is_suspended(&item.id))
-            .map(|(deck_tags, item)| {
-                let mut tags = item.card.tags.clone();
-                tags.extend(deck_tags);
-                tags.sort();
-                tags.dedup();
-                crate::planner::PlanCard {
-                    state: self.progress.states.get(&item.id).copied(),
-                    item_id: item.id,
-                    deck_id: item.deck_id,
-                    tags,
-                }
-            })
-            .collect();
+        let cards = crate::planner::plan_cards(&self.library, &self.progress);
         let input = crate::planner::PlanInput {
             now,
             days,
