@@ -8,6 +8,7 @@ pub mod bundled;
 pub mod cli;
 pub mod clock;
 pub mod deck;
+pub mod engine;
 pub mod paths;
 pub mod plain;
 pub mod queue;

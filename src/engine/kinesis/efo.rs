@@ -1,0 +1,4 @@
+//! Enhanced fan-out consumers (placeholder filled in below).
+
+#[derive(Clone, Debug)]
+pub struct Consumer {}

@@ -1,0 +1,1 @@
+//! KCL model.

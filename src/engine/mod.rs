@@ -1,0 +1,9 @@
+//! The embedded streaming engine (placeholder docs).
+
+pub mod faults;
+pub mod kinesis;
+pub mod metrics;
+pub mod rng;
+pub mod sched;
+pub mod time;
+pub mod workload;
