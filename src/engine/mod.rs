@@ -5,5 +5,6 @@ pub mod kinesis;
 pub mod metrics;
 pub mod rng;
 pub mod sched;
+pub mod sim;
 pub mod time;
 pub mod workload;

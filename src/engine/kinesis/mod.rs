@@ -311,6 +311,12 @@ impl Kinesis {
         self.streams.get_mut(name).ok_or_else(|| not_found(name))
     }
 
+    /// A stream and the key table, borrowed together.
+    pub fn stream_and_keys_mut(&mut self, name: &str) -> Result<(&mut Stream, &KeyTable)> {
+        let s = self.streams.get_mut(name).ok_or_else(|| not_found(name))?;
+        Ok((s, &self.keys))
+    }
+
     pub fn streams(&self) -> impl Iterator<Item = &Stream> {
         self.streams.values()
     }

@@ -137,6 +137,8 @@ pub struct Shard {
     /// Counters below this were trimmed (retention) or evicted.
     pub trimmed_to: u64,
     pub evicted: u64,
+    /// Latest arrival stored (arrivals never go backwards within a shard).
+    last_arrival: SimTime,
     pub write: Window,
     read_calls: Window,
     read_free_at: SimTime,
@@ -160,6 +162,7 @@ impl Shard {
             entries: VecDeque::new(),
             trimmed_to: base,
             evicted: 0,
+            last_arrival: created,
             write: Window::default(),
             read_calls: Window::default(),
             read_free_at: SimTime::ZERO,
@@ -196,6 +199,8 @@ impl Shard {
     pub fn append(&mut self, now: SimTime, key: KeyId, size: u32, data: Option<Box<[u8]>>) -> u64 {
         let c = self.next;
         self.next += 1;
+        let now = now.max(self.last_arrival);
+        self.last_arrival = now;
         self.push_entry(Entry {
             first: c,
             count: 1,
@@ -222,6 +227,8 @@ impl Shard {
         }
         let first = self.next;
         self.next += u64::from(count);
+        let from = from.max(self.last_arrival);
+        self.last_arrival = from + span;
         // Coalesce with the previous segment when it is the same flow continuing at the same rate.
         if let Some(last) = self.entries.back_mut()
             && last.count > 1
