@@ -1,5 +1,7 @@
 //! The embedded streaming engine (placeholder docs).
 
+pub mod console;
+pub mod cost;
 pub mod faults;
 pub mod kinesis;
 pub mod metrics;
@@ -8,3 +10,5 @@ pub mod sched;
 pub mod sim;
 pub mod time;
 pub mod workload;
+
+pub use console::run_console;

@@ -372,12 +372,17 @@ impl Sim {
     ) -> Result<(), String> {
         if !self.kcl.contains_key(app) {
             self.kinesis.stream(stream).map_err(|e| e.to_string())?;
-            let cfg = config.unwrap_or_default();
+            let cfg = config.clone().unwrap_or_default();
             self.kcl
                 .insert(app.to_string(), KclApp::new(app, stream, cfg, self.seed));
         }
         let now = self.now();
         let a = self.kcl.get_mut(app).expect("inserted above");
+        if config.is_some_and(|c| c != a.config) {
+            return Err(format!(
+                "application {app} already exists; its configuration is fixed when its first worker starts"
+            ));
+        }
         if a.stream != stream {
             return Err(format!(
                 "application {app} consumes stream {}, not {stream}",

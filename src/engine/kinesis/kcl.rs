@@ -23,7 +23,7 @@ pub enum InitialPosition {
     Latest,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct KclConfig {
     /// A lease not renewed for this long is expired and may be taken (failoverTimeMillis).
     pub failover: SimDuration,
@@ -341,6 +341,22 @@ impl KclApp {
         if mine >= target {
             return;
         }
+        // Leases nobody ever held are taken up to the target at once; leases of a worker that
+        // stopped renewing are taken over one per taking cycle.
+        let mut unowned: Vec<u32> = active
+            .iter()
+            .filter(|l| l.owner.is_none())
+            .map(|l| l.shard)
+            .collect();
+        if !unowned.is_empty() {
+            let want = (target - mine).min(unowned.len());
+            for _ in 0..want {
+                let i = self.rng.below(unowned.len() as u64) as usize;
+                let pick = unowned.swap_remove(i);
+                self.assign(pick, id, now);
+            }
+            return;
+        }
         let available: Vec<u32> = active
             .iter()
             .filter(|l| self.expired(l, now))
@@ -366,6 +382,10 @@ impl KclApp {
         } else {
             available[self.rng.below(available.len() as u64) as usize]
         };
+        self.assign(pick, id, now);
+    }
+
+    fn assign(&mut self, pick: u32, id: &str, now: SimTime) {
         let l = self.leases.get_mut(&pick).expect("picked lease exists");
         let prev = l.owner.replace(id.to_string());
         if prev.as_deref() != Some(id) {

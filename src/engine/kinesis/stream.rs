@@ -151,6 +151,7 @@ pub struct ChildShard {
 
 #[derive(Clone, Debug)]
 pub struct GetRecordsOutput {
+    pub stream: String,
     pub shard: u32,
     pub records: Vec<ReadRecord>,
     pub next_iterator: Option<String>,
@@ -600,6 +601,7 @@ impl Stream {
             .encode()
         });
         Ok(GetRecordsOutput {
+            stream: stream_name,
             shard: shard_index,
             records,
             next_iterator,
