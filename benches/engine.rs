@@ -1,0 +1,72 @@
+//! Engine benchmarks.
+//!
+//! `cargo bench --bench engine` (add `-- --quick` for a shorter run). Two workloads from issue 6:
+//! - record mode: 5,000,000 records/s offered, uniform keys, into a 6,000-shard stream, limits
+//!   enforced, one second of virtual time per iteration;
+//! - flow mode: 1 GB/s of 1 KB records over 1,000 shards for one hour of virtual time.
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use std::hint::black_box;
+use streamdrill::engine::kinesis::StreamMode;
+use streamdrill::engine::sim::{GeneratorSpec, Sim};
+use streamdrill::engine::time::{SimDuration, SimTime};
+use streamdrill::engine::workload::{GenMode, KeyDist, SizeDist};
+
+fn sim_with(shards: u32, rate: u64, keys: u32, mode: GenMode) -> Sim {
+    let mut sim = Sim::new(1);
+    sim.kinesis
+        .create_stream("s", Some(shards), StreamMode::Provisioned, SimTime::ZERO)
+        .unwrap();
+    sim.start_generator(GeneratorSpec {
+        name: "g".into(),
+        stream: "s".into(),
+        rate_per_sec: rate,
+        size: SizeDist::Fixed(1000),
+        keys: KeyDist::Uniform { keys },
+        mode,
+        tick: SimDuration::from_millis(10),
+    })
+    .unwrap();
+    sim
+}
+
+fn record_mode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("record_mode");
+    g.sample_size(10);
+    g.throughput(criterion::Throughput::Elements(5_000_000));
+    g.bench_function("put_5M_records_6000_shards_1s_virtual", |b| {
+        b.iter_batched(
+            || sim_with(6_000, 5_000_000, 200_000, GenMode::Record),
+            |mut sim| {
+                sim.advance(SimDuration::from_secs(1)).unwrap();
+                let st = &sim.generators["g"].stats;
+                assert_eq!(st.offered, 5_000_000);
+                assert!(st.accepted > 4_900_000, "{st:?}");
+                black_box(sim)
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    g.finish();
+}
+
+fn flow_mode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("flow_mode");
+    g.sample_size(10);
+    g.bench_function("1GBps_1KB_1000_shards_1h_virtual", |b| {
+        b.iter_batched(
+            || sim_with(1_000, 1_000_000, 100_000, GenMode::Flow),
+            |mut sim| {
+                sim.advance(SimDuration::from_hours(1)).unwrap();
+                let st = &sim.generators["g"].stats;
+                assert!(st.accepted > 3_000_000_000, "{st:?}");
+                black_box(sim)
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    g.finish();
+}
+
+criterion_group!(benches, record_mode, flow_mode);
+criterion_main!(benches);
