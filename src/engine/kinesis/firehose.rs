@@ -77,6 +77,8 @@ pub struct DeliveryStream {
     pub created: SimTime,
     /// Per shard: next counter to read; `None` once the shard is finished.
     positions: BTreeMap<u32, Option<u64>>,
+    /// Shards open when the delivery stream was created: their parents hold earlier history.
+    roots: BTreeSet<u32>,
     buffer: Vec<ObjectRecord>,
     buffer_bytes: u64,
     buffer_started: Option<SimTime>,
@@ -104,6 +106,7 @@ impl DeliveryStream {
             return Err("IntervalInSeconds must be between 0 and 900".into());
         }
         let stream = kinesis.stream(source).map_err(|e| e.to_string())?;
+        let roots = stream.open_shards().iter().copied().collect();
         let positions = stream
             .open_shards()
             .iter()
@@ -118,6 +121,7 @@ impl DeliveryStream {
             buffer_interval: interval,
             created: now,
             positions,
+            roots,
             buffer: Vec::new(),
             buffer_bytes: 0,
             buffer_started: None,
@@ -183,14 +187,33 @@ impl DeliveryStream {
             .filter_map(|(s, p)| p.map(|p| (*s, p)))
             .collect();
         for (shard, pos) in shards {
-            // Parents before children.
-            let parents_done = kinesis.stream(&self.source_stream).is_ok_and(|st| {
-                let sh = &st.shards[shard as usize];
-                sh.parent
-                    .into_iter()
-                    .chain(sh.adjacent_parent)
-                    .all(|p| !matches!(self.positions.get(&p), Some(Some(_))))
-            });
+            // Parents before children: a parent not yet tracked (the stream still lists it) is
+            // tracked now and read first.
+            let parents: Vec<u32> = kinesis
+                .stream(&self.source_stream)
+                .map(|st| {
+                    let sh = &st.shards[shard as usize];
+                    sh.parent
+                        .into_iter()
+                        .chain(sh.adjacent_parent)
+                        .filter(|&p| !st.shards[p as usize].expired && !self.roots.contains(&shard))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut parents_done = true;
+            for p in parents {
+                match self.positions.get(&p) {
+                    Some(None) => {}
+                    Some(Some(_)) => parents_done = false,
+                    None => {
+                        let base = kinesis
+                            .stream(&self.source_stream)
+                            .map_or(0, |st| st.shards[p as usize].base);
+                        self.positions.insert(p, Some(base));
+                        parents_done = false;
+                    }
+                }
+            }
             if !parents_done {
                 continue;
             }

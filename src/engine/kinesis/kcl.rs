@@ -254,9 +254,9 @@ impl KclApp {
             if latest_only {
                 // Leases for the open shards only, starting at LATEST.
                 if let Ok(stream) = kinesis.stream(&self.stream) {
+                    // Their parents hold history from before the start: no lineage to wait for.
                     for &i in stream.open_shards() {
-                        let sh = &stream.shards[i as usize];
-                        let parents = sh.parent.into_iter().chain(sh.adjacent_parent).collect();
+                        let parents = Vec::new();
                         self.leases.insert(
                             i,
                             Lease {
@@ -305,17 +305,49 @@ impl KclApp {
             .map(|l| l.shard)
             .collect();
         for shard in owned {
-            let parents_done = self.leases[&shard].parents.iter().all(|p| {
-                self.leases
-                    .get(p)
-                    .is_none_or(|pl| pl.checkpoint == Checkpoint::ShardEnd)
-            });
+            let parents_done = self.parents_done(shard, kinesis);
             if !parents_done {
                 continue;
             }
             self.process_shard(id, shard, kinesis, faults, now, sec);
         }
         Some(now + cfg.poll_interval.min(SimDuration(cfg.failover.0 / 3)))
+    }
+
+    /// Whether every parent of `shard` has been processed to SHARD_END. A parent without a
+    /// lease that the stream still lists gets one now (it is processed first); a parent past
+    /// retention is done.
+    fn parents_done(&mut self, shard: u32, kinesis: &Kinesis) -> bool {
+        let parents = self.leases[&shard].parents.clone();
+        let mut done = true;
+        for p in parents {
+            match self.leases.get(&p) {
+                Some(l) => done &= l.checkpoint == Checkpoint::ShardEnd,
+                None => {
+                    let Ok(stream) = kinesis.stream(&self.stream) else {
+                        continue;
+                    };
+                    let Some(sh) = stream.shards.get(p as usize).filter(|s| !s.expired) else {
+                        continue;
+                    };
+                    let grand = sh.parent.into_iter().chain(sh.adjacent_parent).collect();
+                    self.leases.insert(
+                        p,
+                        Lease {
+                            shard: p,
+                            owner: None,
+                            counter: 0,
+                            renewed_at: SimTime::ZERO,
+                            checkpoint: Checkpoint::TrimHorizon,
+                            parents: grand,
+                            owner_switches_since_checkpoint: 0,
+                        },
+                    );
+                    done = false;
+                }
+            }
+        }
+        done
     }
 
     fn take_one(&mut self, id: &str, now: SimTime) {

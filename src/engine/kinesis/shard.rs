@@ -86,11 +86,16 @@ pub struct Entry {
     pub first: u64,
     pub count: u32,
     pub arrival: SimTime,
-    pub span_us: u64,
+    pub span_us: u32,
     pub size: u32,
     pub key: KeyId,
-    pub data: Option<Box<[u8]>>,
+    pub data: Option<Payload>,
 }
+
+/// The bytes of a record that was put with data (generated records carry none), boxed once
+/// more so an entry stays 40 bytes.
+#[derive(Clone, Debug)]
+pub struct Payload(Box<Vec<u8>>);
 
 impl Entry {
     fn end(&self) -> u64 {
@@ -208,7 +213,7 @@ impl Shard {
             span_us: 0,
             size,
             key,
-            data,
+            data: data.map(|d| Payload(Box::new(d.into_vec()))),
         });
         c
     }
@@ -234,21 +239,22 @@ impl Shard {
             && last.count > 1
             && last.key == key
             && last.size == size
-            && last.arrival.0 + last.span_us == from.0
+            && last.arrival.0 + u64::from(last.span_us) == from.0
+            && u64::from(last.span_us) + span.0 <= u64::from(u32::MAX)
             && u128::from(last.count) * u128::from(span.0)
                 == u128::from(count) * u128::from(last.span_us)
             && u64::from(last.count) + u64::from(count) < u64::from(u32::MAX)
             && last.end() == first
         {
             last.count += count;
-            last.span_us += span.0;
+            last.span_us += span.0 as u32;
             return;
         }
         self.push_entry(Entry {
             first,
             count,
             arrival: from,
-            span_us: span.0,
+            span_us: span.0.min(u64::from(u32::MAX)) as u32,
             size,
             key,
             data: None,
@@ -350,7 +356,7 @@ impl Shard {
                     arrival: e.arrival_of(pos),
                     size: e.size,
                     key: e.key,
-                    data: e.data.clone(),
+                    data: e.data.as_ref().map(|p| p.0.clone().into_boxed_slice()),
                 });
                 bytes += per;
                 pos += 1;
