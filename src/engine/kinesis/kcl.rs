@@ -321,31 +321,30 @@ impl KclApp {
         let parents = self.leases[&shard].parents.clone();
         let mut done = true;
         for p in parents {
-            match self.leases.get(&p) {
-                Some(l) => done &= l.checkpoint == Checkpoint::ShardEnd,
-                None => {
-                    let Ok(stream) = kinesis.stream(&self.stream) else {
-                        continue;
-                    };
-                    let Some(sh) = stream.shards.get(p as usize).filter(|s| !s.expired) else {
-                        continue;
-                    };
-                    let grand = sh.parent.into_iter().chain(sh.adjacent_parent).collect();
-                    self.leases.insert(
-                        p,
-                        Lease {
-                            shard: p,
-                            owner: None,
-                            counter: 0,
-                            renewed_at: SimTime::ZERO,
-                            checkpoint: Checkpoint::TrimHorizon,
-                            parents: grand,
-                            owner_switches_since_checkpoint: 0,
-                        },
-                    );
-                    done = false;
-                }
+            if let Some(l) = self.leases.get(&p) {
+                done &= l.checkpoint == Checkpoint::ShardEnd;
+                continue;
             }
+            let Ok(stream) = kinesis.stream(&self.stream) else {
+                continue;
+            };
+            let Some(sh) = stream.shards.get(p as usize).filter(|s| !s.expired) else {
+                continue;
+            };
+            let grand = sh.parent.into_iter().chain(sh.adjacent_parent).collect();
+            self.leases.insert(
+                p,
+                Lease {
+                    shard: p,
+                    owner: None,
+                    counter: 0,
+                    renewed_at: SimTime::ZERO,
+                    checkpoint: Checkpoint::TrimHorizon,
+                    parents: grand,
+                    owner_switches_since_checkpoint: 0,
+                },
+            );
+            done = false;
         }
         done
     }
