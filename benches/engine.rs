@@ -5,7 +5,7 @@
 //!   enforced, one second of virtual time per iteration;
 //! - flow mode: 1 GB/s of 1 KB records over 1,000 shards for one hour of virtual time.
 
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group};
 use std::hint::black_box;
 use streamdrill::engine::kinesis::StreamMode;
 use streamdrill::engine::sim::{GeneratorSpec, Sim};
@@ -69,4 +69,60 @@ fn flow_mode(c: &mut Criterion) {
 }
 
 criterion_group!(benches, record_mode, flow_mode);
-criterion_main!(benches);
+
+/// CPU seconds this process has used (user + system), from /proc: the machine may be shared,
+/// and the requirement is per core, so the one-shot mode reports CPU time next to wall time.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    ticks / 100.0
+}
+
+/// `ENGINE_BENCH_ONCE=1 cargo bench --bench engine`: run each workload once and print wall and
+/// CPU time.
+#[allow(clippy::disallowed_methods)] // a benchmark measures wall time; the engine never does
+fn once() {
+    let run = |name: &str, mut sim: Sim, d: SimDuration, records: f64| {
+        let (w0, c0) = (std::time::Instant::now(), cpu_seconds());
+        sim.advance(d).unwrap();
+        let (wall, cpu) = (w0.elapsed().as_secs_f64(), cpu_seconds() - c0);
+        let st = &sim.generators["g"].stats;
+        println!(
+            "{name}: wall {wall:.3} s, cpu {cpu:.2} s, offered {} accepted {} throttled {}, {:.2} M records/s per CPU second",
+            st.offered,
+            st.accepted,
+            st.throttled,
+            records / cpu.max(0.01) / 1e6
+        );
+    };
+    run(
+        "record 5M/s x 1 s into 6,000 shards",
+        sim_with(6_000, 5_000_000, 200_000, GenMode::Record),
+        SimDuration::from_secs(1),
+        5e6,
+    );
+    run(
+        "record 5M/s x 4 s into 6,000 shards",
+        sim_with(6_000, 5_000_000, 200_000, GenMode::Record),
+        SimDuration::from_secs(4),
+        2e7,
+    );
+    run(
+        "flow 1 GB/s x 1 h over 1,000 shards",
+        sim_with(1_000, 1_000_000, 100_000, GenMode::Flow),
+        SimDuration::from_hours(1),
+        3.6e9,
+    );
+}
+
+fn main() {
+    if std::env::var_os("ENGINE_BENCH_ONCE").is_some() {
+        once();
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -405,3 +405,43 @@ fn retention_bounds() {
     assert!(s.set_retention(100, true).is_err());
     assert!(s.set_retention(24, false).is_ok());
 }
+
+#[test]
+fn generated_bytes_count_data_plus_partition_key() {
+    use streamdrill::engine::metrics::Metric;
+    use streamdrill::engine::sim::GeneratorSpec;
+    use streamdrill::engine::workload::{GenMode, KeyDist, SizeDist};
+    let mut sim = Sim::new(5);
+    sim.kinesis
+        .create_stream("s", Some(1), StreamMode::Provisioned, SimTime::ZERO)
+        .unwrap();
+    sim.start_generator(GeneratorSpec {
+        name: "g".into(),
+        stream: "s".into(),
+        rate_per_sec: 200,
+        size: SizeDist::Fixed(100),
+        keys: KeyDist::Uniform { keys: 50 },
+        mode: GenMode::Record,
+        tick: SimDuration::from_millis(10),
+    })
+    .unwrap();
+    sim.advance(SimDuration::from_secs(2)).unwrap();
+    let now = sim.now();
+    let it = sim
+        .kinesis
+        .get_shard_iterator("s", "shardId-000000000000", IteratorType::TrimHorizon, now)
+        .unwrap();
+    let out = sim
+        .kinesis
+        .get_records(&it, None, now, &mut sim.faults)
+        .unwrap();
+    assert_eq!(out.records.len(), 400);
+    let expect: u64 = out
+        .records
+        .iter()
+        .map(|r| u64::from(r.size) + sim.kinesis.keys.name(r.key).len() as u64)
+        .sum();
+    let s = sim.kinesis.stream("s").unwrap();
+    assert_eq!(s.metrics.total(Metric::IncomingBytes), expect);
+    assert_eq!(s.shards[0].metrics.total(Metric::IncomingRecords), 400);
+}

@@ -5,7 +5,7 @@
 use super::faults::Faults;
 use super::kinesis::firehose::{DeliveryStream, S3};
 use super::kinesis::kcl::{KclApp, KclConfig};
-use super::kinesis::{FLOW_KEY, KeyId, Kinesis, PutOutcome};
+use super::kinesis::{FLOW_KEY, KeyId, Kinesis};
 use super::rng::SimRng;
 use super::sched::Scheduler;
 use super::time::{SimDuration, SimTime};
@@ -71,6 +71,12 @@ pub struct Generator {
     sampler: KeySampler,
     rng: SimRng,
     keys: Vec<GenKey>,
+    /// The open shard of each key (hot path: 4 bytes per key), valid for `cache_epoch`.
+    shard_of: Vec<u32>,
+    /// When the generator's keys were interned as one contiguous run of ids (the usual case),
+    /// the first id: key `i` is then `base + i` and its length follows from `i`, so a draw
+    /// touches only `shard_of`.
+    key_base: Option<KeyId>,
     last_tick: SimTime,
     /// flow mode: (shard, probability) pairs, valid for `cache_epoch`.
     flow_weights: Vec<(u32, f64)>,
@@ -156,6 +162,7 @@ impl Sim {
         self.sched.set_now(until);
         // Settle anything due exactly now (e.g. a reshard completing at `until`).
         self.kinesis.complete_due_reshards(until);
+        self.kinesis.flush_metrics();
         Ok(n)
     }
 
@@ -290,6 +297,11 @@ impl Sim {
                 shard: 0,
             });
         }
+        let key_base = keys
+            .iter()
+            .enumerate()
+            .all(|(i, k)| k.id == keys[0].id + i as u32)
+            .then(|| keys[0].id);
         let id = self.next_generator;
         self.next_generator += 1;
         let now = self.now();
@@ -304,6 +316,8 @@ impl Sim {
             sampler: KeySampler::new(spec.keys.clone()),
             rng: SimRng::fork(self.seed, &format!("gen/{}", spec.name)),
             keys,
+            shard_of: Vec::new(),
+            key_base,
             last_tick: now,
             flow_weights: Vec::new(),
             flow_carry: BTreeMap::new(),
@@ -338,6 +352,7 @@ impl Sim {
             for k in &mut g.keys {
                 k.shard = stream.shard_for_hash(keys.hash(k.id));
             }
+            g.shard_of = g.keys.iter().map(|k| k.shard).collect();
             if g.spec.mode == GenMode::Flow {
                 let mut w: BTreeMap<u32, f64> = BTreeMap::new();
                 for (k, p) in g.sampler.probabilities().into_iter().enumerate() {
@@ -364,12 +379,16 @@ impl Sim {
                     let t = g.last_tick.0 + span_us * (j + 1) / due;
                     let k = g.sampler.sample(&mut g.rng) as usize;
                     let size = g.spec.size.sample(&mut g.rng);
-                    let key = g.keys[k];
+                    let (id, len) = match g.key_base {
+                        // "key-" plus the decimal digits of k.
+                        Some(base) => (base + k as u32, 5 + k.checked_ilog10().unwrap_or(0)),
+                        None => (g.keys[k].id, g.keys[k].len),
+                    };
                     g.batch.push(Draw {
-                        shard: key.shard,
+                        shard: g.shard_of[k],
                         t,
-                        key: key.id,
-                        key_len: key.len,
+                        key: id,
+                        key_len: len,
                         size,
                     });
                 }
@@ -393,22 +412,19 @@ impl Sim {
                 } else {
                     &g.batch
                 };
-                for d in order {
-                    let outcome = stream.put(
-                        d.shard,
-                        d.key,
-                        u64::from(d.key_len),
-                        d.size,
-                        None,
-                        SimTime(d.t),
-                        &mut self.faults,
-                    );
-                    g.stats.offered += 1;
-                    match outcome {
-                        PutOutcome::Accepted(_) => g.stats.accepted += 1,
-                        PutOutcome::Throttled => g.stats.throttled += 1,
-                        PutOutcome::InternalFailure => g.stats.failed += 1,
-                    }
+                let mut rest = order;
+                while let Some(first) = rest.first() {
+                    let run = rest.iter().take_while(|d| d.shard == first.shard).count();
+                    let (now_run, later) = rest.split_at(run);
+                    let items = now_run
+                        .iter()
+                        .map(|d| (SimTime(d.t), d.key, d.key_len, d.size));
+                    let (a, t, f) = stream.put_generated(first.shard, items, &mut self.faults);
+                    g.stats.offered += run as u64;
+                    g.stats.accepted += a;
+                    g.stats.throttled += t;
+                    g.stats.failed += f;
+                    rest = later;
                 }
             }
             GenMode::Flow => {

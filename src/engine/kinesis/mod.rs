@@ -502,6 +502,13 @@ impl Kinesis {
         next
     }
 
+    /// Adds every stream's pending generated-write tallies to its metric series.
+    pub fn flush_metrics(&mut self) {
+        for s in self.streams.values_mut() {
+            s.flush_metrics();
+        }
+    }
+
     /// Advances all pending reshards that are due at `now`.
     pub fn complete_due_reshards(&mut self, now: SimTime) {
         for s in self.streams.values_mut() {

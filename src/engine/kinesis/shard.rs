@@ -149,6 +149,8 @@ pub struct Shard {
     read_calls: Window,
     read_free_at: SimTime,
     pub metrics: MetricSet,
+    /// Generated writes not yet added to `metrics`: (second, records, bytes, throttled).
+    pub(super) pending: (u64, u64, u64, u64),
 }
 
 impl Shard {
@@ -173,6 +175,7 @@ impl Shard {
             read_calls: Window::default(),
             read_free_at: SimTime::ZERO,
             metrics: MetricSet::default(),
+            pending: (0, 0, 0, 0),
         }
     }
 

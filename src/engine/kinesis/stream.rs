@@ -431,6 +431,71 @@ impl Stream {
         PutOutcome::Accepted(c)
     }
 
+    /// Writes generated records (no payload) to `shard`, in the given order, with the same
+    /// limits as [`Stream::put`]. Metrics are tallied per shard and second and added to the
+    /// series when the second changes or on [`Stream::flush_metrics`] (the simulation flushes
+    /// at the end of every advance). Each item is (arrival, key, key length, data size).
+    /// Returns (accepted, throttled, failed).
+    pub fn put_generated(
+        &mut self,
+        shard: u32,
+        records: impl Iterator<Item = (SimTime, KeyId, u32, u32)>,
+        faults: &mut Faults,
+    ) -> (u64, u64, u64) {
+        let (mut accepted, mut throttled, mut failed) = (0, 0, 0);
+        let mut units = 0u64;
+        for (now, key, key_len, size) in records {
+            let sec = now.as_secs();
+            if self.shards[shard as usize].pending.0 != sec {
+                self.flush_shard(shard);
+                self.shards[shard as usize].pending.0 = sec;
+            }
+            if faults.fire(FaultPoint::PutInternalFailure) {
+                failed += 1;
+                continue;
+            }
+            let bytes = u64::from(size) + u64::from(key_len);
+            let stream_ok = match self.on_demand.as_mut() {
+                Some(od) => od.admit(now, 1, bytes),
+                None => true,
+            };
+            let sh = &mut self.shards[shard as usize];
+            if !stream_ok || !sh.admit_write(now, 1, bytes) {
+                throttled += 1;
+                sh.pending.3 += 1;
+                continue;
+            }
+            sh.append(now, key, size, None);
+            accepted += 1;
+            sh.pending.1 += 1;
+            sh.pending.2 += bytes;
+            units += bytes.div_ceil(25_600).max(1);
+        }
+        self.put_payload_units += units;
+        (accepted, throttled, failed)
+    }
+
+    fn flush_shard(&mut self, shard: u32) {
+        let sh = &mut self.shards[shard as usize];
+        let (sec, records, bytes, throttled) = sh.pending;
+        sh.pending = (sec, 0, 0, 0);
+        if records == 0 && throttled == 0 {
+            return;
+        }
+        for m in [&mut sh.metrics, &mut self.metrics] {
+            m.add(Metric::IncomingRecords, sec, records);
+            m.add(Metric::IncomingBytes, sec, bytes);
+            m.add(Metric::WriteProvisionedThroughputExceeded, sec, throttled);
+        }
+    }
+
+    /// Adds pending generated-write tallies to the metric series.
+    pub fn flush_metrics(&mut self) {
+        for i in 0..self.shards.len() as u32 {
+            self.flush_shard(i);
+        }
+    }
+
     /// Writes an aggregated flow of `offered` records of `size` bytes to `shard` over the second
     /// ending at `now`: accepts what the shard's (and on-demand stream's) windows have room
     /// for, appends it as one segment, and counts the rest as throttled. Returns accepted count.
