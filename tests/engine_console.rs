@@ -303,3 +303,76 @@ fn print_busy() {
         println!("{}", &l[..l.len().min(1500)]);
     }
 }
+
+const EVERYTHING: &str = r"
+aws kinesis create-stream --stream-name a --shard-count 3
+aws kinesis create-stream --stream-name od --stream-mode-details StreamMode=ON_DEMAND
+aws kinesis register-stream-consumer --stream-name a --consumer-name fan
+aws firehose create-delivery-stream --delivery-stream-name f --kinesis-stream-source-configuration KinesisStreamARN=arn:aws:kinesis:us-east-1:123456789012:stream/a --extended-s3-destination-configuration BucketARN=arn:aws:s3:::b,BufferingHints={SizeInMBs=1,IntervalInSeconds=10}
+fault inject firehose-ack-lost --probability 0.5
+fault inject put-internal-failure --probability 0.01
+gen start hot --stream a --rate 2500/s --keys hot:0.5:300 --size 10..900
+gen start od --stream od --rate 9000/s --keys zipf:0.9:5000 --size 200
+kcl start --app k --stream a --worker w1 --checkpoint-every 300
+kcl start --app k --stream a --worker w2
+advance 6s
+aws kinesis subscribe-to-shard --consumer-arn $CONSUMER_ARN --shard-id shardId-000000000002 --starting-position Type=LATEST
+aws kinesis update-shard-count --stream-name a --target-shard-count 5
+advance 45s
+kcl kill --app k --worker w2
+efo-events --consumer-arn $CONSUMER_ARN --shard-id shardId-000000000002
+advance 30s
+fault list
+gen list
+kcl processed --app k --last 5
+metrics --stream od
+metrics --app k --metric KCL.MillisBehindLatest
+metrics --delivery-stream-name f
+s3-dedupe --bucket b
+cost --stream a
+aws kinesis list-shards --stream-name od --shard-filter Type=AT_LATEST
+";
+
+#[test]
+fn everything_at_once_is_deterministic() {
+    let a = run(EVERYTHING, 9);
+    assert_eq!(a, run(EVERYTHING, 9));
+    assert_ne!(a, run(EVERYTHING, 10));
+    assert!(!a.contains("\"Error\""), "{a}");
+    assert_eq!(
+        a.lines().count(),
+        EVERYTHING.lines().filter(|l| !l.trim().is_empty()).count()
+    );
+}
+
+#[test]
+fn bad_generator_and_shorthand_inputs_are_refused() {
+    let out = lines(
+        "aws kinesis create-stream --stream-name s --shard-count 1\n\
+         gen start big --stream s --rate 10/s --size 2MB\n\
+         gen start g --stream s --rate 10/s --keys zipf:x:10\n\
+         gen start g --stream nope --rate 10/s\n\
+         aws kinesis list-shards --stream-name s --shard-filter Type={a={b={c={d={e={f={g={h={i={j=1}}}}}}}}}}\n",
+    );
+    assert!(
+        out[1]["Error"]["Message"]
+            .as_str()
+            .unwrap()
+            .contains("1 MiB")
+    );
+    assert!(
+        out[2]["Error"]["Message"]
+            .as_str()
+            .unwrap()
+            .contains("zipf")
+    );
+    assert_eq!(out[3]["Error"]["Code"], "InvalidArgumentException");
+    assert!(
+        out[4]["Error"]["Message"]
+            .as_str()
+            .unwrap()
+            .contains("nested"),
+        "{}",
+        out[4]
+    );
+}

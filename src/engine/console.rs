@@ -282,6 +282,18 @@ impl Args {
 
 /// Parses AWS CLI shorthand (`A=1,B=x,C={D=2,E=3}`) or JSON into a JSON object.
 fn shorthand(text: &str) -> Result<Map<String, Value>, Fail> {
+    shorthand_at(text, 0)
+}
+
+/// Nesting deeper than this is refused (bounds the recursion on hostile input).
+const SHORTHAND_DEPTH_MAX: usize = 8;
+
+fn shorthand_at(text: &str, level: usize) -> Result<Map<String, Value>, Fail> {
+    if level > SHORTHAND_DEPTH_MAX {
+        return Err(param(format!(
+            "shorthand nested deeper than {SHORTHAND_DEPTH_MAX} levels"
+        )));
+    }
     let t = text.trim();
     if t.starts_with('{') && t.contains('"') {
         return match serde_json::from_str::<Value>(t) {
@@ -318,7 +330,7 @@ fn shorthand(text: &str) -> Result<Map<String, Value>, Fail> {
             .ok_or_else(|| param(format!("expected Key=Value in '{p}'")))?;
         let v = v.trim();
         let value = if let Some(inner) = v.strip_prefix('{').and_then(|x| x.strip_suffix('}')) {
-            Value::Object(shorthand(inner)?)
+            Value::Object(shorthand_at(inner, level + 1)?)
         } else {
             Value::String(v.to_string())
         };

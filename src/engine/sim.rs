@@ -286,6 +286,16 @@ impl Sim {
                 spec.rate_per_sec, spec.tick
             ));
         }
+        let longest_key = key_name(spec.keys.keys() - 1).len() as u64;
+        let largest = match spec.size {
+            SizeDist::Fixed(n) => n,
+            SizeDist::Uniform { max, .. } => max,
+        };
+        if u64::from(largest) + longest_key > super::kinesis::RECORD_BYTES_MAX {
+            return Err(format!(
+                "records of up to {largest} bytes plus a {longest_key}-byte key exceed the 1 MiB maximum record size"
+            ));
+        }
         let n = spec.keys.keys();
         let mut keys = Vec::with_capacity(n as usize);
         for i in 0..n {

@@ -179,6 +179,8 @@ struct PendingReshard {
 pub struct OnDemand {
     pub cap_bytes_per_sec: u64,
     pub cap_records_per_sec: u64,
+    /// Reads are held until then (stream-wide read capacity, 2x write capacity).
+    read_free_at: SimTime,
     window: Window,
     sec: u64,
     sec_bytes: u64,
@@ -194,6 +196,7 @@ impl OnDemand {
         OnDemand {
             cap_bytes_per_sec: u64::from(ON_DEMAND_INITIAL_SHARDS) * WRITE_BYTES_PER_SEC,
             cap_records_per_sec: u64::from(ON_DEMAND_INITIAL_SHARDS) * WRITE_RECORDS_PER_SEC,
+            read_free_at: SimTime::ZERO,
             window: Window::default(),
             sec: 0,
             sec_bytes: 0,
@@ -614,7 +617,13 @@ impl Stream {
                 ),
             ));
         };
-        if !sh.admit_read(now) {
+        // On-demand streams also have a stream-wide read capacity: twice the write capacity
+        // (8 MiB/s for a new stream), shared by all polling consumers.
+        let stream_read_ok = self
+            .on_demand
+            .as_ref()
+            .is_none_or(|od| now >= od.read_free_at);
+        if !stream_read_ok || !sh.admit_read(now) {
             sh.metrics
                 .add(Metric::ReadProvisionedThroughputExceeded, sec, 1);
             self.metrics
@@ -630,6 +639,11 @@ impl Stream {
             .map(|r| u64::from(r.size) + key_len(r.key))
             .sum();
         sh.charge_read(now, bytes);
+        if let Some(od) = self.on_demand.as_mut() {
+            let rate = u128::from(2 * od.cap_bytes_per_sec.max(1));
+            let hold = u128::from(bytes) * u128::from(MICROS_PER_SEC) / rate;
+            od.read_free_at = SimTime(od.read_free_at.max(now).0 + hold as u64);
+        }
         let millis_behind = if next_pos >= sh.next {
             0
         } else {
