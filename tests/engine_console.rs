@@ -330,6 +330,7 @@ metrics --app k --metric KCL.MillisBehindLatest
 metrics --delivery-stream-name f
 s3-dedupe --bucket b
 cost --stream a
+capacity --stream od
 aws kinesis list-shards --stream-name od --shard-filter Type=AT_LATEST
 ";
 

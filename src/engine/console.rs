@@ -6,6 +6,11 @@
 //! (quotes, escapes). Blank lines and `#` comments print nothing. A bad command prints
 //! `{"Error":{"Code":...,"Message":...}}` and the console goes on. `$ITERATOR`, `$SEQ` and
 //! `$CONSUMER_ARN` stand for the last shard iterator, sequence number and consumer ARN printed.
+//!
+//! Record data given to `put-record --data` and `put-records` is taken as raw text (as with the
+//! AWS CLI's `--cli-binary-format raw-in-base64-out`); `Data` in output is base64, as the CLI
+//! prints it. Generated records carry no stored payload: their `Data` is `key#counter` padded
+//! with dots to the record's size. JSON object keys are printed in sorted order.
 
 use super::cost::{PriceSheet, Workload, estimate};
 use super::faults::FaultPoint;
@@ -561,6 +566,7 @@ impl Console {
             ["kcl", sub, ..] => self.kcl(sub, Args::parse(&tokens[2..])),
             ["metrics", ..] => self.metrics(Args::parse(&tokens[1..])),
             ["cost", ..] => self.cost(Args::parse(&tokens[1..])),
+            ["capacity", ..] => self.capacity(Args::parse(&tokens[1..])),
             ["fault", sub, ..] => self.fault(sub, Args::parse(&tokens[2..])),
             ["config", ..] => self.config(Args::parse(&tokens[1..])),
             ["help"] => Ok(
@@ -1410,6 +1416,36 @@ impl Console {
         w.polling_consumers = consumers.min(1000);
         w.headroom = headroom;
         Ok(estimate(&self.prices, &w))
+    }
+
+    fn capacity(&mut self, mut a: Args) -> Out {
+        let name = a
+            .opt("stream")?
+            .or(a.opt("stream-name")?)
+            .ok_or_else(|| param("usage: capacity --stream S"))?;
+        a.finish(0)?;
+        let s = self.sim.kinesis.stream(&name)?;
+        let open = s.open_shards().len() as u64;
+        let shard_w = (open * 1_048_576, open * 1_000);
+        let mut v = json!({
+            "StreamName": name,
+            "StreamMode": s.mode.name(),
+            "OpenShardCount": open,
+            "ShardWriteBytesPerSecond": shard_w.0,
+            "ShardWriteRecordsPerSecond": shard_w.1,
+            "ShardReadBytesPerSecond": open * 2 * 1_048_576,
+        });
+        if let Some(od) = &s.on_demand {
+            let (pb, pr) = od.peak();
+            v["OnDemand"] = json!({
+                "WriteBytesPerSecond": od.cap_bytes_per_sec,
+                "WriteRecordsPerSecond": od.cap_records_per_sec,
+                "ReadBytesPerSecond": 2 * od.cap_bytes_per_sec,
+                "PeakBytesPerSecond30d": pb,
+                "PeakRecordsPerSecond30d": pr,
+            });
+        }
+        Ok(v)
     }
 
     fn fault(&mut self, sub: &str, mut a: Args) -> Out {
