@@ -1272,7 +1272,7 @@ impl Console {
                     .iter()
                     .map(|p| {
                         json!({
-                            "Worker": p.worker,
+                            "Worker": k.worker_names.get(p.worker as usize),
                             "ShardId": shard_id(p.shard),
                             "SequenceNumber": s.shards.get(p.shard as usize).map(|sh| sequence_number(sh, p.counter)),
                             "PartitionKey": self.sim.kinesis.keys.name(p.key),

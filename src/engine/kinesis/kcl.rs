@@ -13,7 +13,7 @@ use crate::engine::time::{SimDuration, SimTime};
 use std::collections::BTreeMap;
 
 /// Processed-record log entries kept per application (older ones are dropped; counters go on).
-pub const PROCESSED_LOG_MAX: usize = 2_000_000;
+pub const PROCESSED_LOG_MAX: usize = 1_000_000;
 /// Workers per application.
 pub const WORKERS_MAX: usize = 1_000;
 
@@ -89,7 +89,8 @@ pub struct Worker {
 /// One processed record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Processed {
-    pub worker: String,
+    /// Index of the worker in [`KclApp::worker_names`].
+    pub worker: u32,
     pub shard: u32,
     pub counter: u64,
     pub key: KeyId,
@@ -105,6 +106,8 @@ pub struct KclApp {
     pub config: KclConfig,
     pub leases: BTreeMap<u32, Lease>,
     pub workers: BTreeMap<String, Worker>,
+    /// Worker ids in the order they first started (processed records refer to them by index).
+    pub worker_names: Vec<String>,
     pub processed: Vec<Processed>,
     pub processed_total: u64,
     pub reprocessed_total: u64,
@@ -125,6 +128,7 @@ impl KclApp {
             config,
             leases: BTreeMap::new(),
             workers: BTreeMap::new(),
+            worker_names: Vec::new(),
             processed: Vec::new(),
             processed_total: 0,
             reprocessed_total: 0,
@@ -147,6 +151,9 @@ impl KclApp {
     pub fn start_worker(&mut self, id: &str, now: SimTime) -> Result<u64, String> {
         if !self.workers.contains_key(id) && self.workers.len() >= WORKERS_MAX {
             return Err(format!("at most {WORKERS_MAX} workers per application"));
+        }
+        if !self.worker_names.iter().any(|n| n == id) {
+            self.worker_names.push(id.to_string());
         }
         let w = self
             .workers
@@ -512,6 +519,7 @@ impl KclApp {
             }
         };
         let n = out.records.len() as u64;
+        let worker_index = self.worker_names.iter().position(|w| w == id).unwrap_or(0) as u32;
         for r in &out.records {
             let hw = self.high_water.entry(shard).or_insert(0);
             let again = *hw > r.counter;
@@ -522,7 +530,7 @@ impl KclApp {
             }
             if self.processed.len() < PROCESSED_LOG_MAX {
                 self.processed.push(Processed {
-                    worker: id.to_string(),
+                    worker: worker_index,
                     shard,
                     counter: r.counter,
                     key: r.key,

@@ -17,9 +17,12 @@ pub const READ_CALLS_PER_SEC: u64 = 5;
 pub const GET_RECORDS_BYTES_MAX: u64 = 10 * 1_048_576;
 /// GetRecords returns at most this many records per call.
 pub const GET_RECORDS_RECORDS_MAX: u32 = 10_000;
-/// Stored record entries per shard; beyond it the oldest are evicted before retention ends (a
-/// memory bound of the simulator, reported by the `EvictedRecords` field of describe output).
+/// Stored record entries per shard at most; beyond the shard's bound the oldest are evicted
+/// before retention ends (a memory bound of the simulator, counted in `Shard::evicted`).
 pub const ENTRIES_PER_SHARD_MAX: usize = 2_000_000;
+/// Stored record entries per stream (40 bytes each): each shard's bound is this divided by
+/// the stream's listed shards, between 1,000 and [`ENTRIES_PER_SHARD_MAX`].
+pub const ENTRIES_PER_STREAM_MAX: usize = 25_000_000;
 
 /// A sliding one-second window of accepted amounts: at any instant `t` it holds what was taken
 /// in `(t - 1s, t]`, so "at most N in any one-second window" holds by construction.
@@ -143,6 +146,8 @@ pub struct Shard {
     /// Counters below this were trimmed (retention) or evicted.
     pub trimmed_to: u64,
     pub evicted: u64,
+    /// This shard's entry bound (set by the stream from [`ENTRIES_PER_STREAM_MAX`]).
+    pub(super) entries_max: usize,
     /// Latest arrival stored (arrivals never go backwards within a shard).
     last_arrival: SimTime,
     pub write: Window,
@@ -170,6 +175,7 @@ impl Shard {
             entries: VecDeque::new(),
             trimmed_to: base,
             evicted: 0,
+            entries_max: ENTRIES_PER_SHARD_MAX,
             last_arrival: created,
             write: Window::default(),
             read_calls: Window::default(),
@@ -266,7 +272,7 @@ impl Shard {
     }
 
     fn push_entry(&mut self, e: Entry) {
-        if self.entries.len() >= ENTRIES_PER_SHARD_MAX
+        if self.entries.len() >= self.entries_max
             && let Some(old) = self.entries.pop_front()
         {
             self.evicted += u64::from(old.count);

@@ -356,6 +356,12 @@ impl Stream {
             .collect();
         self.open = open;
         self.epoch += 1;
+        let listed = self.shards.iter().filter(|s| !s.expired).count().max(1);
+        let per_shard = (super::shard::ENTRIES_PER_STREAM_MAX / listed)
+            .clamp(1_000, super::shard::ENTRIES_PER_SHARD_MAX);
+        for sh in &mut self.shards {
+            sh.entries_max = per_shard;
+        }
     }
 
     /// Open shards, sorted by starting hash key.
