@@ -452,14 +452,13 @@ fn storage_is_bounded_per_stream_and_evictions_are_counted() {
     let (mut k, mut f) = kinesis_with("s", 20_000);
     let cap = (ENTRIES_PER_STREAM_MAX / 20_000).max(1_000) as u64;
     // One shard takes 1,000 records a second; run it past its bound.
-    let key = (0..)
-        .map(|i| format!("k{i}"))
-        .find(|key| k.stream("s").unwrap().shard_for_hash(hash_key(key)) == 0)
-        .unwrap();
     let mut t = 0u64;
     for _ in 0..(cap + 500) {
-        k.put_record("s", &PutRequest::new(key.as_str(), "x"), SimTime(t), &mut f)
-            .unwrap();
+        let req = PutRequest {
+            explicit_hash_key: Some(0),
+            ..PutRequest::new("k", "x")
+        };
+        k.put_record("s", &req, SimTime(t), &mut f).unwrap();
         t += 1_000;
     }
     let sh = &k.stream("s").unwrap().shards[0];
