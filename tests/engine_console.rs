@@ -377,3 +377,23 @@ fn bad_generator_and_shorthand_inputs_are_refused() {
         out[4]
     );
 }
+
+#[test]
+fn deleting_and_recreating_a_stream_under_load_does_not_panic() {
+    let out = lines(
+        "aws kinesis create-stream --stream-name s --shard-count 8\n\
+         gen start g --stream s --rate 2000/s\n\
+         gen start fl --stream s --rate 2000/s --mode flow\n\
+         kcl start --app k --stream s --worker w\n\
+         aws kinesis register-stream-consumer --stream-name s --consumer-name c\n\
+         aws firehose create-delivery-stream --delivery-stream-name f --kinesis-stream-source-configuration KinesisStreamARN=s --extended-s3-destination-configuration BucketARN=arn:aws:s3:::b\n\
+         advance 10s\n\
+         aws kinesis delete-stream --stream-name s\n\
+         aws kinesis create-stream --stream-name s --shard-count 1\n\
+         advance 30s\n\
+         kcl status --app k\n\
+         gen list\n",
+    );
+    assert_eq!(out.len(), 12);
+    assert!(out[9]["Now"].is_string());
+}

@@ -81,7 +81,8 @@ pub struct Generator {
     /// flow mode: (shard, probability) pairs, valid for `cache_epoch`.
     flow_weights: Vec<(u32, f64)>,
     flow_carry: BTreeMap<u32, f64>,
-    cache_epoch: u64,
+    /// (stream id, topology epoch) the caches were built for.
+    cache_epoch: (u32, u64),
     /// Record mode: the current tick's draws, and buffers for grouping them by shard.
     batch: Vec<Draw>,
     sorted: Vec<Draw>,
@@ -331,7 +332,7 @@ impl Sim {
             last_tick: now,
             flow_weights: Vec::new(),
             flow_carry: BTreeMap::new(),
-            cache_epoch: u64::MAX,
+            cache_epoch: (0, u64::MAX),
             batch: Vec::new(),
             sorted: Vec::new(),
             counts: Vec::new(),
@@ -357,7 +358,7 @@ impl Sim {
         let g = self.generators.get_mut(name)?;
         // A generator whose stream was deleted stops.
         let (stream, keys) = self.kinesis.stream_and_keys_mut(&g.spec.stream).ok()?;
-        if g.cache_epoch != stream.epoch {
+        if g.cache_epoch != (stream.id, stream.epoch) {
             // The shard of each key, valid until the topology changes.
             for k in &mut g.keys {
                 k.shard = stream.shard_for_hash(keys.hash(k.id));
@@ -370,7 +371,7 @@ impl Sim {
                 }
                 g.flow_weights = w.into_iter().collect();
             }
-            g.cache_epoch = stream.epoch;
+            g.cache_epoch = (stream.id, stream.epoch);
         }
         let due = g.pacer.due(now);
         let span = now.since(g.last_tick);

@@ -70,6 +70,9 @@ impl S3 {
 pub struct DeliveryStream {
     pub name: String,
     pub source_stream: String,
+    /// The source stream's id: a stream deleted and created again under the same name is a
+    /// different stream, and delivery stops.
+    source_id: u32,
     pub bucket: String,
     pub prefix: String,
     pub buffer_size_bytes: u64,
@@ -115,6 +118,7 @@ impl DeliveryStream {
         Ok(DeliveryStream {
             name: name.to_string(),
             source_stream: source.to_string(),
+            source_id: stream.id,
             bucket: bucket.to_string(),
             prefix: prefix.to_string(),
             buffer_size_bytes: u64::from(size_mb) * 1_048_576,
@@ -175,6 +179,12 @@ impl DeliveryStream {
 
     /// One poll: read the shards, buffer, deliver when the buffer is full or old enough.
     pub fn tick(&mut self, kinesis: &mut Kinesis, s3: &mut S3, faults: &mut Faults, now: SimTime) {
+        if kinesis
+            .stream(&self.source_stream)
+            .map_or(true, |st| st.id != self.source_id)
+        {
+            return;
+        }
         if let Some((at, _, _, _)) = &self.retry
             && *at <= now
         {
