@@ -30,6 +30,7 @@ advance 40s
 kcl leases --app billing
 kcl status --app billing
 metrics --stream orders --metric IncomingRecords --last 10s
+metrics --stream orders --by-shard --last 10s
 gen stop g1
 aws kinesis list-shards --stream-name orders
 ";
@@ -39,7 +40,7 @@ fn same_seed_same_bytes_different_seed_differs() {
     let a = run(BUSY, 42);
     let b = run(BUSY, 42);
     assert_eq!(a, b);
-    assert_eq!(a.lines().count(), 15);
+    assert_eq!(a.lines().count(), 16);
     let c = run(BUSY, 43);
     assert_ne!(a, c, "a different seed should draw different keys");
 }

@@ -1322,7 +1322,12 @@ impl Console {
         let app = a.opt("app")?;
         let consumer = a.opt("consumer-arn")?;
         let firehose = a.opt("delivery-stream-name")?;
+        let by_shard = a.flag("by-shard");
         a.finish(0)?;
+        if by_shard {
+            let stream = stream.ok_or_else(|| param("--by-shard needs --stream S"))?;
+            return self.metrics_by_shard(&stream, from_sec);
+        }
         let (scope, set) = if let Some(app) = app {
             (format!("kcl {app}"), &self.kcl_app(&app)?.metrics)
         } else if let Some(arn) = consumer {
@@ -1363,6 +1368,40 @@ impl Console {
         Ok(
             json!({"Scope": scope, "Since": SimTime::from_secs(from_sec).to_rfc3339(), "Metrics": metrics_json(set, metric, from_sec)}),
         )
+    }
+
+    /// Per-shard sums over the window, to find a hot shard.
+    fn metrics_by_shard(&self, stream: &str, from_sec: u64) -> Out {
+        let s = self.sim.kinesis.stream(stream)?;
+        let sum = |set: &MetricSet, m: Metric| {
+            set.get(m)
+                .map_or(0, |x| x.since(from_sec).map(|(_, v)| v).sum::<u64>())
+        };
+        let mut hottest: Option<(u64, String)> = None;
+        let rows: Vec<Value> = s
+            .listed_shards()
+            .map(|sh| {
+                let incoming = sum(&sh.metrics, Metric::IncomingRecords);
+                let throttled = sum(&sh.metrics, Metric::WriteProvisionedThroughputExceeded);
+                if hottest.as_ref().is_none_or(|(h, _)| incoming + throttled > *h) {
+                    hottest = Some((incoming + throttled, sh.id()));
+                }
+                json!({
+                    "ShardId": sh.id(),
+                    "Open": sh.is_open(),
+                    "IncomingRecords": incoming,
+                    "IncomingBytes": sum(&sh.metrics, Metric::IncomingBytes),
+                    "WriteProvisionedThroughputExceeded": throttled,
+                    "ReadProvisionedThroughputExceeded": sum(&sh.metrics, Metric::ReadProvisionedThroughputExceeded),
+                })
+            })
+            .collect();
+        Ok(json!({
+            "Scope": format!("stream {stream} by shard"),
+            "Since": SimTime::from_secs(from_sec).to_rfc3339(),
+            "Shards": rows,
+            "HottestShard": hottest.map(|(_, id)| id),
+        }))
     }
 
     fn cost(&mut self, mut a: Args) -> Out {

@@ -5,7 +5,7 @@
 use super::faults::Faults;
 use super::kinesis::firehose::{DeliveryStream, S3};
 use super::kinesis::kcl::{KclApp, KclConfig};
-use super::kinesis::{FLOW_KEY, KeyId, Kinesis};
+use super::kinesis::{KeyId, Kinesis};
 use super::rng::SimRng;
 use super::sched::Scheduler;
 use super::time::{SimDuration, SimTime};
@@ -548,10 +548,5 @@ impl Sim {
             Event::Firehose(name.to_string()),
         );
         Ok(())
-    }
-
-    /// The key of aggregated flow records, for callers printing records.
-    pub fn flow_key() -> KeyId {
-        FLOW_KEY
     }
 }

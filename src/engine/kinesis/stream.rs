@@ -7,9 +7,8 @@ use super::shard::{
     parse_shard_id,
 };
 use super::{
-    ErrorCode, ITERATOR_TTL, IteratorToken, KeyId, KinesisError, RECORD_BYTES_MAX,
-    RETENTION_HOURS_MAX, RETENTION_HOURS_MIN, Result, SHARDS_PER_STREAM_MAX, parse_sequence_number,
-    sequence_number,
+    ErrorCode, IteratorToken, KeyId, KinesisError, RECORD_BYTES_MAX, RETENTION_HOURS_MAX,
+    RETENTION_HOURS_MIN, Result, SHARDS_PER_STREAM_MAX, parse_sequence_number, sequence_number,
 };
 use crate::engine::faults::{FaultPoint, Faults};
 use crate::engine::metrics::{Metric, MetricSet};
@@ -1001,10 +1000,5 @@ impl Stream {
             .map(|s| u128::from(s.closed.unwrap_or(now).since(s.created).0))
             .sum();
         micros as f64 / (3600.0 * MICROS_PER_SEC as f64)
-    }
-
-    /// Iterator age check, for callers that hold tokens.
-    pub fn iterator_expired(issued: SimTime, now: SimTime) -> bool {
-        now.since(issued) > ITERATOR_TTL
     }
 }
