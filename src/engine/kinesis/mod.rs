@@ -2,6 +2,17 @@
 //! key ranges, sequence numbers, per-shard limits, shard iterators, resharding with lineage,
 //! retention, and enhanced fan-out consumers ([`efo`]). The KCL ([`kcl`]) and Firehose
 //! ([`firehose`]) are clients of this model, as they are of the real service.
+//!
+//! Simplifications (what the labs do not need, or what the guide does not discuss): streams are
+//! ACTIVE as soon as they are created (no CREATING/DELETING states); control-plane call rates
+//! (ListShards, DescribeStreamSummary...) and account shard quotas are not limited; on-demand
+//! streams scale up (as real splits) but never down; `ListShards` filters `AT_TIMESTAMP` and
+//! `FROM_TIMESTAMP` list every shard still retained; SubscribeToShard may be called again as
+//! soon as a subscription ends (AWS allows one call per 5 seconds); KPL aggregation,
+//! encryption and tags are absent; records of a generator are stored without payload and
+//! synthesised on read; storage per stream is bounded (see
+//! [`shard::ENTRIES_PER_STREAM_MAX`]); the oldest records beyond it are evicted early and
+//! counted in [`Shard::evicted`].
 
 pub mod efo;
 pub mod firehose;
