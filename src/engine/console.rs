@@ -1642,6 +1642,17 @@ fn parse_put_records(raw: &[String]) -> Result<Vec<PutRequest>, Fail> {
 
 /// Runs the console: reads one command per line from `input`, writes one JSON object per
 /// command to `output`. The same input and seed give byte-identical output.
+///
+/// ```
+/// let script = "aws kinesis create-stream --stream-name s --shard-count 2\n\
+///               aws kinesis put-record --stream-name s --partition-key k --data hi\n\
+///               advance 30s\n";
+/// let mut out = Vec::new();
+/// streamdrill::engine::run_console(script.as_bytes(), &mut out, 42).unwrap();
+/// let text = String::from_utf8(out).unwrap();
+/// assert_eq!(text.lines().count(), 3);
+/// assert!(text.lines().nth(1).unwrap().contains("\"ShardId\":\"shardId-000000000001\""));
+/// ```
 pub fn run_console(input: impl BufRead, mut output: impl Write, seed: u64) -> std::io::Result<()> {
     let mut console = Console::new(seed);
     for line in input.lines() {
