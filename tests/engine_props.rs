@@ -216,7 +216,7 @@ fn new_sim(seed: u64, shards: u32) -> Sim {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn open_shards_tile_the_key_space_and_every_key_has_one_shard(
@@ -328,7 +328,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
 
     /// A KCL consumer that processes parents before children sees each key's records in the
     /// order they were written, across splits and merges, and every record at least once.
