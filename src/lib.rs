@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod deck;
+pub mod engine;
 pub mod optimize;
 pub mod paths;
 pub mod plain;

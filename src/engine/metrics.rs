@@ -1,0 +1,208 @@
+//! Metrics that labs query: per-second time series for counters and gauges, owned by the thing
+//! they measure (a shard, a stream, a KCL application, a consumer) so the hot path is a field
+//! update, not a map lookup. [`MetricSet`] is the registry of one scope; the simulation walks
+//! scopes to answer queries.
+
+use std::collections::VecDeque;
+
+/// Seconds of history a series keeps (older buckets are dropped).
+pub const SERIES_SECONDS_MAX: usize = 3_600;
+
+/// Names of the metrics, as CloudWatch names them where a CloudWatch metric exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Metric {
+    IncomingRecords,
+    IncomingBytes,
+    WriteProvisionedThroughputExceeded,
+    ReadProvisionedThroughputExceeded,
+    GetRecordsCalls,
+    GetRecordsRecords,
+    GetRecordsBytes,
+    IteratorAgeMilliseconds,
+    SubscribeToShardEventRecords,
+    SubscribeToShardEventBytes,
+    KclRecordsProcessed,
+    KclRecordsReprocessed,
+    KclMillisBehindLatest,
+    KclLeasesTaken,
+    FirehoseDeliveredObjects,
+    FirehoseDeliveredRecords,
+    FirehoseDuplicateObjects,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 17] = [
+        Metric::IncomingRecords,
+        Metric::IncomingBytes,
+        Metric::WriteProvisionedThroughputExceeded,
+        Metric::ReadProvisionedThroughputExceeded,
+        Metric::GetRecordsCalls,
+        Metric::GetRecordsRecords,
+        Metric::GetRecordsBytes,
+        Metric::IteratorAgeMilliseconds,
+        Metric::SubscribeToShardEventRecords,
+        Metric::SubscribeToShardEventBytes,
+        Metric::KclRecordsProcessed,
+        Metric::KclRecordsReprocessed,
+        Metric::KclMillisBehindLatest,
+        Metric::KclLeasesTaken,
+        Metric::FirehoseDeliveredObjects,
+        Metric::FirehoseDeliveredRecords,
+        Metric::FirehoseDuplicateObjects,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::IncomingRecords => "IncomingRecords",
+            Metric::IncomingBytes => "IncomingBytes",
+            Metric::WriteProvisionedThroughputExceeded => "WriteProvisionedThroughputExceeded",
+            Metric::ReadProvisionedThroughputExceeded => "ReadProvisionedThroughputExceeded",
+            Metric::GetRecordsCalls => "GetRecords.Calls",
+            Metric::GetRecordsRecords => "GetRecords.Records",
+            Metric::GetRecordsBytes => "GetRecords.Bytes",
+            Metric::IteratorAgeMilliseconds => "GetRecords.IteratorAgeMilliseconds",
+            Metric::SubscribeToShardEventRecords => "SubscribeToShardEvent.Records",
+            Metric::SubscribeToShardEventBytes => "SubscribeToShardEvent.Bytes",
+            Metric::KclRecordsProcessed => "KCL.RecordsProcessed",
+            Metric::KclRecordsReprocessed => "KCL.RecordsReprocessed",
+            Metric::KclMillisBehindLatest => "KCL.MillisBehindLatest",
+            Metric::KclLeasesTaken => "KCL.LeasesTaken",
+            Metric::FirehoseDeliveredObjects => "Firehose.DeliveredObjects",
+            Metric::FirehoseDeliveredRecords => "Firehose.DeliveredRecords",
+            Metric::FirehoseDuplicateObjects => "Firehose.DuplicateObjects",
+        }
+    }
+
+    /// Gauges keep the last value of a second; counters sum.
+    pub fn is_gauge(self) -> bool {
+        matches!(
+            self,
+            Metric::IteratorAgeMilliseconds | Metric::KclMillisBehindLatest
+        )
+    }
+
+    pub fn parse(name: &str) -> Option<Metric> {
+        Metric::ALL
+            .into_iter()
+            .find(|m| m.name().eq_ignore_ascii_case(name))
+    }
+}
+
+/// One per-second time series: sparse buckets `(second, value)` plus a running total.
+#[derive(Clone, Debug, Default)]
+pub struct Series {
+    buckets: VecDeque<(u64, u64)>,
+    total: u64,
+    last: u64,
+}
+
+impl Series {
+    /// Adds `v` to the bucket of second `sec` (counter).
+    #[inline]
+    pub fn add(&mut self, sec: u64, v: u64) {
+        self.total = self.total.saturating_add(v);
+        self.last = v;
+        match self.buckets.back_mut() {
+            Some((s, val)) if *s == sec => *val = val.saturating_add(v),
+            _ => self.push(sec, v),
+        }
+    }
+
+    /// Records gauge value `v` at second `sec` (the bucket keeps the maximum of the second).
+    pub fn set(&mut self, sec: u64, v: u64) {
+        self.last = v;
+        match self.buckets.back_mut() {
+            Some((s, val)) if *s == sec => *val = (*val).max(v),
+            _ => self.push(sec, v),
+        }
+    }
+
+    fn push(&mut self, sec: u64, v: u64) {
+        if self.buckets.len() >= SERIES_SECONDS_MAX {
+            self.buckets.pop_front();
+        }
+        self.buckets.push_back((sec, v));
+    }
+
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    pub fn last(&self) -> u64 {
+        self.last
+    }
+
+    /// Buckets with `sec >= from_sec`, oldest first.
+    pub fn since(&self, from_sec: u64) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.buckets
+            .iter()
+            .copied()
+            .filter(move |(s, _)| *s >= from_sec)
+    }
+
+    /// Largest per-second value at or after `from_sec`.
+    pub fn max_since(&self, from_sec: u64) -> u64 {
+        self.since(from_sec).map(|(_, v)| v).max().unwrap_or(0)
+    }
+}
+
+/// The metrics of one scope (a shard, a stream, an application...).
+#[derive(Clone, Debug, Default)]
+pub struct MetricSet {
+    series: Vec<(Metric, Series)>,
+}
+
+impl MetricSet {
+    fn slot(&mut self, m: Metric) -> &mut Series {
+        let i = if let Some(i) = self.series.iter().position(|(k, _)| *k == m) {
+            i
+        } else {
+            self.series.push((m, Series::default()));
+            self.series.len() - 1
+        };
+        &mut self.series[i].1
+    }
+
+    #[inline]
+    pub fn add(&mut self, m: Metric, sec: u64, v: u64) {
+        if v > 0 {
+            self.slot(m).add(sec, v);
+        }
+    }
+
+    pub fn set(&mut self, m: Metric, sec: u64, v: u64) {
+        self.slot(m).set(sec, v);
+    }
+
+    pub fn get(&self, m: Metric) -> Option<&Series> {
+        self.series.iter().find(|(k, _)| *k == m).map(|(_, s)| s)
+    }
+
+    pub fn total(&self, m: Metric) -> u64 {
+        self.get(m).map_or(0, Series::total)
+    }
+
+    /// Metrics present in this set, in declaration order.
+    pub fn present(&self) -> Vec<Metric> {
+        let mut v: Vec<Metric> = self.series.iter().map(|(k, _)| *k).collect();
+        v.sort();
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_bucket_by_second() {
+        let mut m = MetricSet::default();
+        m.add(Metric::IncomingRecords, 0, 3);
+        m.add(Metric::IncomingRecords, 0, 2);
+        m.add(Metric::IncomingRecords, 2, 1);
+        let s = m.get(Metric::IncomingRecords).unwrap();
+        assert_eq!(s.since(0).collect::<Vec<_>>(), vec![(0, 5), (2, 1)]);
+        assert_eq!(s.total(), 6);
+        assert_eq!(s.max_since(1), 1);
+    }
+}

@@ -1,0 +1,83 @@
+//! The embedded streaming engine: a deterministic, in-process simulator of the streaming
+//! systems the source guide discusses. Part 1 (this module) lays down the core and fills it
+//! with Kinesis; part 2 adds Kafka on the same core.
+//!
+//! # Shape: a pure core with a thin shell
+//!
+//! Nothing in `engine` reads a clock, a file, a terminal or a global RNG, and nothing in it
+//! depends on the rest of the app (it could move to its own crate unchanged):
+//!
+//! - [`time`]: virtual time ([`time::SimTime`], microseconds) comes in as a value.
+//! - [`sched`]: the event queue ordered by (time, insertion), so runs are reproducible.
+//! - [`rng`]: ChaCha8 seeded from the simulation seed; each component forks its own stream by
+//!   name ([`rng::SimRng::fork`]) so adding one consumer does not perturb the draws of another.
+//! - [`workload`]: generators (rate, record size distribution, key distribution: uniform, zipf,
+//!   one hot key) with exact integer pacing.
+//! - [`metrics`]: per-second time series (counters and gauges) owned by what they measure
+//!   (shard, stream, KCL application, EFO consumer, Firehose), queried by labs.
+//! - [`faults`]: named fault points armed with a probability and a count.
+//! - [`sim`]: the world: clock, queue, Kinesis, generators, KCL apps, Firehose, S3.
+//! - [`console`]: the `streamdrill sim` shell: text in, JSON lines out ([`run_console`]).
+//! - [`cost`]: monthly cost from a price sheet that is data (`src/engine/prices.toml`,
+//!   embedded). It is not under `content/` because `streamdrill deck check content/` reads every
+//!   `.toml` there as a deck; it can move once the deck checker reads only deck files.
+//!
+//! Same commands + same seed => byte-identical output: every map that is iterated is a
+//! `BTreeMap` (or a `Vec` in a defined order), `HashMap`s are only looked up, floating point is
+//! only used in deterministic, platform-independent ways, and every loop is bounded (see the
+//! `*_MAX` constants: events per advance, shards per stream, entries per shard, keys, objects,
+//! log lengths).
+//!
+//! # Kinesis model
+//!
+//! See [`kinesis`]: MD5 hash keys over [0, 2^128-1], the even split of CreateStream (shard i
+//! starts at i * floor(2^128 / N)), `shardId-000000000000` ids, 56-digit sequence numbers,
+//! per-shard limits in sliding one-second windows (1 MiB and 1,000 records written; 5
+//! GetRecords calls and 2 MiB read, a 10 MiB call holding reads for 5 s), PutRecords partial
+//! failures, iterators of every type expiring after 5 minutes, SplitShard / MergeShards /
+//! UpdateShardCount (as real splits and merges, so every shard has at most two parents) with
+//! UPDATING status and lineage, retention 24 h to 365 days, on-demand capacity (2x the 30-day
+//! peak, counting only traffic at least 15 minutes old), enhanced fan-out, the KCL and Firehose.
+//!
+//! # Record mode and flow mode
+//!
+//! A generator in *record mode* materialises every record: it draws a key and a size, looks the
+//! key's shard up in a per-generator cache (rebuilt when the stream's topology epoch changes, so
+//! MD5 runs once per key, not once per record), passes the shard's write window, and appends a
+//! 56-byte entry (generated records store no payload; their bytes are reproduced on read).
+//!
+//! A generator in *flow mode* is for labs that need rates, not records (the guide's largest
+//! scale, 1 GB/s over 1,000 shards, is 3.6 billion records an hour). Once per virtual second it
+//! computes each shard's share of the traffic from the key distribution (the sum of the
+//! probabilities of the keys that hash into the shard), offers `rate x share` records, accepts
+//! what the shard's window (and an on-demand stream's capacity) has room for, and appends the
+//! accepted records as one *segment*: `count` records of equal size spread evenly over the
+//! second. Consecutive segments at the same rate coalesce. Sequence numbers, metrics, limits,
+//! retention, iterators and GetRecords all work on segments (GetRecords synthesises the records
+//! of a segment on demand, with partition key `flow`), so consumers, the KCL and Firehose see
+//! flow traffic as records. What flows give up: per-record keys (order per key is not
+//! observable), and limits are checked once per second for the whole segment (at the second's
+//! end) rather than per record.
+//!
+//! # Time and events
+//!
+//! [`sim::Sim::advance`] pops events up to the target time: generator ticks (record mode every
+//! `tick`, default 10 ms, spreading the tick's records evenly across it; flow mode every 1 s),
+//! KCL worker ticks, EFO pushes (every 200 ms), Firehose polls (every 1 s), housekeeping
+//! (retention, shard expiry, on-demand capacity; every 10 s) and KCL shard discovery (every
+//! 60 s). Reshards complete at their due time, checked before every event.
+
+pub mod console;
+pub mod cost;
+pub mod faults;
+pub mod kinesis;
+pub mod metrics;
+pub mod rng;
+pub mod sched;
+pub mod sim;
+pub mod time;
+pub mod workload;
+
+pub use console::{Console, run_console};
+pub use sim::Sim;
+pub use time::{SimDuration, SimTime};

@@ -1,0 +1,231 @@
+//! Virtual time. The engine never reads a clock: every call takes `now` as a [`SimTime`].
+
+use std::fmt;
+
+/// Microseconds per second.
+pub const MICROS_PER_SEC: u64 = 1_000_000;
+/// Microseconds per millisecond.
+pub const MICROS_PER_MILLI: u64 = 1_000;
+
+/// Unix seconds of virtual time zero: 2026-01-01T00:00:00Z (used only to print timestamps).
+pub const EPOCH_UNIX_SECONDS: u64 = 1_767_225_600;
+
+/// A point of virtual time, in microseconds since the simulation began.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimTime(pub u64);
+
+/// A span of virtual time, in microseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimDuration(pub u64);
+
+impl SimTime {
+    pub const ZERO: SimTime = SimTime(0);
+
+    pub fn from_secs(secs: u64) -> Self {
+        SimTime(secs.saturating_mul(MICROS_PER_SEC))
+    }
+    pub fn from_millis(ms: u64) -> Self {
+        SimTime(ms.saturating_mul(MICROS_PER_MILLI))
+    }
+    pub fn as_micros(self) -> u64 {
+        self.0
+    }
+    pub fn as_millis(self) -> u64 {
+        self.0 / MICROS_PER_MILLI
+    }
+    pub fn as_secs(self) -> u64 {
+        self.0 / MICROS_PER_SEC
+    }
+    pub fn saturating_sub(self, d: SimDuration) -> SimTime {
+        SimTime(self.0.saturating_sub(d.0))
+    }
+    pub fn since(self, earlier: SimTime) -> SimDuration {
+        SimDuration(self.0.saturating_sub(earlier.0))
+    }
+    /// RFC 3339 text of this instant, with microseconds, as the AWS CLI prints timestamps.
+    pub fn to_rfc3339(self) -> String {
+        let unix_secs = EPOCH_UNIX_SECONDS + self.0 / MICROS_PER_SEC;
+        let micros = self.0 % MICROS_PER_SEC;
+        let (y, mo, d, h, mi, s) = civil_from_unix(unix_secs);
+        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{micros:06}+00:00")
+    }
+    /// Calendar fields (year, month, day, hour, minute, second) in UTC.
+    pub fn civil(self) -> (i64, u32, u32, u32, u32, u32) {
+        civil_from_unix(EPOCH_UNIX_SECONDS + self.0 / MICROS_PER_SEC)
+    }
+}
+
+impl std::ops::Add<SimDuration> for SimTime {
+    type Output = SimTime;
+    fn add(self, d: SimDuration) -> SimTime {
+        SimTime(self.0.saturating_add(d.0))
+    }
+}
+
+impl SimDuration {
+    pub const ZERO: SimDuration = SimDuration(0);
+    pub const fn from_secs(secs: u64) -> Self {
+        SimDuration(secs * MICROS_PER_SEC)
+    }
+    pub const fn from_millis(ms: u64) -> Self {
+        SimDuration(ms * MICROS_PER_MILLI)
+    }
+    pub const fn from_hours(h: u64) -> Self {
+        SimDuration(h * 3600 * MICROS_PER_SEC)
+    }
+    pub fn as_micros(self) -> u64 {
+        self.0
+    }
+    pub fn as_millis(self) -> u64 {
+        self.0 / MICROS_PER_MILLI
+    }
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / MICROS_PER_SEC as f64
+    }
+
+    /// Parses `250ms`, `30s`, `5m`, `2h`, `1d`, `1.5s` or a bare number of seconds.
+    pub fn parse(text: &str) -> Result<SimDuration, String> {
+        let t = text.trim();
+        let split = t
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let value: f64 = num.parse().map_err(|_| {
+            format!("invalid duration '{text}': expected e.g. 500ms, 30s, 5m, 2h, 1d")
+        })?;
+        let micros_per_unit: f64 = match unit {
+            "us" => 1.0,
+            "ms" => 1e3,
+            "" | "s" => 1e6,
+            "m" | "min" => 60e6,
+            "h" => 3600e6,
+            "d" => 86_400e6,
+            _ => {
+                return Err(format!(
+                    "invalid duration unit '{unit}' in '{text}': use ms, s, m, h or d"
+                ));
+            }
+        };
+        let micros = value * micros_per_unit;
+        if !micros.is_finite() || !(0.0..=400.0 * 86_400e6).contains(&micros) {
+            return Err(format!("duration '{text}' out of range (0 to 400d)"));
+        }
+        Ok(SimDuration(micros.round() as u64))
+    }
+}
+
+impl fmt::Display for SimDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 % MICROS_PER_SEC == 0 {
+            write!(f, "{}s", self.0 / MICROS_PER_SEC)
+        } else {
+            write!(f, "{}ms", self.0 as f64 / 1e3)
+        }
+    }
+}
+
+/// Days-to-civil (Howard Hinnant's algorithm) on Unix seconds.
+fn civil_from_unix(unix_secs: u64) -> (i64, u32, u32, u32, u32, u32) {
+    let days = (unix_secs / 86_400) as i64;
+    let rem = unix_secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (
+        y,
+        m,
+        d,
+        (rem / 3600) as u32,
+        ((rem / 60) % 60) as u32,
+        (rem % 60) as u32,
+    )
+}
+
+/// Parses an RFC 3339 UTC timestamp (`2026-01-01T00:00:30Z`, fractional seconds allowed) or Unix
+/// seconds into virtual time. Instants before virtual time zero clamp to zero.
+#[allow(clippy::many_single_char_names)]
+pub fn parse_timestamp(text: &str) -> Result<SimTime, String> {
+    let t = text.trim();
+    if let Ok(unix) = t.parse::<f64>() {
+        let micros = (unix - EPOCH_UNIX_SECONDS as f64) * 1e6;
+        return Ok(SimTime(micros.max(0.0).round() as u64));
+    }
+    let bad = || format!("invalid timestamp '{text}': use 2026-01-01T00:00:30Z or Unix seconds");
+    let t = t.trim_end_matches('Z').trim_end_matches("+00:00");
+    let (date, clock) = t.split_once('T').ok_or_else(bad)?;
+    let mut dp = date.split('-');
+    let y: i64 = dp.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+    let mo: i64 = dp.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+    let d: i64 = dp.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+    let mut cp = clock.split(':');
+    let h: i64 = cp.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+    let mi: i64 = cp.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+    let s: f64 = cp.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+    if !(1..=12).contains(&mo)
+        || !(1..=31).contains(&d)
+        || h > 23
+        || mi > 59
+        || !(0.0..61.0).contains(&s)
+    {
+        return Err(bad());
+    }
+    // civil-to-days
+    let yy = if mo <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let unix = days as f64 * 86_400.0 + (h * 3600 + mi * 60) as f64 + s;
+    let micros = (unix - EPOCH_UNIX_SECONDS as f64) * 1e6;
+    Ok(SimTime(micros.max(0.0).round() as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(
+            SimDuration::parse("30s").unwrap(),
+            SimDuration::from_secs(30)
+        );
+        assert_eq!(
+            SimDuration::parse("250ms").unwrap(),
+            SimDuration::from_millis(250)
+        );
+        assert_eq!(
+            SimDuration::parse("2h").unwrap(),
+            SimDuration::from_hours(2)
+        );
+        assert_eq!(
+            SimDuration::parse("1.5s").unwrap(),
+            SimDuration::from_millis(1500)
+        );
+        assert!(SimDuration::parse("5 parsecs").is_err());
+        assert!(SimDuration::parse("-1s").is_err());
+    }
+
+    #[test]
+    fn timestamps_round_trip() {
+        assert_eq!(
+            SimTime::ZERO.to_rfc3339(),
+            "2026-01-01T00:00:00.000000+00:00"
+        );
+        let t = SimTime::from_secs(86_400 * 59 + 3661);
+        assert_eq!(t.to_rfc3339(), "2026-03-01T01:01:01.000000+00:00");
+        assert_eq!(parse_timestamp("2026-03-01T01:01:01Z").unwrap(), t);
+        assert_eq!(
+            parse_timestamp("1767225630").unwrap(),
+            SimTime::from_secs(30)
+        );
+    }
+}
