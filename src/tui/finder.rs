@@ -1,0 +1,1 @@
+//! The fuzzy finder over every card (work in progress).
