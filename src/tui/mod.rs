@@ -2,7 +2,9 @@
 //! key bindings as data ([`keys`]) and the shell that owns the terminal ([`terminal`]).
 
 pub mod app;
+pub mod finder;
 pub mod keys;
+pub mod stats_view;
 pub mod terminal;
 pub mod textarea;
 pub mod theme;

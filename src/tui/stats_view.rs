@@ -1,0 +1,648 @@
+//! The stats screen: a pure render of [`Stats`] into any area.
+//!
+//! Layout, top to bottom: the review calendar (GitHub-style heatmap) beside the headline
+//! numbers (and the weakest tags when wide), then the per-deck table (and the weakest tags when
+//! narrower), then the 30-day due forecast beside retention over time. Every part works without
+//! colour: the calendar uses shade characters, emphasis uses modifiers; `colors == false`
+//! (`NO_COLOR`) sets no foreground or background colour at all.
+
+use chrono::{Datelike, Duration, NaiveDate};
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Axis, Bar, BarChart, BarGroup, Block, Cell, Chart, Dataset, GraphType, Paragraph, Row,
+    Sparkline, Table,
+};
+
+use crate::stats::{Retention, Stats};
+
+/// Below this size the screen does not fit; a one-line message says so instead.
+pub const WIDTH_MIN: u16 = 40;
+pub const HEIGHT_MIN: u16 = 12;
+
+/// Calendar intensity, from no reviews to the busiest visible day.
+pub const SHADES: [char; 5] = [' ', '░', '▒', '▓', '█'];
+
+/// The headline panel needs this many columns; the calendar gets the rest it can use.
+const SUMMARY_MIN_WIDTH: u16 = 22;
+/// The headline panel's width when the weakest tags sit beside it.
+const SUMMARY_WIDTH: u16 = 26;
+/// Weekday labels left of the calendar ("Mon ").
+const GUTTER: u16 = 4;
+const WEAKEST_MIN_WIDTH: u16 = 30;
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Styles that collapse to modifiers only when colours are off.
+#[derive(Clone, Copy)]
+struct Palette {
+    colors: bool,
+}
+
+impl Palette {
+    fn fg(self, color: Color) -> Style {
+        if self.colors {
+            Style::new().fg(color)
+        } else {
+            Style::new()
+        }
+    }
+
+    fn title(self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+
+    fn dim(self) -> Style {
+        self.fg(Color::DarkGray).add_modifier(Modifier::DIM)
+    }
+
+    fn rate(self, rate: f64) -> Style {
+        let color = if rate >= 0.9 {
+            Color::Green
+        } else if rate >= 0.8 {
+            Color::Yellow
+        } else {
+            Color::Red
+        };
+        self.fg(color)
+    }
+
+    fn shade(self, level: usize) -> Style {
+        match level {
+            0 => Style::new(),
+            1 | 2 => self.fg(Color::Green),
+            3 => self.fg(Color::LightGreen),
+            _ => self.fg(Color::LightGreen).add_modifier(Modifier::BOLD),
+        }
+    }
+
+    fn block(self, title: &str) -> Block<'static> {
+        Block::bordered()
+            .border_style(self.dim())
+            .title(Span::styled(format!(" {title} "), self.title()))
+    }
+}
+
+/// Draws the stats screen into `area` (clipped to the frame); never panics at any size.
+pub fn render(stats: &Stats, colors: bool, frame: &mut Frame, area: Rect) {
+    let area = area.intersection(frame.area());
+    if area.width < WIDTH_MIN || area.height < HEIGHT_MIN {
+        render_too_small(frame, area);
+        return;
+    }
+    let palette = Palette { colors };
+    let calendar = Calendar::of(stats);
+
+    // Top: calendar | summary (| weakest tags).
+    let top_height = if area.height >= 30 { 10 } else { 9 };
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(top_height), Constraint::Fill(1)]).areas(area);
+    let heat_width = calendar.layout(area.width.saturating_sub(SUMMARY_MIN_WIDTH));
+    let rest = area.width.saturating_sub(heat_width.width);
+    let weakest_on_top = rest >= SUMMARY_WIDTH + WEAKEST_MIN_WIDTH;
+    let [heat_area, summary_area, weakest_top_area] = Layout::horizontal([
+        Constraint::Length(heat_width.width),
+        if weakest_on_top {
+            Constraint::Length(SUMMARY_WIDTH)
+        } else {
+            Constraint::Fill(1)
+        },
+        Constraint::Fill(u16::from(weakest_on_top)),
+    ])
+    .areas(top);
+    calendar.render(heat_width, palette, frame.buffer_mut(), heat_area);
+    render_summary(stats, palette, frame, summary_area);
+    if weakest_on_top {
+        render_weakest(stats, palette, frame, weakest_top_area);
+    }
+
+    // Middle: decks (| weakest tags); bottom: forecast | retention.
+    let weakest_height = stats.weakest_tags.len().max(1) as u16 + 2;
+    let deck_height = stats.decks.len().max(1) as u16 + 3;
+    let wanted = if weakest_on_top {
+        deck_height
+    } else {
+        deck_height.max(weakest_height)
+    };
+    let middle_height = if bottom.height < 8 {
+        0
+    } else {
+        wanted.min(bottom.height / 2)
+    };
+    let [middle, charts] =
+        Layout::vertical([Constraint::Length(middle_height), Constraint::Fill(1)]).areas(bottom);
+    if middle_height > 0 {
+        if weakest_on_top {
+            render_decks(stats, palette, frame, middle);
+        } else {
+            let [decks_area, weakest_area] =
+                Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(middle);
+            render_decks(stats, palette, frame, decks_area);
+            render_weakest(stats, palette, frame, weakest_area);
+        }
+    }
+    let [forecast_area, retention_area] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(charts);
+    render_forecast(stats, palette, frame, forecast_area);
+    render_retention(stats, palette, frame, retention_area);
+}
+
+fn render_too_small(frame: &mut Frame, area: Rect) {
+    if area.is_empty() {
+        return;
+    }
+    let full = format!(
+        "Terminal too small ({}x{}, need {WIDTH_MIN}x{HEIGHT_MIN})",
+        area.width, area.height
+    );
+    let text = if full.len() > usize::from(area.width) {
+        "Terminal too small".to_owned()
+    } else {
+        full
+    };
+    let row = Rect {
+        y: area.y + area.height / 2,
+        height: 1,
+        ..area
+    };
+    frame.render_widget(
+        Paragraph::new(text)
+            .alignment(Alignment::Center)
+            .style(Style::new().add_modifier(Modifier::BOLD)),
+        row,
+    );
+}
+
+/// "45s", "25m", "1h 05m".
+pub fn format_duration(ms: u64) -> String {
+    let seconds = ms / 1000;
+    match seconds {
+        0..60 => format!("{seconds}s"),
+        60..3600 => format!("{}m", seconds / 60),
+        _ => format!("{}h {:02}m", seconds / 3600, seconds % 3600 / 60),
+    }
+}
+
+/// 12345 -> "12,345".
+fn format_count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn percent(rate: f64) -> String {
+    format!("{:.0}%", rate * 100.0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calendar heatmap
+
+/// Reviews per day laid out as weeks (columns, oldest left) by weekdays (rows, Monday first).
+struct Calendar<'a> {
+    days: &'a [crate::stats::DayCount],
+    /// The last day's date and weekday (0 = Monday); a malformed date counts as a Sunday.
+    today: Option<NaiveDate>,
+    today_weekday: usize,
+}
+
+#[derive(Clone, Copy)]
+struct CalendarLayout {
+    /// Columns per day cell: 2 (a shade and a gap) when everything fits, else 1.
+    cell: u16,
+    weeks: usize,
+    width: u16,
+}
+
+impl<'a> Calendar<'a> {
+    fn of(stats: &'a Stats) -> Self {
+        let today = stats
+            .reviews_per_day
+            .last()
+            .and_then(|d| NaiveDate::parse_from_str(&d.date, "%Y-%m-%d").ok());
+        Calendar {
+            days: &stats.reviews_per_day,
+            today,
+            today_weekday: today.map_or(6, |d| d.weekday().num_days_from_monday() as usize),
+        }
+    }
+
+    /// Position of a day counted back from today: (week column from the right, weekday row).
+    fn cell_of(&self, days_ago: usize) -> (usize, usize) {
+        let k = (6 - self.today_weekday) + days_ago;
+        (k / 7, 6 - k % 7)
+    }
+
+    fn weeks_total(&self) -> usize {
+        if self.days.is_empty() {
+            0
+        } else {
+            self.cell_of(self.days.len() - 1).0 + 1
+        }
+    }
+
+    /// The widest calendar that fits `available` columns (borders included).
+    fn layout(&self, available: u16) -> CalendarLayout {
+        let inner = usize::from(available.saturating_sub(2 + GUTTER));
+        let total = self.weeks_total();
+        let cell = if total * 2 <= inner { 2 } else { 1 };
+        let weeks = total.min(inner / cell);
+        let width = if total == 0 {
+            available.min(30)
+        } else {
+            (weeks * cell) as u16 + 2 + GUTTER
+        };
+        CalendarLayout {
+            cell: cell as u16,
+            weeks,
+            width,
+        }
+    }
+
+    fn render(&self, layout: CalendarLayout, palette: Palette, buf: &mut Buffer, area: Rect) {
+        let title = if layout.weeks == 0 {
+            "Reviews".to_owned()
+        } else {
+            format!("Reviews · last {} weeks", layout.weeks)
+        };
+        let mut block = palette.block(&title);
+        if area.width >= 24 {
+            let mut legend = vec![Span::styled(" less ", palette.dim())];
+            for (level, shade) in SHADES.iter().enumerate().skip(1) {
+                legend.push(Span::styled(shade.to_string(), palette.shade(level)));
+            }
+            legend.push(Span::styled(" more ", palette.dim()));
+            block = block.title_bottom(Line::from(legend).right_aligned());
+        }
+        let inner = block.inner(area);
+        ratatui::widgets::Widget::render(block, area, buf);
+        if self.days.is_empty() || layout.weeks == 0 {
+            buf.set_stringn(
+                inner.x,
+                inner.y,
+                "No reviews yet",
+                usize::from(inner.width),
+                palette.dim(),
+            );
+            return;
+        }
+        let months_row = inner.height >= 8;
+        let grid_y = inner.y + u16::from(months_row);
+        let grid_x = inner.x + GUTTER;
+        let rows = inner.height.saturating_sub(u16::from(months_row)).min(7);
+
+        for (row, label) in [(0, "Mon"), (2, "Wed"), (4, "Fri")] {
+            if row < rows {
+                buf.set_stringn(inner.x, grid_y + row, label, 3, palette.dim());
+            }
+        }
+        if months_row {
+            self.render_months(layout, palette, buf, inner, grid_x);
+        }
+
+        let visible_days = self.days.len().min(layout.weeks * 7);
+        let visible = &self.days[self.days.len() - visible_days..];
+        let busiest = visible.iter().map(|d| d.reviews).max().unwrap_or(0);
+        for (i, day) in visible.iter().enumerate() {
+            let days_ago = visible_days - 1 - i;
+            let (week_from_right, weekday) = self.cell_of(days_ago);
+            if week_from_right >= layout.weeks || weekday as u16 >= rows {
+                continue;
+            }
+            let level = shade_level(day.reviews, busiest);
+            let x = grid_x + (layout.weeks - 1 - week_from_right) as u16 * layout.cell;
+            let y = grid_y + weekday as u16;
+            if let Some(cell) = buf.cell_mut((x, y)) {
+                cell.set_char(SHADES[level]).set_style(palette.shade(level));
+                if days_ago == 0 {
+                    cell.modifier.insert(Modifier::UNDERLINED);
+                }
+            }
+        }
+    }
+
+    /// Month names above the first week column of each month, when they do not overlap.
+    fn render_months(
+        &self,
+        layout: CalendarLayout,
+        palette: Palette,
+        buf: &mut Buffer,
+        inner: Rect,
+        grid_x: u16,
+    ) {
+        let Some(today) = self.today else { return };
+        let right = inner.x + inner.width;
+        let mut free_from = grid_x;
+        for column in 0..layout.weeks {
+            let week_from_right = layout.weeks - 1 - column;
+            let monday_ago = week_from_right * 7 + self.today_weekday;
+            let Some(monday) = today.checked_sub_signed(Duration::days(monday_ago as i64)) else {
+                continue;
+            };
+            if monday.day() > 7 {
+                continue;
+            }
+            let x = grid_x + column as u16 * layout.cell;
+            if x >= free_from && x + 3 <= right {
+                let name = MONTHS[monday.month0() as usize];
+                buf.set_string(x, inner.y, name, palette.dim());
+                free_from = x + 4;
+            }
+        }
+    }
+}
+
+/// 0 for no reviews, else 1..=4 in proportion to the busiest day.
+pub fn shade_level(reviews: u64, busiest: u64) -> usize {
+    if reviews == 0 || busiest == 0 {
+        0
+    } else {
+        (reviews * 4).div_ceil(busiest).clamp(1, 4) as usize
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Panels
+
+fn render_summary(stats: &Stats, palette: Palette, frame: &mut Frame, area: Rect) {
+    let block = palette.block("Summary");
+    let value = Style::new().add_modifier(Modifier::BOLD);
+    let retention = match stats.true_retention.rate {
+        Some(rate) => Span::styled(
+            percent(rate),
+            palette.rate(rate).add_modifier(Modifier::BOLD),
+        ),
+        None => Span::styled("—", palette.dim()),
+    };
+    let streak = if stats.streak_days == 1 {
+        "1 day".to_owned()
+    } else {
+        format!("{} days", stats.streak_days)
+    };
+    let streak_style = if stats.streak_days > 0 {
+        palette.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    } else {
+        value
+    };
+    let label = |text: &'static str| Span::styled(text, palette.dim());
+    let lines = vec![
+        Line::from(vec![
+            label("Reviews    "),
+            Span::styled(format_count(stats.reviews_total), value),
+        ]),
+        Line::from(vec![
+            label("Today      "),
+            Span::styled(format_count(stats.reviews_today), value),
+        ]),
+        Line::from(vec![
+            label("Streak     "),
+            Span::styled(streak, streak_style),
+        ]),
+        Line::from(vec![
+            label("Time today "),
+            Span::styled(format_duration(stats.time_spent_today_ms), value),
+        ]),
+        Line::from(vec![
+            label("Time total "),
+            Span::styled(format_duration(stats.time_spent_ms), value),
+        ]),
+        Line::from(vec![label("Retention  "), retention]),
+        Line::from(vec![
+            label("Due now    "),
+            Span::styled(stats.due_now.to_string(), value),
+            Span::styled(format!(" of {}", stats.cards_total), palette.dim()),
+        ]),
+    ];
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn render_weakest(stats: &Stats, palette: Palette, frame: &mut Frame, area: Rect) {
+    let block = palette.block("Weakest tags");
+    let inner_width = usize::from(area.width.saturating_sub(2));
+    if stats.weakest_tags.is_empty() {
+        let text = Span::styled("Not enough reviews yet", palette.dim());
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    }
+    // tag, gauge (10), " 100%", " 12/34"
+    let longest = stats
+        .weakest_tags
+        .iter()
+        .map(|t| t.tag.chars().count())
+        .max()
+        .unwrap_or(0);
+    let gauge_width = if inner_width >= 40 { 10 } else { 5 };
+    // Room for the tag, the gauge, " 100%" and " 12/34".
+    let tag_width = longest.min(inner_width.saturating_sub(gauge_width + 13).max(4));
+    let lines: Vec<Line> = stats
+        .weakest_tags
+        .iter()
+        .map(|t| {
+            let rate = t.retention.rate.unwrap_or(0.0);
+            let filled = ((rate * gauge_width as f64).round() as usize).min(gauge_width);
+            let gauge: String = std::iter::repeat_n('█', filled)
+                .chain(std::iter::repeat_n('░', gauge_width - filled))
+                .collect();
+            let tag: String = t.tag.chars().take(tag_width).collect();
+            Line::from(vec![
+                Span::raw(format!("{tag:<tag_width$} ")),
+                Span::styled(gauge, palette.rate(rate)),
+                Span::styled(
+                    format!("{:>5}", percent(rate)),
+                    palette.rate(rate).add_modifier(Modifier::BOLD),
+                ),
+                Span::styled(
+                    format!(" {}/{}", t.retention.passed, t.retention.reviews),
+                    palette.dim(),
+                ),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn retention_cell(retention: Option<&Retention>, palette: Palette) -> Cell<'static> {
+    match retention.and_then(|r| r.rate) {
+        Some(rate) => Cell::from(Span::styled(percent(rate), palette.rate(rate))),
+        None => Cell::from(Span::styled("—", palette.dim())),
+    }
+}
+
+fn render_decks(stats: &Stats, palette: Palette, frame: &mut Frame, area: Rect) {
+    let header = Row::new(["Deck", "Due", "New", "Cards", "Ret."]).style(
+        Style::new()
+            .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+            .patch(palette.fg(Color::Cyan)),
+    );
+    let rows = stats.decks.iter().map(|deck| {
+        let due_style = if deck.due > 0 {
+            palette.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+        } else {
+            palette.dim()
+        };
+        Row::new([
+            Cell::from(deck.title.as_str()),
+            Cell::from(Span::styled(deck.due.to_string(), due_style)),
+            Cell::from(deck.new.to_string()),
+            Cell::from(deck.cards.to_string()),
+            retention_cell(stats.true_retention_by_deck.get(&deck.id), palette),
+        ])
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Fill(1),
+            Constraint::Length(4),
+            Constraint::Length(4),
+            Constraint::Length(5),
+            Constraint::Length(4),
+        ],
+    )
+    .header(header)
+    .block(palette.block("Decks"));
+    frame.render_widget(table, area);
+}
+
+fn render_forecast(stats: &Stats, palette: Palette, frame: &mut Frame, area: Rect) {
+    let total: u64 = stats.due_forecast.iter().map(|d| d.reviews).sum();
+    let peak = stats
+        .due_forecast
+        .iter()
+        .map(|d| d.reviews)
+        .max()
+        .unwrap_or(0);
+    let days = stats.due_forecast.len();
+    if days == 0 {
+        let text = Span::styled("Nothing scheduled", palette.dim());
+        frame.render_widget(
+            Paragraph::new(text).block(palette.block("Due forecast")),
+            area,
+        );
+        return;
+    }
+    let totals = if area.width >= 46 {
+        format!(" {total} total, peak {peak} ")
+    } else {
+        format!(" {total} total ")
+    };
+    let block = palette
+        .block(&format!("Due · next {days} days"))
+        .title(Line::from(Span::styled(totals, palette.dim())).right_aligned());
+    let inner_width = usize::from(area.width.saturating_sub(2));
+    if inner_width == 0 {
+        frame.render_widget(block, area);
+        return;
+    }
+    if inner_width < days {
+        // Too narrow for one column per day: a sparkline of the first days that fit.
+        let sparkline = Sparkline::default()
+            .data(stats.due_forecast.iter().map(|d| d.reviews))
+            .max(peak.max(1))
+            .style(palette.fg(Color::Cyan))
+            .block(block);
+        frame.render_widget(sparkline, area);
+        return;
+    }
+    let gap = usize::from(inner_width + 1 >= days * 2);
+    let bar_width = ((inner_width + gap) / days).saturating_sub(gap).max(1);
+    let labelled = bar_width >= 2;
+    let bars: Vec<Bar> = stats
+        .due_forecast
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let style = if i == 0 {
+                palette.fg(Color::Yellow)
+            } else {
+                palette.fg(Color::Cyan)
+            };
+            let mut bar = Bar::default().value(d.reviews).style(style);
+            if labelled {
+                if i % 7 == 0 {
+                    bar = bar.label(Line::from(d.date.get(8..10).unwrap_or("")));
+                }
+            } else {
+                // Single-column bars cannot hold a number.
+                bar = bar.text_value(String::new());
+            }
+            bar
+        })
+        .collect();
+    let chart = BarChart::default()
+        .data(BarGroup::new(bars))
+        .bar_width(bar_width as u16)
+        .bar_gap(gap as u16)
+        .max(peak.max(1))
+        .value_style(Style::new().add_modifier(Modifier::REVERSED))
+        .label_style(palette.dim())
+        .block(block);
+    frame.render_widget(chart, area);
+}
+
+fn render_retention(stats: &Stats, palette: Palette, frame: &mut Frame, area: Rect) {
+    let weeks = &stats.retention_by_week;
+    let points: Vec<(f64, f64)> = weeks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| w.retention.rate.map(|rate| (i as f64, rate * 100.0)))
+        .collect();
+    let mut block = palette.block("Retention by week");
+    if let Some(rate) = stats.true_retention.rate {
+        block = block.title(
+            Line::from(Span::styled(
+                format!(" true {} ", percent(rate)),
+                palette.dim(),
+            ))
+            .right_aligned(),
+        );
+    }
+    if points.is_empty() {
+        let text = Span::styled("No reviews in the last year", palette.dim());
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    }
+    let label_of = |i: usize| {
+        weeks
+            .get(i)
+            .and_then(|w| NaiveDate::parse_from_str(&w.week, "%Y-%m-%d").ok())
+            .map(|d| format!("{} {}", MONTHS[d.month0() as usize], d.day()))
+            .unwrap_or_default()
+    };
+    let last = weeks.len().saturating_sub(1);
+    let x_labels = if area.width >= 50 {
+        vec![label_of(0), label_of(last / 2), label_of(last)]
+    } else {
+        vec![label_of(0), label_of(last)]
+    };
+    let dataset = Dataset::default()
+        .marker(Marker::Braille)
+        .graph_type(GraphType::Line)
+        .style(palette.fg(Color::LightGreen))
+        .data(&points);
+    let axis_style = palette.dim();
+    let chart = Chart::new(vec![dataset])
+        .block(block)
+        .x_axis(
+            Axis::default()
+                .bounds([0.0, (last as f64).max(1.0)])
+                .labels(x_labels)
+                .style(axis_style),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([0.0, 100.0])
+                .labels(["0%", "50%", "100%"])
+                .style(axis_style),
+        );
+    frame.render_widget(chart, area);
+}
