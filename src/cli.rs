@@ -61,6 +61,12 @@ pub enum Command {
     Import { file: PathBuf },
     /// Fit FSRS parameters to your own review log; scheduling uses them from then on
     Optimize,
+    /// The embedded Kinesis engine's console: AWS-CLI-shaped commands on stdin, JSON lines out
+    Sim {
+        /// Same input and seed give byte-identical output
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Plan toward an interview date: daily new cards and retention for the best recall that day
     Plan(PlanArgs),
     /// Fill the data directory with a synthetic history (for benchmarks and demos)
@@ -197,6 +203,10 @@ fn dispatch(cli: &Cli) -> Result<ExitCode, CliError> {
         Some(Command::Export { file }) => export(cli, file),
         Some(Command::Import { file }) => import(cli, file),
         Some(Command::Optimize) => optimize(cli),
+        Some(Command::Sim { seed }) => {
+            crate::engine::run_console(io::stdin().lock(), io::stdout().lock(), *seed)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Plan(args)) => plan(cli, args),
         Some(Command::Synthesize {
             cards,
@@ -232,7 +242,8 @@ fn run_tui(
     let progress = workspace.progress(now)?;
     let session_cards = limit.unwrap_or(workspace.config.session_cards as usize);
     let limits = workspace.limits(now, session_cards)?;
-    let streak = workspace.stats(now)?.streak_days;
+    let stats = workspace.stats(now)?;
+    let streak = stats.streak_days;
     let active_plan = workspace.store.plan()?;
     let scheduler =
         crate::workspace::scheduler_for(&workspace.store, workspace.config.desired_retention)?;

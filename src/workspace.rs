@@ -171,22 +171,8 @@ impl Workspace {
 impl Workspace {
     /// Everything `streamdrill stats` and the stats screen show.
     pub fn stats(&self, now: DateTime<Utc>) -> Result<crate::stats::Stats, WorkspaceError> {
-        use crate::stats::{CALENDAR_DAYS, StoreFigures, day_offset_ms};
-        use crate::store::PassFilter;
         let day_start = self.day_start(now);
-        let figures = StoreFigures {
-            reviews_total: self.store.review_count()?,
-            time_spent_ms: self.store.total_duration_ms()?,
-            activity: self.store.daily_activity(
-                day_start - chrono::Duration::days(CALENDAR_DAYS),
-                day_offset_ms(day_start),
-            )?,
-            mature: self.store.pass_counts(PassFilter::Mature)?,
-            recent: self
-                .store
-                .pass_counts(PassFilter::Since(now - chrono::Duration::days(30)))?,
-            calibration: self.store.calibration()?,
-        };
+        let figures = store_figures(&self.store, now, day_start)?;
         Ok(crate::stats::stats(
             &self.library,
             &self.progress(now)?,
@@ -195,6 +181,27 @@ impl Workspace {
             day_start,
         ))
     }
+}
+
+/// The aggregates the stats need from the store (cheap: trigger-kept totals and index scans).
+pub fn store_figures(
+    store: &Store,
+    now: DateTime<Utc>,
+    day_start: DateTime<Utc>,
+) -> Result<crate::stats::StoreFigures, StoreError> {
+    use crate::stats::{CALENDAR_DAYS, day_offset_ms};
+    use crate::store::PassFilter;
+    Ok(crate::stats::StoreFigures {
+        reviews_total: store.review_count()?,
+        time_spent_ms: store.total_duration_ms()?,
+        activity: store.daily_activity(
+            day_start - chrono::Duration::days(CALENDAR_DAYS),
+            day_offset_ms(day_start),
+        )?,
+        mature: store.pass_counts(PassFilter::Mature)?,
+        recent: store.pass_counts(PassFilter::Since(now - chrono::Duration::days(30)))?,
+        calibration: store.calibration()?,
+    })
 }
 
 /// The scheduler with the latest fitted parameters, or FSRS's defaults.

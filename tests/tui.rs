@@ -513,3 +513,56 @@ fn settings_plans_toward_an_interview_and_applies_it() {
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.screen, Screen::Home);
 }
+
+#[test]
+fn the_stats_screen_loads_its_figures_through_the_shell() {
+    let mut app = starter();
+    let effects = press(&mut app, KeyCode::Char('s'));
+    assert_eq!(effects, vec![Effect::LoadStats { day_start_hour: 4 }]);
+    assert_eq!(app.screen, Screen::Stats);
+    let figures = streamdrill::stats::StoreFigures {
+        reviews_total: 3,
+        ..streamdrill::stats::StoreFigures::default()
+    };
+    app.update(
+        Msg::StatsLoaded(Ok(figures), t0() - Duration::hours(6)),
+        t0(),
+    );
+    let stats = app.stats.clone().expect("loaded").expect("ok");
+    assert_eq!(stats.reviews_total, 3);
+    assert_eq!(stats.cards_total, 8);
+    insta::assert_snapshot!("stats_80x24", draw(&app, 80, 24).backend());
+    insta::assert_snapshot!("stats_120x40", draw(&app, 120, 40).backend());
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen, Screen::Home);
+}
+
+#[test]
+fn the_finder_drills_its_results_as_practice() {
+    let mut app = starter();
+    press(&mut app, KeyCode::Char('/'));
+    assert_eq!(app.screen, Screen::Finder);
+    type_text(&mut app, "lambda");
+    insta::assert_snapshot!("finder_80x24", draw(&app, 80, 24).backend());
+    insta::assert_snapshot!("finder_120x40", draw(&app, 120, 40).backend());
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen, Screen::Drill);
+    assert_eq!(
+        current_id(&app).as_deref(),
+        Some("starter/pick-lambda-per-event")
+    );
+    press(&mut app, KeyCode::Char('1'));
+    assert!(
+        press(&mut app, KeyCode::Char('3')).is_empty(),
+        "practice is not scheduled"
+    );
+
+    // From a revealed card, the finder returns to the drill on esc.
+    let mut app = starter();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('/'));
+    assert_eq!(app.screen, Screen::Finder);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen, Screen::Drill);
+}

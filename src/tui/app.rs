@@ -32,6 +32,8 @@ pub enum Msg {
     /// The shell's answer to [`Effect::UndoLastReview`]: the review undone and the item's state
     /// after it (none when it is new again).
     Undone(Result<Option<(Review, Option<CardState>)>, String>),
+    /// The shell's answer to [`Effect::LoadStats`].
+    StatsLoaded(Result<crate::stats::StoreFigures, String>, DateTime<Utc>),
     /// An effect failed; the message says what did not happen.
     Failed(String),
     /// The terminal was resized; the next draw uses the new size.
@@ -52,6 +54,10 @@ pub enum Effect {
     Flag(String),
     /// Make this plan the schedule until the interview.
     SavePlan(crate::store::SavedPlan),
+    /// Gather the store's figures for the stats screen, then send back [`Msg::StatsLoaded`].
+    LoadStats {
+        day_start_hour: u8,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +67,8 @@ pub enum Screen {
     Summary,
     /// The configuration in force, and the plan toward an interview date.
     Settings,
+    Stats,
+    Finder,
 }
 
 /// The settings screen's interview planner.
@@ -169,6 +177,10 @@ pub struct App {
     pub theme: Theme,
     pub streak_days: u32,
     pub plan_form: PlanForm,
+    pub stats: Option<Result<crate::stats::Stats, String>>,
+    pub finder: Option<super::finder::Finder>,
+    /// Where the finder returns to.
+    finder_return: Screen,
     /// The plan in force, if any (shown on the settings screen).
     pub active_plan: Option<crate::store::SavedPlan>,
     pub quit: bool,
@@ -205,6 +217,9 @@ impl App {
             theme: Theme::default(),
             streak_days: 0,
             plan_form: PlanForm::default(),
+            stats: None,
+            finder: None,
+            finder_return: Screen::Home,
             active_plan: None,
             quit: false,
             now,
@@ -390,6 +405,8 @@ impl App {
             Screen::Home => keys::HOME,
             Screen::Summary => keys::SUMMARY,
             Screen::Settings => keys::SETTINGS,
+            Screen::Stats => keys::STATS,
+            Screen::Finder => keys::FINDER,
             Screen::Drill => self.drill_keymap(),
         }
     }
@@ -423,6 +440,12 @@ impl App {
         self.now = now;
         match msg {
             Msg::Resize => Vec::new(),
+            Msg::StatsLoaded(result, day_start) => {
+                self.stats = Some(result.map(|figures| {
+                    crate::stats::stats(&self.library, &self.progress, &figures, now, day_start)
+                }));
+                Vec::new()
+            }
             Msg::Failed(message) => {
                 let message = format!("Not saved: {message}");
                 match self.drill.as_mut() {
@@ -503,6 +526,13 @@ impl App {
         }
         match self.screen {
             Screen::Home => {
+                if action == Some(Action::Stats) {
+                    self.stats = None;
+                    self.screen = Screen::Stats;
+                    return vec![Effect::LoadStats {
+                        day_start_hour: self.config.day_start_hour,
+                    }];
+                }
                 self.on_home_action(action, now);
                 Vec::new()
             }
@@ -511,6 +541,16 @@ impl App {
                 Vec::new()
             }
             Screen::Settings => self.on_settings_key(key, action, now),
+            Screen::Stats => {
+                match action {
+                    Some(Action::Back) => self.screen = Screen::Home,
+                    Some(Action::Finder) => self.open_finder(),
+                    Some(Action::Quit) => self.quit = true,
+                    _ => {}
+                }
+                Vec::new()
+            }
+            Screen::Finder => self.on_finder_key(key, now),
             Screen::Drill => self.on_drill_key(key, action, now),
         }
     }
@@ -529,8 +569,64 @@ impl App {
         }
     }
 
+    fn open_finder(&mut self) {
+        let entries = self
+            .library
+            .items(None)
+            .into_iter()
+            .map(|item| super::finder::FinderEntry {
+                kind: item.kind(),
+                deck_title: item.deck_title.clone(),
+                prompt: item.prompt(),
+                answer: item.model_answer(),
+                tags: item.card.tags.clone(),
+                item_id: item.id,
+            })
+            .collect();
+        self.finder_return = if self.screen == Screen::Finder {
+            Screen::Home
+        } else {
+            self.screen
+        };
+        self.finder = Some(super::finder::Finder::new(entries));
+        self.screen = Screen::Finder;
+    }
+
+    fn on_finder_key(&mut self, key: &KeyEvent, now: DateTime<Utc>) -> Vec<Effect> {
+        let Some(finder) = self.finder.as_mut() else {
+            self.screen = Screen::Home;
+            return Vec::new();
+        };
+        match finder.handle_key(key) {
+            super::finder::FinderAction::None => {}
+            super::finder::FinderAction::Close => self.screen = self.finder_return,
+            super::finder::FinderAction::DrillThese(ids) => {
+                // In the finder's order (best match first), at most a few sessions' worth.
+                let mut by_id: std::collections::HashMap<String, DrillItem> = self
+                    .library
+                    .items(None)
+                    .into_iter()
+                    .map(|i| (i.id.clone(), i))
+                    .collect();
+                let items: Vec<DrillItem> = ids
+                    .iter()
+                    .filter_map(|id| by_id.remove(id))
+                    .take(self.config.session_cards.max(1) as usize * 5)
+                    .collect();
+                self.finder = None;
+                self.start_cram(
+                    items,
+                    "Finder results (practice, not scheduled)".to_owned(),
+                    now,
+                );
+            }
+        }
+        Vec::new()
+    }
+
     fn on_home_action(&mut self, action: Option<Action>, now: DateTime<Utc>) {
         match action {
+            Some(Action::Finder) => self.open_finder(),
             Some(Action::Down) => self.selected = (self.selected + 1) % self.home_rows(),
             Some(Action::Up) => {
                 self.selected = (self.selected + self.home_rows() - 1) % self.home_rows();
@@ -669,6 +765,7 @@ impl App {
 
     fn on_summary_action(&mut self, action: Option<Action>, now: DateTime<Utc>) {
         match action {
+            Some(Action::Finder) => self.open_finder(),
             Some(Action::RetryMisses) => {
                 let misses: Vec<DrillItem> = self
                     .drill
@@ -768,6 +865,7 @@ impl App {
                     return vec![Effect::Flag(id)];
                 }
             }
+            (Phase::Revealed { .. }, Some(Action::Finder)) => self.open_finder(),
             (Phase::Revealed { .. }, Some(Action::EditHint)) => {
                 if let Some(item) = drill.session.current() {
                     let origin = self

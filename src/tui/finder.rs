@@ -345,6 +345,16 @@ impl Finder {
         let mut positions = Vec::new();
         for term in terms {
             let (term_score, term_positions) = self.matcher.fuzzy_indices(line, term)?;
+            // The letters must sit close together: a word typed loosely ("mskserverless")
+            // matches, its letters scattered across a long answer do not.
+            let spread = match (term_positions.first(), term_positions.last()) {
+                (Some(first), Some(last)) => last - first + 1,
+                _ => 0,
+            };
+            let letters = term.chars().count();
+            if spread > (letters * 2).max(letters + 4) {
+                return None;
+            }
             score += term_score;
             positions.extend(term_positions);
         }

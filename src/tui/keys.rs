@@ -28,6 +28,8 @@ pub enum Action {
     Flag,
     EditHint,
     RetryMisses,
+    Finder,
+    Stats,
     Settings,
     NextField,
     ApplyPlan,
@@ -98,6 +100,8 @@ pub const HOME: &[Binding] = &[
         "i",
         "interview mode",
     ),
+    key(KeyCode::Char('/'), Action::Finder, "/", "find cards"),
+    key(KeyCode::Char('s'), Action::Stats, "s", "stats"),
     key(KeyCode::Char('p'), Action::Settings, "p", "settings & plan"),
     quiet(key(KeyCode::Char('l'), Action::Labs, "l", "labs")),
     HELP,
@@ -173,6 +177,7 @@ pub const FOLLOW_UP: &[Binding] = &[
 ];
 
 pub const REVEALED: &[Binding] = &[
+    quiet(key(KeyCode::Char('/'), Action::Finder, "/", "find cards")),
     key(
         KeyCode::Char('1'),
         Action::Grade(Rating::Again),
@@ -217,6 +222,7 @@ pub const FINISHED: &[Binding] = &[
 ];
 
 pub const SUMMARY: &[Binding] = &[
+    quiet(key(KeyCode::Char('/'), Action::Finder, "/", "find cards")),
     key(
         KeyCode::Char('r'),
         Action::RetryMisses,
@@ -235,6 +241,31 @@ pub const SETTINGS: &[Binding] = &[
     key(KeyCode::Enter, Action::Reveal, "enter", "plan"),
     key(KeyCode::Char('a'), Action::ApplyPlan, "a", "apply the plan"),
     key(KeyCode::Esc, Action::Back, "esc", "home"),
+    HELP_F1,
+    FORCE_QUIT,
+];
+
+pub const STATS: &[Binding] = &[
+    key(KeyCode::Esc, Action::Back, "esc", "home"),
+    key(KeyCode::Char('/'), Action::Finder, "/", "find cards"),
+    HELP,
+    key(KeyCode::Char('q'), Action::Quit, "q", "quit"),
+    FORCE_QUIT,
+];
+
+/// The finder reads its own keys (typing is the query); this table documents them and keeps
+/// ctrl-c and help working.
+pub const FINDER: &[Binding] = &[
+    key(
+        KeyCode::Enter,
+        Action::Reveal,
+        "enter",
+        "drill these (practice)",
+    ),
+    key(KeyCode::Tab, Action::NextField, "tab", "mark"),
+    quiet(key(KeyCode::Up, Action::Up, "↑/↓", "move")),
+    key(KeyCode::Down, Action::Down, "↑/↓", "move"),
+    key(KeyCode::Esc, Action::Back, "esc", "back"),
     HELP_F1,
     FORCE_QUIT,
 ];
@@ -289,7 +320,7 @@ mod tests {
     fn no_key_is_bound_twice_in_a_table() {
         for table in [
             HOME, ANSWERING, CHOOSING, VERDICT, CONFIDENCE, SPEAKING, FOLLOW_UP, REVEALED,
-            FINISHED, SUMMARY, SETTINGS, CONFIRM,
+            FINISHED, SUMMARY, SETTINGS, STATS, FINDER, CONFIRM,
         ] {
             for (i, a) in table.iter().enumerate() {
                 for b in &table[i + 1..] {

@@ -127,6 +127,13 @@ fn perform(effect: Effect, store: &mut Store, scheduler: &Scheduler) -> Option<M
             .set_flagged(&item, true)
             .err()
             .map(|e| Msg::Failed(e.to_string())),
+        Effect::LoadStats { day_start_hour } => {
+            let now = clock::now();
+            let day_start = clock::study_day_start(now, day_start_hour);
+            let figures =
+                crate::workspace::store_figures(store, now, day_start).map_err(|e| e.to_string());
+            Some(Msg::StatsLoaded(figures, day_start))
+        }
         Effect::SavePlan(plan) => store
             .save_plan(&plan)
             .err()

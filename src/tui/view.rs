@@ -54,6 +54,19 @@ pub fn render(app: &App, frame: &mut Frame) {
         }
         Screen::Summary => render_summary(app, frame, body),
         Screen::Settings => render_settings(app, frame, body),
+        Screen::Stats => match &app.stats {
+            None => frame.render_widget(Paragraph::new(" Loading stats…"), body),
+            Some(Err(message)) => frame.render_widget(
+                Paragraph::new(format!(" Could not load stats: {message}")).style(theme.bad),
+                body,
+            ),
+            Some(Ok(stats)) => super::stats_view::render(stats, theme.colors, frame, body),
+        },
+        Screen::Finder => {
+            if let Some(finder) = &app.finder {
+                finder.render(theme.colors, frame, body);
+            }
+        }
     }
     render_hints(app.keymap(), theme, frame, footer);
     if app.help {
