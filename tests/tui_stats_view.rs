@@ -134,6 +134,12 @@ fn stats() -> Stats {
         },
     ];
     Stats {
+        calibration: streamdrill::stats::Calibration {
+            sure_correct: 30,
+            sure_wrong: 10,
+            unsure_correct: 5,
+            unsure_wrong: 5,
+        },
         reviews_total: 4_321,
         reviews_today: 5,
         due_now: 18,
@@ -183,6 +189,7 @@ fn snapshot_too_small_30x8() {
 #[test]
 fn snapshot_empty_stats_80x24() {
     let empty = Stats {
+        calibration: streamdrill::stats::Calibration::default(),
         reviews_total: 0,
         reviews_today: 0,
         due_now: 0,

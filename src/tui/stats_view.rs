@@ -423,6 +423,30 @@ fn render_summary(stats: &Stats, palette: Palette, frame: &mut Frame, area: Rect
             Span::styled(format!(" of {}", stats.cards_total), palette.dim()),
         ]),
     ];
+    let mut lines = lines;
+    let c = stats.calibration;
+    let sure = c.sure_correct + c.sure_wrong;
+    if sure + c.unsure_correct + c.unsure_wrong > 0 {
+        // Overconfidence shows as "sure" calls that were wrong.
+        let rate = |right: u64, all: u64| {
+            if all == 0 {
+                "—".to_owned()
+            } else {
+                format!("{:.0}%", right as f64 * 100.0 / all as f64)
+            }
+        };
+        lines.push(Line::from(vec![
+            label("Sure calls "),
+            Span::styled(rate(c.sure_correct, sure), value),
+            Span::styled(
+                format!(
+                    " right · unsure {}",
+                    rate(c.unsure_correct, c.unsure_correct + c.unsure_wrong)
+                ),
+                palette.dim(),
+            ),
+        ]));
+    }
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
