@@ -48,8 +48,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print the JSON Schema of deck files
-    Schema,
+    /// Print the JSON Schema of deck files (or of the price sheet)
+    Schema {
+        #[arg(long)]
+        prices: bool,
+    },
     /// Suspend, unsuspend or reset a card (a drill item id, or a card id for all its cells)
     #[command(subcommand)]
     Card(CardCommand),
@@ -194,8 +197,12 @@ fn dispatch(cli: &Cli) -> Result<ExitCode, CliError> {
         Some(Command::Deck(DeckCommand::Check { paths })) => Ok(deck_check(cli, paths)),
         Some(Command::Deck(DeckCommand::List { json })) => deck_list(cli, *json),
         Some(Command::Stats { json }) => show_stats(cli, *json),
-        Some(Command::Schema) => {
-            print!("{}", deck_schema_json());
+        Some(Command::Schema { prices }) => {
+            if *prices {
+                print!("{}", crate::deck::schema::prices_schema_json());
+            } else {
+                print!("{}", deck_schema_json());
+            }
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Card(command)) => card_command(cli, command),

@@ -19,6 +19,17 @@ fn the_committed_schema_is_generated_from_the_current_types() {
 }
 
 #[test]
+fn the_committed_price_sheet_schema_is_current() {
+    use streamdrill::deck::schema::{PRICES_SCHEMA_PATH, prices_schema_json};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(PRICES_SCHEMA_PATH);
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == prices_schema_json(),
+        "{PRICES_SCHEMA_PATH} is stale: run `cargo run -- schema --prices > {PRICES_SCHEMA_PATH}`"
+    );
+}
+
+#[test]
 fn every_bundled_deck_checks_clean() {
     assert!(!BUNDLED_DECKS.is_empty());
     let mut problems = Vec::new();

@@ -34,11 +34,29 @@ fn collect(dir: &Path, depth: usize, files: &mut Vec<PathBuf>) -> Result<(), Dia
         let path = entry.path();
         if path.is_dir() {
             collect(&path, depth + 1, files)?;
-        } else if path.extension().is_some_and(|e| e == "toml") {
+        } else if path.extension().is_some_and(|e| e == "toml") && !declares_other_schema(&path) {
             files.push(path);
         }
     }
     Ok(())
+}
+
+/// Content folders hold other TOML too (the price sheet, labs); such files name their own
+/// schema on the first line (`#:schema ../schema/prices.schema.json`) and are not decks.
+fn declares_other_schema(path: &Path) -> bool {
+    use std::io::{BufRead, Read};
+    let Ok(file) = fs::File::open(path) else {
+        return false;
+    };
+    let mut first = String::new();
+    if std::io::BufReader::new(file.take(512))
+        .read_line(&mut first)
+        .is_err()
+    {
+        return false;
+    }
+    let first = first.trim();
+    first.starts_with("#:schema") && !first.ends_with("deck.schema.json")
 }
 
 pub fn read_deck_file(path: &Path) -> Result<String, Diagnostic> {

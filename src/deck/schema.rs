@@ -9,6 +9,21 @@ use super::model::{Calc, CardCommon, Choice, Compare, DeckMeta, Failure, Myth, N
 
 /// The committed schema's path, relative to the repository.
 pub const SCHEMA_PATH: &str = "schema/deck.schema.json";
+pub const PRICES_SCHEMA_PATH: &str = "schema/prices.schema.json";
+
+/// The price sheet's schema (`content/prices.toml`), pretty JSON with a trailing newline.
+pub fn prices_schema_json() -> String {
+    let mut schema = schemars::schema_for!(crate::engine::cost::PriceSheet).to_value();
+    if let Some(object) = schema.as_object_mut() {
+        object.insert(
+            "$id".into(),
+            Value::from("https://github.com/streamdrill/streamdrill/schema/prices.schema.json"),
+        );
+    }
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
 
 /// The deck file schema as pretty JSON with a trailing newline.
 pub fn deck_schema_json() -> String {

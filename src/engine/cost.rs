@@ -5,9 +5,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// The default price sheet, embedded.
-pub const DEFAULT_PRICES_TOML: &str = include_str!("prices.toml");
+pub const DEFAULT_PRICES_TOML: &str = include_str!("../../content/prices.toml");
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 pub struct PriceSheet {
     pub hours_per_month: f64,
     pub record_size_bytes_default: u64,
@@ -17,7 +17,7 @@ pub struct PriceSheet {
     pub self_hosted: KafkaPrices,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 pub struct KinesisProvisionedPrices {
     pub shard_hour: f64,
     pub put_payload_units_per_million: f64,
@@ -30,7 +30,7 @@ pub struct KinesisProvisionedPrices {
     pub efo_data_retrieval_gb: f64,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 pub struct KinesisOnDemandPrices {
     pub stream_hour: f64,
     pub data_in_gb: f64,
@@ -38,7 +38,7 @@ pub struct KinesisOnDemandPrices {
     pub efo_data_retrieval_gb: f64,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 pub struct KafkaPrices {
     #[serde(default)]
     pub min_effective_mb_per_sec: f64,
@@ -53,7 +53,7 @@ pub struct KafkaPrices {
     pub tiers: Vec<BrokerTier>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 pub struct BrokerTier {
     pub max_mb_per_sec: f64,
     pub brokers: u32,
