@@ -245,3 +245,35 @@ fn plan_toward_an_interview_reports_pace_retention_and_readiness() {
     let cleared = streamdrill(dir.path(), &["plan", "--clear"], "");
     assert!(cleared.status.success());
 }
+
+#[test]
+fn sim_answers_each_command_with_json_and_is_deterministic() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = "aws kinesis create-stream --stream-name orders --shard-count 2\n\
+                  aws kinesis put-record --stream-name orders --partition-key user-1 --data hello\n\
+                  nonsense here\n\
+                  aws kinesis list-shards --stream-name orders\n";
+    let first = streamdrill(dir.path(), &["sim", "--seed", "3"], script);
+    assert!(first.status.success(), "{first:?}");
+    let lines: Vec<serde_json::Value> = stdout(&first)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), 4, "one object per command, errors included");
+    assert!(
+        lines[1]["ShardId"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("shardId-"))
+    );
+    assert_eq!(lines[2]["Error"]["Code"], "UsageError");
+    assert_eq!(lines[3]["Shards"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        lines[3]["Shards"][0]["HashKeyRange"]["StartingHashKey"],
+        "0"
+    );
+    let again = streamdrill(dir.path(), &["sim", "--seed", "3"], script);
+    assert_eq!(
+        first.stdout, again.stdout,
+        "same input and seed, same bytes"
+    );
+}
