@@ -52,4 +52,31 @@ fn main() {
     time_frames("drill, answering", &app);
     app.update(key(KeyCode::Enter), now);
     time_frames("drill, revealed", &app);
+
+    // The stats screen on a year of synthetic activity.
+    let mut app = App::new(
+        Library::bundled(),
+        Progress::default(),
+        Scheduler::new(0.9).expect("retention"),
+        now,
+    )
+    .with_config(Config::default(), false);
+    app.update(key(KeyCode::Char('s')), now);
+    let day_start = now - chrono::Duration::hours(6);
+    let today = streamdrill::stats::day_number(now, streamdrill::stats::day_offset_ms(day_start));
+    let figures = streamdrill::stats::StoreFigures {
+        reviews_total: 40_000,
+        time_spent_ms: 9_000_000,
+        activity: (0..365)
+            .map(|d| streamdrill::store::DayActivity {
+                day: today - d,
+                reviews: (d * 37 % 90) as u64,
+                duration_ms: 600_000,
+                passed: (d * 31 % 80) as u64,
+            })
+            .collect(),
+        ..streamdrill::stats::StoreFigures::default()
+    };
+    app.update(Msg::StatsLoaded(Ok(figures), day_start), now);
+    time_frames("stats", &app);
 }
