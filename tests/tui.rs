@@ -323,6 +323,7 @@ fn the_summary_offers_the_misses_again_as_practice() {
     saved(&mut app);
     assert_eq!(app.screen, Screen::Summary);
     insta::assert_snapshot!("summary_80x24", draw(&app, 80, 24).backend());
+    insta::assert_snapshot!("summary_120x40", draw(&app, 120, 40).backend());
 
     press(&mut app, KeyCode::Char('r'));
     assert_eq!(app.screen, Screen::Drill);
@@ -397,6 +398,7 @@ fn help_lists_the_keys_of_the_screen_and_any_key_closes_it() {
     press(&mut app, KeyCode::Char('?'));
     assert!(app.help);
     insta::assert_snapshot!("home_help_80x24", draw(&app, 80, 24).backend());
+    insta::assert_snapshot!("home_help_120x40", draw(&app, 120, 40).backend());
     press(&mut app, KeyCode::Char('q'));
     assert!(!app.help && !app.quit, "the closing key does nothing else");
 }
@@ -494,6 +496,7 @@ fn settings_plans_toward_an_interview_and_applies_it() {
     assert_eq!(date.to_string(), "2026-06-30");
     assert!(plan.all_learned, "{plan:?}");
     insta::assert_snapshot!("settings_plan_80x24", draw(&app, 80, 24).backend());
+    insta::assert_snapshot!("settings_plan_120x40", draw(&app, 120, 40).backend());
     let effects = press(&mut app, KeyCode::Char('a'));
     let [Effect::SavePlan(saved)] = effects.as_slice() else {
         panic!("save plan expected: {effects:?}");
