@@ -18,9 +18,8 @@
 //! - [`faults`]: named fault points armed with a probability and a count.
 //! - [`sim`]: the world: clock, queue, Kinesis, generators, KCL apps, Firehose, S3.
 //! - [`console`]: the `streamdrill sim` shell: text in, JSON lines out ([`run_console`]).
-//! - [`cost`]: monthly cost from a price sheet that is data (`src/engine/prices.toml`,
-//!   embedded). It is not under `content/` because `streamdrill deck check content/` reads every
-//!   `.toml` there as a deck; it can move once the deck checker reads only deck files.
+//! - [`cost`]: monthly cost from a price sheet that is data (`content/prices.toml`, embedded;
+//!   its first line names its own schema, so deck checks of `content/` pass it by).
 //!
 //! Same commands + same seed => byte-identical output: every map that is iterated is a
 //! `BTreeMap` (or a `Vec` in a defined order), `HashMap`s are only looked up, floating point is
