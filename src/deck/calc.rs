@@ -10,6 +10,8 @@ use super::model::Calc;
 
 /// Upper bound on the values a variable may take, so ranges stay reviewable and checkable.
 pub const VAR_VALUES_MAX: u64 = 1_000_000;
+const FORMULA_BYTES_MAX: usize = 1_000;
+const FORMULA_DEPTH_MAX: i32 = 32;
 /// Upper bound on formula evaluations when checking a card over its range.
 const CHECK_POINTS_MAX: usize = 1_024;
 
@@ -83,6 +85,27 @@ impl Compiled {
             .map(|s| (s.name.as_str(), s.formula.as_str()))
             .chain(std::iter::once(("answer", calc.answer.as_str())));
         for (name, formula) in all {
+            // Decks may come from strangers: bound what reaches the parser.
+            let depth = formula
+                .chars()
+                .scan(0i32, |depth, c| {
+                    *depth += match c {
+                        '(' => 1,
+                        ')' => -1,
+                        _ => 0,
+                    };
+                    Some(*depth)
+                })
+                .max()
+                .unwrap_or(0);
+            if formula.len() > FORMULA_BYTES_MAX || depth > FORMULA_DEPTH_MAX {
+                return Err(CalcError::Parse {
+                    formula: formula.chars().take(60).collect(),
+                    message: format!(
+                        "formulas are limited to {FORMULA_BYTES_MAX} bytes and {FORMULA_DEPTH_MAX} nested parentheses"
+                    ),
+                });
+            }
             let expr = exmex::parse::<f64>(formula).map_err(|e| CalcError::Parse {
                 formula: formula.to_owned(),
                 message: e.to_string(),
@@ -477,6 +500,13 @@ mod tests {
         let mut card = shards_card();
         card.answer = "ceil(rate +".into();
         assert!(check(&card)[0].1.contains("cannot parse"));
+
+        let mut card = shards_card();
+        card.answer = format!("{}rate{}", "(".repeat(5000), ")".repeat(5000));
+        assert!(
+            check(&card)[0].1.contains("limited to"),
+            "hostile nesting is refused"
+        );
     }
 
     #[test]
