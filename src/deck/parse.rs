@@ -522,3 +522,58 @@ fn sanitize_body(body: CardBody) -> CardBody {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FRAGMENTS: &[&str] = &[
+        "[deck]\n",
+        "id = \"d\"\n",
+        "title = \"T\"\n",
+        "[[cards]]\n",
+        "kind = \"calc\"\n",
+        "kind = \"question\"\n",
+        "source = \"s\"\n",
+        "prompt = \"p\"\n",
+        "answer = \"(x\"\n",
+        "answer = 1e400\n",
+        "[[cards.vars]]\n",
+        "name = \"x\"\n",
+        "min = 5\n",
+        "max = 1\n",
+        "step = 0\n",
+        "[[cards.rubric]]\n",
+        "terms = []\n",
+        "[cards.values]\n",
+        "a = \"b\"\n",
+        "systems = [{ id = \"a\", name = \"A\" }]\n",
+        "options = [\"x\"]\n",
+        "=\n",
+        "\u{1b}[2J",
+        "é",
+        "\"\"\"",
+        "[[",
+        "tolerance = -inf\n",
+        "is_true = \"no\"\n",
+        "working = \"{x}\"\n",
+    ];
+
+    proptest::proptest! {
+        /// Whatever a stranger's deck says, checking it reports problems and never panics, and
+        /// every problem points inside the file.
+        #[test]
+        fn hostile_decks_never_panic(picks in proptest::collection::vec(0..FRAGMENTS.len(), 0..40),
+                                     noise in ".{0,40}") {
+            let mut source: String = picks.iter().map(|i| FRAGMENTS[*i]).collect();
+            source.push_str(&noise);
+            if let Err(problems) = parse_deck("fuzz.toml", &source) {
+                let lines = source.lines().count().max(1) + 1;
+                for p in problems {
+                    proptest::prop_assert!(p.line >= 1 && p.line <= lines, "{p}");
+                    proptest::prop_assert!(p.column >= 1);
+                }
+            }
+        }
+    }
+}
