@@ -569,3 +569,39 @@ fn the_finder_drills_its_results_as_practice() {
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.screen, Screen::Drill);
 }
+
+#[test]
+fn clicks_select_decks_and_grade_cards() {
+    let mut app = app_with(&["valid/tui.toml", "valid/starter.toml"]);
+    let terminal = draw(&app, 80, 24);
+    // Find the screen row of the second deck by its title, as a user would click it.
+    let screen = format!("{}", terminal.backend());
+    let row = screen
+        .lines()
+        .position(|l| l.contains("Kafka vs Kinesis: first drill"))
+        .expect("deck listed") as u16;
+    app.update(Msg::Click(10, row), t0());
+    assert_eq!(app.selected, 2);
+    drop(draw(&app, 80, 24));
+    app.update(Msg::Click(10, row), t0());
+    assert_eq!(
+        app.screen,
+        Screen::Drill,
+        "a second click on the selection drills it"
+    );
+
+    press(&mut app, KeyCode::Enter);
+    let terminal = draw(&app, 80, 24);
+    let screen = format!("{}", terminal.backend());
+    let (grade_row, line) = screen
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("Grade:"))
+        .expect("grade bar");
+    let column = line.find("3 good").expect("good button") as u16 - 1; // the line starts with a quote
+    let effects = app.update(Msg::Click(column, grade_row as u16), t0());
+    let [Effect::SaveReview { review, .. }] = effects.as_slice() else {
+        panic!("a click on a grade saves it: {effects:?}");
+    };
+    assert_eq!(review.rating, Rating::Good);
+}

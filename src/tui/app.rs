@@ -36,6 +36,8 @@ pub enum Msg {
     StatsLoaded(Result<crate::stats::StoreFigures, String>, DateTime<Utc>),
     /// An effect failed; the message says what did not happen.
     Failed(String),
+    /// A left click at (column, row).
+    Click(u16, u16),
     /// The terminal was resized; the next draw uses the new size.
     Resize,
 }
@@ -154,6 +156,13 @@ impl Drill {
     }
 }
 
+/// What a mouse click on a region does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Click {
+    HomeRow(usize),
+    Grade(Rating),
+}
+
 /// A question before something is lost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Confirm {
@@ -178,6 +187,9 @@ pub struct App {
     pub streak_days: u32,
     pub plan_form: PlanForm,
     pub stats: Option<Result<crate::stats::Stats, String>>,
+    /// Clickable regions of the last frame drawn, and what a click there does. The view
+    /// records them while drawing; nothing else reads them but a mouse click.
+    pub hitboxes: std::cell::RefCell<Vec<(ratatui::layout::Rect, Click)>>,
     pub finder: Option<super::finder::Finder>,
     /// Where the finder returns to.
     finder_return: Screen,
@@ -218,6 +230,7 @@ impl App {
             streak_days: 0,
             plan_form: PlanForm::default(),
             stats: None,
+            hitboxes: std::cell::RefCell::new(Vec::new()),
             finder: None,
             finder_return: Screen::Home,
             active_plan: None,
@@ -440,6 +453,10 @@ impl App {
         self.now = now;
         match msg {
             Msg::Resize => Vec::new(),
+            Msg::Click(column, row) if self.confirm.is_none() && !self.help => {
+                self.click(column, row, now)
+            }
+            Msg::Click(..) => Vec::new(),
             Msg::StatsLoaded(result, day_start) => {
                 self.stats = Some(result.map(|figures| {
                     crate::stats::stats(&self.library, &self.progress, &figures, now, day_start)
@@ -752,14 +769,36 @@ impl App {
         );
     }
 
-    /// Selects a home row by its index (mouse clicks).
-    pub fn click_home_row(&mut self, row: usize, now: DateTime<Utc>) {
-        if self.screen == Screen::Home && row < self.home_rows() {
-            if self.selected == row {
-                self.on_home_action(Some(Action::StartSelected), now);
-            } else {
-                self.selected = row;
+    /// A left click at (column, row) on the last frame drawn.
+    pub fn click(&mut self, column: u16, row: u16, now: DateTime<Utc>) -> Vec<Effect> {
+        let position = ratatui::layout::Position::new(column, row);
+        let hit = self
+            .hitboxes
+            .borrow()
+            .iter()
+            .find(|(area, _)| area.contains(position))
+            .map(|(_, click)| *click);
+        match hit {
+            Some(Click::HomeRow(index))
+                if self.screen == Screen::Home && index < self.home_rows() =>
+            {
+                if self.selected == index {
+                    self.on_home_action(Some(Action::StartSelected), now);
+                } else {
+                    self.selected = index;
+                }
+                Vec::new()
             }
+            Some(Click::Grade(rating))
+                if self.screen == Screen::Drill
+                    && self
+                        .drill
+                        .as_ref()
+                        .is_some_and(|d| matches!(d.session.phase(), Phase::Revealed { .. })) =>
+            {
+                self.grade(rating, now)
+            }
+            _ => Vec::new(),
         }
     }
 

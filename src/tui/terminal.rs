@@ -11,7 +11,7 @@ use crossterm::event::{
 use crossterm::execute;
 
 use super::app::{App, Effect, Msg};
-use super::view::{HOME_LIST_FIRST_ROW, render};
+use super::view::render;
 use crate::clock;
 use crate::scheduler::Scheduler;
 use crate::store::Store;
@@ -61,12 +61,12 @@ fn event_loop(
             Some(wake) => {
                 let wait = (wake - clock::now()).to_std().unwrap_or_default();
                 if event::poll(wait)? {
-                    to_msg(app, event::read()?)
+                    to_msg(event::read()?)
                 } else {
                     Some(Msg::Tick)
                 }
             }
-            None => to_msg(app, event::read()?),
+            None => to_msg(event::read()?),
         };
         let Some(msg) = msg else { continue };
         let mut effects = app.update(msg, clock::now());
@@ -82,16 +82,13 @@ fn event_loop(
     Ok(())
 }
 
-fn to_msg(app: &mut App, event: Event) -> Option<Msg> {
+fn to_msg(event: Event) -> Option<Msg> {
     match event {
         Event::Key(key) if key.kind != KeyEventKind::Release => Some(Msg::Key(key)),
         Event::Paste(text) => Some(Msg::Paste(text)),
         Event::Resize(..) => Some(Msg::Resize),
         Event::Mouse(mouse) if mouse.kind == MouseEventKind::Down(MouseButton::Left) => {
-            if let Some(row) = mouse.row.checked_sub(HOME_LIST_FIRST_ROW) {
-                app.click_home_row(usize::from(row), clock::now());
-            }
-            Some(Msg::Resize)
+            Some(Msg::Click(mouse.column, mouse.row))
         }
         _ => None,
     }

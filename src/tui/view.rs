@@ -21,6 +21,7 @@ pub const WIDTH_MIN: u16 = 40;
 pub const HEIGHT_MIN: u16 = 12;
 
 pub fn render(app: &App, frame: &mut Frame) {
+    app.hitboxes.borrow_mut().clear();
     let area = frame.area();
     if area.width < WIDTH_MIN || area.height < HEIGHT_MIN {
         render_too_small(frame, area);
@@ -145,9 +146,6 @@ fn render_confirm(confirm: Confirm, theme: &Theme, frame: &mut Frame, area: Rect
     );
 }
 
-/// The home list's first row on screen (inside the border and header), for mouse clicks.
-pub const HOME_LIST_FIRST_ROW: u16 = 5;
-
 fn render_home(app: &App, frame: &mut Frame, area: Rect) {
     let theme = &app.theme;
     let problems_height = if app.problems.is_empty() {
@@ -225,6 +223,20 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
     .block(Block::bordered().title(" Decks "));
     let mut state = TableState::default().with_selected(Some(app.selected));
     frame.render_stateful_widget(table, list_area, &mut state);
+    // Rows start below the border and the header row; the table may have scrolled.
+    let first_row = list_area.y + 2;
+    let visible = list_area.height.saturating_sub(3);
+    let mut hitboxes = app.hitboxes.borrow_mut();
+    for line in 0..visible.min(app.home_rows() as u16) {
+        let index = state.offset() + usize::from(line);
+        let row = Rect::new(
+            list_area.x + 1,
+            first_row + line,
+            list_area.width.saturating_sub(2),
+            1,
+        );
+        hitboxes.push((row, super::app::Click::HomeRow(index)));
+    }
 
     if let Some(status) = &app.status {
         frame.render_widget(
@@ -357,7 +369,7 @@ fn render_drill(drill: &Drill, changed: bool, app: &App, frame: &mut Frame, area
             input_area,
         );
         if let Phase::Revealed { assessment } = session.phase() {
-            render_reveal(drill, assessment, theme, frame, reveal_area);
+            render_reveal(drill, assessment, app, frame, reveal_area);
         } else {
             frame.render_widget(Paragraph::new("Saving…"), reveal_area);
         }
@@ -523,13 +535,8 @@ fn highlight_terms<'a>(
     Text::from(lines)
 }
 
-fn render_reveal(
-    drill: &Drill,
-    assessment: &Assessment,
-    theme: &Theme,
-    frame: &mut Frame,
-    area: Rect,
-) {
+fn render_reveal(drill: &Drill, assessment: &Assessment, app: &App, frame: &mut Frame, area: Rect) {
+    let theme = &app.theme;
     let Some(item) = drill.session.current() else {
         return;
     };
@@ -589,6 +596,7 @@ fn render_reveal(
 
     let suggested = super::app::suggested_rating(assessment, drill.over_time).map(Rating::number);
     let mut spans = vec![Span::from(" Grade: ")];
+    let mut x = grades_area.x + 8;
     for rating in Rating::ALL {
         let delay = drill
             .delays
@@ -600,6 +608,12 @@ fn render_reveal(
         } else {
             theme.key
         };
+        let width = label.chars().count() as u16;
+        app.hitboxes.borrow_mut().push((
+            Rect::new(x, grades_area.y, width, 1).intersection(grades_area),
+            super::app::Click::Grade(rating),
+        ));
+        x = x.saturating_add(width + 1);
         spans.push(Span::styled(label, style));
         spans.push(Span::from(" "));
     }
