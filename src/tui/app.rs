@@ -452,11 +452,10 @@ impl App {
     pub fn update(&mut self, msg: Msg, now: DateTime<Utc>) -> Vec<Effect> {
         self.now = now;
         match msg {
-            Msg::Resize => Vec::new(),
             Msg::Click(column, row) if self.confirm.is_none() && !self.help => {
                 self.click(column, row, now)
             }
-            Msg::Click(..) => Vec::new(),
+            Msg::Resize | Msg::Click(..) => Vec::new(),
             Msg::StatsLoaded(result, day_start) => {
                 self.stats = Some(result.map(|figures| {
                     crate::stats::stats(&self.library, &self.progress, &figures, now, day_start)
