@@ -560,6 +560,20 @@ fn the_finder_drills_its_results_as_practice() {
         "practice is not scheduled"
     );
 
+    // Asked to, a finder session counts for scheduling.
+    let mut app = starter();
+    press(&mut app, KeyCode::Char('/'));
+    app.update(ctrl('s'), t0());
+    assert!(app.finder_schedules);
+    type_text(&mut app, "lambda");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('1'));
+    assert_eq!(
+        press(&mut app, KeyCode::Char('3')).len(),
+        1,
+        "this grade is saved"
+    );
+
     // From a revealed card, the finder returns to the drill on esc.
     let mut app = starter();
     press(&mut app, KeyCode::Enter);

@@ -193,6 +193,8 @@ pub struct App {
     pub finder: Option<super::finder::Finder>,
     /// Where the finder returns to.
     finder_return: Screen,
+    /// Grades of a finder session count for scheduling (off: practice only).
+    pub finder_schedules: bool,
     /// The plan in force, if any (shown on the settings screen).
     pub active_plan: Option<crate::store::SavedPlan>,
     pub quit: bool,
@@ -233,6 +235,7 @@ impl App {
             hitboxes: std::cell::RefCell::new(Vec::new()),
             finder: None,
             finder_return: Screen::Home,
+            finder_schedules: false,
             active_plan: None,
             quit: false,
             now,
@@ -609,6 +612,10 @@ impl App {
     }
 
     fn on_finder_key(&mut self, key: &KeyEvent, now: DateTime<Utc>) -> Vec<Effect> {
+        if keys::lookup(keys::FINDER, key) == Some(Action::ToggleScheduling) {
+            self.finder_schedules = !self.finder_schedules;
+            return Vec::new();
+        }
         let Some(finder) = self.finder.as_mut() else {
             self.screen = Screen::Home;
             return Vec::new();

@@ -30,6 +30,7 @@ pub enum Action {
     RetryMisses,
     Finder,
     Stats,
+    ToggleScheduling,
     Settings,
     NextField,
     ApplyPlan,

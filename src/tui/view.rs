@@ -65,7 +65,20 @@ pub fn render(app: &App, frame: &mut Frame) {
         },
         Screen::Finder => {
             if let Some(finder) = &app.finder {
-                finder.render(theme.colors, frame, body);
+                let [mode, list] =
+                    Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(body);
+                frame.render_widget(
+                    Line::styled(
+                        if app.finder_schedules {
+                            " Grades in this drill count for scheduling (ctrl-s: practice only)"
+                        } else {
+                            " Practice: grades in this drill do not change scheduling (ctrl-s: count them)"
+                        },
+                        theme.muted,
+                    ),
+                    mode,
+                );
+                finder.render(theme.colors, frame, list);
             }
         }
     }
