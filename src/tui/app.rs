@@ -173,6 +173,7 @@ pub enum Confirm {
 }
 
 #[derive(Debug)]
+#[allow(clippy::struct_excessive_bools)] // independent switches of the interface
 pub struct App {
     pub screen: Screen,
     pub selected: usize,

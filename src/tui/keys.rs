@@ -257,11 +257,12 @@ pub const STATS: &[Binding] = &[
 /// The finder reads its own keys (typing is the query); this table documents them and keeps
 /// ctrl-c and help working.
 pub const FINDER: &[Binding] = &[
-    key(
-        KeyCode::Enter,
-        Action::Reveal,
-        "enter",
-        "drill these (practice)",
+    key(KeyCode::Enter, Action::Reveal, "enter", "drill these"),
+    ctrl(
+        's',
+        Action::ToggleScheduling,
+        "ctrl-s",
+        "count grades for scheduling (on/off)",
     ),
     key(KeyCode::Tab, Action::NextField, "tab", "mark"),
     quiet(key(KeyCode::Up, Action::Up, "↑/↓", "move")),
