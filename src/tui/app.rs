@@ -638,11 +638,22 @@ impl App {
                     .take(self.config.session_cards.max(1) as usize * 5)
                     .collect();
                 self.finder = None;
-                self.start_cram(
-                    items,
-                    "Finder results (practice, not scheduled)".to_owned(),
-                    now,
-                );
+                if !self.finder_schedules {
+                    self.start_cram(
+                        items,
+                        "Finder results (practice, not scheduled)".to_owned(),
+                        now,
+                    );
+                } else if items.is_empty() {
+                    self.status = Some("Nothing to drill.".to_owned());
+                } else {
+                    self.begin(
+                        items,
+                        "Finder results (scheduled)".to_owned(),
+                        DrillMode::Scheduled,
+                        now,
+                    );
+                }
             }
         }
         Vec::new()
