@@ -215,3 +215,35 @@ fn lab_problems_are_located() {
             .contains("unknown field")
     );
 }
+
+#[test]
+fn lab_run_through_the_binary_exits_0_on_pass_and_1_otherwise() {
+    let bin = env!("CARGO_BIN_EXE_streamdrill");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let solution = dir.join("content/labs/kinesis-hot-key.solution");
+    let out = std::process::Command::new(bin)
+        .args(["lab", "run", "kinesis-hot-key", "--json", "--script"])
+        .arg(&solution)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["passed"], true);
+    assert_eq!(v["predicates"].as_array().unwrap().len(), 2);
+    let empty = dir.join("content/labs/kinesis-hot-key.toml.missing");
+    let out = std::process::Command::new(bin)
+        .args(["lab", "run", "kinesis-hot-key", "--script"])
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    let nothing = std::env::temp_dir().join("streamdrill-labs-empty.script");
+    std::fs::write(&nothing, "# no commands\n").unwrap();
+    let out = std::process::Command::new(bin)
+        .args(["lab", "run", "kinesis-scale-10k", "--script"])
+        .arg(&nothing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("NOT PASSED"));
+}
