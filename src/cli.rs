@@ -70,6 +70,9 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Mini-labs on the embedded engine: list them, or run one headless with a script
+    #[command(subcommand)]
+    Lab(LabCommand),
     /// Plan toward an interview date: daily new cards and retention for the best recall that day
     Plan(PlanArgs),
     /// Fill the data directory with a synthetic history (for benchmarks and demos)
@@ -215,6 +218,7 @@ fn dispatch(cli: &Cli) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Plan(args)) => plan(cli, args),
+        Some(Command::Lab(command)) => lab_command(command),
         Some(Command::Synthesize {
             cards,
             reviews_per_card,
@@ -688,6 +692,128 @@ fn show_stats(cli: &Cli, json: bool) -> Result<ExitCode, CliError> {
                 "  {:<36} due {:>4}  new {:>4}  cards {:>4}",
                 d.id, d.due, d.new, d.cards
             )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// List the bundled labs
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a lab with the learner's commands from a file (lines may start `at 30s:`); exit 0
+    /// when the goal is met, 1 when not
+    Run {
+        id: String,
+        #[arg(long)]
+        script: PathBuf,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Print the JSON Schema of lab files
+    Schema,
+}
+
+fn lab_command(command: &LabCommand) -> Result<ExitCode, CliError> {
+    use crate::labs::{bundled, lab_schema_json, parse_script, run};
+    let labs = match bundled::labs() {
+        Ok(labs) => labs,
+        Err(problems) => {
+            for p in problems {
+                eprintln!("{p}");
+            }
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let mut out = io::stdout().lock();
+    match command {
+        LabCommand::Schema => write!(out, "{}", lab_schema_json())?,
+        LabCommand::List { json } => {
+            for lab in &labs {
+                if *json {
+                    let line = serde_json::json!({"id": lab.id, "title": lab.title, "system": lab.system, "duration": lab.duration, "cards": lab.cards});
+                    writeln!(out, "{line}")?;
+                } else {
+                    writeln!(out, "{:<24} {}", lab.id, lab.title)?;
+                }
+            }
+        }
+        LabCommand::Run {
+            id,
+            script,
+            json,
+            seed,
+        } => {
+            let Some(lab) = labs.iter().find(|l| &l.id == id) else {
+                eprintln!("no lab with id `{id}`; `streamdrill lab list` shows the ids");
+                return Ok(ExitCode::from(2));
+            };
+            let text = std::fs::read_to_string(script).map_err(|source| CliError::File {
+                path: script.display().to_string(),
+                source,
+            })?;
+            let commands = match parse_script(&text) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("{}: {e}", script.display());
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let verdict = run(lab, &commands, *seed);
+            if *json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string(&verdict).unwrap_or_default()
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "{}: {}",
+                    lab.id,
+                    if verdict.passed {
+                        "PASSED"
+                    } else {
+                        "NOT PASSED"
+                    }
+                )?;
+                for p in &verdict.predicates {
+                    writeln!(
+                        out,
+                        "  [{}] {}: {} = {} ({} {} over the last {})",
+                        if p.met { "x" } else { " " },
+                        p.name,
+                        p.metric,
+                        p.value,
+                        p.op,
+                        p.threshold,
+                        p.window
+                    )?;
+                }
+                for a in verdict
+                    .actions
+                    .iter()
+                    .filter(|a| !a.allowed || a.reply.get("Error").is_some())
+                {
+                    writeln!(out, "  at {}: `{}`: {}", a.at, a.command, a.reply)?;
+                }
+                for e in &verdict.schedule_errors {
+                    writeln!(out, "  lab error: {e}")?;
+                }
+                if verdict.passed {
+                    writeln!(out, "\n{}", lab.debrief.text.trim())?;
+                }
+            }
+            return Ok(if verdict.passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            });
         }
     }
     Ok(ExitCode::SUCCESS)

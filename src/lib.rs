@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod deck;
 pub mod engine;
+pub mod labs;
 pub mod optimize;
 pub mod paths;
 pub mod plain;

@@ -1,0 +1,47 @@
+//! The labs compiled into the binary, in the order they are offered.
+
+use super::{Lab, parse_lab};
+use crate::deck::Diagnostic;
+
+/// `(path, source, reference solution)` of every bundled lab.
+pub const LABS: &[(&str, &str, &str)] = &[
+    (
+        "content/labs/kinesis-hot-key.toml",
+        include_str!("../../content/labs/kinesis-hot-key.toml"),
+        include_str!("../../content/labs/kinesis-hot-key.solution"),
+    ),
+    (
+        "content/labs/kinesis-scale-10k.toml",
+        include_str!("../../content/labs/kinesis-scale-10k.toml"),
+        include_str!("../../content/labs/kinesis-scale-10k.solution"),
+    ),
+];
+
+/// Every bundled lab, parsed.
+pub fn labs() -> Result<Vec<Lab>, Vec<Diagnostic>> {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for (path, source, _) in LABS {
+        match parse_lab(path, source) {
+            Ok(lab) => out.push(lab),
+            Err(mut p) => problems.append(&mut p),
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The bundled lab with this id.
+pub fn find(id: &str) -> Option<Lab> {
+    labs().ok()?.into_iter().find(|l| l.id == id)
+}
+
+/// The reference solution of the bundled lab with this id.
+pub fn solution(id: &str) -> Option<&'static str> {
+    LABS.iter()
+        .find(|(path, _, _)| path.ends_with(&format!("/{id}.toml")))
+        .map(|(_, _, s)| *s)
+}

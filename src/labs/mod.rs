@@ -1,0 +1,532 @@
+//! Mini-labs: a situation from the source guide played out on the embedded engine, with a
+//! goal, the knobs the learner may turn, a virtual clock and a verdict.
+//!
+//! A lab is content (`content/labs/*.toml`, schema `schema/lab.schema.json`), loaded by
+//! [`parse_lab`] with `path:line:column` diagnostics. [`run`] is pure: it drives a fresh
+//! [`Console`] (the same command interface as `streamdrill sim`) through the lab's setup, its
+//! timed schedule (workload changes, faults) and the learner's timed commands, then evaluates
+//! the goal's predicates over the engine's per-second metrics. Nothing here reads a clock: time
+//! is the engine's virtual time. The format is system-neutral so Kafka labs use it unchanged.
+
+pub mod bundled;
+
+use crate::deck::Diagnostic;
+use crate::deck::diagnostic::line_column;
+use crate::engine::metrics::{Metric, MetricSet};
+use crate::engine::{Console, SimDuration};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Where the lab schema is committed.
+pub const LAB_SCHEMA_PATH: &str = "schema/lab.schema.json";
+/// The first line every lab file carries.
+pub const LAB_SCHEMA_DIRECTIVE: &str = "#:schema ../../schema/lab.schema.json";
+/// Longest run a lab may ask for.
+pub const DURATION_MAX: SimDuration = SimDuration::from_hours(24);
+/// Most learner commands one run accepts.
+pub const SCRIPT_COMMANDS_MAX: usize = 1_000;
+
+/// One lab file.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Lab {
+    /// Stable id, lowercase words joined by `-`.
+    pub id: String,
+    pub title: String,
+    /// The system the lab runs on: `kinesis`, `kafka` or `cost`.
+    pub system: String,
+    /// The situation, as the page or the interviewer puts it.
+    pub briefing: String,
+    /// Related cards as `deck-id/card-id`.
+    #[serde(default)]
+    pub cards: Vec<String>,
+    /// Engine console commands run at t=0, before anything else.
+    #[serde(default)]
+    pub setup: Vec<String>,
+    /// Workload changes and faults at virtual times.
+    #[serde(default)]
+    pub schedule: Vec<Timed>,
+    /// Command prefixes the learner may use (e.g. `aws kinesis update-shard-count`).
+    pub allowed: Vec<String>,
+    /// How long the run lasts in virtual time (e.g. `10m`).
+    pub duration: String,
+    /// The goal: every predicate must hold.
+    pub goal: Vec<Predicate>,
+    /// Progressive hints, gentlest first.
+    #[serde(default)]
+    pub hints: Vec<String>,
+    pub debrief: Debrief,
+}
+
+/// A command at a virtual time.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Timed {
+    /// Virtual time from the start of the run, e.g. `30s`.
+    pub at: String,
+    /// One engine console command.
+    pub command: String,
+}
+
+/// What metrics a predicate reads.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Scope {
+    /// A Kinesis stream's own metrics.
+    Stream(String),
+    /// A KCL application.
+    App(String),
+    /// A Firehose delivery stream.
+    DeliveryStream(String),
+}
+
+/// How a window of per-second values becomes one number.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Stat {
+    /// Sum over the window.
+    Sum,
+    /// Sum over the window divided by its seconds.
+    PerSecond,
+    /// Largest one-second value in the window.
+    MaxPerSecond,
+    /// Sum of `metric` divided by the sum of the `of` metrics (0 when that is 0).
+    Ratio,
+}
+
+/// A comparison.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum Op {
+    #[serde(rename = "<")]
+    Lt,
+    #[serde(rename = "<=")]
+    Le,
+    #[serde(rename = "==")]
+    Eq,
+    #[serde(rename = ">=")]
+    Ge,
+    #[serde(rename = ">")]
+    Gt,
+}
+
+impl Op {
+    pub fn holds(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Op::Lt => value < threshold,
+            Op::Le => value <= threshold,
+            Op::Eq => (value - threshold).abs() < 1e-9,
+            Op::Ge => value >= threshold,
+            Op::Gt => value > threshold,
+        }
+    }
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Eq => "==",
+            Op::Ge => ">=",
+            Op::Gt => ">",
+        }
+    }
+}
+
+/// One condition of the goal: `stat(metric over the last window) op threshold`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Predicate {
+    /// What the learner sees, e.g. "throttled writes < 1% over the last 5 minutes".
+    pub name: String,
+    /// An engine metric name (CloudWatch's where one exists), e.g. `IncomingRecords`.
+    pub metric: String,
+    pub scope: Scope,
+    pub stat: Stat,
+    /// Denominator metrics for `stat = "ratio"`, summed.
+    #[serde(default)]
+    pub of: Vec<String>,
+    pub op: Op,
+    pub threshold: f64,
+    /// The stretch of virtual time the predicate must hold over: the last `window` of the run.
+    pub window: String,
+}
+
+/// What happened, told after the verdict.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Debrief {
+    pub text: String,
+    /// Cards to review, as `deck-id/card-id`.
+    #[serde(default)]
+    pub cards: Vec<String>,
+}
+
+impl Lab {
+    pub fn duration(&self) -> SimDuration {
+        SimDuration::parse(&self.duration).unwrap_or(SimDuration::from_secs(0))
+    }
+
+    /// True if the learner may run `command`.
+    pub fn allows(&self, command: &str) -> bool {
+        let words: Vec<&str> = command.split_whitespace().collect();
+        self.allowed.iter().any(|p| {
+            let pw: Vec<&str> = p.split_whitespace().collect();
+            !pw.is_empty() && words.len() >= pw.len() && words[..pw.len()] == pw[..]
+        })
+    }
+}
+
+/// The lab schema as pretty JSON with a trailing newline.
+pub fn lab_schema_json() -> String {
+    let mut schema = schemars::schema_for!(Lab).to_value();
+    if let Some(object) = schema.as_object_mut() {
+        object.insert(
+            "$id".into(),
+            Value::from("https://github.com/streamdrill/streamdrill/schema/lab.schema.json"),
+        );
+    }
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Parses and checks a lab. `path` only labels diagnostics.
+#[allow(clippy::too_many_lines)] // one flat list of checks
+pub fn parse_lab(path: &str, source: &str) -> Result<Lab, Vec<Diagnostic>> {
+    let lab: Lab = match toml::from_str(source) {
+        Ok(lab) => lab,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            return Err(vec![Diagnostic::at(
+                path,
+                source,
+                span,
+                e.message().trim().to_owned(),
+            )]);
+        }
+    };
+    let mut problems = Vec::new();
+    // Locates a value in the source (its first quoted occurrence) for semantic problems.
+    let mut report = |needle: &str, message: String| {
+        let offset = source
+            .find(&format!("\"{needle}\""))
+            .or_else(|| source.find(needle))
+            .unwrap_or(0);
+        let (line, column) = line_column(source, offset);
+        problems.push(Diagnostic {
+            path: path.to_owned(),
+            line,
+            column,
+            message,
+        });
+    };
+    if !source.starts_with(LAB_SCHEMA_DIRECTIVE) {
+        report(
+            "",
+            format!("the first line must be `{LAB_SCHEMA_DIRECTIVE}`"),
+        );
+    }
+    if lab.id.is_empty()
+        || !lab
+            .id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        report(
+            &lab.id,
+            format!("lab id '{}' must be lowercase words joined by '-'", lab.id),
+        );
+    }
+    if !["kinesis", "kafka", "cost"].contains(&lab.system.as_str()) {
+        report(
+            &lab.system,
+            format!("system '{}' must be kinesis, kafka or cost", lab.system),
+        );
+    }
+    match SimDuration::parse(&lab.duration) {
+        Ok(d) if d.0 > 0 && d <= DURATION_MAX => {}
+        Ok(_) => report(&lab.duration, "duration must be between 1s and 24h".into()),
+        Err(e) => report(&lab.duration, e),
+    }
+    let duration = lab.duration();
+    for t in &lab.schedule {
+        match SimDuration::parse(&t.at) {
+            Ok(at) if at <= duration => {}
+            Ok(_) => report(
+                &t.at,
+                format!("schedule time {} is after the run ends", t.at),
+            ),
+            Err(e) => report(&t.at, e),
+        }
+    }
+    if lab.goal.is_empty() {
+        report("goal", "a lab needs at least one goal predicate".into());
+    }
+    if lab.allowed.is_empty() {
+        report(
+            "allowed",
+            "a lab must allow the learner some command".into(),
+        );
+    }
+    for p in &lab.goal {
+        for m in std::iter::once(&p.metric).chain(&p.of) {
+            if Metric::parse(m).is_none() {
+                report(m, format!("unknown metric '{m}'"));
+            }
+        }
+        if (p.stat == Stat::Ratio) == p.of.is_empty() {
+            report(
+                &p.name,
+                "`of` is required with stat = \"ratio\" and only then".into(),
+            );
+        }
+        match SimDuration::parse(&p.window) {
+            Ok(w) if w.as_micros() >= 1_000_000 && w <= duration => {}
+            Ok(_) => report(
+                &p.window,
+                "window must be at least 1s and at most the run".into(),
+            ),
+            Err(e) => report(&p.window, e),
+        }
+        if !p.threshold.is_finite() {
+            report(&p.name, "threshold must be a finite number".into());
+        }
+    }
+    for c in lab.cards.iter().chain(&lab.debrief.cards) {
+        if c.split('/').filter(|s| !s.is_empty()).count() != 2 {
+            report(c, format!("card '{c}' must be deck-id/card-id"));
+        }
+    }
+    if problems.is_empty() {
+        Ok(lab)
+    } else {
+        problems.sort();
+        problems.dedup();
+        Err(problems)
+    }
+}
+
+/// Parses a learner script: one console command per line, optionally prefixed `at 30s:`; a line
+/// without a prefix acts at the time of the line before it (t=0 at first). Blank lines and `#`
+/// comments are skipped. Errors are `line N: message`.
+pub fn parse_script(text: &str) -> Result<Vec<(SimDuration, String)>, String> {
+    let mut out = Vec::new();
+    let mut at = SimDuration::from_secs(0);
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let command = if let Some(rest) = line.strip_prefix("at ") {
+            let (time, cmd) = rest
+                .split_once(':')
+                .ok_or_else(|| format!("line {}: expected `at 30s: COMMAND`", i + 1))?;
+            at = SimDuration::parse(time.trim()).map_err(|e| format!("line {}: {e}", i + 1))?;
+            cmd.trim()
+        } else {
+            line
+        };
+        if command.is_empty() {
+            return Err(format!("line {}: no command after the time", i + 1));
+        }
+        out.push((at, command.to_string()));
+        if out.len() > SCRIPT_COMMANDS_MAX {
+            return Err(format!("more than {SCRIPT_COMMANDS_MAX} commands"));
+        }
+    }
+    Ok(out)
+}
+
+/// One predicate's outcome.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Outcome {
+    pub name: String,
+    pub metric: String,
+    pub stat: Stat,
+    pub value: f64,
+    pub op: &'static str,
+    pub threshold: f64,
+    pub window: String,
+    pub met: bool,
+}
+
+/// A learner command and what the engine said.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Action {
+    pub at: String,
+    pub command: String,
+    /// False when the lab does not allow the command (it was not run).
+    pub allowed: bool,
+    /// The console's JSON reply (an `Error` object when it failed).
+    pub reply: Value,
+}
+
+/// The result of a run.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Verdict {
+    pub lab: String,
+    pub passed: bool,
+    pub predicates: Vec<Outcome>,
+    pub actions: Vec<Action>,
+    /// Setup or schedule commands that failed (a broken lab, or one the learner's commands
+    /// made fail, e.g. a deleted stream).
+    pub schedule_errors: Vec<String>,
+    pub duration: String,
+}
+
+/// Runs `lab` with the learner's timed `commands` on a fresh engine seeded with `seed`.
+/// Learner commands at or after the end of the run are ignored; commands at the same time run
+/// after the lab's own schedule.
+pub fn run(lab: &Lab, commands: &[(SimDuration, String)], seed: u64) -> Verdict {
+    let mut console = Console::new(seed);
+    let end = lab.duration();
+    let mut schedule_errors = Vec::new();
+    let exec = |console: &mut Console, cmd: &str| -> Value {
+        console
+            .execute(cmd)
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or(Value::Null)
+    };
+    for cmd in &lab.setup {
+        let v = exec(&mut console, cmd);
+        if v.get("Error").is_some() {
+            schedule_errors.push(format!("t=0s `{cmd}`: {v}"));
+        }
+    }
+    // (time, 0 = lab / 1 = learner, order, command)
+    let mut events: Vec<(SimDuration, u8, usize, &str)> = lab
+        .schedule
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            (
+                SimDuration::parse(&t.at).unwrap_or(SimDuration::from_secs(0)),
+                0,
+                i,
+                t.command.as_str(),
+            )
+        })
+        .chain(
+            commands
+                .iter()
+                .enumerate()
+                .map(|(i, (at, c))| (*at, 1, i, c.as_str())),
+        )
+        .filter(|e| e.0 < end)
+        .collect();
+    events.sort_by_key(|e| (e.0, e.1, e.2));
+    let mut actions = Vec::new();
+    let mut now = SimDuration::from_secs(0);
+    for (at, who, _, cmd) in events {
+        if at > now {
+            if let Err(e) = console.sim.advance(SimDuration(at.0 - now.0)) {
+                schedule_errors.push(format!("advance to {at}: {e}"));
+            }
+            now = at;
+        }
+        if who == 0 {
+            let v = exec(&mut console, cmd);
+            if v.get("Error").is_some() {
+                schedule_errors.push(format!("t={at} `{cmd}`: {v}"));
+            }
+        } else if lab.allows(cmd) {
+            let reply = exec(&mut console, cmd);
+            actions.push(Action {
+                at: at.to_string(),
+                command: cmd.to_string(),
+                allowed: true,
+                reply,
+            });
+        } else {
+            actions.push(Action {
+                at: at.to_string(),
+                command: cmd.to_string(),
+                allowed: false,
+                reply: serde_json::json!({"Error": {"Code": "NotAllowed", "Message": "this lab does not allow that command"}}),
+            });
+        }
+    }
+    if end > now
+        && let Err(e) = console.sim.advance(SimDuration(end.0 - now.0))
+    {
+        schedule_errors.push(format!("advance to {end}: {e}"));
+    }
+    let predicates: Vec<Outcome> = lab.goal.iter().map(|p| evaluate(&console, p)).collect();
+    Verdict {
+        lab: lab.id.clone(),
+        passed: predicates.iter().all(|o| o.met) && schedule_errors.is_empty(),
+        predicates,
+        actions,
+        schedule_errors,
+        duration: end.to_string(),
+    }
+}
+
+fn scope_metrics<'a>(console: &'a Console, scope: &Scope) -> Option<&'a MetricSet> {
+    let sim = &console.sim;
+    match scope {
+        Scope::Stream(s) => sim.kinesis.stream(s).ok().map(|s| &s.metrics),
+        Scope::App(a) => sim.kcl.get(a).map(|a| &a.metrics),
+        Scope::DeliveryStream(f) => sim.firehoses.get(f).map(|f| &f.metrics),
+    }
+}
+
+/// Evaluates one predicate over the last `window` seconds of the run. A scope that does not
+/// exist reads as all zeros.
+fn evaluate(console: &Console, p: &Predicate) -> Outcome {
+    let to = console.sim.now().as_secs();
+    let window = SimDuration::parse(&p.window).unwrap_or(SimDuration::from_secs(to));
+    let from = to.saturating_sub(window.as_micros() / 1_000_000);
+    let set = scope_metrics(console, &p.scope);
+    let series = |name: &str| -> Vec<u64> {
+        let Some(m) = Metric::parse(name) else {
+            return Vec::new();
+        };
+        set.and_then(|s| s.get(m))
+            .map(|s| {
+                s.since(from)
+                    .filter(|(sec, _)| *sec < to)
+                    .map(|(_, v)| v)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let sum = |name: &str| series(name).iter().sum::<u64>() as f64;
+    let value = match p.stat {
+        Stat::Sum => sum(&p.metric),
+        Stat::PerSecond => sum(&p.metric) / (to - from).max(1) as f64,
+        Stat::MaxPerSecond => series(&p.metric).into_iter().max().unwrap_or(0) as f64,
+        Stat::Ratio => {
+            let denominator: f64 = p.of.iter().map(|m| sum(m)).sum();
+            if denominator > 0.0 {
+                sum(&p.metric) / denominator
+            } else {
+                0.0
+            }
+        }
+    };
+    Outcome {
+        name: p.name.clone(),
+        metric: p.metric.clone(),
+        stat: p.stat,
+        value,
+        op: p.op.symbol(),
+        threshold: p.threshold,
+        window: p.window.clone(),
+        met: p.op.holds(value, p.threshold),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowed_prefixes_match_whole_words() {
+        let lab = bundled::labs().unwrap().remove(0);
+        assert!(lab.allows("gen start x --stream orders"));
+        assert!(lab.allows("aws  kinesis   update-shard-count --stream-name orders"));
+        assert!(!lab.allows("generate"));
+        assert!(!lab.allows("advance 1h"));
+    }
+}

@@ -1,0 +1,249 @@
+//! Every bundled lab fails with no learner commands, passes with its reference solution, and
+//! does not pass with the tempting wrong fix. The lab schema stays in step with the types.
+
+use std::path::Path;
+use streamdrill::labs::{
+    LAB_SCHEMA_DIRECTIVE, LAB_SCHEMA_PATH, Verdict, bundled, lab_schema_json, parse_lab,
+    parse_script, run,
+};
+
+const SEED: u64 = 42;
+
+fn run_script(id: &str, script: &str) -> Verdict {
+    let lab = bundled::find(id).unwrap_or_else(|| panic!("no bundled lab {id}"));
+    let commands = parse_script(script).expect("script parses");
+    run(&lab, &commands, SEED)
+}
+
+fn describe(v: &Verdict) -> String {
+    serde_json::to_string_pretty(v).unwrap()
+}
+
+#[test]
+fn the_committed_lab_schema_is_generated_from_the_current_types() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(LAB_SCHEMA_PATH);
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == lab_schema_json(),
+        "{LAB_SCHEMA_PATH} is stale: run `cargo run -- lab schema > {LAB_SCHEMA_PATH}` and commit it"
+    );
+}
+
+#[test]
+fn every_bundled_lab_checks_clean_and_declares_the_lab_schema() {
+    let labs = bundled::labs().unwrap_or_else(|p| {
+        panic!(
+            "{}",
+            p.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    });
+    assert_eq!(labs.len(), bundled::LABS.len());
+    for (path, source, _) in bundled::LABS {
+        assert!(source.starts_with(LAB_SCHEMA_DIRECTIVE), "{path}");
+        let on_disk =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap();
+        assert_eq!(&on_disk, source, "{path}");
+    }
+    // Every lab file on disk is bundled.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("content/labs");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if path.extension().is_some_and(|e| e == "toml") {
+            assert!(
+                bundled::LABS
+                    .iter()
+                    .any(|(p, _, _)| p.ends_with(&format!("/{name}"))),
+                "{name} is not in src/labs/bundled.rs"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_lab_fails_without_learner_commands() {
+    for lab in bundled::labs().unwrap() {
+        let v = run(&lab, &[], SEED);
+        assert!(v.schedule_errors.is_empty(), "{}", describe(&v));
+        assert!(
+            !v.passed,
+            "{} passes with no commands:\n{}",
+            lab.id,
+            describe(&v)
+        );
+    }
+}
+
+#[test]
+fn every_lab_passes_with_its_reference_solution() {
+    for lab in bundled::labs().unwrap() {
+        let script = bundled::solution(&lab.id).expect("solution bundled");
+        let v = run(&lab, &parse_script(script).unwrap(), SEED);
+        assert!(
+            v.actions
+                .iter()
+                .all(|a| a.allowed && a.reply.get("Error").is_none()),
+            "{}",
+            describe(&v)
+        );
+        assert!(
+            v.passed,
+            "{} fails with its solution:\n{}",
+            lab.id,
+            describe(&v)
+        );
+    }
+}
+
+#[test]
+fn hot_key_adding_shards_without_salting_does_not_pass() {
+    let v = run_script(
+        "kinesis-hot-key",
+        "at 2m: aws kinesis update-shard-count --stream-name orders --target-shard-count 8\n",
+    );
+    assert!(
+        v.actions[0].reply.get("Error").is_none(),
+        "{}",
+        describe(&v)
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(!v.predicates[0].met, "{}", describe(&v));
+    // Still above 1%: one key lands on one shard whatever the shard count.
+    assert!(v.predicates[0].value > 0.1, "{}", describe(&v));
+}
+
+#[test]
+fn hot_key_shedding_load_does_not_pass() {
+    let v = run_script("kinesis-hot-key", "at 2m: gen stop orders\n");
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(
+        v.predicates[0].met && !v.predicates[1].met,
+        "{}",
+        describe(&v)
+    );
+}
+
+#[test]
+fn scale_exactly_ten_shards_without_headroom_does_not_pass() {
+    let v = run_script(
+        "kinesis-scale-10k",
+        "at 1m: aws kinesis update-shard-count --stream-name events --target-shard-count 2\n\
+         at 2m: aws kinesis update-shard-count --stream-name events --target-shard-count 4\n\
+         at 3m: aws kinesis update-shard-count --stream-name events --target-shard-count 8\n\
+         at 4m: aws kinesis update-shard-count --stream-name events --target-shard-count 10\n",
+    );
+    assert!(
+        v.actions.iter().all(|a| a.reply.get("Error").is_none()),
+        "{}",
+        describe(&v)
+    );
+    assert!(!v.passed, "{}", describe(&v));
+}
+
+#[test]
+fn scale_resharding_after_the_launch_does_not_pass() {
+    let v = run_script(
+        "kinesis-scale-10k",
+        "at 10m: aws kinesis update-shard-count --stream-name events --target-shard-count 2\n\
+         at 11m: aws kinesis update-shard-count --stream-name events --target-shard-count 4\n\
+         at 12m: aws kinesis update-shard-count --stream-name events --target-shard-count 8\n\
+         at 13m: aws kinesis update-shard-count --stream-name events --target-shard-count 16\n",
+    );
+    assert!(!v.passed, "{}", describe(&v));
+}
+
+#[test]
+fn commands_the_lab_does_not_allow_are_not_run() {
+    let v = run_script(
+        "kinesis-hot-key",
+        "advance 1h\naws kinesis delete-stream --stream-name orders\n",
+    );
+    assert!(v.actions.iter().all(|a| !a.allowed));
+    assert!(v.schedule_errors.is_empty(), "{}", describe(&v));
+}
+
+#[test]
+fn runs_are_deterministic() {
+    let a = run_script(
+        "kinesis-hot-key",
+        bundled::solution("kinesis-hot-key").unwrap(),
+    );
+    let b = run_script(
+        "kinesis-hot-key",
+        bundled::solution("kinesis-hot-key").unwrap(),
+    );
+    assert_eq!(a, b);
+}
+
+#[test]
+fn scripts_take_times_and_carry_them_forward() {
+    let s = parse_script("# c\nnow\nat 30s: gen list\nmetrics --stream s\n").unwrap();
+    let secs: Vec<u64> = s.iter().map(|(t, _)| t.as_micros() / 1_000_000).collect();
+    assert_eq!(secs, vec![0, 30, 30]);
+    assert!(
+        parse_script("at 30s gen list")
+            .unwrap_err()
+            .starts_with("line 1")
+    );
+    assert!(parse_script("at soon: gen list").is_err());
+}
+
+#[test]
+fn lab_problems_are_located() {
+    let src = format!("{LAB_SCHEMA_DIRECTIVE}\nid = \"x\"\ntitle = 3\n");
+    let p = parse_lab("l.toml", &src).unwrap_err();
+    assert_eq!((p[0].line, p[0].column), (3, 9), "{p:?}");
+    let (_, good, _) = bundled::LABS[0];
+    let bad = good.replace(
+        "metric = \"IncomingRecords\"",
+        "metric = \"IncomingRecordz\"",
+    );
+    let p = parse_lab("l.toml", &bad).unwrap_err();
+    assert!(
+        p[0].to_string()
+            .contains("unknown metric 'IncomingRecordz'"),
+        "{p:?}"
+    );
+    assert!(p[0].line > 1);
+    let bad = good.replacen("stat = \"ratio\"", "stat = \"ratio\"\nextra = 1", 1);
+    assert!(
+        parse_lab("l.toml", &bad).unwrap_err()[0]
+            .message
+            .contains("unknown field")
+    );
+}
+
+#[test]
+fn lab_run_through_the_binary_exits_0_on_pass_and_1_otherwise() {
+    let bin = env!("CARGO_BIN_EXE_streamdrill");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let solution = dir.join("content/labs/kinesis-hot-key.solution");
+    let out = std::process::Command::new(bin)
+        .args(["lab", "run", "kinesis-hot-key", "--json", "--script"])
+        .arg(&solution)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["passed"], true);
+    assert_eq!(v["predicates"].as_array().unwrap().len(), 2);
+    let empty = dir.join("content/labs/kinesis-hot-key.toml.missing");
+    let out = std::process::Command::new(bin)
+        .args(["lab", "run", "kinesis-hot-key", "--script"])
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    let nothing = std::env::temp_dir().join("streamdrill-labs-empty.script");
+    std::fs::write(&nothing, "# no commands\n").unwrap();
+    let out = std::process::Command::new(bin)
+        .args(["lab", "run", "kinesis-scale-10k", "--script"])
+        .arg(&nothing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("NOT PASSED"));
+}
