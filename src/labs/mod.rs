@@ -9,6 +9,7 @@
 //! is the engine's virtual time. The format is system-neutral so Kafka labs use it unchanged.
 
 pub mod bundled;
+pub mod live;
 
 use crate::deck::Diagnostic;
 use crate::deck::diagnostic::line_column;
@@ -473,7 +474,7 @@ fn scope_metrics<'a>(console: &'a Console, scope: &Scope) -> Option<&'a MetricSe
 
 /// Evaluates one predicate over the last `window` seconds of the run. A scope that does not
 /// exist reads as all zeros.
-fn evaluate(console: &Console, p: &Predicate) -> Outcome {
+pub(crate) fn evaluate(console: &Console, p: &Predicate) -> Outcome {
     let to = console.sim.now().as_secs();
     let window = SimDuration::parse(&p.window).unwrap_or(SimDuration::from_secs(to));
     let from = to.saturating_sub(window.as_micros() / 1_000_000);
