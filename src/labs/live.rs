@@ -152,7 +152,9 @@ impl LiveLab {
             })
             .collect();
         streams.dedup();
-        let last = |series: Option<&crate::engine::metrics::Series>| series.map_or(0, |s| s.last());
+        let last = |series: Option<&crate::engine::metrics::Series>| {
+            series.map_or(0, crate::engine::metrics::Series::last)
+        };
         for name in streams {
             let Ok(stream) = self.console.sim.kinesis.stream(name) else {
                 continue;
