@@ -73,6 +73,8 @@ pub struct Stats {
     pub retention_by_week: Vec<WeekRetention>,
     /// True/false calls by stated confidence: overconfidence shows as many sure-but-wrong.
     pub calibration: Calibration,
+    /// Lab runs and passes per lab.
+    pub labs: Vec<crate::store::LabSummary>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -102,6 +104,7 @@ pub struct StoreFigures {
     /// (item, passed, reviews) for recent reviews.
     pub recent: Vec<(String, u64, u64)>,
     pub calibration: Vec<(crate::store::Confidence, bool, u64)>,
+    pub labs: Vec<crate::store::LabSummary>,
 }
 
 pub fn deck_stats(library: &Library, progress: &Progress, now: DateTime<Utc>) -> Vec<DeckStats> {
@@ -216,6 +219,7 @@ pub fn stats(
     }
 
     Stats {
+        labs: figures.labs.clone(),
         calibration,
         retention_by_week,
         reviews_total: figures.reviews_total,
@@ -352,6 +356,7 @@ mod tests {
                 ("gone/card".into(), 0, 5),
             ],
             recent: vec![("starter/kinesis-hot-key-throttling".into(), 1, 6)],
+            labs: Vec::new(),
             calibration: vec![
                 (crate::store::Confidence::Sure, false, 3),
                 (crate::store::Confidence::Sure, true, 5),

@@ -201,6 +201,7 @@ pub fn store_figures(
         mature: store.pass_counts(PassFilter::Mature)?,
         recent: store.pass_counts(PassFilter::Since(now - chrono::Duration::days(30)))?,
         calibration: store.calibration()?,
+        labs: store.lab_summaries()?,
     })
 }
 

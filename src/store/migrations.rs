@@ -155,4 +155,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
     "ALTER TABLE review_log ADD COLUMN confidence TEXT CHECK (confidence IN ('sure', 'unsure'));
     ALTER TABLE review_log ADD COLUMN correct INTEGER CHECK (correct IN (0, 1));
     ALTER TABLE item_flags ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;",
+    // 8: lab results; they never change card scheduling.
+    "CREATE TABLE lab_results (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        lab_id      TEXT NOT NULL,
+        finished_at INTEGER NOT NULL,
+        passed      INTEGER NOT NULL CHECK (passed IN (0, 1)),
+        commands    INTEGER NOT NULL,
+        hints       INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX lab_results_lab ON lab_results(lab_id);",
 ];

@@ -48,6 +48,24 @@ pub enum StoreError {
     Scheduler(#[from] SchedulerError),
 }
 
+/// One finished lab run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabResult {
+    pub lab_id: String,
+    pub finished_at: DateTime<Utc>,
+    pub passed: bool,
+    pub commands: u32,
+    pub hints: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LabSummary {
+    pub lab_id: String,
+    pub runs: u64,
+    pub passed: u64,
+    pub last_passed: Option<DateTime<Utc>>,
+}
+
 /// What a review showed besides its grade.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Observations {
@@ -632,6 +650,38 @@ impl Store {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         Ok((reviews > 0).then(|| ms as f32 / reviews as f32 / 1000.0))
+    }
+
+    pub fn record_lab_result(&mut self, result: &LabResult) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO lab_results (lab_id, finished_at, passed, commands, hints)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                result.lab_id,
+                result.finished_at.timestamp_millis(),
+                result.passed,
+                result.commands,
+                result.hints
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Per lab: runs, passes, and when it was last passed.
+    pub fn lab_summaries(&self) -> Result<Vec<LabSummary>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT lab_id, COUNT(*), SUM(passed), MAX(CASE WHEN passed = 1 THEN finished_at END)
+             FROM lab_results GROUP BY lab_id ORDER BY lab_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(LabSummary {
+                lab_id: r.get(0)?,
+                runs: r.get::<_, i64>(1)?.max(0) as u64,
+                passed: r.get::<_, i64>(2)?.max(0) as u64,
+                last_passed: r.get::<_, Option<i64>>(3)?.map(from_millis),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Every review, oldest first (for the optimizer and export).
