@@ -619,3 +619,47 @@ fn clicks_select_decks_and_grade_cards() {
     };
     assert_eq!(review.rating, Rating::Good);
 }
+
+#[test]
+fn a_lab_runs_live_and_its_result_goes_to_the_store() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('l'));
+    assert_eq!(app.screen, Screen::Labs);
+    insta::assert_snapshot!("labs_list_80x24", draw(&app, 80, 24).backend());
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen, Screen::Lab);
+    assert!(app.next_wake(t0()).is_some(), "a running lab ticks");
+    // Pause, step to two minutes with ctrl-n, then salt the key as the briefing suggests.
+    app.update(ctrl('p'), t0());
+    assert!(
+        app.next_wake(t0()).is_none(),
+        "a paused lab does not wake the app"
+    );
+    for _ in 0..12 {
+        app.update(ctrl('n'), t0());
+    }
+    for command in [
+        "gen stop orders",
+        "gen start orders --stream orders --rate 3000/s --size 1KB --keys uniform:1000 --mode flow",
+    ] {
+        type_text(&mut app, command);
+        press(&mut app, KeyCode::Enter);
+    }
+    app.update(key(KeyCode::F(2)), t0());
+    assert!(app.lab.as_ref().is_some_and(|l| l.hint.is_some()));
+    insta::assert_snapshot!("lab_running_120x40", draw(&app, 120, 40).backend());
+    // Resume at 60x until the run ends; the result is handed to the shell once.
+    app.update(ctrl('p'), t0());
+    app.update(ctrl('f'), t0());
+    let mut saved = Vec::new();
+    for _ in 0..20 {
+        saved.extend(app.update(Msg::Tick, t0()));
+    }
+    let [Effect::SaveLabResult(result)] = saved.as_slice() else {
+        panic!("one result expected: {saved:?}");
+    };
+    assert_eq!(result.lab_id, "kinesis-hot-key");
+    assert!(result.passed);
+    assert_eq!((result.commands, result.hints), (2, 1));
+    insta::assert_snapshot!("lab_finished_80x24", draw(&app, 80, 24).backend());
+}

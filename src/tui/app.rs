@@ -56,6 +56,8 @@ pub enum Effect {
     Flag(String),
     /// Make this plan the schedule until the interview.
     SavePlan(crate::store::SavedPlan),
+    /// Store a finished lab run.
+    SaveLabResult(crate::store::LabResult),
     /// Gather the store's figures for the stats screen, then send back [`Msg::StatsLoaded`].
     LoadStats {
         day_start_hour: u8,
@@ -71,7 +73,27 @@ pub enum Screen {
     Settings,
     Stats,
     Finder,
+    /// The list of labs.
+    Labs,
+    /// A lab running live.
+    Lab,
 }
+
+/// The lab screen's state: the live engine run and the console line.
+#[derive(Debug)]
+pub struct LabScreen {
+    pub live: crate::labs::live::LiveLab,
+    pub input: TextArea,
+    pub paused: bool,
+    /// Virtual seconds per real second.
+    pub speed: u64,
+    pub hint: Option<String>,
+    /// The result was handed to the shell to store.
+    pub saved: bool,
+}
+
+/// Virtual-time speeds the lab screen cycles through.
+pub const LAB_SPEEDS: [u64; 3] = [1, 10, 60];
 
 /// The settings screen's interview planner.
 #[derive(Debug, Default)]
@@ -196,6 +218,9 @@ pub struct App {
     finder_return: Screen,
     /// Grades of a finder session count for scheduling (off: practice only).
     pub finder_schedules: bool,
+    pub labs: Vec<crate::labs::Lab>,
+    pub lab_selected: usize,
+    pub lab: Option<LabScreen>,
     /// The plan in force, if any (shown on the settings screen).
     pub active_plan: Option<crate::store::SavedPlan>,
     pub quit: bool,
@@ -237,6 +262,9 @@ impl App {
             finder: None,
             finder_return: Screen::Home,
             finder_schedules: false,
+            labs: crate::labs::bundled::labs().unwrap_or_default(),
+            lab_selected: 0,
+            lab: None,
             active_plan: None,
             quit: false,
             now,
@@ -400,8 +428,98 @@ impl App {
         self.selected = self.selected.min(self.home_rows().saturating_sub(1));
     }
 
+    fn on_lab_list_action(&mut self, action: Option<Action>) {
+        let count = self.labs.len().max(1);
+        match action {
+            Some(Action::Down) => self.lab_selected = (self.lab_selected + 1) % count,
+            Some(Action::Up) => self.lab_selected = (self.lab_selected + count - 1) % count,
+            Some(Action::StartSelected) => {
+                if let Some(lab) = self.labs.get(self.lab_selected).cloned() {
+                    self.lab = Some(LabScreen {
+                        live: crate::labs::live::LiveLab::new(lab, self.seed),
+                        input: TextArea::default(),
+                        paused: false,
+                        speed: LAB_SPEEDS[1],
+                        hint: None,
+                        saved: false,
+                    });
+                    self.screen = Screen::Lab;
+                }
+            }
+            Some(Action::Back) => self.screen = Screen::Home,
+            Some(Action::Quit) => self.quit = true,
+            _ => {}
+        }
+    }
+
+    fn on_lab_key(
+        &mut self,
+        key: &KeyEvent,
+        action: Option<Action>,
+        now: DateTime<Utc>,
+    ) -> Vec<Effect> {
+        let Some(lab) = self.lab.as_mut() else {
+            self.screen = Screen::Labs;
+            return Vec::new();
+        };
+        match action {
+            Some(Action::Back) => {
+                self.screen = Screen::Labs;
+                return Vec::new();
+            }
+            Some(Action::Reveal) => {
+                let command = lab.input.text();
+                lab.input.clear();
+                lab.live.command(&command);
+            }
+            Some(Action::TogglePause) => lab.paused = !lab.paused,
+            Some(Action::Faster) => {
+                let i = LAB_SPEEDS.iter().position(|s| *s == lab.speed).unwrap_or(0);
+                lab.speed = LAB_SPEEDS[(i + 1) % LAB_SPEEDS.len()];
+            }
+            Some(Action::Step) => lab.live.advance(crate::engine::SimDuration::from_secs(10)),
+            Some(Action::NextHint) => {
+                lab.hint = Some(
+                    lab.live
+                        .next_hint()
+                        .map_or_else(|| "No more hints.".to_owned(), str::to_owned),
+                );
+            }
+            _ => {
+                lab.input.handle_key(key);
+            }
+        }
+        self.lab_finished(now)
+    }
+
+    /// Once a run is over, its result goes to the store (once).
+    fn lab_finished(&mut self, now: DateTime<Utc>) -> Vec<Effect> {
+        let Some(lab) = self.lab.as_mut() else {
+            return Vec::new();
+        };
+        if !lab.live.finished() || lab.saved {
+            return Vec::new();
+        }
+        lab.saved = true;
+        let passed = lab.live.outcomes().iter().all(|o| o.met);
+        vec![Effect::SaveLabResult(crate::store::LabResult {
+            lab_id: lab.live.lab.id.clone(),
+            finished_at: now,
+            passed,
+            commands: lab.live.commands_used,
+            hints: u32::try_from(lab.live.hints_shown).unwrap_or(u32::MAX),
+        })]
+    }
+
     /// When the shell should wake the app without input: each second while a clock is shown.
     pub fn next_wake(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if self.screen == Screen::Lab
+            && let Some(lab) = &self.lab
+            && !lab.paused
+            && !lab.live.finished()
+        {
+            return Some(now + Duration::seconds(1));
+        }
         let drill = self
             .drill
             .as_ref()
@@ -424,6 +542,8 @@ impl App {
             Screen::Settings => keys::SETTINGS,
             Screen::Stats => keys::STATS,
             Screen::Finder => keys::FINDER,
+            Screen::Labs => keys::LAB_LIST,
+            Screen::Lab => keys::LAB,
             Screen::Drill => self.drill_keymap(),
         }
     }
@@ -475,6 +595,14 @@ impl App {
                 Vec::new()
             }
             Msg::Tick => {
+                if self.screen == Screen::Lab
+                    && let Some(lab) = self.lab.as_mut()
+                    && !lab.paused
+                {
+                    lab.live
+                        .advance(crate::engine::SimDuration::from_secs(lab.speed));
+                    return self.lab_finished(now);
+                }
                 self.on_tick(now);
                 Vec::new()
             }
@@ -571,6 +699,11 @@ impl App {
                 Vec::new()
             }
             Screen::Finder => self.on_finder_key(key, now),
+            Screen::Labs => {
+                self.on_lab_list_action(action);
+                Vec::new()
+            }
+            Screen::Lab => self.on_lab_key(key, action, now),
             Screen::Drill => self.on_drill_key(key, action, now),
         }
     }
@@ -689,12 +822,7 @@ impl App {
                 }
                 self.screen = Screen::Settings;
             }
-            Some(Action::Labs) => {
-                self.status = Some(
-                    "Labs are coming: hands-on incidents on the embedded Kafka and Kinesis engine."
-                        .to_owned(),
-                );
-            }
+            Some(Action::Labs) => self.screen = Screen::Labs,
             Some(Action::Quit) => self.quit = true,
             _ => {}
         }

@@ -31,6 +31,10 @@ pub enum Action {
     Finder,
     Stats,
     ToggleScheduling,
+    TogglePause,
+    Faster,
+    Step,
+    NextHint,
     Settings,
     NextField,
     ApplyPlan,
@@ -104,7 +108,7 @@ pub const HOME: &[Binding] = &[
     key(KeyCode::Char('/'), Action::Finder, "/", "find cards"),
     key(KeyCode::Char('s'), Action::Stats, "s", "stats"),
     key(KeyCode::Char('p'), Action::Settings, "p", "settings & plan"),
-    quiet(key(KeyCode::Char('l'), Action::Labs, "l", "labs")),
+    key(KeyCode::Char('l'), Action::Labs, "l", "labs"),
     HELP,
     key(KeyCode::Char('q'), Action::Quit, "q", "quit"),
     quiet(key(KeyCode::Esc, Action::Quit, "q", "quit")),
@@ -272,6 +276,30 @@ pub const FINDER: &[Binding] = &[
     FORCE_QUIT,
 ];
 
+pub const LAB_LIST: &[Binding] = &[
+    quiet(key(KeyCode::Down, Action::Down, "↓/j", "next lab")),
+    key(KeyCode::Char('j'), Action::Down, "↓/j", "next lab"),
+    quiet(key(KeyCode::Up, Action::Up, "↑/k", "previous lab")),
+    key(KeyCode::Char('k'), Action::Up, "↑/k", "previous lab"),
+    key(KeyCode::Enter, Action::StartSelected, "enter", "start"),
+    key(KeyCode::Esc, Action::Back, "esc", "home"),
+    HELP,
+    key(KeyCode::Char('q'), Action::Quit, "q", "quit"),
+    FORCE_QUIT,
+];
+
+/// The lab screen: typing is the console line; the clock has control keys.
+pub const LAB: &[Binding] = &[
+    key(KeyCode::Enter, Action::Reveal, "enter", "run command"),
+    ctrl('p', Action::TogglePause, "ctrl-p", "pause/resume"),
+    ctrl('f', Action::Faster, "ctrl-f", "speed 1x/10x/60x"),
+    ctrl('n', Action::Step, "ctrl-n", "step 10 s"),
+    key(KeyCode::F(2), Action::NextHint, "f2", "hint"),
+    key(KeyCode::Esc, Action::Back, "esc", "labs"),
+    HELP_F1,
+    FORCE_QUIT,
+];
+
 pub const CONFIRM: &[Binding] = &[
     key(
         KeyCode::Char('y'),
@@ -322,7 +350,7 @@ mod tests {
     fn no_key_is_bound_twice_in_a_table() {
         for table in [
             HOME, ANSWERING, CHOOSING, VERDICT, CONFIDENCE, SPEAKING, FOLLOW_UP, REVEALED,
-            FINISHED, SUMMARY, SETTINGS, STATS, FINDER, CONFIRM,
+            FINISHED, SUMMARY, SETTINGS, STATS, FINDER, LAB_LIST, LAB, CONFIRM,
         ] {
             for (i, a) in table.iter().enumerate() {
                 for b in &table[i + 1..] {

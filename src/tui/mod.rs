@@ -4,6 +4,7 @@
 pub mod app;
 pub mod finder;
 pub mod keys;
+pub mod lab_view;
 pub mod stats_view;
 pub mod terminal;
 pub mod textarea;

@@ -124,6 +124,10 @@ fn perform(effect: Effect, store: &mut Store, scheduler: &Scheduler) -> Option<M
             .set_flagged(&item, true)
             .err()
             .map(|e| Msg::Failed(e.to_string())),
+        Effect::SaveLabResult(result) => store
+            .record_lab_result(&result)
+            .err()
+            .map(|e| Msg::Failed(e.to_string())),
         Effect::LoadStats { day_start_hour } => {
             let now = clock::now();
             let day_start = clock::study_day_start(now, day_start_hour);

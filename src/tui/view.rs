@@ -63,6 +63,12 @@ pub fn render(app: &App, frame: &mut Frame) {
             ),
             Some(Ok(stats)) => super::stats_view::render(stats, theme.colors, frame, body),
         },
+        Screen::Labs => super::lab_view::render_list(app, frame, body),
+        Screen::Lab => {
+            if let Some(lab) = &app.lab {
+                super::lab_view::render_lab(lab, theme, frame, body);
+            }
+        }
         Screen::Finder => {
             if let Some(finder) = &app.finder {
                 let [mode, list] =

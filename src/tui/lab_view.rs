@@ -1,0 +1,169 @@
+//! Drawing the lab list and a running lab: briefing, goal predicates live, per-shard load
+//! against the limit, the event log, hints, the console line and the virtual clock.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use super::app::{App, LabScreen};
+use super::theme::Theme;
+
+/// A shard accepts 1,000 records/s of writes (the Kinesis limit the bars are drawn against).
+const SHARD_RECORDS_PER_SEC: u64 = 1_000;
+
+pub fn render_list(app: &App, frame: &mut Frame, area: Rect) {
+    let theme = &app.theme;
+    let mut lines = Vec::new();
+    if app.labs.is_empty() {
+        lines.push(Line::from("No labs are bundled."));
+    }
+    for (i, lab) in app.labs.iter().enumerate() {
+        let style = if i == app.lab_selected {
+            theme.selected
+        } else {
+            ratatui::style::Style::new()
+        };
+        lines.push(Line::styled(
+            format!(" {:<22} {}", lab.id, lab.title),
+            style,
+        ));
+    }
+    lines.push(Line::default());
+    lines.push(Line::styled(
+        " Each lab runs on the embedded engine in virtual time; results never change card scheduling.",
+        theme.muted,
+    ));
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Labs ")),
+        area,
+    );
+}
+
+#[allow(clippy::too_many_lines)] // one screen, panel by panel
+pub fn render_lab(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let live = &lab.live;
+    let [main, console] = Layout::vertical([Constraint::Min(6), Constraint::Length(3)]).areas(area);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(main);
+    let [briefing_area, goal_area] =
+        Layout::vertical([Constraint::Min(4), Constraint::Length(7)]).areas(left);
+    let [load_area, log_area] =
+        Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(right);
+
+    let mut briefing = Text::from(live.lab.briefing.clone());
+    if let Some(hint) = &lab.hint {
+        briefing.push_line(Line::default());
+        briefing.push_line(Line::styled(format!("Hint: {hint}"), theme.warn));
+    }
+    let outcomes = live.outcomes();
+    if live.finished() {
+        let passed = outcomes.iter().all(|o| o.met);
+        briefing.push_line(Line::default());
+        briefing.push_line(Line::styled(
+            if passed { "PASSED" } else { "NOT PASSED" },
+            if passed { theme.good } else { theme.bad },
+        ));
+        if passed {
+            for line in live.lab.debrief.text.lines() {
+                briefing.push_line(Line::from(line.to_owned()));
+            }
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(briefing)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(format!(" {} ", live.lab.title))),
+        briefing_area,
+    );
+
+    let goal: Vec<Line> = outcomes
+        .iter()
+        .map(|o| {
+            let (mark, style) = if o.met {
+                (" ✓ ", theme.good)
+            } else {
+                (" ✗ ", theme.bad)
+            };
+            Line::from(vec![
+                Span::styled(mark, style),
+                Span::from(o.name.clone()),
+                Span::styled(
+                    format!("  {} = {:.3} ({} {})", o.metric, o.value, o.op, o.threshold),
+                    theme.muted,
+                ),
+            ])
+        })
+        .collect();
+    frame.render_widget(
+        Paragraph::new(goal)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(" Goal (now) ")),
+        goal_area,
+    );
+
+    let bar_width = usize::from(load_area.width.saturating_sub(30)).clamp(4, 40);
+    let loads: Vec<Line> = live
+        .shard_loads()
+        .iter()
+        .map(|load| {
+            let filled = (load.records.min(SHARD_RECORDS_PER_SEC * 2) as usize * bar_width
+                / (SHARD_RECORDS_PER_SEC as usize * 2))
+                .min(bar_width);
+            let style = if load.throttled > 0 {
+                theme.bad
+            } else {
+                theme.good
+            };
+            Line::from(vec![
+                Span::from(format!("{:<12}", load.shard)),
+                Span::styled("█".repeat(filled), style),
+                Span::from("·".repeat(bar_width - filled)),
+                Span::styled(
+                    format!(" {}/s thr {}", load.records, load.throttled),
+                    theme.muted,
+                ),
+            ])
+        })
+        .collect();
+    frame.render_widget(
+        Paragraph::new(loads)
+            .block(Block::bordered().title(" Writes per shard (limit 1,000/s at mid-bar) ")),
+        load_area,
+    );
+
+    let visible = usize::from(log_area.height.saturating_sub(2));
+    let log: Vec<Line> = live
+        .log
+        .iter()
+        .skip(live.log.len().saturating_sub(visible))
+        .map(|l| Line::from(l.clone()))
+        .collect();
+    frame.render_widget(
+        Paragraph::new(log).block(Block::bordered().title(" Events ")),
+        log_area,
+    );
+
+    let state = if live.finished() {
+        "finished".to_owned()
+    } else if lab.paused {
+        "paused".to_owned()
+    } else {
+        format!("running {}x", lab.speed)
+    };
+    let prompt = vec![
+        Span::styled("> ", theme.accent),
+        Span::from(lab.input.text()),
+        Span::styled("▏", theme.accent),
+    ];
+    frame.render_widget(
+        Paragraph::new(Line::from(prompt)).block(Block::bordered().title(format!(
+            " t={} / {} · {state} · commands {} · hints {} ",
+            live.now(),
+            live.lab.duration(),
+            live.commands_used,
+            live.hints_shown
+        ))),
+        console,
+    );
+}
