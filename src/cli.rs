@@ -269,6 +269,7 @@ fn run_tui(
         .with_limits(limits)
         .with_config(config, no_color)
         .with_streak(streak)
+        .with_lab_results(&stats.labs)
         .with_plan(active_plan)
         .with_seed(seed.unwrap_or_else(clock::seed));
     if start_drill {

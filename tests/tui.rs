@@ -660,6 +660,9 @@ fn a_lab_runs_live_and_its_result_goes_to_the_store() {
     };
     assert_eq!(result.lab_id, "kinesis-hot-key");
     assert!(result.passed);
+    let (passed, total) = app.labs_passed(None);
+    assert_eq!(passed, 1, "the home screen counts the lab as passed");
+    assert!(total >= 2);
     assert_eq!((result.commands, result.hints), (2, 1));
     insta::assert_snapshot!("lab_finished_80x24", draw(&app, 80, 24).backend());
 }

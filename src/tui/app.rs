@@ -221,6 +221,8 @@ pub struct App {
     pub labs: Vec<crate::labs::Lab>,
     pub lab_selected: usize,
     pub lab: Option<LabScreen>,
+    /// Labs passed at least once, by lab id (from the store, then from this run).
+    pub labs_done: std::collections::BTreeSet<String>,
     /// The plan in force, if any (shown on the settings screen).
     pub active_plan: Option<crate::store::SavedPlan>,
     pub quit: bool,
@@ -265,6 +267,7 @@ impl App {
             labs: crate::labs::bundled::labs().unwrap_or_default(),
             lab_selected: 0,
             lab: None,
+            labs_done: std::collections::BTreeSet::new(),
             active_plan: None,
             quit: false,
             now,
@@ -413,6 +416,32 @@ impl App {
         &self.config
     }
 
+    pub fn with_lab_results(mut self, summaries: &[crate::store::LabSummary]) -> Self {
+        self.labs_done = summaries
+            .iter()
+            .filter(|s| s.passed > 0)
+            .map(|s| s.lab_id.clone())
+            .collect();
+        self
+    }
+
+    /// (passed, related) labs for a deck (labs whose cards are in it), or for all decks.
+    pub fn labs_passed(&self, deck_id: Option<&str>) -> (usize, usize) {
+        let related = self.labs.iter().filter(|lab| {
+            deck_id.is_none_or(|deck| {
+                lab.cards
+                    .iter()
+                    .any(|card| card.split('/').next() == Some(deck))
+            })
+        });
+        related.fold((0, 0), |(passed, total), lab| {
+            (
+                passed + usize::from(self.labs_done.contains(&lab.id)),
+                total + 1,
+            )
+        })
+    }
+
     pub fn with_streak(mut self, days: u32) -> Self {
         self.streak_days = days;
         self
@@ -502,6 +531,9 @@ impl App {
         }
         lab.saved = true;
         let passed = lab.live.outcomes().iter().all(|o| o.met);
+        if passed {
+            self.labs_done.insert(lab.live.lab.id.clone());
+        }
         vec![Effect::SaveLabResult(crate::store::LabResult {
             lab_id: lab.live.lab.id.clone(),
             finished_at: now,

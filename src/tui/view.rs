@@ -211,12 +211,21 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
             format!("{:.0}%", (cards - new) as f64 * 100.0 / cards as f64)
         }
     };
+    let (labs_passed, labs_total) = app.labs_passed(None);
+    let lab_cell = |(passed, total): (usize, usize)| {
+        if total == 0 {
+            String::new()
+        } else {
+            format!("{passed}/{total}")
+        }
+    };
     let mut rows = vec![Row::new(vec![
         Cell::from("All decks").bold(),
         Cell::from(total_due.to_string()),
         Cell::from(total_new.to_string()),
         Cell::from(total_cards.to_string()),
         Cell::from(mastery(total_cards, total_new)),
+        Cell::from(lab_cell((labs_passed, labs_total))),
     ])];
     rows.extend(app.decks.iter().map(|d| {
         Row::new(vec![
@@ -225,6 +234,7 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
             Cell::from(d.new.to_string()),
             Cell::from(d.cards.to_string()),
             Cell::from(mastery(d.cards, d.new)),
+            Cell::from(lab_cell(app.labs_passed(Some(&d.id)))),
         ])
     }));
     let table = Table::new(
@@ -235,9 +245,10 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
             Constraint::Length(5),
             Constraint::Length(6),
             Constraint::Length(8),
+            Constraint::Length(5),
         ],
     )
-    .header(Row::new(vec!["Deck", "Due", "New", "Cards", "Learned"]).underlined())
+    .header(Row::new(vec!["Deck", "Due", "New", "Cards", "Learned", "Labs"]).underlined())
     .row_highlight_style(theme.selected)
     .highlight_symbol("> ")
     .block(Block::bordered().title(" Decks "));
