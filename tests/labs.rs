@@ -247,3 +247,53 @@ fn lab_run_through_the_binary_exits_0_on_pass_and_1_otherwise() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("NOT PASSED"));
 }
+
+const THROTTLING: &str = "kinesis-read-throttling";
+
+#[test]
+fn read_throttling_adding_shards_does_not_pass() {
+    // Every application polls every shard: more shards, same six calls per shard per second.
+    let v = run_script(
+        THROTTLING,
+        "at 1m: aws kinesis update-shard-count --stream-name orders --target-shard-count 4\n",
+    );
+    assert!(
+        v.actions[0].reply.get("Error").is_none(),
+        "{}",
+        describe(&v)
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(!v.predicates[0].met, "{}", describe(&v));
+}
+
+#[test]
+fn read_throttling_dropping_readers_does_not_pass() {
+    // Fewer pollers stop the throttling, but the teams that were stopped read nothing.
+    let v = run_script(
+        THROTTLING,
+        "at 1m: kcl kill --app analytics --worker analytics-1\n\
+         at 1m: kcl kill --app search --worker search-1\n\
+         at 1m: kcl kill --app archive --worker archive-1\n",
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(v.predicates[0].met, "{}", describe(&v));
+    assert!(v.predicates[4..].iter().all(|p| !p.met), "{}", describe(&v));
+}
+
+#[test]
+fn read_throttling_fan_out_without_renewing_subscriptions_does_not_pass() {
+    // A SubscribeToShard lasts 5 minutes; a consumer that does not renew stops receiving.
+    let solution = bundled::solution(THROTTLING).unwrap();
+    let once = solution
+        .lines()
+        .filter(|l| !l.starts_with("at 370s:") && !l.starts_with("at 670s:"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let v = run_script(THROTTLING, &once);
+    assert!(
+        v.actions.iter().all(|a| a.reply.get("Error").is_none()),
+        "{}",
+        describe(&v)
+    );
+    assert!(!v.passed, "{}", describe(&v));
+}

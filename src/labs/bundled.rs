@@ -15,6 +15,11 @@ pub const LABS: &[(&str, &str, &str)] = &[
         include_str!("../../content/labs/kinesis-scale-10k.toml"),
         include_str!("../../content/labs/kinesis-scale-10k.solution"),
     ),
+    (
+        "content/labs/kinesis-read-throttling.toml",
+        include_str!("../../content/labs/kinesis-read-throttling.toml"),
+        include_str!("../../content/labs/kinesis-read-throttling.solution"),
+    ),
 ];
 
 /// Every bundled lab, parsed.

@@ -17,6 +17,7 @@ use crate::engine::{Console, SimDuration};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// Where the lab schema is committed.
 pub const LAB_SCHEMA_PATH: &str = "schema/lab.schema.json";
@@ -79,6 +80,14 @@ pub enum Scope {
     App(String),
     /// A Firehose delivery stream.
     DeliveryStream(String),
+    /// An enhanced fan-out consumer, by its consumer name (the first stream, by name, that has
+    /// a consumer registered under it).
+    Consumer(String),
+    /// A team that reads a stream, by name: its KCL application and its enhanced fan-out
+    /// consumer of that name together. `KCL.RecordsProcessed` and
+    /// `SubscribeToShardEvent.Records` both read as the records it got either way (the sum of
+    /// the two), so a reader that moves from polling to fan-out keeps one goal.
+    Reader(String),
 }
 
 /// How a window of per-second values becomes one number.
@@ -462,12 +471,50 @@ pub fn run(lab: &Lab, commands: &[(SimDuration, String)], seed: u64) -> Verdict 
     }
 }
 
-fn scope_metrics<'a>(console: &'a Console, scope: &Scope) -> Option<&'a MetricSet> {
+fn scope_metrics<'a>(console: &'a Console, scope: &Scope) -> Vec<&'a MetricSet> {
     let sim = &console.sim;
+    let consumer = |c: &str| {
+        sim.kinesis
+            .streams()
+            .find_map(|s| s.consumers.iter().find(|k| k.name == c))
+            .map(|k| &k.metrics)
+    };
     match scope {
-        Scope::Stream(s) => sim.kinesis.stream(s).ok().map(|s| &s.metrics),
-        Scope::App(a) => sim.kcl.get(a).map(|a| &a.metrics),
-        Scope::DeliveryStream(f) => sim.firehoses.get(f).map(|f| &f.metrics),
+        Scope::Stream(s) => sim
+            .kinesis
+            .stream(s)
+            .ok()
+            .map(|s| &s.metrics)
+            .into_iter()
+            .collect(),
+        Scope::App(a) => sim.kcl.get(a).map(|a| &a.metrics).into_iter().collect(),
+        Scope::DeliveryStream(f) => sim
+            .firehoses
+            .get(f)
+            .map(|f| &f.metrics)
+            .into_iter()
+            .collect(),
+        Scope::Consumer(c) => consumer(c).into_iter().collect(),
+        Scope::Reader(r) => sim
+            .kcl
+            .get(r)
+            .map(|a| &a.metrics)
+            .into_iter()
+            .chain(consumer(r))
+            .collect(),
+    }
+}
+
+/// The metrics a name stands for in a scope (a reader's records are counted both ways).
+fn scope_metric_names(scope: &Scope, m: Metric) -> Vec<Metric> {
+    match (scope, m) {
+        (Scope::Reader(_), Metric::KclRecordsProcessed | Metric::SubscribeToShardEventRecords) => {
+            vec![
+                Metric::KclRecordsProcessed,
+                Metric::SubscribeToShardEventRecords,
+            ]
+        }
+        _ => vec![m],
     }
 }
 
@@ -477,19 +524,22 @@ fn evaluate(console: &Console, p: &Predicate) -> Outcome {
     let to = console.sim.now().as_secs();
     let window = SimDuration::parse(&p.window).unwrap_or(SimDuration::from_secs(to));
     let from = to.saturating_sub(window.as_micros() / 1_000_000);
-    let set = scope_metrics(console, &p.scope);
+    let sets = scope_metrics(console, &p.scope);
     let series = |name: &str| -> Vec<u64> {
         let Some(m) = Metric::parse(name) else {
             return Vec::new();
         };
-        set.and_then(|s| s.get(m))
-            .map(|s| {
-                s.since(from)
-                    .filter(|(sec, _)| *sec < to)
-                    .map(|(_, v)| v)
-                    .collect()
-            })
-            .unwrap_or_default()
+        let mut by_second: BTreeMap<u64, u64> = BTreeMap::new();
+        for set in &sets {
+            for m in scope_metric_names(&p.scope, m) {
+                if let Some(series) = set.get(m) {
+                    for (sec, v) in series.since(from).filter(|(sec, _)| *sec < to) {
+                        *by_second.entry(sec).or_default() += v;
+                    }
+                }
+            }
+        }
+        by_second.into_values().collect()
     };
     let sum = |name: &str| series(name).iter().sum::<u64>() as f64;
     let value = match p.stat {
