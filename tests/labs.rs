@@ -297,3 +297,55 @@ fn read_throttling_fan_out_without_renewing_subscriptions_does_not_pass() {
     );
     assert!(!v.passed, "{}", describe(&v));
 }
+
+const RESHARD: &str = "kinesis-reshard-double-processing";
+
+#[test]
+fn reshard_checkpointing_after_every_record_does_not_pass() {
+    // A checkpoint is a separate write that fails while the lease table is hot.
+    let v = run_script(
+        RESHARD,
+        "at 1m: kcl configure --app ledger --checkpoint-every 1\n",
+    );
+    assert!(
+        v.actions[0].reply.get("Error").is_none(),
+        "{}",
+        describe(&v)
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(v.predicates[0].value > 1000.0, "{}", describe(&v));
+}
+
+#[test]
+fn reshard_restarting_the_worker_again_does_not_pass() {
+    // "Just retry": another restart resumes from the same checkpoint and posts again.
+    let v = run_script(
+        RESHARD,
+        "at 4m: kcl kill --app ledger --worker ledger-1\n\
+         at 4m: kcl start --app ledger --stream payments --worker ledger-1\n",
+    );
+    assert!(
+        v.actions.iter().all(|a| a.reply.get("Error").is_none()),
+        "{}",
+        describe(&v)
+    );
+    assert!(!v.passed, "{}", describe(&v));
+}
+
+#[test]
+fn reshard_making_the_sink_idempotent_during_the_page_is_too_late() {
+    let v = run_script(
+        RESHARD,
+        "at 5m: kcl configure --app ledger --sink idempotent\n",
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(v.predicates[1].met, "{}", describe(&v));
+}
+
+#[test]
+fn reshard_stopping_the_ledger_does_not_pass() {
+    // Not posting during the incident avoids the duplicates by falling minutes behind.
+    let v = run_script(RESHARD, "at 1m: kcl kill --app ledger --worker ledger-1\n");
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(!v.predicates[2].met, "{}", describe(&v));
+}

@@ -15,7 +15,7 @@
 use super::cost::{PriceSheet, Workload, estimate};
 use super::faults::FaultPoint;
 use super::kinesis::efo::StartingPosition;
-use super::kinesis::kcl::{Checkpoint, InitialPosition, KclConfig};
+use super::kinesis::kcl::{Checkpoint, InitialPosition, KclConfig, Sink};
 use super::kinesis::{
     ChildShard, IteratorType, Kinesis, KinesisError, PutRequest, ReadRecord, Shard, Stream,
     StreamMode, parse_hash_key, parse_shard_id, sequence_number, shard_id,
@@ -122,7 +122,11 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("gen list", ""),
     (
         "kcl start",
-        "--app A --stream S --worker W [--initial-position TRIM_HORIZON|LATEST] [--checkpoint-every N] [--failover 10s] [--poll 1s] [--max-records N]",
+        "--app A --stream S --worker W [--initial-position TRIM_HORIZON|LATEST] [--checkpoint-every N] [--failover 10s] [--poll 1s] [--max-records N] [--sink at-least-once|idempotent]",
+    ),
+    (
+        "kcl configure",
+        "--app A [--sink at-least-once|idempotent] [--checkpoint-every N]  (a redeploy of the record processor: the sink and checkpoint policy change, the lease table stays)",
     ),
     ("kcl kill", "--app A --worker W"),
     ("kcl leases", "--app A"),
@@ -1212,6 +1216,9 @@ impl Console {
                 if let Some(n) = a.num::<u32>("max-records")? {
                     cfg.max_records = n.clamp(1, 10_000);
                 }
+                if let Some(sink) = a.opt("sink")? {
+                    cfg.sink = parse_sink(&sink)?;
+                }
                 a.finish(0)?;
                 let cfg = (!self.sim.kcl.contains_key(&app) || cfg != KclConfig::default())
                     .then_some(cfg);
@@ -1219,6 +1226,28 @@ impl Console {
                     .kcl_start(&app, &stream, &worker, cfg)
                     .map_err(|m| fail("InvalidArgumentException", m))?;
                 Ok(json!({"Application": app, "Worker": worker, "Status": "RUNNING"}))
+            }
+            "configure" => {
+                let sink = a.opt("sink")?.map(|s| parse_sink(&s)).transpose()?;
+                let every = a.num::<u64>("checkpoint-every")?;
+                a.finish(0)?;
+                let k = self.sim.kcl.get_mut(&app).ok_or_else(|| {
+                    fail(
+                        "ResourceNotFoundException",
+                        format!("no KCL application {app}"),
+                    )
+                })?;
+                if let Some(sink) = sink {
+                    k.config.sink = sink;
+                }
+                if let Some(n) = every {
+                    k.config.checkpoint_every = n;
+                }
+                Ok(json!({
+                    "Application": app,
+                    "Sink": sink_name(k.config.sink),
+                    "CheckpointEvery": k.config.checkpoint_every,
+                }))
             }
             "kill" => {
                 let worker = a.req("worker")?;
@@ -1259,6 +1288,8 @@ impl Console {
                     "Workers": k.workers.values().map(|w| json!({"WorkerId": w.id, "Alive": w.alive, "Leases": k.leases.values().filter(|l| l.owner.as_deref() == Some(w.id.as_str()) && l.checkpoint != Checkpoint::ShardEnd).count()})).collect::<Vec<_>>(),
                     "RecordsProcessed": k.processed_total,
                     "RecordsReprocessed": k.reprocessed_total,
+                    "Sink": sink_name(k.config.sink),
+                    "CheckpointEvery": k.config.checkpoint_every,
                     "Log": tail,
                 }))
             }
@@ -1288,7 +1319,7 @@ impl Console {
             other => Err(fail(
                 "UsageError",
                 format!(
-                    "unknown kcl command '{other}': use start, kill, leases, status or processed"
+                    "unknown kcl command '{other}': use start, configure, kill, leases, status or processed"
                 ),
             )),
         }
@@ -1667,6 +1698,21 @@ pub fn run_console(input: impl BufRead, mut output: impl Write, seed: u64) -> st
         }
     }
     output.flush()
+}
+
+fn parse_sink(text: &str) -> Result<Sink, Fail> {
+    match text {
+        "at-least-once" => Ok(Sink::AtLeastOnce),
+        "idempotent" => Ok(Sink::IdempotentBySequence),
+        _ => Err(param("--sink must be at-least-once or idempotent")),
+    }
+}
+
+fn sink_name(sink: Sink) -> &'static str {
+    match sink {
+        Sink::AtLeastOnce => "at-least-once",
+        Sink::IdempotentBySequence => "idempotent",
+    }
 }
 
 #[cfg(test)]

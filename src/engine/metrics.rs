@@ -25,13 +25,14 @@ pub enum Metric {
     KclRecordsReprocessed,
     KclMillisBehindLatest,
     KclLeasesTaken,
+    KclDuplicateSideEffects,
     FirehoseDeliveredObjects,
     FirehoseDeliveredRecords,
     FirehoseDuplicateObjects,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 17] = [
+    pub const ALL: [Metric; 18] = [
         Metric::IncomingRecords,
         Metric::IncomingBytes,
         Metric::WriteProvisionedThroughputExceeded,
@@ -46,6 +47,7 @@ impl Metric {
         Metric::KclRecordsReprocessed,
         Metric::KclMillisBehindLatest,
         Metric::KclLeasesTaken,
+        Metric::KclDuplicateSideEffects,
         Metric::FirehoseDeliveredObjects,
         Metric::FirehoseDeliveredRecords,
         Metric::FirehoseDuplicateObjects,
@@ -67,6 +69,7 @@ impl Metric {
             Metric::KclRecordsReprocessed => "KCL.RecordsReprocessed",
             Metric::KclMillisBehindLatest => "KCL.MillisBehindLatest",
             Metric::KclLeasesTaken => "KCL.LeasesTaken",
+            Metric::KclDuplicateSideEffects => "KCL.DuplicateSideEffects",
             Metric::FirehoseDeliveredObjects => "Firehose.DeliveredObjects",
             Metric::FirehoseDeliveredRecords => "Firehose.DeliveredRecords",
             Metric::FirehoseDuplicateObjects => "Firehose.DuplicateObjects",

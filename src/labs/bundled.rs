@@ -20,6 +20,11 @@ pub const LABS: &[(&str, &str, &str)] = &[
         include_str!("../../content/labs/kinesis-read-throttling.toml"),
         include_str!("../../content/labs/kinesis-read-throttling.solution"),
     ),
+    (
+        "content/labs/kinesis-reshard-double-processing.toml",
+        include_str!("../../content/labs/kinesis-reshard-double-processing.toml"),
+        include_str!("../../content/labs/kinesis-reshard-double-processing.solution"),
+    ),
 ];
 
 /// Every bundled lab, parsed.
