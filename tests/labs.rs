@@ -349,3 +349,46 @@ fn reshard_stopping_the_ledger_does_not_pass() {
     assert!(!v.passed, "{}", describe(&v));
     assert!(!v.predicates[2].met, "{}", describe(&v));
 }
+
+const RAMP: &str = "kinesis-on-demand-ramp";
+
+#[test]
+fn on_demand_ramp_pre_warming_too_late_does_not_pass() {
+    // The warm-up is only 10 minutes old at the launch: on-demand has not counted it yet.
+    let v = run_script(
+        RAMP,
+        "at 10m: gen start warmup --stream promo --rate 2500/s --size 1KB --keys uniform:10000 --mode flow\n\
+         at 20m: gen stop warmup\n",
+    );
+    assert!(
+        v.actions.iter().all(|a| a.reply.get("Error").is_none()),
+        "{}",
+        describe(&v)
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(!v.predicates[0].met, "{}", describe(&v));
+}
+
+#[test]
+fn on_demand_ramp_leaving_the_synthetic_load_on_does_not_pass() {
+    let v = run_script(
+        RAMP,
+        "at 1m: gen start warmup --stream promo --rate 2500/s --size 1KB --keys uniform:10000 --mode flow\n",
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(!v.predicates[0].met, "{}", describe(&v));
+}
+
+#[test]
+fn on_demand_ramp_cannot_be_resharded_by_hand() {
+    let v = run_script(
+        RAMP,
+        "at 1m: aws kinesis update-shard-count --stream-name promo --target-shard-count 8\n",
+    );
+    assert!(
+        v.actions[0].reply.get("Error").is_some(),
+        "{}",
+        describe(&v)
+    );
+    assert!(!v.passed, "{}", describe(&v));
+}

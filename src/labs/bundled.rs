@@ -25,6 +25,11 @@ pub const LABS: &[(&str, &str, &str)] = &[
         include_str!("../../content/labs/kinesis-reshard-double-processing.toml"),
         include_str!("../../content/labs/kinesis-reshard-double-processing.solution"),
     ),
+    (
+        "content/labs/kinesis-on-demand-ramp.toml",
+        include_str!("../../content/labs/kinesis-on-demand-ramp.toml"),
+        include_str!("../../content/labs/kinesis-on-demand-ramp.solution"),
+    ),
 ];
 
 /// Every bundled lab, parsed.
