@@ -392,3 +392,44 @@ fn on_demand_ramp_cannot_be_resharded_by_hand() {
     );
     assert!(!v.passed, "{}", describe(&v));
 }
+
+const FIREHOSE: &str = "kinesis-firehose-exactly-once";
+
+#[test]
+fn firehose_skipping_seen_object_keys_does_not_pass() {
+    // A retried delivery is a new object under a new key.
+    let v = run_script(
+        FIREHOSE,
+        "at 30s: loader configure --name warehouse --dedupe object-key\n",
+    );
+    assert!(
+        v.actions[0].reply.get("Error").is_none(),
+        "{}",
+        describe(&v)
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(!v.predicates[0].met, "{}", describe(&v));
+}
+
+#[test]
+fn firehose_deduplicating_by_partition_key_loses_clicks() {
+    let v = run_script(
+        FIREHOSE,
+        "at 30s: loader configure --name warehouse --dedupe partition-key\n",
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(
+        v.predicates[0].met && !v.predicates[1].met,
+        "{}",
+        describe(&v)
+    );
+}
+
+#[test]
+fn firehose_deduplicating_after_duplicates_landed_does_not_pass() {
+    let v = run_script(
+        FIREHOSE,
+        "at 5m: loader configure --name warehouse --dedupe sequence-number\n",
+    );
+    assert!(!v.passed, "{}", describe(&v));
+}

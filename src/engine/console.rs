@@ -15,7 +15,11 @@
 use super::cost::{PriceSheet, Workload, estimate};
 use super::faults::FaultPoint;
 use super::kinesis::efo::StartingPosition;
+use super::kinesis::firehose::{Dedupe, Loader};
 use super::kinesis::kcl::{Checkpoint, InitialPosition, KclConfig, Sink};
+
+/// Loaders one console may start.
+const LOADERS_MAX: usize = 100;
 use super::kinesis::{
     ChildShard, IteratorType, Kinesis, KinesisError, PutRequest, ReadRecord, Shard, Stream,
     StreamMode, parse_hash_key, parse_shard_id, sequence_number, shard_id,
@@ -112,6 +116,15 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "s3-dedupe",
         "--bucket B  (records vs unique sequence numbers in a bucket)",
     ),
+    (
+        "loader start",
+        "--name L --bucket B [--dedupe none|object-key|sequence-number|partition-key]  (a downstream job loading new objects into a table every 10 s)",
+    ),
+    (
+        "loader configure",
+        "--name L --dedupe none|object-key|sequence-number|partition-key",
+    ),
+    ("loader status", "--name L"),
     ("advance", "DURATION  (e.g. 500ms, 30s, 5m, 2h)"),
     ("now", ""),
     (
@@ -562,6 +575,7 @@ impl Console {
             ["aws", "s3", "ls", ..] => self.s3_ls(Args::parse(&tokens[3..])),
             ["efo-events", ..] => self.efo_events(Args::parse(&tokens[1..])),
             ["s3-dedupe", ..] => self.s3_dedupe(Args::parse(&tokens[1..])),
+            ["loader", sub, ..] => self.loader(sub, Args::parse(&tokens[2..])),
             ["advance", ..] => self.advance(Args::parse(&tokens[1..])),
             ["now"] => {
                 Ok(json!({"Now": self.sim.now().to_rfc3339(), "ElapsedMicros": self.sim.now().0}))
@@ -1090,6 +1104,68 @@ impl Console {
             "FirstSequenceNumber": o.records.first().map(|r| r.sequence_number.clone()),
             "LastSequenceNumber": o.records.last().map(|r| r.sequence_number.clone()),
         })).collect::<Vec<_>>()}))
+    }
+
+    fn loader(&mut self, sub: &str, mut a: Args) -> Out {
+        let name = a.req("name")?;
+        let dedupe = a
+            .opt("dedupe")?
+            .map(|d| {
+                Dedupe::parse(&d).ok_or_else(|| {
+                    param("--dedupe must be none, object-key, sequence-number or partition-key")
+                })
+            })
+            .transpose()?;
+        match sub {
+            "start" => {
+                let bucket = a.req("bucket")?;
+                a.finish(0)?;
+                if self.sim.loaders.contains_key(&name) {
+                    return Err(fail(
+                        "ResourceInUseException",
+                        format!("loader {name} already exists"),
+                    ));
+                }
+                if self.sim.loaders.len() >= LOADERS_MAX {
+                    return Err(fail(
+                        "LimitExceededException",
+                        format!("at most {LOADERS_MAX} loaders"),
+                    ));
+                }
+                let l = Loader::new(&name, &bucket, dedupe.unwrap_or(Dedupe::None));
+                self.sim.loaders.insert(name.clone(), l);
+            }
+            "configure" => {
+                a.finish(0)?;
+                let d = dedupe
+                    .ok_or_else(|| param("the following arguments are required: --dedupe"))?;
+                self.loader_mut(&name)?.dedupe = d;
+            }
+            "status" => {
+                a.finish(0)?;
+            }
+            other => {
+                return Err(fail(
+                    "UsageError",
+                    format!("unknown loader command '{other}': use start, configure or status"),
+                ));
+            }
+        }
+        let l = self.loader_mut(&name)?;
+        Ok(json!({
+            "Loader": l.name,
+            "Bucket": l.bucket,
+            "Dedupe": l.dedupe.name(),
+            "RowsLoaded": l.rows_total,
+            "DuplicateRows": l.duplicate_rows_total,
+        }))
+    }
+
+    fn loader_mut(&mut self, name: &str) -> Result<&mut Loader, Fail> {
+        self.sim
+            .loaders
+            .get_mut(name)
+            .ok_or_else(|| fail("ResourceNotFoundException", format!("no loader {name}")))
     }
 
     fn s3_dedupe(&mut self, mut a: Args) -> Out {

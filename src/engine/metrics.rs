@@ -29,10 +29,12 @@ pub enum Metric {
     FirehoseDeliveredObjects,
     FirehoseDeliveredRecords,
     FirehoseDuplicateObjects,
+    LoaderRowsLoaded,
+    LoaderDuplicateRows,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 18] = [
+    pub const ALL: [Metric; 20] = [
         Metric::IncomingRecords,
         Metric::IncomingBytes,
         Metric::WriteProvisionedThroughputExceeded,
@@ -51,6 +53,8 @@ impl Metric {
         Metric::FirehoseDeliveredObjects,
         Metric::FirehoseDeliveredRecords,
         Metric::FirehoseDuplicateObjects,
+        Metric::LoaderRowsLoaded,
+        Metric::LoaderDuplicateRows,
     ];
 
     pub fn name(self) -> &'static str {
@@ -73,6 +77,8 @@ impl Metric {
             Metric::FirehoseDeliveredObjects => "Firehose.DeliveredObjects",
             Metric::FirehoseDeliveredRecords => "Firehose.DeliveredRecords",
             Metric::FirehoseDuplicateObjects => "Firehose.DuplicateObjects",
+            Metric::LoaderRowsLoaded => "Loader.RowsLoaded",
+            Metric::LoaderDuplicateRows => "Loader.DuplicateRows",
         }
     }
 

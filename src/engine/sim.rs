@@ -3,7 +3,7 @@
 //! a function of the seed and the calls made; nothing reads a clock.
 
 use super::faults::Faults;
-use super::kinesis::firehose::{DeliveryStream, S3};
+use super::kinesis::firehose::{DeliveryStream, Loader, S3};
 use super::kinesis::kcl::{KclApp, KclConfig};
 use super::kinesis::{KeyId, Kinesis};
 use super::rng::SimRng;
@@ -118,6 +118,8 @@ pub struct Sim {
     pub kcl: BTreeMap<String, KclApp>,
     pub firehoses: BTreeMap<String, DeliveryStream>,
     pub s3: S3,
+    /// Downstream jobs loading S3 objects into tables, run every housekeeping interval.
+    pub loaders: BTreeMap<String, Loader>,
 }
 
 impl Sim {
@@ -136,6 +138,7 @@ impl Sim {
             kcl: BTreeMap::new(),
             firehoses: BTreeMap::new(),
             s3: S3::default(),
+            loaders: BTreeMap::new(),
         }
     }
 
@@ -171,6 +174,9 @@ impl Sim {
         match ev {
             Event::Housekeeping => {
                 self.kinesis.housekeeping(now);
+                for l in self.loaders.values_mut() {
+                    l.run(&self.s3, now);
+                }
                 self.sched
                     .schedule(now + HOUSEKEEPING_INTERVAL, Event::Housekeeping);
             }

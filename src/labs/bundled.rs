@@ -30,6 +30,11 @@ pub const LABS: &[(&str, &str, &str)] = &[
         include_str!("../../content/labs/kinesis-on-demand-ramp.toml"),
         include_str!("../../content/labs/kinesis-on-demand-ramp.solution"),
     ),
+    (
+        "content/labs/kinesis-firehose-exactly-once.toml",
+        include_str!("../../content/labs/kinesis-firehose-exactly-once.toml"),
+        include_str!("../../content/labs/kinesis-firehose-exactly-once.solution"),
+    ),
 ];
 
 /// Every bundled lab, parsed.

@@ -88,6 +88,8 @@ pub enum Scope {
     /// `SubscribeToShardEvent.Records` both read as the records it got either way (the sum of
     /// the two), so a reader that moves from polling to fan-out keeps one goal.
     Reader(String),
+    /// A downstream loader of S3 objects into a table (`loader start`).
+    Loader(String),
 }
 
 /// How a window of per-second values becomes one number.
@@ -495,6 +497,7 @@ fn scope_metrics<'a>(console: &'a Console, scope: &Scope) -> Vec<&'a MetricSet> 
             .into_iter()
             .collect(),
         Scope::Consumer(c) => consumer(c).into_iter().collect(),
+        Scope::Loader(l) => sim.loaders.get(l).map(|l| &l.metrics).into_iter().collect(),
         Scope::Reader(r) => sim
             .kcl
             .get(r)
