@@ -433,3 +433,70 @@ fn firehose_deduplicating_after_duplicates_landed_does_not_pass() {
     );
     assert!(!v.passed, "{}", describe(&v));
 }
+
+const CROSSOVER: &str = "cost-crossover";
+
+#[test]
+fn cost_crossover_the_rule_of_thumb_does_not_pass() {
+    // "About 50 MB/s" is the 1 KB-record crossover; 200-byte records cross far lower.
+    let v = run_script(CROSSOVER, "answer crossover 50MB/s\n");
+    assert!(v.actions[0].allowed, "{}", describe(&v));
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(v.predicates[0].value > 1.0, "{}", describe(&v));
+}
+
+#[test]
+fn cost_crossover_the_last_answer_counts_and_bad_answers_are_errors() {
+    let v = run_script(
+        CROSSOVER,
+        "answer crossover 18MB/s\nanswer crossover 5\nanswer crossover soon\n",
+    );
+    assert!(
+        v.actions[2].reply.get("Error").is_some(),
+        "{}",
+        describe(&v)
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    let v = run_script(CROSSOVER, "answer crossover 5\nanswer crossover 18\n");
+    assert!(v.passed, "{}", describe(&v));
+}
+
+#[test]
+fn cost_crossovers_follow_the_cost_model() {
+    use streamdrill::labs::Crossover;
+    let c = |size: &str, cheaper: &str| Crossover {
+        cheaper: cheaper.into(),
+        than: "KinesisProvisioned".into(),
+        record_size: size.into(),
+        retention_hours: 24,
+        efo_consumers: 0,
+        consumers: 1,
+    };
+    assert_eq!(c("200", "MskProvisioned").mb_per_sec(), Some(18.0));
+    // With 1 KB records MSK crosses near 100 MB/s and self-hosted Kafka near the guide's 50.
+    let msk = c("1KB", "MskProvisioned").mb_per_sec().unwrap();
+    let own = c("1KB", "SelfHostedKafka").mb_per_sec().unwrap();
+    assert!((90.0..=110.0).contains(&msk), "{msk}");
+    assert!((45.0..=60.0).contains(&own), "{own}");
+}
+
+#[test]
+fn answer_predicates_need_an_expectation() {
+    let (_, good, _) = bundled::LABS
+        .iter()
+        .find(|(p, _, _)| p.ends_with("/cost-crossover.toml"))
+        .unwrap();
+    let bad = good.replace("expect = { cost_crossover", "# expect = { cost_crossover");
+    assert!(
+        parse_lab("l.toml", &bad).unwrap_err()[0]
+            .message
+            .contains("`expect` is required")
+    );
+    let bad = good.replace("cheaper = \"MskProvisioned\"", "cheaper = \"Msk\"");
+    assert!(
+        parse_lab("l.toml", &bad)
+            .unwrap_err()
+            .iter()
+            .any(|p| p.message.contains("unknown cost option 'Msk'"))
+    );
+}

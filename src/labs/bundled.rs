@@ -35,6 +35,11 @@ pub const LABS: &[(&str, &str, &str)] = &[
         include_str!("../../content/labs/kinesis-firehose-exactly-once.toml"),
         include_str!("../../content/labs/kinesis-firehose-exactly-once.solution"),
     ),
+    (
+        "content/labs/cost-crossover.toml",
+        include_str!("../../content/labs/cost-crossover.toml"),
+        include_str!("../../content/labs/cost-crossover.solution"),
+    ),
 ];
 
 /// Every bundled lab, parsed.
