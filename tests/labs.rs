@@ -500,3 +500,44 @@ fn answer_predicates_need_an_expectation() {
             .any(|p| p.message.contains("unknown cost option 'Msk'"))
     );
 }
+
+const STALE: &str = "kinesis-stale-iterator";
+
+#[test]
+fn stale_iterator_accepting_the_churn_from_the_last_record_passes() {
+    let v = run_script(
+        STALE,
+        "at 1m: poller configure --name archiver --on-expired after-last\n",
+    );
+    assert!(v.passed, "{}", describe(&v));
+}
+
+#[test]
+fn stale_iterator_refreshing_from_latest_skips_records() {
+    let v = run_script(
+        STALE,
+        "at 1m: poller configure --name archiver --on-expired latest\n",
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(!v.predicates[0].met, "{}", describe(&v));
+}
+
+#[test]
+fn stale_iterator_refreshing_from_trim_horizon_reads_twice() {
+    let v = run_script(
+        STALE,
+        "at 1m: poller configure --name archiver --on-expired trim-horizon\n",
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(!v.predicates[1].met, "{}", describe(&v));
+}
+
+#[test]
+fn stale_iterator_restarting_the_crashed_consumer_at_latest_does_not_pass() {
+    let v = run_script(
+        STALE,
+        "at 7m: poller configure --name archiver --on-expired latest --poll 1m\n",
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(!v.predicates[0].met, "{}", describe(&v));
+}

@@ -17,6 +17,7 @@ use super::faults::FaultPoint;
 use super::kinesis::efo::StartingPosition;
 use super::kinesis::firehose::{Dedupe, Loader};
 use super::kinesis::kcl::{Checkpoint, InitialPosition, KclConfig, Sink};
+use super::kinesis::poller::OnExpired;
 
 /// Loaders one console may start.
 const LOADERS_MAX: usize = 100;
@@ -125,6 +126,15 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "--name L --dedupe none|object-key|sequence-number|partition-key",
     ),
     ("loader status", "--name L"),
+    (
+        "poller start",
+        "--name C --stream S --shard-id ID [--poll 1s] [--on-expired fail|latest|trim-horizon|after-last]  (a hand-written GetRecords loop from LATEST; --poll is the time between calls)",
+    ),
+    (
+        "poller configure",
+        "--name C [--poll 1s] [--on-expired fail|latest|trim-horizon|after-last]  (a redeploy; a stopped poller starts again)",
+    ),
+    ("poller status", "--name C"),
     ("advance", "DURATION  (e.g. 500ms, 30s, 5m, 2h)"),
     ("now", ""),
     (
@@ -576,6 +586,7 @@ impl Console {
             ["efo-events", ..] => self.efo_events(Args::parse(&tokens[1..])),
             ["s3-dedupe", ..] => self.s3_dedupe(Args::parse(&tokens[1..])),
             ["loader", sub, ..] => self.loader(sub, Args::parse(&tokens[2..])),
+            ["poller", sub, ..] => self.poller(sub, Args::parse(&tokens[2..])),
             ["advance", ..] => self.advance(Args::parse(&tokens[1..])),
             ["now"] => {
                 Ok(json!({"Now": self.sim.now().to_rfc3339(), "ElapsedMicros": self.sim.now().0}))
@@ -1158,6 +1169,71 @@ impl Console {
             "Dedupe": l.dedupe.name(),
             "RowsLoaded": l.rows_total,
             "DuplicateRows": l.duplicate_rows_total,
+        }))
+    }
+
+    fn poller(&mut self, sub: &str, mut a: Args) -> Out {
+        let name = a.req("name")?;
+        let poll = a
+            .duration("poll")?
+            .map(|d| d.max(SimDuration::from_millis(200)));
+        let on_expired = a
+            .opt("on-expired")?
+            .map(|o| {
+                OnExpired::parse(&o).ok_or_else(|| {
+                    param("--on-expired must be fail, latest, trim-horizon or after-last")
+                })
+            })
+            .transpose()?;
+        match sub {
+            "start" => {
+                let stream = a.req("stream")?;
+                let shard = a.req("shard-id")?;
+                a.finish(0)?;
+                self.sim
+                    .poller_start(
+                        &name,
+                        &stream,
+                        &shard,
+                        poll.unwrap_or(SimDuration::from_secs(1)),
+                        on_expired.unwrap_or(OnExpired::Fail),
+                    )
+                    .map_err(|m| fail("InvalidArgumentException", m))?;
+            }
+            "configure" => {
+                a.finish(0)?;
+                let now = self.sim.now();
+                self.sim
+                    .pollers
+                    .get_mut(&name)
+                    .ok_or_else(|| fail("ResourceNotFoundException", format!("no poller {name}")))?
+                    .configure(poll, on_expired, now);
+            }
+            "status" => a.finish(0)?,
+            other => {
+                return Err(fail(
+                    "UsageError",
+                    format!("unknown poller command '{other}': use start, configure or status"),
+                ));
+            }
+        }
+        let p = self
+            .sim
+            .pollers
+            .get(&name)
+            .ok_or_else(|| fail("ResourceNotFoundException", format!("no poller {name}")))?;
+        Ok(json!({
+            "Poller": p.name,
+            "Stream": p.stream,
+            "ShardId": shard_id(p.shard),
+            "Running": p.running,
+            "PollMillis": p.poll.as_millis(),
+            "OnExpired": p.on_expired.name(),
+            "RecordsRead": p.metrics.total(Metric::PollerRecordsRead),
+            "RecordsSkipped": p.metrics.total(Metric::PollerRecordsSkipped),
+            "RecordsDuplicated": p.metrics.total(Metric::PollerRecordsDuplicated),
+            "ExpiredIterators": p.metrics.total(Metric::PollerExpiredIterators),
+            "LastError": p.last_error,
         }))
     }
 

@@ -31,10 +31,14 @@ pub enum Metric {
     FirehoseDuplicateObjects,
     LoaderRowsLoaded,
     LoaderDuplicateRows,
+    PollerRecordsRead,
+    PollerRecordsSkipped,
+    PollerRecordsDuplicated,
+    PollerExpiredIterators,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 20] = [
+    pub const ALL: [Metric; 24] = [
         Metric::IncomingRecords,
         Metric::IncomingBytes,
         Metric::WriteProvisionedThroughputExceeded,
@@ -55,6 +59,10 @@ impl Metric {
         Metric::FirehoseDuplicateObjects,
         Metric::LoaderRowsLoaded,
         Metric::LoaderDuplicateRows,
+        Metric::PollerRecordsRead,
+        Metric::PollerRecordsSkipped,
+        Metric::PollerRecordsDuplicated,
+        Metric::PollerExpiredIterators,
     ];
 
     pub fn name(self) -> &'static str {
@@ -79,6 +87,10 @@ impl Metric {
             Metric::FirehoseDuplicateObjects => "Firehose.DuplicateObjects",
             Metric::LoaderRowsLoaded => "Loader.RowsLoaded",
             Metric::LoaderDuplicateRows => "Loader.DuplicateRows",
+            Metric::PollerRecordsRead => "Poller.RecordsRead",
+            Metric::PollerRecordsSkipped => "Poller.RecordsSkipped",
+            Metric::PollerRecordsDuplicated => "Poller.RecordsDuplicated",
+            Metric::PollerExpiredIterators => "Poller.ExpiredIterators",
         }
     }
 

@@ -36,6 +36,11 @@ pub const LABS: &[(&str, &str, &str)] = &[
         include_str!("../../content/labs/kinesis-firehose-exactly-once.solution"),
     ),
     (
+        "content/labs/kinesis-stale-iterator.toml",
+        include_str!("../../content/labs/kinesis-stale-iterator.toml"),
+        include_str!("../../content/labs/kinesis-stale-iterator.solution"),
+    ),
+    (
         "content/labs/cost-crossover.toml",
         include_str!("../../content/labs/cost-crossover.toml"),
         include_str!("../../content/labs/cost-crossover.solution"),

@@ -92,6 +92,8 @@ pub enum Scope {
     Reader(String),
     /// A downstream loader of S3 objects into a table (`loader start`).
     Loader(String),
+    /// A hand-written polling consumer (`poller start`).
+    Poller(String),
     /// The learner's answer of this name (`answer NAME VALUE`), checked against the predicate's
     /// `expect`. Its one metric is `Answer.RelativeError`: |answer - expected| / expected (1.0
     /// when unanswered); `stat` and `window` are not used.
@@ -620,6 +622,7 @@ fn scope_metrics<'a>(console: &'a Console, scope: &Scope) -> Vec<&'a MetricSet> 
             .collect(),
         Scope::Consumer(c) => consumer(c).into_iter().collect(),
         Scope::Loader(l) => sim.loaders.get(l).map(|l| &l.metrics).into_iter().collect(),
+        Scope::Poller(p) => sim.pollers.get(p).map(|p| &p.metrics).into_iter().collect(),
         Scope::Answer(_) => Vec::new(),
         Scope::Reader(r) => sim
             .kcl
