@@ -157,7 +157,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("kcl processed", "--app A [--last N]"),
     (
         "metrics",
-        "(--stream S [--shard ID] | --app A | --consumer-arn ARN | --delivery-stream-name F) [--metric NAME] [--last 60s]",
+        "(--stream S [--shard ID] | --app A | --consumer-arn ARN | --delivery-stream-name F | --loader L | --poller C) [--metric NAME] [--last 60s]",
     ),
     (
         "cost",
@@ -1505,6 +1505,8 @@ impl Console {
         let app = a.opt("app")?;
         let consumer = a.opt("consumer-arn")?;
         let firehose = a.opt("delivery-stream-name")?;
+        let loader = a.opt("loader")?;
+        let poller = a.opt("poller")?;
         let by_shard = a.flag("by-shard");
         a.finish(0)?;
         if by_shard {
@@ -1534,6 +1536,22 @@ impl Console {
                     })?
                     .metrics,
             )
+        } else if let Some(l) = loader {
+            let set = &self
+                .sim
+                .loaders
+                .get(&l)
+                .ok_or_else(|| fail("ResourceNotFoundException", format!("no loader {l}")))?
+                .metrics;
+            (format!("loader {l}"), set)
+        } else if let Some(p) = poller {
+            let set = &self
+                .sim
+                .pollers
+                .get(&p)
+                .ok_or_else(|| fail("ResourceNotFoundException", format!("no poller {p}")))?
+                .metrics;
+            (format!("poller {p}"), set)
         } else if let Some(stream) = stream {
             let s = self.sim.kinesis.stream(&stream)?;
             match shard {
@@ -1545,7 +1563,7 @@ impl Console {
             }
         } else {
             return Err(param(
-                "metrics needs --stream S [--shard ID], --app A, --consumer-arn ARN or --delivery-stream-name F",
+                "metrics needs --stream S [--shard ID], --app A, --consumer-arn ARN, --delivery-stream-name F, --loader L or --poller C",
             ));
         };
         Ok(
