@@ -541,3 +541,22 @@ fn stale_iterator_restarting_the_crashed_consumer_at_latest_does_not_pass() {
     assert!(!v.passed, "{}", describe(&v));
     assert!(!v.predicates[0].met, "{}", describe(&v));
 }
+
+#[test]
+fn every_lab_runs_deterministically_with_its_solution() {
+    for lab in bundled::labs().unwrap() {
+        let script = parse_script(bundled::solution(&lab.id).unwrap()).unwrap();
+        assert_eq!(
+            run(&lab, &script, SEED),
+            run(&lab, &script, SEED),
+            "{}",
+            lab.id
+        );
+    }
+}
+
+#[test]
+fn answers_are_only_taken_where_the_lab_allows_them() {
+    let v = run_script("kinesis-hot-key", "answer crossover 18\n");
+    assert!(!v.actions[0].allowed, "{}", describe(&v));
+}
