@@ -735,12 +735,13 @@ fn lab_command(command: &LabCommand) -> Result<ExitCode, CliError> {
     match command {
         LabCommand::Schema => write!(out, "{}", lab_schema_json())?,
         LabCommand::List { json } => {
+            let width = labs.iter().map(|l| l.id.len()).max().unwrap_or(0);
             for lab in &labs {
                 if *json {
                     let line = serde_json::json!({"id": lab.id, "title": lab.title, "system": lab.system, "duration": lab.duration, "cards": lab.cards});
                     writeln!(out, "{line}")?;
                 } else {
-                    writeln!(out, "{:<24} {}", lab.id, lab.title)?;
+                    writeln!(out, "{:<width$}  {}", lab.id, lab.title)?;
                 }
             }
         }

@@ -95,3 +95,38 @@ fn lost_acknowledgements_duplicate_whole_objects() {
         );
     }
 }
+
+/// A loader reading a Firehose bucket: lost acknowledgements duplicate objects, and only a merge
+/// on the sequence number keeps the table free of duplicate rows.
+#[test]
+fn a_loader_merging_on_sequence_numbers_drops_firehose_retries() {
+    use streamdrill::engine::Console;
+    let run = |dedupe: &str| -> serde_json::Value {
+        let mut c = Console::new(9);
+        for cmd in [
+            "aws kinesis create-stream --stream-name s --shard-count 1",
+            "aws firehose create-delivery-stream --delivery-stream-name f --kinesis-stream-source-configuration KinesisStreamARN=arn:aws:kinesis:us-east-1:123456789012:stream/s,RoleARN=r --extended-s3-destination-configuration BucketARN=arn:aws:s3:::b,BufferingHints={SizeInMBs=1,IntervalInSeconds=10}",
+            "gen start g --stream s --rate 10/s --size 100 --keys uniform:5 --mode flow",
+            &format!("loader start --name l --bucket b --dedupe {dedupe}"),
+            "fault inject firehose-ack-lost --probability 1 --count 3",
+            "advance 3m",
+        ] {
+            let out = c.execute(cmd).unwrap();
+            assert!(!out.contains("\"Error\""), "{cmd}: {out}");
+        }
+        serde_json::from_str(&c.execute("loader status --name l").unwrap()).unwrap()
+    };
+    let plain = run("none");
+    let by_key = run("object-key");
+    let merged = run("sequence-number");
+    assert!(plain["DuplicateRows"].as_u64().unwrap() > 0, "{plain}");
+    assert_eq!(by_key["DuplicateRows"], plain["DuplicateRows"], "{by_key}");
+    assert_eq!(merged["DuplicateRows"], 0, "{merged}");
+    assert_eq!(
+        merged["RowsLoaded"].as_u64().unwrap() + plain["DuplicateRows"].as_u64().unwrap(),
+        plain["RowsLoaded"].as_u64().unwrap()
+    );
+    let partition = run("partition-key");
+    // Flow records share one partition key: a merge on it keeps a single row.
+    assert_eq!(partition["RowsLoaded"], 1, "{partition}");
+}

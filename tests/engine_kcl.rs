@@ -138,3 +138,43 @@ fn latest_initial_position_skips_old_records() {
         .collect();
     assert_eq!(keys, vec!["new"]);
 }
+
+/// Reprocessing after a restart from an old checkpoint: an at-least-once sink applies the
+/// records' side effects again, an idempotent one (keyed by shard and sequence number) does not.
+#[test]
+fn an_idempotent_sink_turns_reprocessing_into_no_ops() {
+    use streamdrill::engine::Console;
+    let run = |sink: &str| -> serde_json::Value {
+        let mut c = Console::new(5);
+        for cmd in [
+            "aws kinesis create-stream --stream-name s --shard-count 2",
+            "gen start g --stream s --rate 100/s --size 100 --keys uniform:100 --mode flow",
+            "kcl start --app app --stream s --worker w --checkpoint-every 1000",
+            &format!("kcl configure --app app --sink {sink}"),
+            "advance 25s",
+            "kcl kill --app app --worker w",
+            "kcl start --app app --stream s --worker w",
+            "advance 10s",
+        ] {
+            let out = c.execute(cmd).unwrap();
+            assert!(!out.contains("\"Error\""), "{cmd}: {out}");
+        }
+        let status: serde_json::Value =
+            serde_json::from_str(&c.execute("kcl status --app app").unwrap()).unwrap();
+        let dup: serde_json::Value = serde_json::from_str(
+            &c.execute("metrics --app app --metric KCL.DuplicateSideEffects --last 60s")
+                .unwrap(),
+        )
+        .unwrap();
+        serde_json::json!({"status": status, "dup": dup})
+    };
+    let plain = run("at-least-once");
+    let idem = run("idempotent");
+    let reprocessed = |v: &serde_json::Value| v["status"]["RecordsReprocessed"].as_u64().unwrap();
+    let duplicates = |v: &serde_json::Value| v["dup"]["Metrics"][0]["Total"].as_u64().unwrap_or(0);
+    assert!(reprocessed(&plain) > 0, "{plain}");
+    assert_eq!(reprocessed(&plain), reprocessed(&idem));
+    assert_eq!(duplicates(&plain), reprocessed(&plain), "{plain}");
+    assert_eq!(duplicates(&idem), 0, "{idem}");
+    assert_eq!(idem["status"]["Sink"], "idempotent");
+}

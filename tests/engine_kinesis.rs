@@ -465,3 +465,40 @@ fn storage_is_bounded_per_stream_and_evictions_are_counted() {
     assert_eq!(sh.evicted, 500);
     assert_eq!(sh.stored_records(), cap);
 }
+
+/// A hand-written poller that holds its iterator past 5 minutes gets ExpiredIteratorException;
+/// refreshing after the last processed record loses and repeats nothing.
+#[test]
+fn a_poller_holding_an_iterator_past_five_minutes_sees_it_expire() {
+    use streamdrill::engine::Console;
+    let run = |on_expired: &str| -> serde_json::Value {
+        let mut c = Console::new(3);
+        for cmd in [
+            "aws kinesis create-stream --stream-name s --shard-count 1",
+            "gen start g --stream s --rate 5/s --size 100 --keys uniform:10 --mode flow",
+            &format!(
+                "poller start --name p --stream s --shard-id shardId-000000000000 --poll 301s --on-expired {on_expired}"
+            ),
+            "advance 11m",
+        ] {
+            let out = c.execute(cmd).unwrap();
+            assert!(!out.contains("\"Error\""), "{cmd}: {out}");
+        }
+        serde_json::from_str(&c.execute("poller status --name p").unwrap()).unwrap()
+    };
+    let failed = run("fail");
+    assert_eq!(failed["Running"], false, "{failed}");
+    assert_eq!(failed["ExpiredIterators"], 1, "{failed}");
+    assert!(
+        failed["LastError"].as_str().unwrap().contains("xpired"),
+        "{failed}"
+    );
+    let after = run("after-last");
+    assert_eq!(after["Running"], true, "{after}");
+    assert_eq!(after["ExpiredIterators"], 2, "{after}");
+    assert_eq!(after["RecordsSkipped"], 0, "{after}");
+    assert_eq!(after["RecordsDuplicated"], 0, "{after}");
+    assert!(after["RecordsRead"].as_u64().unwrap() >= 5 * 600, "{after}");
+    let latest = run("latest");
+    assert!(latest["RecordsSkipped"].as_u64().unwrap() > 0, "{latest}");
+}

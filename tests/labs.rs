@@ -247,3 +247,316 @@ fn lab_run_through_the_binary_exits_0_on_pass_and_1_otherwise() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("NOT PASSED"));
 }
+
+const THROTTLING: &str = "kinesis-read-throttling";
+
+#[test]
+fn read_throttling_adding_shards_does_not_pass() {
+    // Every application polls every shard: more shards, same six calls per shard per second.
+    let v = run_script(
+        THROTTLING,
+        "at 1m: aws kinesis update-shard-count --stream-name orders --target-shard-count 4\n",
+    );
+    assert!(
+        v.actions[0].reply.get("Error").is_none(),
+        "{}",
+        describe(&v)
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(!v.predicates[0].met, "{}", describe(&v));
+}
+
+#[test]
+fn read_throttling_dropping_readers_does_not_pass() {
+    // Fewer pollers stop the throttling, but the teams that were stopped read nothing.
+    let v = run_script(
+        THROTTLING,
+        "at 1m: kcl kill --app analytics --worker analytics-1\n\
+         at 1m: kcl kill --app search --worker search-1\n\
+         at 1m: kcl kill --app archive --worker archive-1\n",
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(v.predicates[0].met, "{}", describe(&v));
+    assert!(v.predicates[4..].iter().all(|p| !p.met), "{}", describe(&v));
+}
+
+#[test]
+fn read_throttling_fan_out_without_renewing_subscriptions_does_not_pass() {
+    // A SubscribeToShard lasts 5 minutes; a consumer that does not renew stops receiving.
+    let solution = bundled::solution(THROTTLING).unwrap();
+    let once = solution
+        .lines()
+        .filter(|l| !l.starts_with("at 370s:") && !l.starts_with("at 670s:"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let v = run_script(THROTTLING, &once);
+    assert!(
+        v.actions.iter().all(|a| a.reply.get("Error").is_none()),
+        "{}",
+        describe(&v)
+    );
+    assert!(!v.passed, "{}", describe(&v));
+}
+
+const RESHARD: &str = "kinesis-reshard-double-processing";
+
+#[test]
+fn reshard_checkpointing_after_every_record_does_not_pass() {
+    // A checkpoint is a separate write that fails while the lease table is hot.
+    let v = run_script(
+        RESHARD,
+        "at 1m: kcl configure --app ledger --checkpoint-every 1\n",
+    );
+    assert!(
+        v.actions[0].reply.get("Error").is_none(),
+        "{}",
+        describe(&v)
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(v.predicates[0].value > 1000.0, "{}", describe(&v));
+}
+
+#[test]
+fn reshard_restarting_the_worker_again_does_not_pass() {
+    // "Just retry": another restart resumes from the same checkpoint and posts again.
+    let v = run_script(
+        RESHARD,
+        "at 4m: kcl kill --app ledger --worker ledger-1\n\
+         at 4m: kcl start --app ledger --stream payments --worker ledger-1\n",
+    );
+    assert!(
+        v.actions.iter().all(|a| a.reply.get("Error").is_none()),
+        "{}",
+        describe(&v)
+    );
+    assert!(!v.passed, "{}", describe(&v));
+}
+
+#[test]
+fn reshard_making_the_sink_idempotent_during_the_page_is_too_late() {
+    let v = run_script(
+        RESHARD,
+        "at 5m: kcl configure --app ledger --sink idempotent\n",
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(v.predicates[1].met, "{}", describe(&v));
+}
+
+#[test]
+fn reshard_stopping_the_ledger_does_not_pass() {
+    // Not posting during the incident avoids the duplicates by falling minutes behind.
+    let v = run_script(RESHARD, "at 1m: kcl kill --app ledger --worker ledger-1\n");
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(!v.predicates[2].met, "{}", describe(&v));
+}
+
+const RAMP: &str = "kinesis-on-demand-ramp";
+
+#[test]
+fn on_demand_ramp_pre_warming_too_late_does_not_pass() {
+    // The warm-up is only 10 minutes old at the launch: on-demand has not counted it yet.
+    let v = run_script(
+        RAMP,
+        "at 10m: gen start warmup --stream promo --rate 2500/s --size 1KB --keys uniform:10000 --mode flow\n\
+         at 20m: gen stop warmup\n",
+    );
+    assert!(
+        v.actions.iter().all(|a| a.reply.get("Error").is_none()),
+        "{}",
+        describe(&v)
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(!v.predicates[0].met, "{}", describe(&v));
+}
+
+#[test]
+fn on_demand_ramp_leaving_the_synthetic_load_on_does_not_pass() {
+    let v = run_script(
+        RAMP,
+        "at 1m: gen start warmup --stream promo --rate 2500/s --size 1KB --keys uniform:10000 --mode flow\n",
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(!v.predicates[0].met, "{}", describe(&v));
+}
+
+#[test]
+fn on_demand_ramp_cannot_be_resharded_by_hand() {
+    let v = run_script(
+        RAMP,
+        "at 1m: aws kinesis update-shard-count --stream-name promo --target-shard-count 8\n",
+    );
+    assert!(
+        v.actions[0].reply.get("Error").is_some(),
+        "{}",
+        describe(&v)
+    );
+    assert!(!v.passed, "{}", describe(&v));
+}
+
+const FIREHOSE: &str = "kinesis-firehose-exactly-once";
+
+#[test]
+fn firehose_skipping_seen_object_keys_does_not_pass() {
+    // A retried delivery is a new object under a new key.
+    let v = run_script(
+        FIREHOSE,
+        "at 30s: loader configure --name warehouse --dedupe object-key\n",
+    );
+    assert!(
+        v.actions[0].reply.get("Error").is_none(),
+        "{}",
+        describe(&v)
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(!v.predicates[0].met, "{}", describe(&v));
+}
+
+#[test]
+fn firehose_deduplicating_by_partition_key_loses_clicks() {
+    let v = run_script(
+        FIREHOSE,
+        "at 30s: loader configure --name warehouse --dedupe partition-key\n",
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(
+        v.predicates[0].met && !v.predicates[1].met,
+        "{}",
+        describe(&v)
+    );
+}
+
+#[test]
+fn firehose_deduplicating_after_duplicates_landed_does_not_pass() {
+    let v = run_script(
+        FIREHOSE,
+        "at 5m: loader configure --name warehouse --dedupe sequence-number\n",
+    );
+    assert!(!v.passed, "{}", describe(&v));
+}
+
+const CROSSOVER: &str = "cost-crossover";
+
+#[test]
+fn cost_crossover_the_rule_of_thumb_does_not_pass() {
+    // "About 50 MB/s" is the 1 KB-record crossover; 200-byte records cross far lower.
+    let v = run_script(CROSSOVER, "answer crossover 50MB/s\n");
+    assert!(v.actions[0].allowed, "{}", describe(&v));
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(v.predicates[0].value > 1.0, "{}", describe(&v));
+}
+
+#[test]
+fn cost_crossover_the_last_answer_counts_and_bad_answers_are_errors() {
+    let v = run_script(
+        CROSSOVER,
+        "answer crossover 18MB/s\nanswer crossover 5\nanswer crossover soon\n",
+    );
+    assert!(
+        v.actions[2].reply.get("Error").is_some(),
+        "{}",
+        describe(&v)
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    let v = run_script(CROSSOVER, "answer crossover 5\nanswer crossover 18\n");
+    assert!(v.passed, "{}", describe(&v));
+}
+
+#[test]
+fn cost_crossovers_follow_the_cost_model() {
+    use streamdrill::labs::Crossover;
+    let c = |size: &str, cheaper: &str| Crossover {
+        cheaper: cheaper.into(),
+        than: "KinesisProvisioned".into(),
+        record_size: size.into(),
+        retention_hours: 24,
+        efo_consumers: 0,
+        consumers: 1,
+    };
+    assert_eq!(c("200", "MskProvisioned").mb_per_sec(), Some(18.0));
+    // With 1 KB records MSK crosses near 100 MB/s and self-hosted Kafka near the guide's 50.
+    let msk = c("1KB", "MskProvisioned").mb_per_sec().unwrap();
+    let own = c("1KB", "SelfHostedKafka").mb_per_sec().unwrap();
+    assert!((90.0..=110.0).contains(&msk), "{msk}");
+    assert!((45.0..=60.0).contains(&own), "{own}");
+}
+
+#[test]
+fn answer_predicates_need_an_expectation() {
+    let (_, good, _) = bundled::LABS
+        .iter()
+        .find(|(p, _, _)| p.ends_with("/cost-crossover.toml"))
+        .unwrap();
+    let bad = good.replace("expect = { cost_crossover", "# expect = { cost_crossover");
+    assert!(
+        parse_lab("l.toml", &bad).unwrap_err()[0]
+            .message
+            .contains("`expect` is required")
+    );
+    let bad = good.replace("cheaper = \"MskProvisioned\"", "cheaper = \"Msk\"");
+    assert!(
+        parse_lab("l.toml", &bad)
+            .unwrap_err()
+            .iter()
+            .any(|p| p.message.contains("unknown cost option 'Msk'"))
+    );
+}
+
+const STALE: &str = "kinesis-stale-iterator";
+
+#[test]
+fn stale_iterator_accepting_the_churn_from_the_last_record_passes() {
+    let v = run_script(
+        STALE,
+        "at 1m: poller configure --name archiver --on-expired after-last\n",
+    );
+    assert!(v.passed, "{}", describe(&v));
+}
+
+#[test]
+fn stale_iterator_refreshing_from_latest_skips_records() {
+    let v = run_script(
+        STALE,
+        "at 1m: poller configure --name archiver --on-expired latest\n",
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(!v.predicates[0].met, "{}", describe(&v));
+}
+
+#[test]
+fn stale_iterator_refreshing_from_trim_horizon_reads_twice() {
+    let v = run_script(
+        STALE,
+        "at 1m: poller configure --name archiver --on-expired trim-horizon\n",
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(!v.predicates[1].met, "{}", describe(&v));
+}
+
+#[test]
+fn stale_iterator_restarting_the_crashed_consumer_at_latest_does_not_pass() {
+    let v = run_script(
+        STALE,
+        "at 7m: poller configure --name archiver --on-expired latest --poll 1m\n",
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(!v.predicates[0].met, "{}", describe(&v));
+}
+
+#[test]
+fn every_lab_runs_deterministically_with_its_solution() {
+    for lab in bundled::labs().unwrap() {
+        let script = parse_script(bundled::solution(&lab.id).unwrap()).unwrap();
+        assert_eq!(
+            run(&lab, &script, SEED),
+            run(&lab, &script, SEED),
+            "{}",
+            lab.id
+        );
+    }
+}
+
+#[test]
+fn answers_are_only_taken_where_the_lab_allows_them() {
+    let v = run_script("kinesis-hot-key", "answer crossover 18\n");
+    assert!(!v.actions[0].allowed, "{}", describe(&v));
+}

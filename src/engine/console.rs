@@ -15,7 +15,12 @@
 use super::cost::{PriceSheet, Workload, estimate};
 use super::faults::FaultPoint;
 use super::kinesis::efo::StartingPosition;
-use super::kinesis::kcl::{Checkpoint, InitialPosition, KclConfig};
+use super::kinesis::firehose::{Dedupe, Loader};
+use super::kinesis::kcl::{Checkpoint, InitialPosition, KclConfig, Sink};
+use super::kinesis::poller::OnExpired;
+
+/// Loaders one console may start.
+const LOADERS_MAX: usize = 100;
 use super::kinesis::{
     ChildShard, IteratorType, Kinesis, KinesisError, PutRequest, ReadRecord, Shard, Stream,
     StreamMode, parse_hash_key, parse_shard_id, sequence_number, shard_id,
@@ -112,6 +117,24 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "s3-dedupe",
         "--bucket B  (records vs unique sequence numbers in a bucket)",
     ),
+    (
+        "loader start",
+        "--name L --bucket B [--dedupe none|object-key|sequence-number|partition-key]  (a downstream job loading new objects into a table every 10 s)",
+    ),
+    (
+        "loader configure",
+        "--name L --dedupe none|object-key|sequence-number|partition-key",
+    ),
+    ("loader status", "--name L"),
+    (
+        "poller start",
+        "--name C --stream S --shard-id ID [--poll 1s] [--on-expired fail|latest|trim-horizon|after-last]  (a hand-written GetRecords loop from LATEST; --poll is the time between calls)",
+    ),
+    (
+        "poller configure",
+        "--name C [--poll 1s] [--on-expired fail|latest|trim-horizon|after-last]  (a redeploy; a stopped poller starts again)",
+    ),
+    ("poller status", "--name C"),
     ("advance", "DURATION  (e.g. 500ms, 30s, 5m, 2h)"),
     ("now", ""),
     (
@@ -122,7 +145,11 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("gen list", ""),
     (
         "kcl start",
-        "--app A --stream S --worker W [--initial-position TRIM_HORIZON|LATEST] [--checkpoint-every N] [--failover 10s] [--poll 1s] [--max-records N]",
+        "--app A --stream S --worker W [--initial-position TRIM_HORIZON|LATEST] [--checkpoint-every N] [--failover 10s] [--poll 1s] [--max-records N] [--sink at-least-once|idempotent]",
+    ),
+    (
+        "kcl configure",
+        "--app A [--sink at-least-once|idempotent] [--checkpoint-every N]  (a redeploy of the record processor: the sink and checkpoint policy change, the lease table stays)",
     ),
     ("kcl kill", "--app A --worker W"),
     ("kcl leases", "--app A"),
@@ -130,7 +157,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("kcl processed", "--app A [--last N]"),
     (
         "metrics",
-        "(--stream S [--shard ID] | --app A | --consumer-arn ARN | --delivery-stream-name F) [--metric NAME] [--last 60s]",
+        "(--stream S [--shard ID] | --app A | --consumer-arn ARN | --delivery-stream-name F | --loader L | --poller C) [--metric NAME] [--last 60s]",
     ),
     (
         "cost",
@@ -558,6 +585,8 @@ impl Console {
             ["aws", "s3", "ls", ..] => self.s3_ls(Args::parse(&tokens[3..])),
             ["efo-events", ..] => self.efo_events(Args::parse(&tokens[1..])),
             ["s3-dedupe", ..] => self.s3_dedupe(Args::parse(&tokens[1..])),
+            ["loader", sub, ..] => self.loader(sub, Args::parse(&tokens[2..])),
+            ["poller", sub, ..] => self.poller(sub, Args::parse(&tokens[2..])),
             ["advance", ..] => self.advance(Args::parse(&tokens[1..])),
             ["now"] => {
                 Ok(json!({"Now": self.sim.now().to_rfc3339(), "ElapsedMicros": self.sim.now().0}))
@@ -1088,6 +1117,133 @@ impl Console {
         })).collect::<Vec<_>>()}))
     }
 
+    fn loader(&mut self, sub: &str, mut a: Args) -> Out {
+        let name = a.req("name")?;
+        let dedupe = a
+            .opt("dedupe")?
+            .map(|d| {
+                Dedupe::parse(&d).ok_or_else(|| {
+                    param("--dedupe must be none, object-key, sequence-number or partition-key")
+                })
+            })
+            .transpose()?;
+        match sub {
+            "start" => {
+                let bucket = a.req("bucket")?;
+                a.finish(0)?;
+                if self.sim.loaders.contains_key(&name) {
+                    return Err(fail(
+                        "ResourceInUseException",
+                        format!("loader {name} already exists"),
+                    ));
+                }
+                if self.sim.loaders.len() >= LOADERS_MAX {
+                    return Err(fail(
+                        "LimitExceededException",
+                        format!("at most {LOADERS_MAX} loaders"),
+                    ));
+                }
+                let l = Loader::new(&name, &bucket, dedupe.unwrap_or(Dedupe::None));
+                self.sim.loaders.insert(name.clone(), l);
+            }
+            "configure" => {
+                a.finish(0)?;
+                let d = dedupe
+                    .ok_or_else(|| param("the following arguments are required: --dedupe"))?;
+                self.loader_mut(&name)?.dedupe = d;
+            }
+            "status" => {
+                a.finish(0)?;
+            }
+            other => {
+                return Err(fail(
+                    "UsageError",
+                    format!("unknown loader command '{other}': use start, configure or status"),
+                ));
+            }
+        }
+        let l = self.loader_mut(&name)?;
+        Ok(json!({
+            "Loader": l.name,
+            "Bucket": l.bucket,
+            "Dedupe": l.dedupe.name(),
+            "RowsLoaded": l.rows_total,
+            "DuplicateRows": l.duplicate_rows_total,
+        }))
+    }
+
+    fn poller(&mut self, sub: &str, mut a: Args) -> Out {
+        let name = a.req("name")?;
+        let poll = a
+            .duration("poll")?
+            .map(|d| d.max(SimDuration::from_millis(200)));
+        let on_expired = a
+            .opt("on-expired")?
+            .map(|o| {
+                OnExpired::parse(&o).ok_or_else(|| {
+                    param("--on-expired must be fail, latest, trim-horizon or after-last")
+                })
+            })
+            .transpose()?;
+        match sub {
+            "start" => {
+                let stream = a.req("stream")?;
+                let shard = a.req("shard-id")?;
+                a.finish(0)?;
+                self.sim
+                    .poller_start(
+                        &name,
+                        &stream,
+                        &shard,
+                        poll.unwrap_or(SimDuration::from_secs(1)),
+                        on_expired.unwrap_or(OnExpired::Fail),
+                    )
+                    .map_err(|m| fail("InvalidArgumentException", m))?;
+            }
+            "configure" => {
+                a.finish(0)?;
+                let now = self.sim.now();
+                self.sim
+                    .pollers
+                    .get_mut(&name)
+                    .ok_or_else(|| fail("ResourceNotFoundException", format!("no poller {name}")))?
+                    .configure(poll, on_expired, now);
+            }
+            "status" => a.finish(0)?,
+            other => {
+                return Err(fail(
+                    "UsageError",
+                    format!("unknown poller command '{other}': use start, configure or status"),
+                ));
+            }
+        }
+        let p = self
+            .sim
+            .pollers
+            .get(&name)
+            .ok_or_else(|| fail("ResourceNotFoundException", format!("no poller {name}")))?;
+        Ok(json!({
+            "Poller": p.name,
+            "Stream": p.stream,
+            "ShardId": shard_id(p.shard),
+            "Running": p.running,
+            "PollMillis": p.poll.as_millis(),
+            "OnExpired": p.on_expired.name(),
+            "RecordsRead": p.metrics.total(Metric::PollerRecordsRead),
+            "RecordsSkipped": p.metrics.total(Metric::PollerRecordsSkipped),
+            "RecordsDuplicated": p.metrics.total(Metric::PollerRecordsDuplicated),
+            "ExpiredIterators": p.metrics.total(Metric::PollerExpiredIterators),
+            "LastError": p.last_error,
+        }))
+    }
+
+    fn loader_mut(&mut self, name: &str) -> Result<&mut Loader, Fail> {
+        self.sim
+            .loaders
+            .get_mut(name)
+            .ok_or_else(|| fail("ResourceNotFoundException", format!("no loader {name}")))
+    }
+
     fn s3_dedupe(&mut self, mut a: Args) -> Out {
         let bucket = a.req("bucket")?;
         a.finish(0)?;
@@ -1212,6 +1368,9 @@ impl Console {
                 if let Some(n) = a.num::<u32>("max-records")? {
                     cfg.max_records = n.clamp(1, 10_000);
                 }
+                if let Some(sink) = a.opt("sink")? {
+                    cfg.sink = parse_sink(&sink)?;
+                }
                 a.finish(0)?;
                 let cfg = (!self.sim.kcl.contains_key(&app) || cfg != KclConfig::default())
                     .then_some(cfg);
@@ -1219,6 +1378,28 @@ impl Console {
                     .kcl_start(&app, &stream, &worker, cfg)
                     .map_err(|m| fail("InvalidArgumentException", m))?;
                 Ok(json!({"Application": app, "Worker": worker, "Status": "RUNNING"}))
+            }
+            "configure" => {
+                let sink = a.opt("sink")?.map(|s| parse_sink(&s)).transpose()?;
+                let every = a.num::<u64>("checkpoint-every")?;
+                a.finish(0)?;
+                let k = self.sim.kcl.get_mut(&app).ok_or_else(|| {
+                    fail(
+                        "ResourceNotFoundException",
+                        format!("no KCL application {app}"),
+                    )
+                })?;
+                if let Some(sink) = sink {
+                    k.config.sink = sink;
+                }
+                if let Some(n) = every {
+                    k.config.checkpoint_every = n;
+                }
+                Ok(json!({
+                    "Application": app,
+                    "Sink": sink_name(k.config.sink),
+                    "CheckpointEvery": k.config.checkpoint_every,
+                }))
             }
             "kill" => {
                 let worker = a.req("worker")?;
@@ -1259,6 +1440,8 @@ impl Console {
                     "Workers": k.workers.values().map(|w| json!({"WorkerId": w.id, "Alive": w.alive, "Leases": k.leases.values().filter(|l| l.owner.as_deref() == Some(w.id.as_str()) && l.checkpoint != Checkpoint::ShardEnd).count()})).collect::<Vec<_>>(),
                     "RecordsProcessed": k.processed_total,
                     "RecordsReprocessed": k.reprocessed_total,
+                    "Sink": sink_name(k.config.sink),
+                    "CheckpointEvery": k.config.checkpoint_every,
                     "Log": tail,
                 }))
             }
@@ -1288,7 +1471,7 @@ impl Console {
             other => Err(fail(
                 "UsageError",
                 format!(
-                    "unknown kcl command '{other}': use start, kill, leases, status or processed"
+                    "unknown kcl command '{other}': use start, configure, kill, leases, status or processed"
                 ),
             )),
         }
@@ -1322,6 +1505,8 @@ impl Console {
         let app = a.opt("app")?;
         let consumer = a.opt("consumer-arn")?;
         let firehose = a.opt("delivery-stream-name")?;
+        let loader = a.opt("loader")?;
+        let poller = a.opt("poller")?;
         let by_shard = a.flag("by-shard");
         a.finish(0)?;
         if by_shard {
@@ -1351,6 +1536,22 @@ impl Console {
                     })?
                     .metrics,
             )
+        } else if let Some(l) = loader {
+            let set = &self
+                .sim
+                .loaders
+                .get(&l)
+                .ok_or_else(|| fail("ResourceNotFoundException", format!("no loader {l}")))?
+                .metrics;
+            (format!("loader {l}"), set)
+        } else if let Some(p) = poller {
+            let set = &self
+                .sim
+                .pollers
+                .get(&p)
+                .ok_or_else(|| fail("ResourceNotFoundException", format!("no poller {p}")))?
+                .metrics;
+            (format!("poller {p}"), set)
         } else if let Some(stream) = stream {
             let s = self.sim.kinesis.stream(&stream)?;
             match shard {
@@ -1362,7 +1563,7 @@ impl Console {
             }
         } else {
             return Err(param(
-                "metrics needs --stream S [--shard ID], --app A, --consumer-arn ARN or --delivery-stream-name F",
+                "metrics needs --stream S [--shard ID], --app A, --consumer-arn ARN, --delivery-stream-name F, --loader L or --poller C",
             ));
         };
         Ok(
@@ -1667,6 +1868,21 @@ pub fn run_console(input: impl BufRead, mut output: impl Write, seed: u64) -> st
         }
     }
     output.flush()
+}
+
+fn parse_sink(text: &str) -> Result<Sink, Fail> {
+    match text {
+        "at-least-once" => Ok(Sink::AtLeastOnce),
+        "idempotent" => Ok(Sink::IdempotentBySequence),
+        _ => Err(param("--sink must be at-least-once or idempotent")),
+    }
+}
+
+fn sink_name(sink: Sink) -> &'static str {
+    match sink {
+        Sink::AtLeastOnce => "at-least-once",
+        Sink::IdempotentBySequence => "idempotent",
+    }
 }
 
 #[cfg(test)]

@@ -25,13 +25,20 @@ pub enum Metric {
     KclRecordsReprocessed,
     KclMillisBehindLatest,
     KclLeasesTaken,
+    KclDuplicateSideEffects,
     FirehoseDeliveredObjects,
     FirehoseDeliveredRecords,
     FirehoseDuplicateObjects,
+    LoaderRowsLoaded,
+    LoaderDuplicateRows,
+    PollerRecordsRead,
+    PollerRecordsSkipped,
+    PollerRecordsDuplicated,
+    PollerExpiredIterators,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 17] = [
+    pub const ALL: [Metric; 24] = [
         Metric::IncomingRecords,
         Metric::IncomingBytes,
         Metric::WriteProvisionedThroughputExceeded,
@@ -46,9 +53,16 @@ impl Metric {
         Metric::KclRecordsReprocessed,
         Metric::KclMillisBehindLatest,
         Metric::KclLeasesTaken,
+        Metric::KclDuplicateSideEffects,
         Metric::FirehoseDeliveredObjects,
         Metric::FirehoseDeliveredRecords,
         Metric::FirehoseDuplicateObjects,
+        Metric::LoaderRowsLoaded,
+        Metric::LoaderDuplicateRows,
+        Metric::PollerRecordsRead,
+        Metric::PollerRecordsSkipped,
+        Metric::PollerRecordsDuplicated,
+        Metric::PollerExpiredIterators,
     ];
 
     pub fn name(self) -> &'static str {
@@ -67,9 +81,16 @@ impl Metric {
             Metric::KclRecordsReprocessed => "KCL.RecordsReprocessed",
             Metric::KclMillisBehindLatest => "KCL.MillisBehindLatest",
             Metric::KclLeasesTaken => "KCL.LeasesTaken",
+            Metric::KclDuplicateSideEffects => "KCL.DuplicateSideEffects",
             Metric::FirehoseDeliveredObjects => "Firehose.DeliveredObjects",
             Metric::FirehoseDeliveredRecords => "Firehose.DeliveredRecords",
             Metric::FirehoseDuplicateObjects => "Firehose.DuplicateObjects",
+            Metric::LoaderRowsLoaded => "Loader.RowsLoaded",
+            Metric::LoaderDuplicateRows => "Loader.DuplicateRows",
+            Metric::PollerRecordsRead => "Poller.RecordsRead",
+            Metric::PollerRecordsSkipped => "Poller.RecordsSkipped",
+            Metric::PollerRecordsDuplicated => "Poller.RecordsDuplicated",
+            Metric::PollerExpiredIterators => "Poller.ExpiredIterators",
         }
     }
 

@@ -16,7 +16,10 @@
 //! - [`metrics`]: per-second time series (counters and gauges) owned by what they measure
 //!   (shard, stream, KCL application, EFO consumer, Firehose), queried by labs.
 //! - [`faults`]: named fault points armed with a probability and a count.
-//! - [`sim`]: the world: clock, queue, Kinesis, generators, KCL apps, Firehose, S3.
+//! - [`sim`]: the world: clock, queue, Kinesis, generators, KCL apps, Firehose, S3, loaders
+//!   (downstream jobs that load a bucket's new objects into a table, deduplicating by nothing,
+//!   object key, sequence number or partition key) and pollers (hand-written GetRecords loops
+//!   on one shard, with a policy for expired iterators).
 //! - [`console`]: the `streamdrill sim` shell: text in, JSON lines out ([`run_console`]).
 //! - [`cost`]: monthly cost from a price sheet that is data (`content/prices.toml`, embedded;
 //!   its first line names its own schema, so deck checks of `content/` pass it by).
@@ -36,7 +39,9 @@
 //! failures, iterators of every type expiring after 5 minutes, SplitShard / MergeShards /
 //! UpdateShardCount (as real splits and merges, so every shard has at most two parents) with
 //! UPDATING status and lineage, retention 24 h to 365 days, on-demand capacity (2x the 30-day
-//! peak, counting only traffic at least 15 minutes old), enhanced fan-out, the KCL and Firehose.
+//! peak, counting only traffic at least 15 minutes old), enhanced fan-out, the KCL (with an
+//! at-least-once or idempotent-by-sequence-number sink, so reprocessing shows up as duplicate
+//! side effects or as no-ops) and Firehose.
 //!
 //! # Record mode and flow mode
 //!
@@ -63,7 +68,8 @@
 //! [`sim::Sim::advance`] pops events up to the target time: generator ticks (record mode every
 //! `tick`, default 10 ms, spreading the tick's records evenly across it; flow mode every 1 s),
 //! KCL worker ticks, EFO pushes (every 200 ms), Firehose polls (every 1 s), housekeeping
-//! (retention, shard expiry, on-demand capacity; every 10 s) and KCL shard discovery (every
+//! (retention, shard expiry, on-demand capacity, loader runs; every 10 s), pollers (every
+//! 1 s, calling GetRecords when their own interval has passed) and KCL shard discovery (every
 //! 60 s). Reshards complete at their due time, checked before every event.
 
 pub mod console;

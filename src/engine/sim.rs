@@ -3,8 +3,9 @@
 //! a function of the seed and the calls made; nothing reads a clock.
 
 use super::faults::Faults;
-use super::kinesis::firehose::{DeliveryStream, S3};
+use super::kinesis::firehose::{DeliveryStream, Loader, S3};
 use super::kinesis::kcl::{KclApp, KclConfig};
+use super::kinesis::poller::{OnExpired, POLLER_TICK, Poller};
 use super::kinesis::{KeyId, Kinesis};
 use super::rng::SimRng;
 use super::sched::Scheduler;
@@ -13,6 +14,8 @@ use super::workload::{GenMode, KeyDist, KeySampler, Pacer, SizeDist, key_name};
 use std::collections::BTreeMap;
 
 /// Most events one `advance` may process (a runaway guard, far above any lab's needs).
+/// Polling consumers one simulation runs.
+pub const POLLERS_MAX: usize = 100;
 pub const EVENTS_PER_ADVANCE_MAX: u64 = 200_000_000;
 /// Longest single advance.
 pub const ADVANCE_MAX: SimDuration = SimDuration::from_hours(24 * 400);
@@ -38,6 +41,7 @@ enum Event {
     },
     KclSync,
     Firehose(String),
+    Poller(String),
 }
 
 /// A workload generator's definition.
@@ -118,6 +122,10 @@ pub struct Sim {
     pub kcl: BTreeMap<String, KclApp>,
     pub firehoses: BTreeMap<String, DeliveryStream>,
     pub s3: S3,
+    /// Downstream jobs loading S3 objects into tables, run every housekeeping interval.
+    pub loaders: BTreeMap<String, Loader>,
+    /// Hand-written polling consumers.
+    pub pollers: BTreeMap<String, Poller>,
 }
 
 impl Sim {
@@ -136,6 +144,8 @@ impl Sim {
             kcl: BTreeMap::new(),
             firehoses: BTreeMap::new(),
             s3: S3::default(),
+            loaders: BTreeMap::new(),
+            pollers: BTreeMap::new(),
         }
     }
 
@@ -171,6 +181,9 @@ impl Sim {
         match ev {
             Event::Housekeeping => {
                 self.kinesis.housekeeping(now);
+                for l in self.loaders.values_mut() {
+                    l.run(&self.s3, now);
+                }
                 self.sched
                     .schedule(now + HOUSEKEEPING_INTERVAL, Event::Housekeeping);
             }
@@ -243,6 +256,14 @@ impl Sim {
                     now + super::kinesis::firehose::POLL_INTERVAL,
                     Event::Firehose(name),
                 );
+            }
+            Event::Poller(name) => {
+                self.kinesis.complete_due_reshards(now);
+                let Some(p) = self.pollers.get_mut(&name) else {
+                    return;
+                };
+                p.tick(&mut self.kinesis, &mut self.faults, now);
+                self.sched.schedule(now + POLLER_TICK, Event::Poller(name));
             }
         }
     }
@@ -501,6 +522,36 @@ impl Sim {
                 incarnation,
             },
         );
+        Ok(())
+    }
+
+    /// Starts a polling consumer of one shard at LATEST.
+    pub fn poller_start(
+        &mut self,
+        name: &str,
+        stream: &str,
+        shard: &str,
+        poll: SimDuration,
+        on_expired: OnExpired,
+    ) -> Result<(), String> {
+        if self.pollers.contains_key(name) {
+            return Err(format!("poller {name} already exists"));
+        }
+        if self.pollers.len() >= POLLERS_MAX {
+            return Err(format!("at most {POLLERS_MAX} pollers"));
+        }
+        let now = self.now();
+        let p = Poller::start(
+            name,
+            &mut self.kinesis,
+            stream,
+            shard,
+            poll,
+            on_expired,
+            now,
+        )?;
+        self.pollers.insert(name.to_string(), p);
+        self.sched.schedule(now, Event::Poller(name.to_string()));
         Ok(())
     }
 

@@ -15,6 +15,36 @@ pub const LABS: &[(&str, &str, &str)] = &[
         include_str!("../../content/labs/kinesis-scale-10k.toml"),
         include_str!("../../content/labs/kinesis-scale-10k.solution"),
     ),
+    (
+        "content/labs/kinesis-read-throttling.toml",
+        include_str!("../../content/labs/kinesis-read-throttling.toml"),
+        include_str!("../../content/labs/kinesis-read-throttling.solution"),
+    ),
+    (
+        "content/labs/kinesis-reshard-double-processing.toml",
+        include_str!("../../content/labs/kinesis-reshard-double-processing.toml"),
+        include_str!("../../content/labs/kinesis-reshard-double-processing.solution"),
+    ),
+    (
+        "content/labs/kinesis-on-demand-ramp.toml",
+        include_str!("../../content/labs/kinesis-on-demand-ramp.toml"),
+        include_str!("../../content/labs/kinesis-on-demand-ramp.solution"),
+    ),
+    (
+        "content/labs/kinesis-firehose-exactly-once.toml",
+        include_str!("../../content/labs/kinesis-firehose-exactly-once.toml"),
+        include_str!("../../content/labs/kinesis-firehose-exactly-once.solution"),
+    ),
+    (
+        "content/labs/kinesis-stale-iterator.toml",
+        include_str!("../../content/labs/kinesis-stale-iterator.toml"),
+        include_str!("../../content/labs/kinesis-stale-iterator.solution"),
+    ),
+    (
+        "content/labs/cost-crossover.toml",
+        include_str!("../../content/labs/cost-crossover.toml"),
+        include_str!("../../content/labs/cost-crossover.solution"),
+    ),
 ];
 
 /// Every bundled lab, parsed.

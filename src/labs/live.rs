@@ -4,7 +4,9 @@
 
 use serde_json::Value;
 
-use super::{Lab, Outcome, Scope, evaluate};
+use std::collections::BTreeMap;
+
+use super::{ANSWER_COMMAND, Lab, Outcome, Scope, evaluate, record_answer};
 use crate::engine::metrics::Metric;
 use crate::engine::{Console, SimDuration};
 
@@ -30,6 +32,8 @@ pub struct LiveLab {
     pub log: Vec<String>,
     pub commands_used: u32,
     pub hints_shown: usize,
+    /// The learner's `answer NAME VALUE`s, for answer goals.
+    answers: BTreeMap<String, f64>,
 }
 
 impl std::fmt::Debug for LiveLab {
@@ -71,6 +75,7 @@ impl LiveLab {
             log,
             commands_used: 0,
             hints_shown: 0,
+            answers: BTreeMap::new(),
         }
     }
 
@@ -124,7 +129,11 @@ impl LiveLab {
             return serde_json::json!({"Error": {"Code": "NotAllowed", "Message": "this lab does not allow that command"}});
         }
         self.commands_used += 1;
-        let reply = execute(&mut self.console, command);
+        let reply = if command.split_whitespace().next() == Some(ANSWER_COMMAND) {
+            record_answer(command, &mut self.answers)
+        } else {
+            execute(&mut self.console, command)
+        };
         let summary = error_of(&reply).unwrap_or_else(|| short(&reply));
         self.push_log(format!("t={} > {command}: {summary}", self.now));
         reply
@@ -135,7 +144,7 @@ impl LiveLab {
         self.lab
             .goal
             .iter()
-            .map(|p| evaluate(&self.console, p))
+            .map(|p| evaluate(&self.console, &self.answers, p))
             .collect()
     }
 

@@ -13,11 +13,14 @@ pub mod live;
 
 use crate::deck::Diagnostic;
 use crate::deck::diagnostic::line_column;
+use crate::engine::cost::{PriceSheet, Workload, estimate};
 use crate::engine::metrics::{Metric, MetricSet};
+use crate::engine::workload::parse_bytes;
 use crate::engine::{Console, SimDuration};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// Where the lab schema is committed.
 pub const LAB_SCHEMA_PATH: &str = "schema/lab.schema.json";
@@ -80,6 +83,92 @@ pub enum Scope {
     App(String),
     /// A Firehose delivery stream.
     DeliveryStream(String),
+    /// An enhanced fan-out consumer, by its consumer name (the first stream, by name, that has
+    /// a consumer registered under it).
+    Consumer(String),
+    /// A team that reads a stream, by name: its KCL application and its enhanced fan-out
+    /// consumer of that name together. `KCL.RecordsProcessed` and
+    /// `SubscribeToShardEvent.Records` both read as the records it got either way (the sum of
+    /// the two), so a reader that moves from polling to fan-out keeps one goal.
+    Reader(String),
+    /// A downstream loader of S3 objects into a table (`loader start`).
+    Loader(String),
+    /// A hand-written polling consumer (`poller start`).
+    Poller(String),
+    /// The learner's answer of this name (`answer NAME VALUE`), checked against the predicate's
+    /// `expect`. Its one metric is `Answer.RelativeError`: |answer - expected| / expected (1.0
+    /// when unanswered); `stat` and `window` are not used.
+    Answer(String),
+}
+
+/// The metric of an [`Scope::Answer`] predicate.
+pub const ANSWER_METRIC: &str = "Answer.RelativeError";
+/// The command a learner answers with: `answer NAME VALUE`.
+pub const ANSWER_COMMAND: &str = "answer";
+/// Highest throughput, in MB/s, a cost crossover is looked for at.
+pub const CROSSOVER_MB_PER_SEC_MAX: u32 = 2_000;
+
+/// What an answer should be, computed from the engine's models.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Expect {
+    /// The lowest sustained throughput, in whole MB/s, at which `cheaper` costs less a month
+    /// than `than` in the cost model (the `cost` command), for this workload.
+    CostCrossover(Crossover),
+}
+
+/// A workload and the two options whose monthly totals cross.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Crossover {
+    /// An option of the `cost` output: `MskProvisioned`, `SelfHostedKafka`, `KinesisOnDemand`
+    /// or `KinesisProvisioned`.
+    pub cheaper: String,
+    pub than: String,
+    /// Average record size, e.g. `200` or `1KB`.
+    pub record_size: String,
+    #[serde(default = "default_retention_hours")]
+    pub retention_hours: u32,
+    /// Enhanced fan-out consumers.
+    #[serde(default)]
+    pub efo_consumers: u32,
+    /// Polling consumers.
+    #[serde(default = "default_consumers")]
+    pub consumers: u32,
+}
+
+fn default_retention_hours() -> u32 {
+    24
+}
+
+fn default_consumers() -> u32 {
+    1
+}
+
+const COST_OPTIONS: [&str; 4] = [
+    "KinesisProvisioned",
+    "KinesisOnDemand",
+    "MskProvisioned",
+    "SelfHostedKafka",
+];
+
+impl Crossover {
+    /// The crossover in MB/s, or None if `cheaper` never costs less up to the scan's end. An
+    /// option the model marks not applicable at a throughput (a `Note`) is not cheaper there.
+    pub fn mb_per_sec(&self) -> Option<f64> {
+        let prices = PriceSheet::default();
+        let size = parse_bytes(&self.record_size).ok()?;
+        (1..=CROSSOVER_MB_PER_SEC_MAX).map(f64::from).find(|&mbps| {
+            let mut w = Workload::new(mbps * 1e6);
+            w.record_size_bytes = size.clamp(1, 1_048_576);
+            w.retention_hours = self.retention_hours.clamp(24, 8760);
+            w.efo_consumers = self.efo_consumers.min(20);
+            w.polling_consumers = self.consumers.min(1000);
+            let v = estimate(&prices, &w);
+            let total = |o: &str| v[o]["MonthlyTotal"].as_f64().unwrap_or(f64::MAX);
+            v[&self.cheaper].get("Note").is_none() && total(&self.cheaper) < total(&self.than)
+        })
+    }
 }
 
 /// How a window of per-second values becomes one number.
@@ -150,6 +239,9 @@ pub struct Predicate {
     pub threshold: f64,
     /// The stretch of virtual time the predicate must hold over: the last `window` of the run.
     pub window: String,
+    /// What the answer should be, for `scope = { answer = NAME }` (and only then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Expect>,
 }
 
 /// What happened, told after the verdict.
@@ -270,8 +362,42 @@ pub fn parse_lab(path: &str, source: &str) -> Result<Lab, Vec<Diagnostic>> {
         );
     }
     for p in &lab.goal {
+        let answer = matches!(p.scope, Scope::Answer(_));
+        if answer != p.expect.is_some() {
+            report(
+                &p.name,
+                "`expect` is required with scope = { answer = ... } and only then".into(),
+            );
+        }
+        if answer && p.metric != ANSWER_METRIC {
+            report(
+                &p.metric,
+                format!("an answer predicate's metric is `{ANSWER_METRIC}`"),
+            );
+        }
+        if let Some(Expect::CostCrossover(c)) = &p.expect {
+            for o in [&c.cheaper, &c.than] {
+                if !COST_OPTIONS.contains(&o.as_str()) {
+                    report(o, format!("unknown cost option '{o}'"));
+                }
+            }
+            if parse_bytes(&c.record_size).is_err() {
+                report(
+                    &c.record_size,
+                    format!("bad record size '{}'", c.record_size),
+                );
+            } else if c.mb_per_sec().is_none() {
+                report(
+                    &c.cheaper,
+                    format!(
+                        "{} is never cheaper than {} up to {CROSSOVER_MB_PER_SEC_MAX} MB/s",
+                        c.cheaper, c.than
+                    ),
+                );
+            }
+        }
         for m in std::iter::once(&p.metric).chain(&p.of) {
-            if Metric::parse(m).is_none() {
+            if !answer && Metric::parse(m).is_none() {
                 report(m, format!("unknown metric '{m}'"));
             }
         }
@@ -417,6 +543,7 @@ pub fn run(lab: &Lab, commands: &[(SimDuration, String)], seed: u64) -> Verdict 
         .collect();
     events.sort_by_key(|e| (e.0, e.1, e.2));
     let mut actions = Vec::new();
+    let mut answers: BTreeMap<String, f64> = BTreeMap::new();
     let mut now = SimDuration::from_secs(0);
     for (at, who, _, cmd) in events {
         if at > now {
@@ -431,7 +558,11 @@ pub fn run(lab: &Lab, commands: &[(SimDuration, String)], seed: u64) -> Verdict 
                 schedule_errors.push(format!("t={at} `{cmd}`: {v}"));
             }
         } else if lab.allows(cmd) {
-            let reply = exec(&mut console, cmd);
+            let reply = if cmd.split_whitespace().next() == Some(ANSWER_COMMAND) {
+                record_answer(cmd, &mut answers)
+            } else {
+                exec(&mut console, cmd)
+            };
             actions.push(Action {
                 at: at.to_string(),
                 command: cmd.to_string(),
@@ -452,7 +583,11 @@ pub fn run(lab: &Lab, commands: &[(SimDuration, String)], seed: u64) -> Verdict 
     {
         schedule_errors.push(format!("advance to {end}: {e}"));
     }
-    let predicates: Vec<Outcome> = lab.goal.iter().map(|p| evaluate(&console, p)).collect();
+    let predicates: Vec<Outcome> = lab
+        .goal
+        .iter()
+        .map(|p| evaluate(&console, &answers, p))
+        .collect();
     Verdict {
         lab: lab.id.clone(),
         passed: predicates.iter().all(|o| o.met) && schedule_errors.is_empty(),
@@ -463,34 +598,132 @@ pub fn run(lab: &Lab, commands: &[(SimDuration, String)], seed: u64) -> Verdict 
     }
 }
 
-fn scope_metrics<'a>(console: &'a Console, scope: &Scope) -> Option<&'a MetricSet> {
+fn scope_metrics<'a>(console: &'a Console, scope: &Scope) -> Vec<&'a MetricSet> {
     let sim = &console.sim;
+    let consumer = |c: &str| {
+        sim.kinesis
+            .streams()
+            .find_map(|s| s.consumers.iter().find(|k| k.name == c))
+            .map(|k| &k.metrics)
+    };
     match scope {
-        Scope::Stream(s) => sim.kinesis.stream(s).ok().map(|s| &s.metrics),
-        Scope::App(a) => sim.kcl.get(a).map(|a| &a.metrics),
-        Scope::DeliveryStream(f) => sim.firehoses.get(f).map(|f| &f.metrics),
+        Scope::Stream(s) => sim
+            .kinesis
+            .stream(s)
+            .ok()
+            .map(|s| &s.metrics)
+            .into_iter()
+            .collect(),
+        Scope::App(a) => sim.kcl.get(a).map(|a| &a.metrics).into_iter().collect(),
+        Scope::DeliveryStream(f) => sim
+            .firehoses
+            .get(f)
+            .map(|f| &f.metrics)
+            .into_iter()
+            .collect(),
+        Scope::Consumer(c) => consumer(c).into_iter().collect(),
+        Scope::Loader(l) => sim.loaders.get(l).map(|l| &l.metrics).into_iter().collect(),
+        Scope::Poller(p) => sim.pollers.get(p).map(|p| &p.metrics).into_iter().collect(),
+        Scope::Answer(_) => Vec::new(),
+        Scope::Reader(r) => sim
+            .kcl
+            .get(r)
+            .map(|a| &a.metrics)
+            .into_iter()
+            .chain(consumer(r))
+            .collect(),
+    }
+}
+
+/// The metrics a name stands for in a scope (a reader's records are counted both ways).
+fn scope_metric_names(scope: &Scope, m: Metric) -> Vec<Metric> {
+    match (scope, m) {
+        (Scope::Reader(_), Metric::KclRecordsProcessed | Metric::SubscribeToShardEventRecords) => {
+            vec![
+                Metric::KclRecordsProcessed,
+                Metric::SubscribeToShardEventRecords,
+            ]
+        }
+        _ => vec![m],
+    }
+}
+
+/// `answer NAME VALUE`: VALUE is a number, optionally with a unit of MB/s (`18`, `18MB/s`).
+pub(crate) fn record_answer(cmd: &str, answers: &mut BTreeMap<String, f64>) -> Value {
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    let parsed = match words[..] {
+        [_, name, value] => value
+            .trim_end_matches("MB/s")
+            .trim_end_matches("/s")
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .map(|v| (name, v)),
+        _ => None,
+    };
+    match parsed {
+        Some((name, v)) => {
+            answers.insert(name.to_string(), v);
+            serde_json::json!({"Answer": name, "Value": v})
+        }
+        None => {
+            serde_json::json!({"Error": {"Code": "ParamValidation", "Message": "usage: answer NAME VALUE (a number, e.g. 18 or 18MB/s)"}})
+        }
+    }
+}
+
+/// The relative error of an answer predicate: |answer - expected| / expected, 1.0 when there is
+/// no answer (or nothing to expect).
+fn answer_error(answers: &BTreeMap<String, f64>, name: &str, expect: Option<&Expect>) -> f64 {
+    let expected = match expect {
+        Some(Expect::CostCrossover(c)) => c.mb_per_sec(),
+        None => None,
+    };
+    match (answers.get(name), expected) {
+        (Some(a), Some(e)) if e > 0.0 => (a - e).abs() / e,
+        _ => 1.0,
     }
 }
 
 /// Evaluates one predicate over the last `window` seconds of the run. A scope that does not
 /// exist reads as all zeros.
-pub(crate) fn evaluate(console: &Console, p: &Predicate) -> Outcome {
+pub(crate) fn evaluate(
+    console: &Console,
+    answers: &BTreeMap<String, f64>,
+    p: &Predicate,
+) -> Outcome {
+    if let Scope::Answer(name) = &p.scope {
+        let value = answer_error(answers, name, p.expect.as_ref());
+        return Outcome {
+            name: p.name.clone(),
+            metric: p.metric.clone(),
+            stat: p.stat,
+            value,
+            op: p.op.symbol(),
+            threshold: p.threshold,
+            window: p.window.clone(),
+            met: p.op.holds(value, p.threshold),
+        };
+    }
     let to = console.sim.now().as_secs();
     let window = SimDuration::parse(&p.window).unwrap_or(SimDuration::from_secs(to));
     let from = to.saturating_sub(window.as_micros() / 1_000_000);
-    let set = scope_metrics(console, &p.scope);
+    let sets = scope_metrics(console, &p.scope);
     let series = |name: &str| -> Vec<u64> {
         let Some(m) = Metric::parse(name) else {
             return Vec::new();
         };
-        set.and_then(|s| s.get(m))
-            .map(|s| {
-                s.since(from)
-                    .filter(|(sec, _)| *sec < to)
-                    .map(|(_, v)| v)
-                    .collect()
-            })
-            .unwrap_or_default()
+        let mut by_second: BTreeMap<u64, u64> = BTreeMap::new();
+        for set in &sets {
+            for m in scope_metric_names(&p.scope, m) {
+                if let Some(series) = set.get(m) {
+                    for (sec, v) in series.since(from).filter(|(sec, _)| *sec < to) {
+                        *by_second.entry(sec).or_default() += v;
+                    }
+                }
+            }
+        }
+        by_second.into_values().collect()
     };
     let sum = |name: &str| series(name).iter().sum::<u64>() as f64;
     let value = match p.stat {

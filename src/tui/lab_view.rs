@@ -18,6 +18,12 @@ pub fn render_list(app: &App, frame: &mut Frame, area: Rect) {
     if app.labs.is_empty() {
         lines.push(Line::from("No labs are bundled."));
     }
+    let id_width = app
+        .labs
+        .iter()
+        .map(|l| l.id.chars().count())
+        .max()
+        .unwrap_or(0);
     for (i, lab) in app.labs.iter().enumerate() {
         let style = if i == app.lab_selected {
             theme.selected
@@ -25,7 +31,7 @@ pub fn render_list(app: &App, frame: &mut Frame, area: Rect) {
             ratatui::style::Style::new()
         };
         lines.push(Line::styled(
-            format!(" {:<22} {}", lab.id, lab.title),
+            format!(" {:<id_width$}  {}", lab.id, lab.title),
             style,
         ));
     }

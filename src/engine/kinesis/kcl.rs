@@ -5,6 +5,7 @@
 //! leases (or the worker itself, restarted) resumes after the last checkpoint, so records after
 //! it are processed again.
 
+use super::shard::ReadRecord;
 use super::{ErrorCode, IteratorType, KeyId, Kinesis, sequence_number, shard_id};
 use crate::engine::faults::{FaultPoint, Faults};
 use crate::engine::metrics::{Metric, MetricSet};
@@ -33,6 +34,20 @@ pub struct KclConfig {
     /// Checkpoint after this many records; 0 = after every batch.
     pub checkpoint_every: u64,
     pub initial_position: InitialPosition,
+    /// What processing a record does downstream.
+    pub sink: Sink,
+}
+
+/// The application's downstream side effect per processed record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sink {
+    /// Every processed record applies its side effect (a payment posted, a row appended): a
+    /// record processed again applies it again (`KCL.DuplicateSideEffects`).
+    AtLeastOnce,
+    /// Writes keyed by the record's shard and sequence number (a conditional put that skips a
+    /// sequence number at or below the one stored for the shard): a record processed again is
+    /// a no-op.
+    IdempotentBySequence,
 }
 
 impl Default for KclConfig {
@@ -43,6 +58,7 @@ impl Default for KclConfig {
             max_records: 10_000,
             checkpoint_every: 0,
             initial_position: InitialPosition::TrimHorizon,
+            sink: Sink::AtLeastOnce,
         }
     }
 }
@@ -519,29 +535,14 @@ impl KclApp {
             }
         };
         let n = out.records.len() as u64;
-        let worker_index = self.worker_names.iter().position(|w| w == id).unwrap_or(0) as u32;
-        for r in &out.records {
-            let hw = self.high_water.entry(shard).or_insert(0);
-            let again = *hw > r.counter;
-            *hw = (*hw).max(r.counter + 1);
-            self.processed_total += 1;
-            if again {
-                self.reprocessed_total += 1;
-            }
-            if self.processed.len() < PROCESSED_LOG_MAX {
-                self.processed.push(Processed {
-                    worker: worker_index,
-                    shard,
-                    counter: r.counter,
-                    key: r.key,
-                    at: now,
-                    again,
-                });
-            }
+        let duplicates = self.apply(id, shard, &out.records, now);
+        if let Some(r) = out.records.last() {
             c.last = Some(r.counter);
         }
         c.since_checkpoint += n;
         self.metrics.add(Metric::KclRecordsProcessed, sec, n);
+        self.metrics
+            .add(Metric::KclDuplicateSideEffects, sec, duplicates);
         self.metrics
             .set(Metric::KclMillisBehindLatest, sec, out.millis_behind_latest);
         let due = if cfg.checkpoint_every == 0 {
@@ -575,6 +576,36 @@ impl KclApp {
         }
         self.count_reprocessed(sec);
         true
+    }
+
+    /// Runs the record processor over a batch: logs each record, notes the ones processed
+    /// before, and returns how many of those applied their side effect again.
+    fn apply(&mut self, id: &str, shard: u32, records: &[ReadRecord], now: SimTime) -> u64 {
+        let worker_index = self.worker_names.iter().position(|w| w == id).unwrap_or(0) as u32;
+        let mut duplicates = 0u64;
+        for r in records {
+            let hw = self.high_water.entry(shard).or_insert(0);
+            let again = *hw > r.counter;
+            *hw = (*hw).max(r.counter + 1);
+            self.processed_total += 1;
+            if again {
+                self.reprocessed_total += 1;
+                if self.config.sink == Sink::AtLeastOnce {
+                    duplicates += 1;
+                }
+            }
+            if self.processed.len() < PROCESSED_LOG_MAX {
+                self.processed.push(Processed {
+                    worker: worker_index,
+                    shard,
+                    counter: r.counter,
+                    key: r.key,
+                    at: now,
+                    again,
+                });
+            }
+        }
+        duplicates
     }
 
     fn count_reprocessed(&mut self, sec: u64) {

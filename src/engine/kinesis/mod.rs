@@ -18,6 +18,7 @@ pub mod efo;
 pub mod firehose;
 pub mod hashkey;
 pub mod kcl;
+pub mod poller;
 pub mod shard;
 mod stream;
 
