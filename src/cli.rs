@@ -218,7 +218,7 @@ fn dispatch(cli: &Cli) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Plan(args)) => plan(cli, args),
-        Some(Command::Lab(command)) => lab_command(command),
+        Some(Command::Lab(command)) => lab_command(cli, command),
         Some(Command::Synthesize {
             cards,
             reviews_per_card,
@@ -718,9 +718,14 @@ pub enum LabCommand {
     },
     /// Print the JSON Schema of lab files
     Schema,
+    /// Check lab files; report every problem as path:line:column: message
+    Check {
+        /// Files or folders [default: the bundled labs]
+        paths: Vec<PathBuf>,
+    },
 }
 
-fn lab_command(command: &LabCommand) -> Result<ExitCode, CliError> {
+fn lab_command(cli: &Cli, command: &LabCommand) -> Result<ExitCode, CliError> {
     use crate::labs::{bundled, lab_schema_json, parse_script, run};
     let labs = match bundled::labs() {
         Ok(labs) => labs,
@@ -734,6 +739,7 @@ fn lab_command(command: &LabCommand) -> Result<ExitCode, CliError> {
     let mut out = io::stdout().lock();
     match command {
         LabCommand::Schema => write!(out, "{}", lab_schema_json())?,
+        LabCommand::Check { paths } => return Ok(lab_check(paths, labs.len())),
         LabCommand::List { json } => {
             let width = labs.iter().map(|l| l.id.len()).max().unwrap_or(0);
             for lab in &labs {
@@ -767,6 +773,7 @@ fn lab_command(command: &LabCommand) -> Result<ExitCode, CliError> {
                 }
             };
             let verdict = run(lab, &commands, *seed);
+            store_lab_result(cli, &lab.id, &verdict);
             if *json {
                 writeln!(
                     out,
@@ -819,4 +826,79 @@ fn lab_command(command: &LabCommand) -> Result<ExitCode, CliError> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Checks lab files (or, with no path, reports on the bundled ones, already parsed).
+fn lab_check(paths: &[PathBuf], bundled: usize) -> ExitCode {
+    if paths.is_empty() {
+        println!("{bundled} bundled lab(s) checked: no problems");
+        return ExitCode::SUCCESS;
+    }
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for root in paths {
+        let files: Vec<PathBuf> = if root.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(root)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+                .collect();
+            files.sort();
+            files
+        } else {
+            vec![root.clone()]
+        };
+        for file in files {
+            checked += 1;
+            let label = file.display().to_string();
+            match read_deck_file(&file) {
+                Ok(source) => {
+                    if let Err(found) = crate::labs::parse_lab(&label, &source) {
+                        problems.extend(found);
+                    }
+                }
+                Err(problem) => problems.push(problem),
+            }
+        }
+    }
+    for problem in &problems {
+        println!("{problem}");
+    }
+    println!(
+        "{checked} lab file(s) checked: {}",
+        if problems.is_empty() {
+            "no problems".to_owned()
+        } else {
+            format!("{} problem(s)", problems.len())
+        }
+    );
+    if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Keeps a headless run's result for the stats; results never change card scheduling. A store
+/// that cannot be opened costs the record, not the run.
+fn store_lab_result(cli: &Cli, lab_id: &str, verdict: &crate::labs::Verdict) {
+    let stored = locations(cli)
+        .open_store()
+        .map_err(|e| e.to_string())
+        .and_then(|mut store| {
+            store
+                .record_lab_result(&crate::store::LabResult {
+                    lab_id: lab_id.to_owned(),
+                    finished_at: clock::now(),
+                    passed: verdict.passed,
+                    commands: u32::try_from(verdict.actions.len()).unwrap_or(u32::MAX),
+                    hints: 0,
+                })
+                .map_err(|e| e.to_string())
+        });
+    if let Err(message) = stored {
+        eprintln!("streamdrill: the lab result was not saved: {message}");
+    }
 }

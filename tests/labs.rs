@@ -219,9 +219,11 @@ fn lab_problems_are_located() {
 #[test]
 fn lab_run_through_the_binary_exits_0_on_pass_and_1_otherwise() {
     let bin = env!("CARGO_BIN_EXE_streamdrill");
+    let data = tempfile::tempdir().expect("temp dir");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let solution = dir.join("content/labs/kinesis-hot-key.solution");
     let out = std::process::Command::new(bin)
+        .env("STREAMDRILL_DATA_DIR", data.path())
         .args(["lab", "run", "kinesis-hot-key", "--json", "--script"])
         .arg(&solution)
         .output()
@@ -232,6 +234,7 @@ fn lab_run_through_the_binary_exits_0_on_pass_and_1_otherwise() {
     assert_eq!(v["predicates"].as_array().unwrap().len(), 2);
     let empty = dir.join("content/labs/kinesis-hot-key.toml.missing");
     let out = std::process::Command::new(bin)
+        .env("STREAMDRILL_DATA_DIR", data.path())
         .args(["lab", "run", "kinesis-hot-key", "--script"])
         .arg(&empty)
         .output()
@@ -240,12 +243,25 @@ fn lab_run_through_the_binary_exits_0_on_pass_and_1_otherwise() {
     let nothing = std::env::temp_dir().join("streamdrill-labs-empty.script");
     std::fs::write(&nothing, "# no commands\n").unwrap();
     let out = std::process::Command::new(bin)
+        .env("STREAMDRILL_DATA_DIR", data.path())
         .args(["lab", "run", "kinesis-scale-10k", "--script"])
         .arg(&nothing)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("NOT PASSED"));
+
+    // Both finished runs were stored (the missing script never ran).
+    let store = streamdrill::store::Store::open(&data.path().join("streamdrill.db")).expect("db");
+    let summaries = store.lab_summaries().expect("summaries");
+    let runs: Vec<(&str, u64, u64)> = summaries
+        .iter()
+        .map(|s| (s.lab_id.as_str(), s.runs, s.passed))
+        .collect();
+    assert_eq!(
+        runs,
+        [("kinesis-hot-key", 1, 1), ("kinesis-scale-10k", 1, 0)]
+    );
 }
 
 const THROTTLING: &str = "kinesis-read-throttling";
@@ -559,4 +575,41 @@ fn every_lab_runs_deterministically_with_its_solution() {
 fn answers_are_only_taken_where_the_lab_allows_them() {
     let v = run_script("kinesis-hot-key", "answer crossover 18\n");
     assert!(!v.actions[0].allowed, "{}", describe(&v));
+}
+
+#[test]
+fn lab_check_reports_located_problems_and_passes_the_bundled_labs() {
+    let bin = env!("CARGO_BIN_EXE_streamdrill");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "#:schema ../../schema/lab.schema.json\nid = \"x\"\ncolour = 1\n",
+    )
+    .expect("write");
+    let out = std::process::Command::new(bin)
+        .env("STREAMDRILL_DATA_DIR", dir.path())
+        .args(["lab", "check"])
+        .arg(&bad)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("bad.toml:3:1: unknown field `colour`"),
+        "{text}"
+    );
+
+    let labs = Path::new(env!("CARGO_MANIFEST_DIR")).join("content/labs");
+    let out = std::process::Command::new(bin)
+        .env("STREAMDRILL_DATA_DIR", dir.path())
+        .args(["lab", "check"])
+        .arg(&labs)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

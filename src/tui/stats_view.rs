@@ -424,6 +424,18 @@ fn render_summary(stats: &Stats, palette: Palette, frame: &mut Frame, area: Rect
         ]),
     ];
     let mut lines = lines;
+    if !stats.labs.is_empty() {
+        let passed = stats.labs.iter().filter(|l| l.passed > 0).count();
+        let runs: u64 = stats.labs.iter().map(|l| l.runs).sum();
+        lines.push(Line::from(vec![
+            label("Labs       "),
+            Span::styled(format!("{passed} passed"), value),
+            Span::styled(
+                format!(" of {} tried, {runs} runs", stats.labs.len()),
+                palette.dim(),
+            ),
+        ]));
+    }
     let c = stats.calibration;
     let sure = c.sure_correct + c.sure_wrong;
     if sure + c.unsure_correct + c.unsure_wrong > 0 {
