@@ -57,7 +57,7 @@ pub fn render_lab(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect)
     let [load_area, log_area] =
         Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(right);
 
-    let mut briefing = Text::from(live.lab.briefing.clone());
+    let mut briefing = Text::from(reflow(&live.lab.briefing));
     if let Some(hint) = &lab.hint {
         briefing.push_line(Line::default());
         briefing.push_line(Line::styled(format!("Hint: {hint}"), theme.warn));
@@ -71,7 +71,7 @@ pub fn render_lab(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect)
             if passed { theme.good } else { theme.bad },
         ));
         if passed {
-            for line in live.lab.debrief.text.lines() {
+            for line in reflow(&live.lab.debrief.text).lines() {
                 briefing.push_line(Line::from(line.to_owned()));
             }
         }
@@ -172,4 +172,19 @@ pub fn render_lab(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect)
         ))),
         console,
     );
+}
+
+/// Lab text is written with hard line breaks; the screen wraps it itself, so single breaks
+/// become spaces and blank lines stay paragraph breaks.
+fn reflow(text: &str) -> String {
+    text.split("\n\n")
+        .map(|paragraph| {
+            paragraph
+                .lines()
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
