@@ -14,14 +14,14 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Constraint, Layout, Position, Rect};
+use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
+use super::too_small::render_too_small;
 /// Below this size the finder does not fit; a one-line message says so instead.
-pub const WIDTH_MIN: u16 = 40;
-pub const HEIGHT_MIN: u16 = 12;
+pub use super::too_small::{HEIGHT_MIN, WIDTH_MIN};
 /// At most this many results are listed; all matches are counted (and drilled).
 pub const DISPLAY_MAX: usize = 500;
 /// From this width on, the preview sits right of the list instead of below it.
@@ -727,32 +727,6 @@ fn render_hints(palette: Palette, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled(format!(" {help}"), palette.dim()));
     }
     frame.render_widget(Line::from(spans), area);
-}
-
-fn render_too_small(frame: &mut Frame, area: Rect) {
-    if area.is_empty() {
-        return;
-    }
-    let full = format!(
-        "Terminal too small ({}x{}, need {WIDTH_MIN}x{HEIGHT_MIN})",
-        area.width, area.height
-    );
-    let text = if full.len() > usize::from(area.width) {
-        "Terminal too small".to_owned()
-    } else {
-        full
-    };
-    let row = Rect {
-        y: area.y + area.height / 2,
-        height: 1,
-        ..area
-    };
-    frame.render_widget(
-        Paragraph::new(text)
-            .alignment(Alignment::Center)
-            .style(Style::new().add_modifier(Modifier::BOLD)),
-        row,
-    );
 }
 
 /// Styles that collapse to modifiers only when colours are off.

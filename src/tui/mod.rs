@@ -9,6 +9,7 @@ pub mod stats_view;
 pub mod terminal;
 pub mod textarea;
 pub mod theme;
+pub mod too_small;
 pub mod view;
 
 pub use app::{App, Effect, Msg, Screen};

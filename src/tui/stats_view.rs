@@ -9,7 +9,7 @@
 use chrono::{Datelike, Duration, NaiveDate};
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
@@ -20,9 +20,9 @@ use ratatui::widgets::{
 
 use crate::stats::{Retention, Stats};
 
+use super::too_small::render_too_small;
 /// Below this size the screen does not fit; a one-line message says so instead.
-pub const WIDTH_MIN: u16 = 40;
-pub const HEIGHT_MIN: u16 = 12;
+pub use super::too_small::{HEIGHT_MIN, WIDTH_MIN};
 
 /// Calendar intensity, from no reviews to the busiest visible day.
 pub const SHADES: [char; 5] = [' ', '░', '▒', '▓', '█'];
@@ -150,32 +150,6 @@ pub fn render(stats: &Stats, colors: bool, frame: &mut Frame, area: Rect) {
         Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(charts);
     render_forecast(stats, palette, frame, forecast_area);
     render_retention(stats, palette, frame, retention_area);
-}
-
-fn render_too_small(frame: &mut Frame, area: Rect) {
-    if area.is_empty() {
-        return;
-    }
-    let full = format!(
-        "Terminal too small ({}x{}, need {WIDTH_MIN}x{HEIGHT_MIN})",
-        area.width, area.height
-    );
-    let text = if full.len() > usize::from(area.width) {
-        "Terminal too small".to_owned()
-    } else {
-        full
-    };
-    let row = Rect {
-        y: area.y + area.height / 2,
-        height: 1,
-        ..area
-    };
-    frame.render_widget(
-        Paragraph::new(text)
-            .alignment(Alignment::Center)
-            .style(Style::new().add_modifier(Modifier::BOLD)),
-        row,
-    );
 }
 
 /// "45s", "25m", "1h 05m".

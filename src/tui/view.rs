@@ -16,9 +16,8 @@ use crate::deck::{Assessment, CardBody};
 use crate::scheduler::{Rating, format_delay};
 use crate::session::Phase;
 
-/// Below this size the screens do not fit; a message says so instead.
-pub const WIDTH_MIN: u16 = 40;
-pub const HEIGHT_MIN: u16 = 12;
+use super::too_small::render_too_small;
+pub use super::too_small::{HEIGHT_MIN, WIDTH_MIN};
 
 pub fn render(app: &App, frame: &mut Frame) {
     app.hitboxes.borrow_mut().clear();
@@ -95,14 +94,6 @@ pub fn render(app: &App, frame: &mut Frame) {
     if let Some(confirm) = app.confirm {
         render_confirm(confirm, theme, frame, body);
     }
-}
-
-fn render_too_small(frame: &mut Frame, area: Rect) {
-    let text = format!(
-        "Terminal too small: {}x{}. streamdrill needs at least {WIDTH_MIN}x{HEIGHT_MIN}.",
-        area.width, area.height
-    );
-    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
 }
 
 fn render_hints(keymap: &[Binding], theme: &Theme, frame: &mut Frame, area: Rect) {
