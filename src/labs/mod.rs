@@ -692,19 +692,24 @@ pub(crate) fn evaluate(
     answers: &BTreeMap<String, f64>,
     p: &Predicate,
 ) -> Outcome {
-    if let Scope::Answer(name) = &p.scope {
-        let value = answer_error(answers, name, p.expect.as_ref());
-        return Outcome {
-            name: p.name.clone(),
-            metric: p.metric.clone(),
-            stat: p.stat,
-            value,
-            op: p.op.symbol(),
-            threshold: p.threshold,
-            window: p.window.clone(),
-            met: p.op.holds(value, p.threshold),
-        };
+    let value = match &p.scope {
+        Scope::Answer(name) => answer_error(answers, name, p.expect.as_ref()),
+        _ => metric_value(console, p),
+    };
+    Outcome {
+        name: p.name.clone(),
+        metric: p.metric.clone(),
+        stat: p.stat,
+        value,
+        op: p.op.symbol(),
+        threshold: p.threshold,
+        window: p.window.clone(),
+        met: p.op.holds(value, p.threshold),
     }
+}
+
+/// A metric predicate's value over the last `window` seconds.
+fn metric_value(console: &Console, p: &Predicate) -> f64 {
     let to = console.sim.now().as_secs();
     let window = SimDuration::parse(&p.window).unwrap_or(SimDuration::from_secs(to));
     let from = to.saturating_sub(window.as_micros() / 1_000_000);
@@ -726,7 +731,7 @@ pub(crate) fn evaluate(
         by_second.into_values().collect()
     };
     let sum = |name: &str| series(name).iter().sum::<u64>() as f64;
-    let value = match p.stat {
+    match p.stat {
         Stat::Sum => sum(&p.metric),
         Stat::PerSecond => sum(&p.metric) / (to - from).max(1) as f64,
         Stat::MaxPerSecond => series(&p.metric).into_iter().max().unwrap_or(0) as f64,
@@ -738,16 +743,6 @@ pub(crate) fn evaluate(
                 0.0
             }
         }
-    };
-    Outcome {
-        name: p.name.clone(),
-        metric: p.metric.clone(),
-        stat: p.stat,
-        value,
-        op: p.op.symbol(),
-        threshold: p.threshold,
-        window: p.window.clone(),
-        met: p.op.holds(value, p.threshold),
     }
 }
 
