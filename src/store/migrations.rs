@@ -125,9 +125,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ) STRICT;",
     // 6: passes per activity bucket, for retention over time; the counting trigger keeps them.
     "ALTER TABLE activity ADD COLUMN passed INTEGER NOT NULL DEFAULT 0;
-    UPDATE activity SET passed = (
-        SELECT COUNT(*) FROM review_log r
-        WHERE r.reviewed_at / 900000 = activity.bucket AND r.rating > 1);
+    UPDATE activity SET passed = counted.passed
+    FROM (SELECT reviewed_at / 900000 AS bucket, SUM(rating > 1) AS passed
+          FROM review_log GROUP BY 1) AS counted
+    WHERE counted.bucket = activity.bucket;
     DROP TRIGGER review_log_counted;
     CREATE TRIGGER review_log_counted AFTER INSERT ON review_log BEGIN
         INSERT INTO activity (bucket, reviews, duration_ms, passed)
@@ -154,7 +155,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // was right) for calibration, and flagged cards.
     "ALTER TABLE review_log ADD COLUMN confidence TEXT CHECK (confidence IN ('sure', 'unsure'));
     ALTER TABLE review_log ADD COLUMN correct INTEGER CHECK (correct IN (0, 1));
-    ALTER TABLE item_flags ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;",
+    ALTER TABLE item_flags ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX review_log_calibration ON review_log(confidence, correct)
+        WHERE confidence IS NOT NULL;",
     // 8: lab results; they never change card scheduling.
     "CREATE TABLE lab_results (
         id          INTEGER PRIMARY KEY AUTOINCREMENT,
