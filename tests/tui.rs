@@ -666,3 +666,27 @@ fn a_lab_runs_live_and_its_result_goes_to_the_store() {
     assert_eq!((result.commands, result.hints), (2, 1));
     insta::assert_snapshot!("lab_finished_80x24", draw(&app, 80, 24).backend());
 }
+
+#[test]
+fn a_lab_with_consumers_shows_their_lag() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('l'));
+    let index = app
+        .labs
+        .iter()
+        .position(|l| l.id == "kinesis-read-throttling")
+        .expect("bundled lab");
+    for _ in 0..index {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    press(&mut app, KeyCode::Enter);
+    app.update(ctrl('p'), t0());
+    for _ in 0..6 {
+        app.update(ctrl('n'), t0());
+    }
+    let lags = app.lab.as_ref().expect("lab").live.consumer_lag(60);
+    assert_eq!(lags.len(), 6, "six KCL applications");
+    let screen = format!("{}", draw(&app, 120, 40).backend());
+    assert!(screen.contains("Consumer lag"), "{screen}");
+    assert!(screen.contains("billing "), "{screen}");
+}

@@ -185,6 +185,31 @@ impl LiveLab {
         loads
     }
 
+    /// Per KCL application, how far behind the stream it was (`KCL.MillisBehindLatest`) in each
+    /// of the last `seconds` seconds, oldest first: the consumer-lag sparklines.
+    pub fn consumer_lag(&self, seconds: u64) -> Vec<(String, Vec<u64>)> {
+        let to = self.console.sim.now().as_secs();
+        let from = to.saturating_sub(seconds);
+        self.console
+            .sim
+            .kcl
+            .values()
+            .map(|app| {
+                let mut lag = vec![0; usize::try_from(to - from).unwrap_or(0)];
+                if let Some(series) = app.metrics.get(Metric::KclMillisBehindLatest) {
+                    for (sec, value) in series.since(from).filter(|(sec, _)| *sec < to) {
+                        if let Some(slot) =
+                            lag.get_mut(usize::try_from(sec - from).unwrap_or(usize::MAX))
+                        {
+                            *slot = value;
+                        }
+                    }
+                }
+                (app.name.clone(), lag)
+            })
+            .collect()
+    }
+
     /// The next hint, if any are left.
     pub fn next_hint(&mut self) -> Option<&str> {
         let hint = self.lab.hints.get(self.hints_shown)?;
@@ -252,6 +277,9 @@ mod tests {
                 lab.id
             );
             assert!(batch.passed, "{}", lab.id);
+            for (app, lag) in live.consumer_lag(60) {
+                assert_eq!(lag.len(), 60, "{}: {app}", lab.id);
+            }
         }
     }
 }

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Sparkline, Wrap};
 
 use super::app::{App, LabScreen};
 use super::theme::Theme;
@@ -54,8 +54,18 @@ pub fn render_lab(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect)
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(main);
     let [briefing_area, goal_area] =
         Layout::vertical([Constraint::Min(4), Constraint::Length(7)]).areas(left);
-    let [load_area, log_area] =
-        Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(right);
+    let lag_lines = live.consumer_lag(60);
+    let lag_height = if lag_lines.is_empty() {
+        0
+    } else {
+        (lag_lines.len().min(6) * 2 + 2) as u16
+    };
+    let [load_area, lag_area, events_area] = Layout::vertical([
+        Constraint::Percentage(35),
+        Constraint::Length(lag_height),
+        Constraint::Min(3),
+    ])
+    .areas(right);
 
     let mut briefing = Text::from(reflow(&live.lab.briefing));
     if let Some(hint) = &lab.hint {
@@ -138,7 +148,31 @@ pub fn render_lab(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect)
         load_area,
     );
 
-    let visible = usize::from(log_area.height.saturating_sub(2));
+    if !lag_lines.is_empty() {
+        let block = Block::bordered().title(" Consumer lag, last 60 s (ms behind latest) ");
+        let inner = block.inner(lag_area);
+        frame.render_widget(block, lag_area);
+        for (i, (app, lag)) in lag_lines.iter().take(6).enumerate() {
+            let y = inner.y + (i as u16) * 2;
+            if y + 1 >= inner.y + inner.height {
+                break;
+            }
+            let latest = lag.last().copied().unwrap_or(0);
+            frame.render_widget(
+                Line::from(vec![
+                    Span::from(format!("{app} ")),
+                    Span::styled(format!("{latest} ms"), theme.muted),
+                ]),
+                Rect::new(inner.x, y, inner.width, 1),
+            );
+            frame.render_widget(
+                Sparkline::default().data(lag).style(theme.accent),
+                Rect::new(inner.x, y + 1, inner.width, 1),
+            );
+        }
+    }
+
+    let visible = usize::from(events_area.height.saturating_sub(2));
     let log: Vec<Line> = live
         .log
         .iter()
@@ -147,7 +181,7 @@ pub fn render_lab(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect)
         .collect();
     frame.render_widget(
         Paragraph::new(log).block(Block::bordered().title(" Events ")),
-        log_area,
+        events_area,
     );
 
     let state = if live.finished() {
