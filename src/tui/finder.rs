@@ -15,10 +15,11 @@ use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
+use super::palette::Palette;
 use super::too_small::render_too_small;
 /// Below this size the finder does not fit; a one-line message says so instead.
 pub use super::too_small::{HEIGHT_MIN, WIDTH_MIN};
@@ -727,59 +728,4 @@ fn render_hints(palette: Palette, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled(format!(" {help}"), palette.dim()));
     }
     frame.render_widget(Line::from(spans), area);
-}
-
-/// Styles that collapse to modifiers only when colours are off.
-#[derive(Clone, Copy)]
-struct Palette {
-    colors: bool,
-}
-
-impl Palette {
-    fn fg(self, color: Color) -> Style {
-        if self.colors {
-            Style::new().fg(color)
-        } else {
-            Style::new()
-        }
-    }
-
-    fn accent(self) -> Style {
-        self.fg(Color::Cyan)
-    }
-
-    fn dim(self) -> Style {
-        self.fg(Color::DarkGray).add_modifier(Modifier::DIM)
-    }
-
-    fn highlight(self) -> Style {
-        self.fg(Color::Yellow)
-            .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
-    }
-
-    fn marked(self) -> Style {
-        self.fg(Color::Magenta).add_modifier(Modifier::BOLD)
-    }
-
-    fn kind(self, kind: &str) -> Style {
-        let color = match kind {
-            "question" => Color::Cyan,
-            "myth" => Color::Magenta,
-            "failure" => Color::Red,
-            "compare" => Color::Blue,
-            "choice" => Color::Yellow,
-            "numeric" | "calc" => Color::Green,
-            _ => return Style::new(),
-        };
-        self.fg(color)
-    }
-
-    fn block(self, title: &'static str) -> Block<'static> {
-        Block::bordered()
-            .border_style(self.dim())
-            .title(Span::styled(
-                format!(" {title} "),
-                self.accent().add_modifier(Modifier::BOLD),
-            ))
-    }
 }

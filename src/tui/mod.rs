@@ -5,6 +5,7 @@ pub mod app;
 pub mod finder;
 pub mod keys;
 pub mod lab_view;
+mod palette;
 pub mod stats_view;
 pub mod terminal;
 pub mod textarea;

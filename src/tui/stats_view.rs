@@ -14,12 +14,13 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
-    Axis, Bar, BarChart, BarGroup, Block, Cell, Chart, Dataset, GraphType, Paragraph, Row,
-    Sparkline, Table,
+    Axis, Bar, BarChart, BarGroup, Cell, Chart, Dataset, GraphType, Paragraph, Row, Sparkline,
+    Table,
 };
 
 use crate::stats::{Retention, Stats};
 
+use super::palette::Palette;
 use super::too_small::render_too_small;
 /// Below this size the screen does not fit; a one-line message says so instead.
 pub use super::too_small::{HEIGHT_MIN, WIDTH_MIN};
@@ -37,56 +38,6 @@ const WEAKEST_MIN_WIDTH: u16 = 30;
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
-
-/// Styles that collapse to modifiers only when colours are off.
-#[derive(Clone, Copy)]
-struct Palette {
-    colors: bool,
-}
-
-impl Palette {
-    fn fg(self, color: Color) -> Style {
-        if self.colors {
-            Style::new().fg(color)
-        } else {
-            Style::new()
-        }
-    }
-
-    fn title(self) -> Style {
-        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
-    }
-
-    fn dim(self) -> Style {
-        self.fg(Color::DarkGray).add_modifier(Modifier::DIM)
-    }
-
-    fn rate(self, rate: f64) -> Style {
-        let color = if rate >= 0.9 {
-            Color::Green
-        } else if rate >= 0.8 {
-            Color::Yellow
-        } else {
-            Color::Red
-        };
-        self.fg(color)
-    }
-
-    fn shade(self, level: usize) -> Style {
-        match level {
-            0 => Style::new(),
-            1 | 2 => self.fg(Color::Green),
-            3 => self.fg(Color::LightGreen),
-            _ => self.fg(Color::LightGreen).add_modifier(Modifier::BOLD),
-        }
-    }
-
-    fn block(self, title: &str) -> Block<'static> {
-        Block::bordered()
-            .border_style(self.dim())
-            .title(Span::styled(format!(" {title} "), self.title()))
-    }
-}
 
 /// Draws the stats screen into `area` (clipped to the frame); never panics at any size.
 pub fn render(stats: &Stats, colors: bool, frame: &mut Frame, area: Rect) {
