@@ -35,10 +35,32 @@ pub enum Metric {
     PollerRecordsSkipped,
     PollerRecordsDuplicated,
     PollerExpiredIterators,
+    KafkaMessagesIn,
+    KafkaBytesIn,
+    KafkaReplicationBytesIn,
+    KafkaUnderReplicatedPartitions,
+    KafkaOfflinePartitions,
+    KafkaIsrShrinks,
+    KafkaIsrExpands,
+    KafkaRecordsSent,
+    KafkaRecordsAcked,
+    KafkaRecordsFailed,
+    KafkaRecordsRetried,
+    KafkaRecordsLost,
+    KafkaRecordsDuplicated,
+    KafkaRecordsBlocked,
+    KafkaRecordsConsumed,
+    KafkaConsumerLag,
+    KafkaRecordsReprocessed,
+    KafkaKeyOrderViolations,
+    KafkaRecordsSkipped,
+    KafkaPartitionPauseMillis,
+    KafkaCleanerDirtyBytes,
+    KafkaLogSizeBytes,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 24] = [
+    pub const ALL: [Metric; 46] = [
         Metric::IncomingRecords,
         Metric::IncomingBytes,
         Metric::WriteProvisionedThroughputExceeded,
@@ -63,6 +85,28 @@ impl Metric {
         Metric::PollerRecordsSkipped,
         Metric::PollerRecordsDuplicated,
         Metric::PollerExpiredIterators,
+        Metric::KafkaMessagesIn,
+        Metric::KafkaBytesIn,
+        Metric::KafkaReplicationBytesIn,
+        Metric::KafkaUnderReplicatedPartitions,
+        Metric::KafkaOfflinePartitions,
+        Metric::KafkaIsrShrinks,
+        Metric::KafkaIsrExpands,
+        Metric::KafkaRecordsSent,
+        Metric::KafkaRecordsAcked,
+        Metric::KafkaRecordsFailed,
+        Metric::KafkaRecordsRetried,
+        Metric::KafkaRecordsLost,
+        Metric::KafkaRecordsDuplicated,
+        Metric::KafkaRecordsBlocked,
+        Metric::KafkaRecordsConsumed,
+        Metric::KafkaConsumerLag,
+        Metric::KafkaRecordsReprocessed,
+        Metric::KafkaKeyOrderViolations,
+        Metric::KafkaRecordsSkipped,
+        Metric::KafkaPartitionPauseMillis,
+        Metric::KafkaCleanerDirtyBytes,
+        Metric::KafkaLogSizeBytes,
     ];
 
     pub fn name(self) -> &'static str {
@@ -91,6 +135,28 @@ impl Metric {
             Metric::PollerRecordsSkipped => "Poller.RecordsSkipped",
             Metric::PollerRecordsDuplicated => "Poller.RecordsDuplicated",
             Metric::PollerExpiredIterators => "Poller.ExpiredIterators",
+            Metric::KafkaMessagesIn => "MessagesInPerSec",
+            Metric::KafkaBytesIn => "BytesInPerSec",
+            Metric::KafkaReplicationBytesIn => "ReplicationBytesInPerSec",
+            Metric::KafkaUnderReplicatedPartitions => "UnderReplicatedPartitions",
+            Metric::KafkaOfflinePartitions => "OfflinePartitionsCount",
+            Metric::KafkaIsrShrinks => "IsrShrinksPerSec",
+            Metric::KafkaIsrExpands => "IsrExpandsPerSec",
+            Metric::KafkaRecordsSent => "Producer.RecordsSent",
+            Metric::KafkaRecordsAcked => "Producer.RecordsAcked",
+            Metric::KafkaRecordsFailed => "Producer.RecordsFailed",
+            Metric::KafkaRecordsRetried => "Producer.RecordsRetried",
+            Metric::KafkaRecordsLost => "Producer.AckedRecordsLost",
+            Metric::KafkaRecordsDuplicated => "Producer.RecordsDuplicated",
+            Metric::KafkaRecordsBlocked => "Producer.RecordsBlocked",
+            Metric::KafkaRecordsConsumed => "Consumer.RecordsConsumed",
+            Metric::KafkaConsumerLag => "Consumer.RecordsLag",
+            Metric::KafkaRecordsReprocessed => "Consumer.RecordsReprocessed",
+            Metric::KafkaKeyOrderViolations => "Consumer.KeyOrderViolations",
+            Metric::KafkaRecordsSkipped => "Consumer.RecordsSkipped",
+            Metric::KafkaPartitionPauseMillis => "Group.PartitionPauseMillis",
+            Metric::KafkaCleanerDirtyBytes => "Cleaner.DirtyBytes",
+            Metric::KafkaLogSizeBytes => "Log.SizeBytes",
         }
     }
 
@@ -98,7 +164,13 @@ impl Metric {
     pub fn is_gauge(self) -> bool {
         matches!(
             self,
-            Metric::IteratorAgeMilliseconds | Metric::KclMillisBehindLatest
+            Metric::IteratorAgeMilliseconds
+                | Metric::KclMillisBehindLatest
+                | Metric::KafkaUnderReplicatedPartitions
+                | Metric::KafkaOfflinePartitions
+                | Metric::KafkaConsumerLag
+                | Metric::KafkaCleanerDirtyBytes
+                | Metric::KafkaLogSizeBytes
         )
     }
 
