@@ -3,6 +3,9 @@
 //! a function of the seed and the calls made; nothing reads a clock.
 
 use super::faults::Faults;
+use super::kafka::cluster::MetadataMode;
+use super::kafka::error::{ErrorCode, KafkaError};
+use super::kafka::world::{KAFKA_TICK, Kafka};
 use super::kinesis::firehose::{DeliveryStream, Loader, S3};
 use super::kinesis::kcl::{KclApp, KclConfig};
 use super::kinesis::poller::{OnExpired, POLLER_TICK, Poller};
@@ -42,6 +45,7 @@ enum Event {
     KclSync,
     Firehose(String),
     Poller(String),
+    Kafka,
 }
 
 /// A workload generator's definition.
@@ -126,6 +130,8 @@ pub struct Sim {
     pub loaders: BTreeMap<String, Loader>,
     /// Hand-written polling consumers.
     pub pollers: BTreeMap<String, Poller>,
+    /// The Kafka cluster and its clients, once one is created.
+    pub kafka: Option<Kafka>,
 }
 
 impl Sim {
@@ -146,7 +152,26 @@ impl Sim {
             s3: S3::default(),
             loaders: BTreeMap::new(),
             pollers: BTreeMap::new(),
+            kafka: None,
         }
+    }
+
+    /// Creates the Kafka cluster (one per simulation) and starts ticking it.
+    pub fn create_kafka(
+        &mut self,
+        brokers: u32,
+        mode: MetadataMode,
+    ) -> Result<&mut Kafka, KafkaError> {
+        if self.kafka.is_some() {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                "this simulation already has a Kafka cluster",
+            ));
+        }
+        let now = self.now();
+        self.kafka = Some(Kafka::new(self.seed, brokers, mode, now)?);
+        self.sched.schedule(now + KAFKA_TICK, Event::Kafka);
+        Ok(self.kafka.as_mut().expect("just created"))
     }
 
     pub fn now(&self) -> SimTime {
@@ -179,6 +204,12 @@ impl Sim {
 
     fn handle(&mut self, now: SimTime, ev: Event) {
         match ev {
+            Event::Kafka => {
+                if let Some(k) = &mut self.kafka {
+                    k.tick(now);
+                }
+                self.sched.schedule(now + KAFKA_TICK, Event::Kafka);
+            }
             Event::Housekeeping => {
                 self.kinesis.housekeeping(now);
                 for l in self.loaders.values_mut() {

@@ -262,9 +262,13 @@ impl TopicConfig {
             out.push(("segment.ms".into(), ms(Some(self.log.segment_ms))));
         }
         if self.log.cleanup_policy != d.log.cleanup_policy {
-            out.push(("cleanup.policy".into(), self.log.cleanup_policy.name().into()));
+            out.push((
+                "cleanup.policy".into(),
+                self.log.cleanup_policy.name().into(),
+            ));
         }
-        if self.log.min_cleanable_dirty_ratio != d.log.min_cleanable_dirty_ratio {
+        if self.log.min_cleanable_dirty_ratio.to_bits() != d.log.min_cleanable_dirty_ratio.to_bits()
+        {
             out.push((
                 "min.cleanable.dirty.ratio".into(),
                 self.log.min_cleanable_dirty_ratio.to_string(),
@@ -601,7 +605,11 @@ impl Cluster {
                 let shift = (p as usize / n) % n.saturating_sub(1).max(1);
                 (0..rf as usize)
                     .map(|j| {
-                        let offset = if j == 0 { 0 } else { 1 + (shift + j - 1) % (n - 1) };
+                        let offset = if j == 0 {
+                            0
+                        } else {
+                            1 + (shift + j - 1) % (n - 1)
+                        };
                         ids[(p as usize + offset) % n]
                     })
                     .collect()
@@ -609,7 +617,12 @@ impl Cluster {
             .collect()
     }
 
-    fn new_partition(index: u32, replicas: &[BrokerId], config: &TopicConfig, now: SimTime) -> Partition {
+    fn new_partition(
+        index: u32,
+        replicas: &[BrokerId],
+        config: &TopicConfig,
+        now: SimTime,
+    ) -> Partition {
         Partition {
             index,
             replicas: replicas
@@ -648,7 +661,9 @@ impl Cluster {
         {
             return Err(KafkaError::new(
                 ErrorCode::InvalidRequest,
-                format!("Topic name \"{name}\" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'"),
+                format!(
+                    "Topic name \"{name}\" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'"
+                ),
             ));
         }
         if self.topics.contains_key(name) {
@@ -673,7 +688,9 @@ impl Cluster {
         if replication_factor == 0 || replication_factor > live {
             return Err(KafkaError::new(
                 ErrorCode::InvalidReplicationFactor,
-                format!("Replication factor: {replication_factor} larger than available brokers: {live}."),
+                format!(
+                    "Replication factor: {replication_factor} larger than available brokers: {live}."
+                ),
             ));
         }
         let mut config = TopicConfig::default();
@@ -698,7 +715,10 @@ impl Cluster {
             Self::elect_initial(&self.brokers, p);
         }
         self.topics.insert(name.to_string(), topic);
-        self.event(now, format!("topic {name} created: {partitions} partitions, RF {replication_factor}"));
+        self.event(
+            now,
+            format!("topic {name} created: {partitions} partitions, RF {replication_factor}"),
+        );
         Ok(())
     }
 
@@ -727,7 +747,9 @@ impl Cluster {
         if count <= current {
             return Err(KafkaError::new(
                 ErrorCode::InvalidPartitions,
-                format!("Topic currently has {current} partitions, which is higher than the requested {count}."),
+                format!(
+                    "Topic currently has {current} partitions, which is higher than the requested {count}."
+                ),
             ));
         }
         if self.partition_count() + (count - current) as usize > PARTITIONS_MAX {
@@ -744,15 +766,26 @@ impl Cluster {
             Self::elect_initial(&self.brokers, &mut p);
             t.partitions.push(p);
         }
-        self.event(now, format!("topic {name}: partitions {current} -> {count}"));
+        self.event(
+            now,
+            format!("topic {name}: partitions {current} -> {count}"),
+        );
         Ok(())
     }
 
     /// `kafka-configs --alter --entity-type topics`.
-    pub fn alter_topic_config(&mut self, name: &str, configs: &[(String, String)], now: SimTime) -> Result<()> {
+    pub fn alter_topic_config(
+        &mut self,
+        name: &str,
+        configs: &[(String, String)],
+        now: SimTime,
+    ) -> Result<()> {
         self.require_controller(now)?;
         let t = self.topics.get_mut(name).ok_or_else(|| {
-            KafkaError::new(ErrorCode::UnknownTopicOrPartition, format!("Topic '{name}' does not exist"))
+            KafkaError::new(
+                ErrorCode::UnknownTopicOrPartition,
+                format!("Topic '{name}' does not exist"),
+            )
         })?;
         let mut config = t.config.clone();
         for (k, v) in configs {
@@ -767,7 +800,11 @@ impl Cluster {
     }
 
     /// `kafka-configs --alter --entity-type brokers [--entity-name ID | --entity-default]`.
-    pub fn alter_broker_config(&mut self, broker: Option<BrokerId>, configs: &[(String, String)]) -> Result<()> {
+    pub fn alter_broker_config(
+        &mut self,
+        broker: Option<BrokerId>,
+        configs: &[(String, String)],
+    ) -> Result<()> {
         let ids: Vec<BrokerId> = match broker {
             Some(b) => {
                 self.broker(b)?;
@@ -776,7 +813,12 @@ impl Cluster {
             None => self.brokers.keys().copied().collect(),
         };
         for (k, v) in configs {
-            let bad = || KafkaError::new(ErrorCode::InvalidConfig, format!("Invalid value {v} for configuration {k}"));
+            let bad = || {
+                KafkaError::new(
+                    ErrorCode::InvalidConfig,
+                    format!("Invalid value {v} for configuration {k}"),
+                )
+            };
             let num = || v.parse::<u64>().map_err(|_| bad());
             let apply: Box<dyn Fn(&mut BrokerConfig)> = match k.as_str() {
                 "replica.lag.time.max.ms" => {
@@ -819,7 +861,10 @@ impl Cluster {
                     Box::new(move |c| c.network_bytes_per_sec = n)
                 }
                 _ => {
-                    return Err(KafkaError::new(ErrorCode::InvalidConfig, format!("Unknown or read-only broker config: {k}")));
+                    return Err(KafkaError::new(
+                        ErrorCode::InvalidConfig,
+                        format!("Unknown or read-only broker config: {k}"),
+                    ));
                 }
             };
             for id in &ids {
@@ -841,7 +886,10 @@ impl Cluster {
 
     pub fn broker(&self, id: BrokerId) -> Result<&Broker> {
         self.brokers.get(&id).ok_or_else(|| {
-            KafkaError::new(ErrorCode::BrokerNotAvailable, format!("broker {id} does not exist"))
+            KafkaError::new(
+                ErrorCode::BrokerNotAvailable,
+                format!("broker {id} does not exist"),
+            )
         })
     }
 
@@ -861,20 +909,38 @@ impl Cluster {
     pub fn stop_broker(&mut self, id: BrokerId, controlled: bool, now: SimTime) -> Result<()> {
         let b = self.broker(id)?;
         if b.state == BrokerState::Stopped {
-            return Err(KafkaError::new(ErrorCode::InvalidRequest, format!("broker {id} is already stopped")));
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("broker {id} is already stopped"),
+            ));
         }
-        let was_controller = self.mode == MetadataMode::ZooKeeper && self.controller.broker == Some(id);
+        let was_controller =
+            self.mode == MetadataMode::ZooKeeper && self.controller.broker == Some(id);
         if controlled && self.controller_ready(now) {
             self.fence(id, now, "controlled shutdown");
         }
         let b = self.brokers.get_mut(&id).expect("checked");
         b.state = BrokerState::Stopped;
         b.unresponsive_since.get_or_insert(now);
-        self.event(now, format!("broker {id} {}", if controlled { "stopped (controlled shutdown)" } else { "crashed" }));
+        self.event(
+            now,
+            format!(
+                "broker {id} {}",
+                if controlled {
+                    "stopped (controlled shutdown)"
+                } else {
+                    "crashed"
+                }
+            ),
+        );
         if was_controller {
             // A clean shutdown deletes the controller's ephemeral znode at once; a crash only
             // when its ZooKeeper session expires.
-            let at = if controlled { now } else { now + self.defaults.session_timeout };
+            let at = if controlled {
+                now
+            } else {
+                now + self.defaults.session_timeout
+            };
             self.zk_controller_failover(at, Some(id), now);
         }
         self.wake_partitions_of(id);
@@ -885,7 +951,10 @@ impl Cluster {
     pub fn start_broker(&mut self, id: BrokerId, now: SimTime) -> Result<()> {
         let b = self.broker(id)?;
         if b.is_up() {
-            return Err(KafkaError::new(ErrorCode::InvalidRequest, format!("broker {id} is already running")));
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("broker {id} is already running"),
+            ));
         }
         let b = self.brokers.get_mut(&id).expect("checked");
         b.state = BrokerState::Running;
@@ -900,7 +969,10 @@ impl Cluster {
     pub fn pause_broker(&mut self, id: BrokerId, d: SimDuration, now: SimTime) -> Result<()> {
         let b = self.broker(id)?;
         if !b.is_up() {
-            return Err(KafkaError::new(ErrorCode::InvalidRequest, format!("broker {id} is not running")));
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("broker {id} is not running"),
+            ));
         }
         let until = now + d;
         let b = self.brokers.get_mut(&id).expect("checked");
@@ -922,9 +994,16 @@ impl Cluster {
     pub fn fail_controller(&mut self, now: SimTime) -> Result<()> {
         match self.mode {
             MetadataMode::KRaft => {
-                self.controller.ready_at = self.controller.ready_at.max(now) + KRAFT_CONTROLLER_FAILOVER;
+                self.controller.ready_at =
+                    self.controller.ready_at.max(now) + KRAFT_CONTROLLER_FAILOVER;
                 self.controller.failovers += 1;
-                self.event(now, format!("active KRaft controller failed; new one ready at {}", self.controller.ready_at.to_rfc3339()));
+                self.event(
+                    now,
+                    format!(
+                        "active KRaft controller failed; new one ready at {}",
+                        self.controller.ready_at.to_rfc3339()
+                    ),
+                );
             }
             MetadataMode::ZooKeeper => {
                 let old = self.controller.broker;
@@ -959,7 +1038,17 @@ impl Cluster {
     pub fn stop_zookeeper(&mut self, node: usize, now: SimTime) -> Result<()> {
         self.zk_node(node)?;
         self.controller.zk_up[node - 1] = false;
-        self.event(now, format!("zookeeper {node} stopped{}", if self.zk_has_quorum() { "" } else { ": quorum lost" }));
+        self.event(
+            now,
+            format!(
+                "zookeeper {node} stopped{}",
+                if self.zk_has_quorum() {
+                    ""
+                } else {
+                    ": quorum lost"
+                }
+            ),
+        );
         Ok(())
     }
 
@@ -967,17 +1056,33 @@ impl Cluster {
         self.zk_node(node)?;
         let had = self.zk_has_quorum();
         self.controller.zk_up[node - 1] = true;
-        self.event(now, format!("zookeeper {node} started{}", if !had && self.zk_has_quorum() { ": quorum restored" } else { "" }));
+        self.event(
+            now,
+            format!(
+                "zookeeper {node} started{}",
+                if !had && self.zk_has_quorum() {
+                    ": quorum restored"
+                } else {
+                    ""
+                }
+            ),
+        );
         self.on_controller_work(now);
         Ok(())
     }
 
     fn zk_node(&self, node: usize) -> Result<()> {
         if self.mode != MetadataMode::ZooKeeper {
-            return Err(KafkaError::new(ErrorCode::InvalidRequest, "this cluster runs KRaft: there is no ZooKeeper"));
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                "this cluster runs KRaft: there is no ZooKeeper",
+            ));
         }
         if node == 0 || node > ZK_NODES {
-            return Err(KafkaError::new(ErrorCode::InvalidRequest, format!("ZooKeeper nodes are 1 to {ZK_NODES}")));
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("ZooKeeper nodes are 1 to {ZK_NODES}"),
+            ));
         }
         Ok(())
     }
@@ -1006,7 +1111,15 @@ impl Cluster {
                     let p = &mut self.topics.get_mut(&name).expect("exists").partitions[i];
                     p.isr.retain(|b| *b != id);
                     let after = p.isr.clone();
-                    self.event(now, format!("{} ISR {} -> {}", tp(&name, i as u32), list(&before), list(&after)));
+                    self.event(
+                        now,
+                        format!(
+                            "{} ISR {} -> {}",
+                            tp(&name, i as u32),
+                            list(&before),
+                            list(&after)
+                        ),
+                    );
                 }
                 if was_leader {
                     self.elect(&name, i, now);
@@ -1023,10 +1136,17 @@ impl Cluster {
         let usable = |b: &BrokerId| self.brokers.get(b).is_some_and(|x| x.is_up() && !x.fenced);
         let p = &self.topics[name].partitions[i];
         let old = p.leader;
-        let clean = p.replicas.iter().map(|r| r.broker).find(|b| p.isr.contains(b) && usable(b));
+        let clean = p
+            .replicas
+            .iter()
+            .map(|r| r.broker)
+            .find(|b| p.isr.contains(b) && usable(b));
         let (leader, unclean) = match clean {
             Some(b) => (Some(b), false),
-            None if unclean_allowed => (p.replicas.iter().map(|r| r.broker).find(|b| usable(b)), true),
+            None if unclean_allowed => (
+                p.replicas.iter().map(|r| r.broker).find(|b| usable(b)),
+                true,
+            ),
             None => (None, false),
         };
         let label = tp(name, i as u32);
@@ -1035,7 +1155,13 @@ impl Cluster {
         let Some(new) = leader else {
             if old.is_some() {
                 p.leader = None;
-                self.event(now, format!("{label} offline: no in-sync replica available (leader was {})", old.map_or(-1, i64::from)));
+                self.event(
+                    now,
+                    format!(
+                        "{label} offline: no in-sync replica available (leader was {})",
+                        old.map_or(-1, i64::from)
+                    ),
+                );
             }
             return;
         };
@@ -1063,12 +1189,22 @@ impl Cluster {
         if lost > 0 {
             self.metrics.add(Metric::KafkaRecordsLost, sec, lost);
         }
-        self.event(now, format!(
-            "{label} leader {} -> {new} (epoch {epoch}){}{}",
-            old.map_or("none".to_string(), |b| b.to_string()),
-            if unclean { " UNCLEAN" } else { "" },
-            if truncation.records > 0 { format!("; log truncated to {leo}: {} records gone, {lost} of them acknowledged", truncation.records) } else { String::new() }
-        ));
+        self.event(
+            now,
+            format!(
+                "{label} leader {} -> {new} (epoch {epoch}){}{}",
+                old.map_or("none".to_string(), |b| b.to_string()),
+                if unclean { " UNCLEAN" } else { "" },
+                if truncation.records > 0 {
+                    format!(
+                        "; log truncated to {leo}: {} records gone, {lost} of them acknowledged",
+                        truncation.records
+                    )
+                } else {
+                    String::new()
+                }
+            ),
+        );
     }
 
     /// Runs whatever the controller has been waiting to do, if it can now: fence brokers
@@ -1082,7 +1218,8 @@ impl Cluster {
             let b = &self.brokers[&id];
             let expired = !b.is_up()
                 && !b.fenced
-                && b.unresponsive_since.is_some_and(|t| now.since(t) >= b.config.session_timeout);
+                && b.unresponsive_since
+                    .is_some_and(|t| now.since(t) >= b.config.session_timeout);
             // A stopped broker whose shutdown the controller missed is noticed at once when
             // it was a clean close (its session closed), otherwise at the session timeout.
             if expired {
@@ -1111,7 +1248,15 @@ impl Cluster {
 
     /// Produce: the leader checks and appends a batch. `Err(RequestTimedOut)` means the
     /// leader is unresponsive: the client learns it only after `request.timeout.ms`.
-    pub fn produce(&mut self, topic: &str, partition: u32, acks: Acks, batch: Batch, now: SimTime) -> Result<Appended> {
+    #[allow(clippy::too_many_lines)]
+    pub fn produce(
+        &mut self,
+        topic: &str,
+        partition: u32,
+        acks: Acks,
+        batch: Batch,
+        now: SimTime,
+    ) -> Result<Appended> {
         let min_insync;
         let max_bytes;
         let compacted;
@@ -1123,42 +1268,87 @@ impl Cluster {
         }
         let p = self.partition(topic, partition)?;
         let Some(leader) = p.leader else {
-            return Err(KafkaError::new(ErrorCode::LeaderNotAvailable, format!("There is no leader for this topic-partition: {}", tp(topic, partition))));
+            return Err(KafkaError::new(
+                ErrorCode::LeaderNotAvailable,
+                format!(
+                    "There is no leader for this topic-partition: {}",
+                    tp(topic, partition)
+                ),
+            ));
         };
         let broker = &self.brokers[&leader];
         match broker.state {
             BrokerState::Stopped => {
-                return Err(KafkaError::new(ErrorCode::NetworkException, format!("Connection to node {leader} was refused")));
+                return Err(KafkaError::new(
+                    ErrorCode::NetworkException,
+                    format!("Connection to node {leader} was refused"),
+                ));
             }
             BrokerState::Paused(_) => {
-                return Err(KafkaError::new(ErrorCode::RequestTimedOut, format!("broker {leader} did not answer")));
+                return Err(KafkaError::new(
+                    ErrorCode::RequestTimedOut,
+                    format!("broker {leader} did not answer"),
+                ));
             }
             BrokerState::Running => {}
         }
         if broker.fenced {
-            return Err(KafkaError::new(ErrorCode::NotLeaderOrFollower, format!("broker {leader} is no longer the leader of {}", tp(topic, partition))));
+            return Err(KafkaError::new(
+                ErrorCode::NotLeaderOrFollower,
+                format!(
+                    "broker {leader} is no longer the leader of {}",
+                    tp(topic, partition)
+                ),
+            ));
         }
         if batch.bytes > max_bytes {
-            return Err(KafkaError::new(ErrorCode::MessageTooLarge, format!("The request included a message larger than the max message size the server will accept ({max_bytes})")));
+            return Err(KafkaError::new(
+                ErrorCode::MessageTooLarge,
+                format!(
+                    "The request included a message larger than the max message size the server will accept ({max_bytes})"
+                ),
+            ));
         }
         if compacted && (batch.is_flow() || batch.records.iter().any(|r| r.key == NO_KEY)) {
-            return Err(KafkaError::new(ErrorCode::InvalidRecord, "Compacted topic cannot accept message without key"));
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRecord,
+                "Compacted topic cannot accept message without key",
+            ));
         }
         if acks == Acks::All && (p.isr.len() as u32) < min_insync {
-            return Err(KafkaError::new(ErrorCode::NotEnoughReplicas, format!(
-                "The size of the current ISR {} is insufficient to satisfy the min.isr requirement of {min_insync} for partition {}",
-                list(&p.isr), tp(topic, partition)
-            )));
+            return Err(KafkaError::new(
+                ErrorCode::NotEnoughReplicas,
+                format!(
+                    "The size of the current ISR {} is insufficient to satisfy the min.isr requirement of {min_insync} for partition {}",
+                    list(&p.isr),
+                    tp(topic, partition)
+                ),
+            ));
         }
         match p.log.check_sequence(batch.writer, batch.count) {
             Err(SequenceError::ProducerFenced) => {
-                return Err(KafkaError::new(ErrorCode::ProducerFenced, "There is a newer producer with the same transactionalId which fences the current one."));
+                return Err(KafkaError::new(
+                    ErrorCode::ProducerFenced,
+                    "There is a newer producer with the same transactionalId which fences the current one.",
+                ));
             }
             Err(SequenceError::OutOfOrderSequence) => {
-                return Err(KafkaError::new(ErrorCode::OutOfOrderSequenceNumber, format!("Out of order sequence number for producer {} at offset {} in partition {}", batch.writer.producer_id, p.log.end_offset, tp(topic, partition))));
+                return Err(KafkaError::new(
+                    ErrorCode::OutOfOrderSequenceNumber,
+                    format!(
+                        "Out of order sequence number for producer {} at offset {} in partition {}",
+                        batch.writer.producer_id,
+                        p.log.end_offset,
+                        tp(topic, partition)
+                    ),
+                ));
             }
             Ok(SequenceCheck::Duplicate(base_offset)) => {
-                return Ok(Appended { base_offset, leader_epoch: p.leader_epoch, duplicate: true });
+                return Ok(Appended {
+                    base_offset,
+                    leader_epoch: p.leader_epoch,
+                    duplicate: true,
+                });
             }
             Ok(SequenceCheck::Append) => {}
         }
@@ -1188,15 +1378,30 @@ impl Cluster {
         b.net_in_left -= bytes as i64;
         b.metrics.add(Metric::KafkaBytesIn, sec, bytes);
         b.metrics.add(Metric::KafkaMessagesIn, sec, records);
-        Ok(Appended { base_offset, leader_epoch, duplicate: false })
+        Ok(Appended {
+            base_offset,
+            leader_epoch,
+            duplicate: false,
+        })
     }
 
     /// Appends a transaction marker to a partition (from the transaction coordinator).
-    pub fn write_marker(&mut self, topic: &str, partition: u32, batch: Batch, now: SimTime) -> Result<()> {
+    pub fn write_marker(
+        &mut self,
+        topic: &str,
+        partition: u32,
+        batch: Batch,
+        now: SimTime,
+    ) -> Result<()> {
         let p = self.partition(topic, partition)?;
-        let leader = p.leader.filter(|l| self.brokers.get(l).is_some_and(|b| b.is_up() && !b.fenced));
+        let leader = p
+            .leader
+            .filter(|l| self.brokers.get(l).is_some_and(|b| b.is_up() && !b.fenced));
         if leader.is_none() {
-            return Err(KafkaError::new(ErrorCode::LeaderNotAvailable, format!("no leader for {}", tp(topic, partition))));
+            return Err(KafkaError::new(
+                ErrorCode::LeaderNotAvailable,
+                format!("no leader for {}", tp(topic, partition)),
+            ));
         }
         let p = self.partition_mut(topic, partition)?;
         p.log.append(batch, now);
@@ -1241,6 +1446,7 @@ impl Cluster {
 
     /// Advances replication, ISR membership, high watermarks, controller work, retention
     /// and the cleaner to `now`.
+    #[allow(clippy::too_many_lines)]
     pub fn tick(&mut self, now: SimTime) {
         let dt = now.since(self.last_tick);
         self.last_tick = now;
@@ -1267,11 +1473,14 @@ impl Cluster {
             let overhead = REPLICA_DISK_OVERHEAD_BYTES_PER_SEC
                 * replicas_per_broker.get(&b.id).copied().unwrap_or(0);
             // What the leaders wrote this tick was already taken from the budget.
-            b.disk_left = (b.disk_left.min(0) + per(b.config.disk_bytes_per_sec) - per(overhead)).min(per(b.config.disk_bytes_per_sec));
-            b.net_in_left = (b.net_in_left.min(0) + per(b.config.network_bytes_per_sec)).min(per(b.config.network_bytes_per_sec));
+            b.disk_left = (b.disk_left.min(0) + per(b.config.disk_bytes_per_sec) - per(overhead))
+                .min(per(b.config.disk_bytes_per_sec));
+            b.net_in_left = (b.net_in_left.min(0) + per(b.config.network_bytes_per_sec))
+                .min(per(b.config.network_bytes_per_sec));
             b.net_out_left = per(b.config.network_bytes_per_sec);
         }
-        let writable = self.controller_ready(now) || (self.mode == MetadataMode::ZooKeeper && self.zk_has_quorum());
+        let writable = self.controller_ready(now)
+            || (self.mode == MetadataMode::ZooKeeper && self.zk_has_quorum());
         let mut under = 0u64;
         let mut offline = 0u64;
         let total: usize = self.partition_count();
@@ -1305,13 +1514,19 @@ impl Cluster {
             let leader = p.leader.expect("checked");
             let leader_up = brokers.get(&leader).is_some_and(Broker::is_up);
             let end = p.log.end_offset;
-            let lag_max = brokers.get(&leader).map_or(SimDuration::from_secs(30), |b| b.config.replica_lag_time_max);
+            let lag_max = brokers
+                .get(&leader)
+                .map_or(SimDuration::from_secs(30), |b| {
+                    b.config.replica_lag_time_max
+                });
             for ri in 0..p.replicas.len() {
                 let r = p.replicas[ri];
                 if r.broker == leader {
                     continue;
                 }
-                let follower_up = brokers.get(&r.broker).is_some_and(|b| b.is_up() && !b.fenced);
+                let follower_up = brokers
+                    .get(&r.broker)
+                    .is_some_and(|b| b.is_up() && !b.fenced);
                 if !(leader_up && follower_up) || r.leo >= end {
                     if r.leo >= end && follower_up && leader_up {
                         p.replicas[ri].last_caught_up = now;
@@ -1360,11 +1575,19 @@ impl Cluster {
                 let mut isr = p.isr.clone();
                 isr.retain(|b| {
                     *b == leader
-                        || p.replica(*b).is_some_and(|r| now.since(r.last_caught_up) <= lag_max)
+                        || p.replica(*b)
+                            .is_some_and(|r| now.since(r.last_caught_up) <= lag_max)
                 });
                 for r in &p.replicas {
-                    let up = brokers.get(&r.broker).is_some_and(|b| b.is_up() && !b.fenced);
-                    if !isr.contains(&r.broker) && up && r.leo >= hw.max(1).min(end) && r.leo >= end.min(hw) && now.since(r.last_caught_up) <= lag_max {
+                    let up = brokers
+                        .get(&r.broker)
+                        .is_some_and(|b| b.is_up() && !b.fenced);
+                    if !isr.contains(&r.broker)
+                        && up
+                        && r.leo >= hw.max(1).min(end)
+                        && r.leo >= end.min(hw)
+                        && now.since(r.last_caught_up) <= lag_max
+                    {
                         isr.push(r.broker);
                     }
                 }
@@ -1376,7 +1599,12 @@ impl Cluster {
                     } else {
                         expands += 1;
                     }
-                    events.push(format!("{} ISR {} -> {}", tp(name, p.index), list(&before), list(&isr)));
+                    events.push(format!(
+                        "{} ISR {} -> {}",
+                        tp(name, p.index),
+                        list(&before),
+                        list(&isr)
+                    ));
                     p.isr = isr;
                 }
             }
@@ -1391,10 +1619,16 @@ impl Cluster {
                 p.high_watermark = p.high_watermark.max(hw).min(end);
             }
             let all_caught_up = p.replicas.iter().all(|r| {
-                r.leo >= end || !brokers.get(&r.broker).is_some_and(|b| b.is_up() && !b.fenced)
+                r.leo >= end
+                    || !brokers
+                        .get(&r.broker)
+                        .is_some_and(|b| b.is_up() && !b.fenced)
             });
             let isr_full = p.replicas.iter().all(|r| {
-                p.isr.contains(&r.broker) || !brokers.get(&r.broker).is_some_and(|b| b.is_up() && !b.fenced)
+                p.isr.contains(&r.broker)
+                    || !brokers
+                        .get(&r.broker)
+                        .is_some_and(|b| b.is_up() && !b.fenced)
             });
             p.quiet = leader_up && all_caught_up && isr_full && p.high_watermark >= end;
         }
@@ -1404,8 +1638,10 @@ impl Cluster {
         }
         self.metrics.add(Metric::KafkaIsrShrinks, sec, shrinks);
         self.metrics.add(Metric::KafkaIsrExpands, sec, expands);
-        self.metrics.set(Metric::KafkaUnderReplicatedPartitions, sec, under);
-        self.metrics.set(Metric::KafkaOfflinePartitions, sec, offline);
+        self.metrics
+            .set(Metric::KafkaUnderReplicatedPartitions, sec, under);
+        self.metrics
+            .set(Metric::KafkaOfflinePartitions, sec, offline);
         if now >= self.next_retention_check {
             self.next_retention_check = now + RETENTION_CHECK_INTERVAL;
             for t in self.topics.values_mut() {
@@ -1443,7 +1679,8 @@ impl Cluster {
                 }
             }
         }
-        self.metrics.set(Metric::KafkaCleanerDirtyBytes, sec, dirty_total);
+        self.metrics
+            .set(Metric::KafkaCleanerDirtyBytes, sec, dirty_total);
         for id in ids {
             let b = &self.brokers[&id];
             if !b.is_up() {
@@ -1460,7 +1697,7 @@ impl Cluster {
                     break;
                 }
                 if job.is_none() {
-                    job = self.dirtiest_log_led_by(id).map(|(t, p, cost)| (t, p, cost));
+                    job = self.dirtiest_log_led_by(id);
                 }
                 let Some((topic, p, remaining)) = job.take() else {
                     break;
@@ -1470,7 +1707,11 @@ impl Cluster {
                     break;
                 }
                 budget -= remaining;
-                if let Some(part) = self.topics.get_mut(&topic).and_then(|t| t.partitions.get_mut(p as usize)) {
+                if let Some(part) = self
+                    .topics
+                    .get_mut(&topic)
+                    .and_then(|t| t.partitions.get_mut(p as usize))
+                {
                     part.log.compact(now);
                 }
             }
@@ -1482,7 +1723,11 @@ impl Cluster {
 
     fn dirtiest_log_led_by(&self, broker: BrokerId) -> Option<(String, u32, u64)> {
         let mut best: Option<(f64, String, u32, u64)> = None;
-        for t in self.topics.values().filter(|t| t.config.log.cleanup_policy.compacts()) {
+        for t in self
+            .topics
+            .values()
+            .filter(|t| t.config.log.cleanup_policy.compacts())
+        {
             for p in t.partitions.iter().filter(|p| p.leader == Some(broker)) {
                 let (dirty, total) = p.log.cleanable_bytes();
                 if total == 0 || dirty == 0 {
@@ -1503,7 +1748,9 @@ impl Cluster {
     /// Log size and cleaner backlog of a topic, for the live views.
     pub fn topic_bytes(&self, topic: &str) -> (u64, u64) {
         self.topic(topic).map_or((0, 0), |t| {
-            t.partitions.iter().fold((0, 0), |(s, d), p| (s + p.log.bytes, d + p.log.cleanable_bytes().0))
+            t.partitions.iter().fold((0, 0), |(s, d), p| {
+                (s + p.log.bytes, d + p.log.cleanable_bytes().0)
+            })
         })
     }
 

@@ -378,31 +378,28 @@ impl Log {
             entry.epoch = w.epoch;
             entry.recent.clear();
         }
-        match batch.control {
-            Some(control) => {
-                if let Some(first) = self.ongoing.remove(&w.producer_id)
-                    && control == Control::Abort
-                {
-                    self.aborted.push(AbortedTxn {
-                        producer_id: w.producer_id,
-                        first_offset: first,
-                        last_offset: batch.base_offset,
-                    });
-                }
+        if let Some(control) = batch.control {
+            if let Some(first) = self.ongoing.remove(&w.producer_id)
+                && control == Control::Abort
+            {
+                self.aborted.push(AbortedTxn {
+                    producer_id: w.producer_id,
+                    first_offset: first,
+                    last_offset: batch.base_offset,
+                });
             }
-            None => {
-                let last = w.base_sequence + batch.count.saturating_sub(1);
-                entry
-                    .recent
-                    .push_back((w.base_sequence, last, batch.base_offset));
-                while entry.recent.len() > PRODUCER_BATCHES_REMEMBERED {
-                    entry.recent.pop_front();
-                }
-                if w.transactional {
-                    self.ongoing
-                        .entry(w.producer_id)
-                        .or_insert(batch.base_offset);
-                }
+        } else {
+            let last = w.base_sequence + batch.count.saturating_sub(1);
+            entry
+                .recent
+                .push_back((w.base_sequence, last, batch.base_offset));
+            while entry.recent.len() > PRODUCER_BATCHES_REMEMBERED {
+                entry.recent.pop_front();
+            }
+            if w.transactional {
+                self.ongoing
+                    .entry(w.producer_id)
+                    .or_insert(batch.base_offset);
             }
         }
     }
@@ -487,7 +484,10 @@ impl Log {
             return false;
         };
         let seg = &mut self.segments[si];
-        match seg.batches.binary_search_by_key(&base_offset, |b| b.base_offset) {
+        match seg
+            .batches
+            .binary_search_by_key(&base_offset, |b| b.base_offset)
+        {
             Ok(i) => {
                 seg.batches[i].acked = true;
                 true
@@ -547,9 +547,7 @@ impl Log {
             .partition_point(|s| s.base_offset <= next)
             .saturating_sub(1);
         'outer: for seg in self.segments.iter().skip(si) {
-            let bi = seg
-                .batches
-                .partition_point(|b| b.next_offset() <= next);
+            let bi = seg.batches.partition_point(|b| b.next_offset() <= next);
             for b in &seg.batches[bi..] {
                 if b.base_offset >= upper {
                     break 'outer;
@@ -668,7 +666,9 @@ impl Log {
 
     /// The base offset of the active segment: everything below is in closed segments.
     pub fn end_of_closed_segments(&self) -> u64 {
-        self.segments.back().map_or(self.end_offset, |s| s.base_offset)
+        self.segments
+            .back()
+            .map_or(self.end_offset, |s| s.base_offset)
     }
 
     /// Bytes the cleaner has not cleaned yet in closed segments, and all bytes of closed
@@ -805,7 +805,11 @@ mod tests {
             log.append(batch(&[1, 2], 100, t), SimTime::from_secs(t));
         }
         assert_eq!(log.end_offset, 10);
-        assert_eq!(log.segment_count(), 5, "200 bytes per batch, 250 per segment");
+        assert_eq!(
+            log.segment_count(),
+            5,
+            "200 bytes per batch, 250 per segment"
+        );
         assert_eq!(offsets(&log, 3, 7, false), [3, 4, 5, 6]);
     }
 

@@ -6,3 +6,41 @@ pub mod cluster;
 pub mod error;
 pub mod log;
 pub mod partitioner;
+pub mod producer;
+pub mod world;
+
+use error::{ErrorCode, KafkaError};
+use std::collections::HashMap;
+
+/// Distinct record keys one simulation may hold.
+pub const KEYS_MAX: usize = 2_000_000;
+
+/// Interned record keys: a record stores a 4-byte id, not its key.
+#[derive(Clone, Debug, Default)]
+pub struct KeyTable {
+    names: Vec<Box<str>>,
+    index: HashMap<Box<str>, u32>,
+}
+
+impl KeyTable {
+    pub fn intern(&mut self, name: &str) -> Result<u32, KafkaError> {
+        if let Some(&id) = self.index.get(name) {
+            return Ok(id);
+        }
+        if self.names.len() >= KEYS_MAX {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("the simulator holds at most {KEYS_MAX} distinct keys"),
+            ));
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.into());
+        self.index.insert(name.into(), id);
+        Ok(id)
+    }
+
+    /// The key's text; `None` for a record without a key.
+    pub fn name(&self, id: u32) -> Option<&str> {
+        self.names.get(id as usize).map(AsRef::as_ref)
+    }
+}
