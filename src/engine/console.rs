@@ -186,19 +186,19 @@ const IGNORED_FLAGS: &[&str] = &[
 
 /// A console error: a code and a message for the user.
 #[derive(Debug)]
-struct Fail {
-    code: String,
-    message: String,
+pub(crate) struct Fail {
+    pub(crate) code: String,
+    pub(crate) message: String,
 }
 
-fn fail(code: &str, message: impl Into<String>) -> Fail {
+pub(crate) fn fail(code: &str, message: impl Into<String>) -> Fail {
     Fail {
         code: code.to_string(),
         message: message.into(),
     }
 }
 
-fn param(message: impl Into<String>) -> Fail {
+pub(crate) fn param(message: impl Into<String>) -> Fail {
     fail("ParamValidation", message)
 }
 
@@ -211,17 +211,17 @@ impl From<KinesisError> for Fail {
     }
 }
 
-type Out = Result<Value, Fail>;
+pub(crate) type Out = Result<Value, Fail>;
 
 /// Parsed `--flag value...` arguments.
-struct Args {
-    positional: Vec<String>,
+pub(crate) struct Args {
+    pub(crate) positional: Vec<String>,
     flags: BTreeMap<String, Vec<String>>,
     used: BTreeSet<String>,
 }
 
 impl Args {
-    fn parse(tokens: &[String]) -> Args {
+    pub(crate) fn parse(tokens: &[String]) -> Args {
         let mut positional = Vec::new();
         let mut flags: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut current: Option<String> = None;
@@ -247,12 +247,12 @@ impl Args {
         }
     }
 
-    fn values(&mut self, name: &str) -> Vec<String> {
+    pub(crate) fn values(&mut self, name: &str) -> Vec<String> {
         self.used.insert(name.to_string());
         self.flags.get(name).cloned().unwrap_or_default()
     }
 
-    fn opt(&mut self, name: &str) -> Result<Option<String>, Fail> {
+    pub(crate) fn opt(&mut self, name: &str) -> Result<Option<String>, Fail> {
         let v = self.values(name);
         match (self.flags.contains_key(name), v.len()) {
             (false, _) => Ok(None),
@@ -265,17 +265,17 @@ impl Args {
         }
     }
 
-    fn req(&mut self, name: &str) -> Result<String, Fail> {
+    pub(crate) fn req(&mut self, name: &str) -> Result<String, Fail> {
         self.opt(name)?
             .ok_or_else(|| param(format!("the following arguments are required: --{name}")))
     }
 
-    fn flag(&mut self, name: &str) -> bool {
+    pub(crate) fn flag(&mut self, name: &str) -> bool {
         self.used.insert(name.to_string());
         self.flags.contains_key(name)
     }
 
-    fn num<T: std::str::FromStr>(&mut self, name: &str) -> Result<Option<T>, Fail> {
+    pub(crate) fn num<T: std::str::FromStr>(&mut self, name: &str) -> Result<Option<T>, Fail> {
         match self.opt(name)? {
             None => Ok(None),
             Some(v) => v.parse().map(Some).map_err(|_| {
@@ -286,13 +286,13 @@ impl Args {
         }
     }
 
-    fn duration(&mut self, name: &str) -> Result<Option<SimDuration>, Fail> {
+    pub(crate) fn duration(&mut self, name: &str) -> Result<Option<SimDuration>, Fail> {
         self.opt(name)?
             .map(|v| SimDuration::parse(&v).map_err(param))
             .transpose()
     }
 
-    fn finish(self, max_positional: usize) -> Result<(), Fail> {
+    pub(crate) fn finish(self, max_positional: usize) -> Result<(), Fail> {
         let unknown: Vec<String> = self
             .flags
             .keys()
@@ -470,7 +470,7 @@ fn records_json(k: &Kinesis, sh: &Shard, records: &[ReadRecord]) -> Value {
     )
 }
 
-fn metrics_json(set: &MetricSet, only: Option<Metric>, from_sec: u64) -> Value {
+pub(crate) fn metrics_json(set: &MetricSet, only: Option<Metric>, from_sec: u64) -> Value {
     let metrics: Vec<Metric> = match only {
         Some(m) => vec![m],
         None => set.present(),
@@ -575,6 +575,9 @@ impl Console {
     }
 
     fn dispatch(&mut self, tokens: &[String]) -> Out {
+        if let Some(out) = super::kafka::console::dispatch(&mut self.sim, tokens) {
+            return out;
+        }
         let words: Vec<&str> = tokens.iter().map(String::as_str).collect();
         match words.as_slice() {
             ["aws", "kinesis", op, ..] | ["kinesis", op, ..] => {
@@ -599,7 +602,7 @@ impl Console {
             ["fault", sub, ..] => self.fault(sub, Args::parse(&tokens[2..])),
             ["config", ..] => self.config(Args::parse(&tokens[1..])),
             ["help"] => Ok(
-                json!({"Commands": COMMANDS.iter().map(|(c, a)| json!({"Command": c, "Arguments": a})).collect::<Vec<_>>()}),
+                json!({"Commands": COMMANDS.iter().chain(super::kafka::console::COMMANDS).map(|(c, a)| json!({"Command": c, "Arguments": a})).collect::<Vec<_>>()}),
             ),
             ["aws", svc, ..] => Err(fail(
                 "UsageError",

@@ -3,6 +3,7 @@
 //! producers (acks, retries, idempotence, transactions), consumer groups and the log cleaner.
 
 pub mod cluster;
+pub mod console;
 pub mod error;
 pub mod log;
 pub mod partitioner;
