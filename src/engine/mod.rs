@@ -75,6 +75,7 @@
 pub mod console;
 pub mod cost;
 pub mod faults;
+pub mod kafka;
 pub mod kinesis;
 pub mod metrics;
 pub mod rng;

@@ -1,0 +1,3 @@
+//! Kafka on the engine core: the consumer-group side (assignors and the group coordinator).
+
+pub mod assignor;
