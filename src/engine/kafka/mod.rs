@@ -1,3 +1,4 @@
 //! Kafka on the engine core: the consumer-group side (assignors and the group coordinator).
 
 pub mod assignor;
+pub mod group;
