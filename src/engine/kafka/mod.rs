@@ -2,9 +2,11 @@
 //! Kinesis: brokers, controller (KRaft or ZooKeeper), topics and replicated partition logs,
 //! producers (acks, retries, idempotence, transactions), consumer groups and the log cleaner.
 
+pub mod assignor;
 pub mod cluster;
 pub mod console;
 pub mod error;
+pub mod group;
 pub mod log;
 pub mod partitioner;
 pub mod producer;
