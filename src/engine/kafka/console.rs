@@ -68,7 +68,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("zookeeper stop|start", "ID  (1..3)"),
     (
         "kafka-metrics",
-        "(--topic T [--partition N] | --broker ID | --producer P | --cluster) [--metric NAME] [--last 60s]",
+        "(--topic T [--partition N] | --broker ID | --producer P | --group G [--member M] | --cluster) [--metric NAME] [--last 60s]",
     ),
     ("kafka-events", "[--last N]  (the cluster's event log)"),
 ];
@@ -132,6 +132,8 @@ pub(crate) fn dispatch(sim: &mut Sim, tokens: &[String]) -> Option<Out> {
         ["consume", ..] => consume(sim, rest(1)),
         ["producer", sub, ..] => producer_cmd(sim, sub, rest(2)),
         ["txn", sub, ..] => txn(sim, sub, rest(2)),
+        ["consumer", sub, ..] => consumer_cmd(sim, sub, rest(2)),
+        ["kafka-consumer-groups", ..] => consumer_groups(sim, rest(1)),
         ["broker", sub, ..] => broker(sim, sub, rest(2)),
         ["controller", sub, ..] => controller(sim, sub, rest(2)),
         ["zookeeper", sub, ..] => zookeeper(sim, sub, rest(2)),
@@ -807,9 +809,30 @@ fn kafka_metrics(sim: &mut Sim, mut a: Args) -> Out {
     let partition = a.num::<u32>("partition")?;
     let broker = a.num::<u32>("broker")?;
     let producer = a.opt("producer")?;
+    let group = a.opt("group")?;
+    let member = a.opt("member")?;
     let whole = bool_flag(&mut a, "cluster");
     a.finish(0)?;
     let k = kafka(sim)?;
+    if let Some(g) = group {
+        let cg = k.groups.get(&g).ok_or_else(|| {
+            KafkaError::new(
+                ErrorCode::GroupIdNotFound,
+                format!("Consumer group '{g}' does not exist."),
+            )
+        })?;
+        let (scope, set) = match member {
+            Some(m) => (
+                format!("member {m} of {g}"),
+                &cg.members
+                    .get(&m)
+                    .ok_or_else(|| fail("UsageError", format!("no member '{m}' in group '{g}'")))?
+                    .metrics,
+            ),
+            None => (format!("group {g}"), &cg.metrics),
+        };
+        return Ok(json!({"Scope": scope, "Metrics": metrics_json(set, metric, from_sec)}));
+    }
     let (scope, set) = match (topic, broker, producer, whole) {
         (Some(t), None, None, false) => match partition {
             Some(p) => (
@@ -850,6 +873,219 @@ fn events(sim: &mut Sim, mut a: Args) -> Out {
     Ok(
         json!({"Events": ev.iter().skip(skip).map(|e| json!({"At": e.at.to_rfc3339(), "Event": e.text})).collect::<Vec<_>>()}),
     )
+}
+
+fn consumer_cmd(sim: &mut Sim, sub: &str, mut a: Args) -> Out {
+    let now = sim.now();
+    let group = a.req("group")?;
+    let member = a.req("member")?;
+    let k = kafka(sim)?;
+    match sub {
+        "start" => {
+            let topics: std::collections::BTreeSet<String> = a
+                .req("topic")?
+                .split(',')
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .collect();
+            let mut config = super::consumer::ConsumerConfig::default();
+            if let Some(r) = a.opt("rate")? {
+                let body = r
+                    .strip_suffix("/s")
+                    .ok_or_else(|| param("--rate must be records per second, e.g. 5000/s"))?;
+                config.rate_per_sec = body
+                    .parse()
+                    .map_err(|_| param("--rate must be records per second, e.g. 5000/s"))?;
+            }
+            for (key, v) in configs(&mut a, "config")? {
+                config.set(&key, &v)?;
+            }
+            a.finish(0)?;
+            k.group_mut(&group, now)?;
+            let Kafka {
+                cluster, groups, ..
+            } = &mut *k;
+            let g = groups.get_mut(&group).expect("created above");
+            g.start_member(&member, topics, config, cluster, now)?;
+        }
+        "stop" => {
+            let crash = bool_flag(&mut a, "crash");
+            a.finish(0)?;
+            k.group_mut(&group, now)?.stop_member(&member, crash, now)?;
+        }
+        "stall" => {
+            let d = a
+                .duration("for")?
+                .ok_or_else(|| param("--for DURATION is required"))?;
+            a.finish(0)?;
+            k.group_mut(&group, now)?.stall_member(&member, d, now)?;
+        }
+        _ => {
+            return Err(fail(
+                "UsageError",
+                format!("unknown consumer command '{sub}'"),
+            ));
+        }
+    }
+    group_json(k, &group, true)
+}
+
+fn group_json(k: &Kafka, id: &str, members: bool) -> Out {
+    let g = k.groups.get(id).ok_or_else(|| {
+        KafkaError::new(
+            ErrorCode::GroupIdNotFound,
+            format!("Consumer group '{id}' does not exist."),
+        )
+    })?;
+    let c = &k.cluster;
+    let mut rows = Vec::new();
+    let topics: std::collections::BTreeSet<&String> =
+        g.members.values().flat_map(|m| m.topics.iter()).collect();
+    for t in topics {
+        let Ok(topic) = c.topic(t) else { continue };
+        for p in &topic.partitions {
+            let tp = super::assignor::TopicPartition::new(t, p.index);
+            let committed = g.group.committed(&tp);
+            let owner = g.group.owner_of(&tp);
+            rows.push(json!({
+                "Topic": t,
+                "Partition": p.index,
+                "CurrentOffset": committed.map_or(Value::from("-"), Value::from),
+                "LogEndOffset": p.high_watermark,
+                "Lag": committed.map_or(Value::from("-"), |o| Value::from(p.high_watermark.saturating_sub(o))),
+                "ConsumerId": owner.unwrap_or("-"),
+            }));
+        }
+    }
+    let mut v = json!({
+        "Group": id,
+        "State": g.group.state().name(),
+        "Generation": g.group.generation(),
+        "Protocol": g.group.protocol().map_or("-", |p| p.name()),
+        "Assignor": g.group.assignor().map_or("-".to_string(), |a| a.name().to_string()),
+        "Offsets": rows,
+        "Consumed": g.stats.consumed,
+        "Reprocessed": g.stats.reprocessed,
+        "Skipped": g.stats.skipped,
+        "KeyOrderViolations": g.stats.order_violations,
+        "PartitionPauseMs": g.group.partition_pause_total().0 / 1000,
+        "Rebalances": g.group.rebalances_total(),
+    });
+    if members {
+        v["Members"] = Value::Array(
+            g.group
+                .members()
+                .map(|m| {
+                    let lag = g.members.get(m.id).and_then(|x| x.metrics.get(Metric::KafkaConsumerLag)).map_or(0, crate::engine::metrics::Series::last);
+                    json!({
+                        "MemberId": m.id,
+                        "InstanceId": m.instance_id,
+                        "Alive": m.alive,
+                        "Processing": m.processing,
+                        "Assignment": m.assignment.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                        "PauseMs": m.pause_total.0 / 1000,
+                        "Lag": lag,
+                    })
+                })
+                .collect(),
+        );
+        v["RecentRebalances"] = Value::Array(
+            g.group
+                .rebalances()
+                .iter()
+                .rev()
+                .take(5)
+                .map(|r| json!({
+                    "Generation": r.generation,
+                    "Started": r.started.to_rfc3339(),
+                    "Completed": r.completed.map(SimTime::to_rfc3339),
+                    "Reason": r.reason,
+                    "Protocol": r.protocol.name(),
+                    "Revoked": r.revoked.iter().map(|(m, s)| (m.clone(), json!(s.iter().map(ToString::to_string).collect::<Vec<_>>()))).collect::<Map<String, Value>>(),
+                    "Assigned": r.assigned.iter().map(|(m, s)| (m.clone(), json!(s.iter().map(ToString::to_string).collect::<Vec<_>>()))).collect::<Map<String, Value>>(),
+                }))
+                .collect(),
+        );
+    }
+    Ok(v)
+}
+
+fn consumer_groups(sim: &mut Sim, mut a: Args) -> Out {
+    let now = sim.now();
+    let list = bool_flag(&mut a, "list");
+    let describe = bool_flag(&mut a, "describe");
+    let reset = bool_flag(&mut a, "reset-offsets");
+    bool_flag(&mut a, "members");
+    a.opt("bootstrap-server")?;
+    let k = kafka(sim)?;
+    match (list, describe, reset) {
+        (true, false, false) => {
+            a.finish(0)?;
+            Ok(json!({"Groups": k.groups.keys().collect::<Vec<_>>()}))
+        }
+        (false, true, false) => {
+            let g = a.req("group")?;
+            a.finish(0)?;
+            group_json(k, &g, true)
+        }
+        (false, false, true) => {
+            let group = a.req("group")?;
+            let topic_spec = a.req("topic")?;
+            let earliest = bool_flag(&mut a, "to-earliest");
+            let latest = bool_flag(&mut a, "to-latest");
+            let to_offset = a.num::<u64>("to-offset")?;
+            let datetime = a.opt("to-datetime")?;
+            let shift = a.num::<i64>("shift-by")?;
+            let execute = bool_flag(&mut a, "execute");
+            let dry = bool_flag(&mut a, "dry-run");
+            a.finish(0)?;
+            if execute && dry {
+                return Err(param("--execute and --dry-run are exclusive"));
+            }
+            let to = match (earliest, latest, to_offset, datetime, shift) {
+                (true, false, None, None, None) => super::consumer::ResetTo::Earliest,
+                (false, true, None, None, None) => super::consumer::ResetTo::Latest,
+                (false, false, Some(o), None, None) => super::consumer::ResetTo::Offset(o),
+                (false, false, None, Some(d), None) => {
+                    super::consumer::ResetTo::Datetime(parse_timestamp(&d).map_err(param)?)
+                }
+                (false, false, None, None, Some(s)) => super::consumer::ResetTo::ShiftBy(s),
+                _ => {
+                    return Err(param(
+                        "give exactly one of --to-earliest, --to-latest, --to-offset, --to-datetime, --shift-by",
+                    ));
+                }
+            };
+            let (topic, parts) =
+                match topic_spec.split_once(':') {
+                    Some((t, ps)) => {
+                        let parts: Result<Vec<u32>, _> = ps.split(',').map(str::parse).collect();
+                        (
+                            t.to_string(),
+                            Some(parts.map_err(|_| {
+                                param("partitions in --topic T:P,P must be numbers")
+                            })?),
+                        )
+                    }
+                    None => (topic_spec, None),
+                };
+            let Kafka {
+                cluster, groups, ..
+            } = &mut *k;
+            let g = groups
+                .entry(group.clone())
+                .or_insert_with(|| super::consumer::ConsumerGroup::new(&group, now));
+            let out = g.reset_offsets(cluster, &topic, parts.as_deref(), to, execute)?;
+            Ok(json!({
+                "Group": group,
+                "Executed": execute,
+                "Offsets": out.iter().map(|(p, o)| json!({"Topic": topic, "Partition": p, "NewOffset": o})).collect::<Vec<_>>(),
+            }))
+        }
+        _ => Err(param(
+            "kafka-consumer-groups needs exactly one of --list, --describe, --reset-offsets",
+        )),
+    }
 }
 
 #[allow(dead_code)]

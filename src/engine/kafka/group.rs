@@ -639,6 +639,13 @@ impl Group {
         self.store_offset(tp, offset)
     }
 
+    /// A commit the model accepts without the membership checks: a member committing its
+    /// position in `onPartitionsRevoked` (still valid for the generation that owned the
+    /// partition) and offsets committed by a transaction's COMMIT marker.
+    pub fn commit_unchecked(&mut self, tp: TopicPartition, offset: u64) -> Result<(), GroupError> {
+        self.store_offset(tp, offset)
+    }
+
     /// `kafka-consumer-groups --delete`: only an inactive group; it becomes Dead (its offsets
     /// go with it) and refuses everything after. Its owner replaces it by a new group.
     pub fn delete(&mut self, now: SimTime) -> Result<(), GroupError> {

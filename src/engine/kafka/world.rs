@@ -2,7 +2,9 @@
 //! and the interned keys, advanced together by [`Kafka::tick`].
 
 use super::KeyTable;
+use super::assignor::TopicPartition;
 use super::cluster::{Cluster, MetadataMode};
+use super::consumer::ConsumerGroup;
 use super::error::{ErrorCode, KafkaError, Result};
 use super::producer::{Ids, Producer, ProducerConfig, TxnCoordinator, TxnOffsets};
 use crate::engine::time::{SimDuration, SimTime};
@@ -11,6 +13,8 @@ use std::collections::BTreeMap;
 
 /// Producers one simulation may run.
 pub const PRODUCERS_MAX: usize = 1_000;
+/// Consumer groups one simulation may hold.
+pub const GROUPS_MAX: usize = 1_000;
 /// The Kafka side of the simulation ticks this often.
 pub const KAFKA_TICK: SimDuration = SimDuration::from_millis(10);
 
@@ -23,6 +27,7 @@ pub struct Kafka {
     pub ids: Ids,
     /// Offsets committed by transactions, waiting to reach their groups.
     pub txn_offsets: TxnOffsets,
+    pub groups: BTreeMap<String, ConsumerGroup>,
     seed: u64,
     next_client: u32,
 }
@@ -39,6 +44,7 @@ impl Kafka {
                 next_producer: 1000,
             },
             txn_offsets: Vec::new(),
+            groups: BTreeMap::new(),
             seed,
             next_client: 0,
         })
@@ -79,6 +85,20 @@ impl Kafka {
             p.init_transactions(&mut self.coordinator, &mut self.ids, &mut self.cluster, now)?;
         }
         Ok(self.producers.entry(name.to_string()).or_insert(p))
+    }
+
+    /// The group named `id`, created empty on first use (as `group.id` does).
+    pub fn group_mut(&mut self, id: &str, now: SimTime) -> Result<&mut ConsumerGroup> {
+        if !self.groups.contains_key(id) && self.groups.len() >= GROUPS_MAX {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("at most {GROUPS_MAX} consumer groups"),
+            ));
+        }
+        Ok(self
+            .groups
+            .entry(id.to_string())
+            .or_insert_with(|| ConsumerGroup::new(id, now)))
     }
 
     pub fn producer_mut(&mut self, name: &str) -> Result<&mut Producer> {
@@ -131,6 +151,18 @@ impl Kafka {
                     .map(|id| (id, p.config.transaction_timeout))
             })
             .collect();
+        for (group, topic, partition, offset) in std::mem::take(&mut self.txn_offsets) {
+            let g = self
+                .groups
+                .entry(group.clone())
+                .or_insert_with(|| ConsumerGroup::new(&group, now));
+            let _ = g
+                .group
+                .commit_unchecked(TopicPartition::new(&topic, partition), offset);
+        }
+        for g in self.groups.values_mut() {
+            g.tick(&self.cluster, now);
+        }
         for id in self.coordinator.expire(&timeouts, &mut self.cluster, now) {
             self.cluster.events.push_back(super::cluster::ClusterEvent {
                 at: now,
