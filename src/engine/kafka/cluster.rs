@@ -25,7 +25,7 @@ use super::error::{ErrorCode, KafkaError, Result};
 use super::log::{Batch, CleanupPolicy, Log, LogConfig, NO_KEY, SequenceCheck, SequenceError};
 use crate::engine::metrics::{Metric, MetricSet};
 use crate::engine::time::{SimDuration, SimTime};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 pub type BrokerId = u32;
 
@@ -405,6 +405,16 @@ pub struct Cluster {
     next_retention_check: SimTime,
     rotation: usize,
     pub events: VecDeque<ClusterEvent>,
+    /// Partitions that are not quiet (something to replicate, an ISR to update): the tick
+    /// visits only these, so an idle partition costs nothing.
+    active: BTreeSet<(String, u32)>,
+    /// The second the partition gauges were last counted for.
+    gauges_sec: Option<u64>,
+    /// Replicas hosted per broker (recomputed when topics change).
+    replicas_per_broker: BTreeMap<BrokerId, u64>,
+    /// Something the controller must look at (a broker changed state, an election may be
+    /// due); cleared when a pass finds nothing left to do.
+    controller_work: bool,
     /// Acknowledged records lost, by client index.
     pub lost_by_client: BTreeMap<u32, u64>,
     pub metrics: MetricSet,
@@ -463,6 +473,10 @@ impl Cluster {
             next_retention_check: now + RETENTION_CHECK_INTERVAL,
             rotation: 0,
             events: VecDeque::new(),
+            active: BTreeSet::new(),
+            gauges_sec: None,
+            replicas_per_broker: BTreeMap::new(),
+            controller_work: false,
             lost_by_client: BTreeMap::new(),
             metrics: MetricSet::default(),
         })
@@ -473,6 +487,11 @@ impl Cluster {
             self.events.pop_front();
         }
         self.events.push_back(ClusterEvent { at, text });
+    }
+
+    /// Partitions the next tick will visit.
+    pub fn active_partitions(&self) -> usize {
+        self.active.len()
     }
 
     pub fn partition_count(&self) -> usize {
@@ -714,7 +733,10 @@ impl Cluster {
         for p in &mut topic.partitions {
             Self::elect_initial(&self.brokers, p);
         }
+        self.active
+            .extend((0..partitions).map(|i| (name.to_string(), i)));
         self.topics.insert(name.to_string(), topic);
+        self.count_replicas_per_broker();
         self.event(
             now,
             format!("topic {name} created: {partitions} partitions, RF {replication_factor}"),
@@ -735,6 +757,7 @@ impl Cluster {
         self.require_controller(now)?;
         self.topic(name)?;
         self.topics.remove(name);
+        self.count_replicas_per_broker();
         self.event(now, format!("topic {name} deleted"));
         Ok(())
     }
@@ -765,6 +788,7 @@ impl Cluster {
             let mut p = Self::new_partition(current + i as u32, r, &t.config, now);
             Self::elect_initial(&self.brokers, &mut p);
             t.partitions.push(p);
+            self.active.insert((name.to_string(), current + i as u32));
         }
         self.event(
             now,
@@ -794,6 +818,7 @@ impl Cluster {
         for p in &mut t.partitions {
             p.log.config = config.log.clone();
             p.quiet = false;
+            self.active.insert((name.to_string(), p.index));
         }
         t.config = config;
         Ok(())
@@ -879,6 +904,7 @@ impl Cluster {
         for t in self.topics.values_mut() {
             for p in &mut t.partitions {
                 p.quiet = false;
+                self.active.insert((t.name.clone(), p.index));
             }
         }
         Ok(())
@@ -894,10 +920,12 @@ impl Cluster {
     }
 
     fn wake_partitions_of(&mut self, b: BrokerId) {
+        self.controller_work = true;
         for t in self.topics.values_mut() {
             for p in &mut t.partitions {
                 if p.replicas.iter().any(|r| r.broker == b) {
                     p.quiet = false;
+                    self.active.insert((t.name.clone(), p.index));
                 }
             }
         }
@@ -1024,6 +1052,7 @@ impl Cluster {
             .or(excluding);
         let load = SimDuration(ZK_LOAD_PER_PARTITION.0 * self.partition_count() as u64);
         self.controller.broker = next;
+        self.controller_work = true;
         self.controller.ready_at = at.max(now) + load;
         self.controller.failovers += 1;
         let who = next.map_or("none".to_string(), |b| format!("broker {b}"));
@@ -1150,6 +1179,7 @@ impl Cluster {
             None => (None, false),
         };
         let label = tp(name, i as u32);
+        self.active.insert((name.to_string(), i as u32));
         let p = &mut self.topics.get_mut(name).expect("exists").partitions[i];
         p.quiet = false;
         let Some(new) = leader else {
@@ -1210,9 +1240,10 @@ impl Cluster {
     /// Runs whatever the controller has been waiting to do, if it can now: fence brokers
     /// whose session expired, readmit restarted ones, elect leaders for offline partitions.
     fn on_controller_work(&mut self, now: SimTime) {
-        if !self.controller_ready(now) {
+        if !self.controller_work || !self.controller_ready(now) {
             return;
         }
+        let mut work_left = false;
         let ids: Vec<BrokerId> = self.brokers.keys().copied().collect();
         for id in ids {
             let b = &self.brokers[&id];
@@ -1222,6 +1253,8 @@ impl Cluster {
                     .is_some_and(|t| now.since(t) >= b.config.session_timeout);
             // A stopped broker whose shutdown the controller missed is noticed at once when
             // it was a clean close (its session closed), otherwise at the session timeout.
+            let waiting = !b.is_up() && !b.fenced && !expired;
+            work_left |= waiting;
             if expired {
                 self.fence(id, now, "session timed out");
             } else if b.is_up() && b.fenced {
@@ -1241,9 +1274,11 @@ impl Cluster {
                     .is_some_and(|l| self.brokers.get(&l).is_some_and(|b| !b.fenced));
                 if !leader_ok {
                     self.elect(&name, i, now);
+                    work_left |= self.topics[&name].partitions[i].leader.is_none();
                 }
             }
         }
+        self.controller_work = work_left;
     }
 
     /// Produce: the leader checks and appends a batch. `Err(RequestTimedOut)` means the
@@ -1301,7 +1336,15 @@ impl Cluster {
                 ),
             ));
         }
-        if batch.bytes > max_bytes {
+        // The engine's batches aggregate a tick's records (and a flow batch a second's), so
+        // the limit applies to each record, as it does to a producer's batch of one.
+        let largest = batch
+            .records
+            .iter()
+            .map(|r| u64::from(r.size))
+            .max()
+            .unwrap_or(u64::from(batch.flow_size));
+        if largest > max_bytes {
             return Err(KafkaError::new(
                 ErrorCode::MessageTooLarge,
                 format!(
@@ -1372,6 +1415,7 @@ impl Cluster {
         p.quiet = false;
         p.metrics.add(Metric::KafkaMessagesIn, sec, records);
         p.metrics.add(Metric::KafkaBytesIn, sec, bytes);
+        self.active.insert((topic.to_string(), partition));
         let b = self.brokers.get_mut(&leader).expect("leader exists");
         let disk = bytes + if rolled { SEGMENT_ROLL_DISK_BYTES } else { 0 };
         b.disk_left -= disk as i64;
@@ -1412,6 +1456,7 @@ impl Cluster {
             p.high_watermark = p.log.end_offset;
         }
         p.quiet = false;
+        self.active.insert((topic.to_string(), partition));
         Ok(())
     }
 
@@ -1467,7 +1512,7 @@ impl Cluster {
         }
         self.on_controller_work(now);
         // Budgets for this tick.
-        let replicas_per_broker = self.replicas_per_broker();
+        let replicas_per_broker = &self.replicas_per_broker;
         for b in self.brokers.values_mut() {
             let per = |rate: u64| (u128::from(rate) * u128::from(dt.0) / 1_000_000) as i64;
             let overhead = REPLICA_DISK_OVERHEAD_BYTES_PER_SEC
@@ -1481,37 +1526,31 @@ impl Cluster {
         }
         let writable = self.controller_ready(now)
             || (self.mode == MetadataMode::ZooKeeper && self.zk_has_quorum());
-        let mut under = 0u64;
-        let mut offline = 0u64;
-        let total: usize = self.partition_count();
-        let start = if total == 0 { 0 } else { self.rotation % total };
-        self.rotation = self.rotation.wrapping_add(1);
         let mut events = Vec::new();
         let mut shrinks = 0;
         let mut expands = 0;
-        let mut idx = 0usize;
+        // Visit the active partitions starting at a rotating index so a saturated broker's
+        // budget is shared fairly over time.
+        let mut keys: Vec<(String, u32)> = std::mem::take(&mut self.active).into_iter().collect();
+        if !keys.is_empty() {
+            let start = self.rotation % keys.len();
+            keys.rotate_left(start);
+        }
+        self.rotation = self.rotation.wrapping_add(1);
         let brokers = &mut self.brokers;
-        // Visit partitions starting at a rotating index so a saturated broker's budget is
-        // shared fairly over time.
-        let mut order: Vec<(&String, &mut Partition)> = self
-            .topics
-            .iter_mut()
-            .flat_map(|(n, t)| t.partitions.iter_mut().map(move |p| (n, p)))
-            .collect();
-        order.rotate_left(start);
-        for (name, p) in order {
-            idx += 1;
-            if p.leader.is_none() {
-                offline += 1;
+        let topics = &mut self.topics;
+        let active = &mut self.active;
+        for (name, index) in keys {
+            let Some(p) = topics
+                .get_mut(&name)
+                .and_then(|t| t.partitions.get_mut(index as usize))
+            else {
                 continue;
-            }
-            if p.isr.len() < p.replicas.len() {
-                under += 1;
-            }
-            if p.quiet {
+            };
+            let Some(leader) = p.leader else {
+                // Offline: the controller's elections bring it back.
                 continue;
-            }
-            let leader = p.leader.expect("checked");
+            };
             let leader_up = brokers.get(&leader).is_some_and(Broker::is_up);
             let end = p.log.end_offset;
             let lag_max = brokers
@@ -1601,7 +1640,7 @@ impl Cluster {
                     }
                     events.push(format!(
                         "{} ISR {} -> {}",
-                        tp(name, p.index),
+                        tp(&name, p.index),
                         list(&before),
                         list(&isr)
                     ));
@@ -1631,17 +1670,34 @@ impl Cluster {
                         .is_some_and(|b| b.is_up() && !b.fenced)
             });
             p.quiet = leader_up && all_caught_up && isr_full && p.high_watermark >= end;
+            if !p.quiet {
+                active.insert((name, index));
+            }
         }
-        let _ = idx;
+        // The partition gauges are per second: count once a second, not every tick.
+        let (mut under, mut offline) = (0u64, 0u64);
+        let gauge_due = self.gauges_sec != Some(sec);
+        if gauge_due {
+            self.gauges_sec = Some(sec);
+            for p in self.topics.values().flat_map(|t| &t.partitions) {
+                if p.leader.is_none() {
+                    offline += 1;
+                } else if p.isr.len() < p.replicas.len() {
+                    under += 1;
+                }
+            }
+        }
         for e in events {
             self.event(now, e);
         }
         self.metrics.add(Metric::KafkaIsrShrinks, sec, shrinks);
         self.metrics.add(Metric::KafkaIsrExpands, sec, expands);
-        self.metrics
-            .set(Metric::KafkaUnderReplicatedPartitions, sec, under);
-        self.metrics
-            .set(Metric::KafkaOfflinePartitions, sec, offline);
+        if gauge_due {
+            self.metrics
+                .set(Metric::KafkaUnderReplicatedPartitions, sec, under);
+            self.metrics
+                .set(Metric::KafkaOfflinePartitions, sec, offline);
+        }
         if now >= self.next_retention_check {
             self.next_retention_check = now + RETENTION_CHECK_INTERVAL;
             for t in self.topics.values_mut() {
@@ -1654,7 +1710,7 @@ impl Cluster {
         self.run_cleaners(dt, now);
     }
 
-    fn replicas_per_broker(&self) -> BTreeMap<BrokerId, u64> {
+    fn count_replicas_per_broker(&mut self) {
         let mut m = BTreeMap::new();
         for t in self.topics.values() {
             for p in &t.partitions {
@@ -1663,7 +1719,7 @@ impl Cluster {
                 }
             }
         }
-        m
+        self.replicas_per_broker = m;
     }
 
     /// Each broker's cleaner works on the dirtiest compacted log it leads; a pass costs the

@@ -511,18 +511,16 @@ impl Log {
         (offset < b.next_offset()).then_some(b)
     }
 
-    /// The first batch boundary at or after `offset` and the bytes of the batches from
-    /// `offset` up to (not including) it; used by followers copying whole batches.
+    /// The batch holding `offset`, or the first one after it; followers copy from here.
     pub fn batch_after(&self, offset: u64) -> Option<&Batch> {
         let si = self
             .segments
             .partition_point(|s| s.base_offset <= offset)
             .saturating_sub(1);
-        self.segments
-            .iter()
-            .skip(si)
-            .flat_map(|s| s.batches.iter())
-            .find(|b| b.next_offset() > offset)
+        self.segments.iter().skip(si).find_map(|s| {
+            let i = s.batches.partition_point(|b| b.next_offset() <= offset);
+            s.batches.get(i)
+        })
     }
 
     /// Visits the data records from `from` below `upper`, at most `max_records` of them

@@ -220,7 +220,20 @@ pub struct Workload {
     partition_of: Vec<u32>,
     cache_partitions: u32,
     flow_carry: BTreeMap<u32, f64>,
+    /// Flow mode: each partition's share of the traffic, for `cache_partitions`.
+    flow_shares: Vec<f64>,
     last_flow: SimTime,
+}
+
+impl Workload {
+    /// Recomputes each key's partition for a partition count (murmur2 once per key, not once
+    /// per record).
+    fn refresh_partition_cache(&mut self, count: u32) {
+        self.partition_of = (0..self.key_ids.len() as u32)
+            .map(|i| partition_for_key(key_name(i).as_bytes(), count))
+            .collect();
+        self.cache_partitions = count;
+    }
 }
 
 /// Transaction state of a transactional producer.
@@ -585,6 +598,7 @@ impl Producer {
             cache_partitions: 0,
             key_ids,
             flow_carry: BTreeMap::new(),
+            flow_shares: Vec::new(),
             last_flow: now,
         });
         self.running = true;
@@ -866,10 +880,7 @@ impl Producer {
             return;
         }
         if w.cache_partitions != count {
-            w.partition_of = (0..w.key_ids.len() as u32)
-                .map(|i| partition_for_key(key_name(i).as_bytes(), count))
-                .collect();
-            w.cache_partitions = count;
+            w.refresh_partition_cache(count);
         }
         let mut per_partition: Vec<Vec<Rec>> = vec![Vec::new(); count as usize];
         let mut bytes = vec![0u64; count as usize];
@@ -926,17 +937,20 @@ impl Producer {
         }
         w.last_flow = now;
         let due = w.pacer.due(now);
-        let shares: Vec<f64> = match &w.sampler {
-            Some(s) => {
-                let mut shares = vec![0.0; count as usize];
-                for (i, prob) in s.probabilities().iter().enumerate() {
-                    shares[partition_for_key(key_name(i as u32).as_bytes(), count) as usize] +=
-                        prob;
+        if w.cache_partitions != count || w.flow_shares.len() != count as usize {
+            w.refresh_partition_cache(count);
+            w.flow_shares = match &w.sampler {
+                Some(sampler) => {
+                    let mut shares = vec![0.0; count as usize];
+                    for (i, prob) in sampler.probabilities().iter().enumerate() {
+                        shares[w.partition_of[i] as usize] += prob;
+                    }
+                    shares
                 }
-                shares
-            }
-            None => vec![1.0 / f64::from(count); count as usize],
-        };
+                None => vec![1.0 / f64::from(count); count as usize],
+            };
+        }
+        let shares = w.flow_shares.clone();
         let size = w.size.mean().round().max(1.0) as u32;
         for (p, share) in shares.iter().enumerate() {
             let carry = w.flow_carry.entry(p as u32).or_insert(0.0);
