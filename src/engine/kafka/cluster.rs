@@ -1491,7 +1491,7 @@ impl Cluster {
 
     /// Advances replication, ISR membership, high watermarks, controller work, retention
     /// and the cleaner to `now`.
-    #[allow(clippy::too_many_lines)]
+    #[allow(clippy::too_many_lines, clippy::many_single_char_names)]
     pub fn tick(&mut self, now: SimTime) {
         let dt = now.since(self.last_tick);
         self.last_tick = now;
