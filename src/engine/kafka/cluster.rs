@@ -135,11 +135,15 @@ pub struct Broker {
     pub fenced: bool,
     /// When the broker stopped answering (crash, pause), for the session timeout.
     pub unresponsive_since: Option<SimTime>,
+    /// Its session expired while it was away; the controller must treat it as failed (move
+    /// its leaderships) even if it is back before the controller gets to it.
+    session_expired: bool,
     pub config: BrokerConfig,
     disk_left: i64,
     net_in_left: i64,
     net_out_left: i64,
-    cleaner_job: Option<(String, u32, u64)>,
+    /// (topic, partition, bytes left to process, clean up to this offset).
+    cleaner_job: Option<(String, u32, u64, u64)>,
     pub metrics: MetricSet,
 }
 
@@ -447,6 +451,7 @@ impl Cluster {
                         state: BrokerState::Running,
                         fenced: false,
                         unresponsive_since: None,
+                        session_expired: false,
                         config: defaults.clone(),
                         disk_left: 0,
                         net_in_left: 0,
@@ -950,6 +955,8 @@ impl Cluster {
         let b = self.brokers.get_mut(&id).expect("checked");
         b.state = BrokerState::Stopped;
         b.unresponsive_since.get_or_insert(now);
+        // A clean close ends the session at once: the controller acts as soon as it can.
+        b.session_expired |= controlled && !b.fenced;
         self.event(
             now,
             format!(
@@ -1124,6 +1131,7 @@ impl Cluster {
                 return;
             }
             b.fenced = true;
+            b.session_expired = false;
         }
         self.event(now, format!("broker {id} fenced ({why})"));
         let names: Vec<String> = self.topics.keys().cloned().collect();
@@ -1247,12 +1255,7 @@ impl Cluster {
         let ids: Vec<BrokerId> = self.brokers.keys().copied().collect();
         for id in ids {
             let b = &self.brokers[&id];
-            let expired = !b.is_up()
-                && !b.fenced
-                && b.unresponsive_since
-                    .is_some_and(|t| now.since(t) >= b.config.session_timeout);
-            // A stopped broker whose shutdown the controller missed is noticed at once when
-            // it was a clean close (its session closed), otherwise at the session timeout.
+            let expired = !b.fenced && b.session_expired;
             let waiting = !b.is_up() && !b.fenced && !expired;
             work_left |= waiting;
             if expired {
@@ -1510,6 +1513,17 @@ impl Cluster {
             self.event(now, format!("broker {id} resumed after its pause"));
             self.wake_partitions_of(id);
         }
+        for b in self.brokers.values_mut() {
+            if !b.is_up()
+                && !b.session_expired
+                && !b.fenced
+                && b.unresponsive_since
+                    .is_some_and(|t| now.since(t) >= b.config.session_timeout)
+            {
+                b.session_expired = true;
+                self.controller_work = true;
+            }
+        }
         self.on_controller_work(now);
         // Budgets for this tick.
         let replicas_per_broker = &self.replicas_per_broker;
@@ -1755,11 +1769,11 @@ impl Cluster {
                 if job.is_none() {
                     job = self.dirtiest_log_led_by(id);
                 }
-                let Some((topic, p, remaining)) = job.take() else {
+                let Some((topic, p, remaining, upto)) = job.take() else {
                     break;
                 };
                 if remaining > budget {
-                    job = Some((topic, p, remaining - budget));
+                    job = Some((topic, p, remaining - budget, upto));
                     break;
                 }
                 budget -= remaining;
@@ -1768,7 +1782,7 @@ impl Cluster {
                     .get_mut(&topic)
                     .and_then(|t| t.partitions.get_mut(p as usize))
                 {
-                    part.log.compact(now);
+                    part.log.compact_upto(now, upto);
                 }
             }
             if let Some(b) = self.brokers.get_mut(&id) {
@@ -1777,8 +1791,8 @@ impl Cluster {
         }
     }
 
-    fn dirtiest_log_led_by(&self, broker: BrokerId) -> Option<(String, u32, u64)> {
-        let mut best: Option<(f64, String, u32, u64)> = None;
+    fn dirtiest_log_led_by(&self, broker: BrokerId) -> Option<(String, u32, u64, u64)> {
+        let mut best: Option<(f64, String, u32, u64, u64)> = None;
         for t in self
             .topics
             .values()
@@ -1794,11 +1808,17 @@ impl Cluster {
                     continue;
                 }
                 if best.as_ref().is_none_or(|(r, ..)| ratio > *r) {
-                    best = Some((ratio, t.name.clone(), p.index, total.max(1)));
+                    best = Some((
+                        ratio,
+                        t.name.clone(),
+                        p.index,
+                        total.max(1),
+                        p.log.end_of_closed_segments(),
+                    ));
                 }
             }
         }
-        best.map(|(_, t, p, cost)| (t, p, cost))
+        best.map(|(_, t, p, cost, upto)| (t, p, cost, upto))
     }
 
     /// Log size and cleaner backlog of a topic, for the live views.

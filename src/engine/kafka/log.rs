@@ -689,7 +689,20 @@ impl Log {
     /// older than `delete.retention.ms`. Records without a key are kept. Returns the records
     /// removed.
     pub fn compact(&mut self, now: SimTime) -> u64 {
-        let upto = self.end_of_closed_segments();
+        self.compact_upto(now, u64::MAX)
+    }
+
+    /// [`Log::compact`] limited to the closed segments that end at or below `upto` (what the
+    /// cleaner planned when it started a pass; segments closed since wait for the next one).
+    pub fn compact_upto(&mut self, now: SimTime, upto: u64) -> u64 {
+        let upto = self
+            .segments
+            .iter()
+            .take(self.segments.len().saturating_sub(1))
+            .map(Segment::next_offset)
+            .take_while(|end| *end <= upto)
+            .last()
+            .unwrap_or(self.start_offset);
         if upto <= self.start_offset {
             return 0;
         }
@@ -709,7 +722,12 @@ impl Log {
         let aborted = self.aborted.clone();
         let delete_retention = self.config.delete_retention;
         let mut removed = 0;
-        let closed = self.segments.len() - 1;
+        let closed = self
+            .segments
+            .iter()
+            .take_while(|s| s.next_offset() <= upto)
+            .count()
+            .min(self.segments.len() - 1);
         for seg in self.segments.iter_mut().take(closed) {
             for b in &mut seg.batches {
                 if b.control.is_some() || b.is_flow() {
