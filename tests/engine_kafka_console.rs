@@ -322,3 +322,75 @@ produce --topic out --producer tx --key k --value from-the-zombie
     assert_eq!(out[8]["Records"].as_array().unwrap().len(), 1, "{}", out[8]);
     assert_eq!(error_code(&out[11]), Some("PRODUCER_FENCED"), "{}", out[11]);
 }
+
+#[test]
+fn unclean_election_brings_a_partition_back_at_the_price_of_committed_records() {
+    let script = |unclean: bool| {
+        format!(
+            r"
+kafka-cluster create --brokers 3
+kafka-topics --create --topic t --partitions 1 --replication-factor 3 --config unclean.leader.election.enable={unclean}
+broker stop 3 --hard
+advance 40s
+producer start p --topic t --rate 500/s --size 100 --config acks=1
+advance 10s
+broker stop 2 --hard
+advance 20s
+broker stop 1 --hard
+advance 20s
+broker start 3
+advance 20s
+kafka-topics --describe --topic t
+producer status p
+"
+        )
+    };
+    let clean = lines(&script(false));
+    let p = &clean[12]["Topics"][0]["Partitions"][0];
+    assert_eq!(p["Leader"], -1, "no in-sync replica: offline {p}");
+    let unclean = lines(&script(true));
+    let p = &unclean[12]["Topics"][0]["Partitions"][0];
+    assert_eq!(p["Leader"], 3, "{p}");
+    assert!(
+        unclean[13]["AckedLost"].as_u64().unwrap() > 4_000,
+        "broker 3 missed everything written while it was down: {}",
+        unclean[13]
+    );
+}
+
+#[test]
+fn saturated_disks_shrink_the_isr_and_block_acks_all_producers() {
+    let run_with = |disk: &str| {
+        lines(&format!(
+            r"
+kafka-cluster create --brokers 3
+kafka-configs --alter --entity-type brokers --entity-default --add-config sim.disk.bytes.per.second={disk}
+kafka-topics --create --topic clicks --partitions 6 --replication-factor 3
+kafka-topics --create --topic payments --partitions 3 --replication-factor 3 --config min.insync.replicas=2
+producer start bulk --topic clicks --rate 60000/s --size 1000 --config acks=1
+producer start critical --topic payments --rate 100/s --size 200 --config acks=all
+advance 90s
+kafka-metrics --cluster --metric IsrShrinksPerSec --last 90s
+producer status critical
+"
+        ))
+    };
+    // 60 MB/s with RF=3 is 60 MB/s of writes on every broker: more than a 50 MB/s disk.
+    let slow = run_with("50000000");
+    assert!(
+        slow[7]["Metrics"][0]["Total"].as_u64().unwrap() > 0,
+        "{}",
+        slow[7]
+    );
+    assert!(
+        slow[8]["Errors"]["NOT_ENOUGH_REPLICAS"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0,
+        "{}",
+        slow[8]
+    );
+    let fast = run_with("500000000");
+    assert_eq!(fast[7]["Metrics"][0]["Total"], 0, "{}", fast[7]);
+    assert_eq!(fast[8]["Failed"], 0, "{}", fast[8]);
+}

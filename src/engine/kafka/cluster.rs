@@ -1551,6 +1551,30 @@ impl Cluster {
             keys.rotate_left(start);
         }
         self.rotation = self.rotation.wrapping_add(1);
+        // A follower broker's fetchers share its budget among the partitions it is behind on,
+        // in proportion to how far behind each is: when the disk is saturated every partition
+        // lags, small ones included (their fetches wait on the same disk).
+        let mut demand: BTreeMap<BrokerId, u64> = BTreeMap::new();
+        for (name, index) in &keys {
+            let Some(p) = self
+                .topics
+                .get(name)
+                .and_then(|t| t.partitions.get(*index as usize))
+            else {
+                continue;
+            };
+            for r in &p.replicas {
+                if Some(r.broker) != p.leader && r.leo < p.log.end_offset {
+                    *demand.entry(r.broker).or_default() +=
+                        p.log.bytes_behind(r.leo).saturating_sub(r.credit);
+                }
+            }
+        }
+        let supply: BTreeMap<BrokerId, u64> = self
+            .brokers
+            .values()
+            .map(|b| (b.id, b.disk_left.min(b.net_in_left).max(0) as u64))
+            .collect();
         let brokers = &mut self.brokers;
         let topics = &mut self.topics;
         let active = &mut self.active;
@@ -1586,9 +1610,13 @@ impl Cluster {
                     }
                     continue;
                 }
-                let f = &brokers[&r.broker];
                 let l = &brokers[&leader];
-                let mut avail = f.disk_left.min(f.net_in_left).min(l.net_out_left).max(0) as u64;
+                let need = p.log.bytes_behind(r.leo).saturating_sub(r.credit);
+                let total = demand.get(&r.broker).copied().unwrap_or(0).max(need).max(1);
+                let share = (u128::from(supply.get(&r.broker).copied().unwrap_or(0))
+                    * u128::from(need)
+                    / u128::from(total)) as u64;
+                let mut avail = share.min(l.net_out_left.max(0) as u64);
                 let mut leo = r.leo;
                 let mut credit = r.credit;
                 let mut copied = 0u64;

@@ -83,6 +83,9 @@ pub struct Batch {
     pub client: u32,
     /// The producer was told the batch is written (so losing it loses acknowledged records).
     pub acked: bool,
+    /// Bytes appended to the log up to the end of this batch, counted at append time (set by
+    /// [`Log::append`]): the difference of two is what a follower must copy between them.
+    pub cum_bytes: u64,
 }
 
 impl Batch {
@@ -251,6 +254,8 @@ pub struct Log {
     aborted: Vec<AbortedTxn>,
     /// Records deleted by retention, ever.
     pub records_expired: u64,
+    /// Bytes appended and not truncated, ever (see [`Batch::cum_bytes`]).
+    pub appended_bytes: u64,
 }
 
 impl Log {
@@ -357,6 +362,8 @@ impl Log {
         self.note_writer(&batch);
         self.end_offset = batch.next_offset();
         self.bytes += batch.bytes;
+        self.appended_bytes += batch.bytes;
+        batch.cum_bytes = self.appended_bytes;
         let seg = self
             .segments
             .back_mut()
@@ -434,6 +441,10 @@ impl Log {
             .map_or(offset.max(self.start_offset), Segment::next_offset)
             .max(self.start_offset);
         self.clean_until = self.clean_until.min(self.end_offset);
+        self.appended_bytes = self
+            .batches()
+            .last()
+            .map_or(self.appended_bytes.min(self.bytes), |b| b.cum_bytes);
         self.rebuild_producer_state();
         removed
     }
@@ -521,6 +532,16 @@ impl Log {
             let i = s.batches.partition_point(|b| b.next_offset() <= offset);
             s.batches.get(i)
         })
+    }
+
+    /// Bytes a replica whose log ends at `offset` must copy to catch up.
+    pub fn bytes_behind(&self, offset: u64) -> u64 {
+        match self.batch_after(offset) {
+            Some(b) => self
+                .appended_bytes
+                .saturating_sub(b.cum_bytes.saturating_sub(b.bytes)),
+            None => 0,
+        }
     }
 
     /// Visits the data records from `from` below `upper`, at most `max_records` of them
@@ -802,6 +823,7 @@ mod tests {
             leader_epoch: 0,
             client: 0,
             acked: false,
+            cum_bytes: 0,
         }
     }
 

@@ -446,6 +446,7 @@ impl TxnCoordinator {
                 leader_epoch: 0,
                 client: u32::MAX,
                 acked: true,
+                cum_bytes: 0,
             };
             if cluster.write_marker(t, *p, marker, now).is_err() {
                 remaining.push((t.clone(), *p));
@@ -1074,18 +1075,22 @@ impl Producer {
         let mut in_flight = 0u32;
         let mut i = 0;
         let mut blocked_by_earlier = false;
+        let mut send_failed = false;
         while let Some(q) = self.pending.get(&p) {
-            let Some(b) = q.get(i).cloned() else {
+            let Some(head) = q.get(i) else {
                 break;
             };
-            let outcome: Option<std::result::Result<(u64, bool), KafkaError>> = match b.flight {
+            // Copy what the checks need; the records are cloned only to be sent.
+            let (flight, count, created, next_try) =
+                (head.flight, head.count(), head.created, head.next_try);
+            let outcome: Option<std::result::Result<(u64, bool), KafkaError>> = match flight {
                 Flight::Waiting {
                     sent_at,
                     leader_epoch,
                     base_offset,
                     duplicate,
                 } => {
-                    let end = base_offset + u64::from(b.count());
+                    let end = base_offset + u64::from(count);
                     match cluster.ack_state(&topic, p, leader_epoch, end) {
                         AckState::Committed => Some(Ok((base_offset, duplicate))),
                         AckState::Failed(code) => Some(Err(KafkaError::new(
@@ -1122,24 +1127,28 @@ impl Producer {
                     }
                 }
                 Flight::Ready => {
-                    if now.since(b.created) >= self.config.delivery_timeout {
+                    if now.since(created) >= self.config.delivery_timeout {
                         Some(Err(KafkaError::new(
                             ErrorCode::DeliveryTimeout,
                             format!(
-                                "Expiring {} record(s) for {topic}-{p}: {} ms has passed since batch creation",
-                                b.count(),
+                                "Expiring {count} record(s) for {topic}-{p}: {} ms has passed since batch creation",
                                 self.config.delivery_timeout.0 / 1000
                             ),
                         )))
-                    } else if now < b.next_try
+                    } else if now < next_try
                         || in_flight >= self.config.max_in_flight
+                        || send_failed
                         || (self.idempotent && blocked_by_earlier)
                     {
                         blocked_by_earlier = true;
                         None
                     } else {
                         in_flight += 1;
-                        self.send_batch(&b, p, cluster, coordinator, now)
+                        let b = self.pending[&p][i].clone();
+                        let sent = self.send_batch(&b, p, cluster, coordinator, now);
+                        // The next batches would meet the same error: they wait for the backoff.
+                        send_failed = matches!(&sent, Some(Err(e)) if e.code.is_retriable());
+                        sent
                     }
                 }
             };
@@ -1264,6 +1273,7 @@ impl Producer {
             leader_epoch: 0,
             client: self.client,
             acked: false,
+            cum_bytes: 0,
         };
         let acks = self.config.acks;
         let result = cluster.produce(&topic, p, acks, batch, now);
