@@ -1,6 +1,6 @@
 //! The embedded streaming engine: a deterministic, in-process simulator of the streaming
-//! systems the source guide discusses. Part 1 (this module) lays down the core and fills it
-//! with Kinesis; part 2 adds Kafka on the same core.
+//! systems the source guide discusses: Kinesis ([`kinesis`]) and Kafka ([`kafka`]) on one
+//! core (virtual time, event queue, seeded randomness, workloads, metrics, faults).
 //!
 //! # Shape: a pure core with a thin shell
 //!
@@ -42,6 +42,21 @@
 //! peak, counting only traffic at least 15 minutes old), enhanced fan-out, the KCL (with an
 //! at-least-once or idempotent-by-sequence-number sink, so reprocessing shows up as duplicate
 //! side effects or as no-ops) and Firehose.
+//!
+//! # Kafka model
+//!
+//! See [`kafka`]: a cluster of brokers under a KRaft or ZooKeeper controller; topics whose
+//! partitions are one log (segments of record batches) with each replica a log end offset
+//! into it, so a new leader with a shorter log truncates what was never replicated (how
+//! `acks=1` loses acknowledged records); ISR by `replica.lag.time.max.ms`, high watermark,
+//! last stable offset; replication within each broker's disk and network budget; producers
+//! batch by partition per tick (murmur2 of the key, sticky without one) and model `acks`,
+//! retries, `delivery.timeout.ms`, idempotence (broker-side sequence checks) and transactions
+//! (markers, fencing by epoch, timeouts); consumer groups (the coordinator in
+//! [`kafka::group`], the assignors in [`kafka::assignor`], members fetching in
+//! [`kafka::consumer`]); retention and a cleaner of limited throughput. Its tick (10 ms)
+//! visits only partitions with something to do. Flow mode appends one batch per partition per
+//! second, as for Kinesis.
 //!
 //! # Record mode and flow mode
 //!
