@@ -95,6 +95,20 @@ pub enum Scope {
     Loader(String),
     /// A hand-written polling consumer (`poller start`).
     Poller(String),
+    /// A Kafka topic: its partitions' metrics summed (`MessagesInPerSec`, `BytesInPerSec`).
+    Topic(String),
+    /// A Kafka producer (`producer start NAME`): `Producer.RecordsAcked`, `.RecordsFailed`,
+    /// `.AckedRecordsLost`, `.RecordsDuplicated`, `.RecordsBlocked`, `.RecordsRetried`.
+    Producer(String),
+    /// A Kafka consumer group: `Consumer.RecordsConsumed`, `Consumer.RecordsLag`,
+    /// `Consumer.RecordsReprocessed`, `Consumer.KeyOrderViolations`, `Consumer.RecordsSkipped`,
+    /// `Group.PartitionPauseMillis` (the running total of partition-time without an owner).
+    Group(String),
+    /// A Kafka broker by id: `BytesInPerSec`, `ReplicationBytesInPerSec`.
+    Broker(String),
+    /// The Kafka cluster: `UnderReplicatedPartitions`, `OfflinePartitionsCount`,
+    /// `IsrShrinksPerSec`, `IsrExpandsPerSec`, `Cleaner.DirtyBytes`.
+    KafkaCluster,
     /// The learner's answer of this name (`answer NAME VALUE`), checked against the predicate's
     /// `expect`. Its one metric is `Answer.RelativeError`: |answer - expected| / expected (1.0
     /// when unanswered); `stat` and `window` are not used.
@@ -625,6 +639,40 @@ fn scope_metrics<'a>(console: &'a Console, scope: &Scope) -> Vec<&'a MetricSet> 
         Scope::Loader(l) => sim.loaders.get(l).map(|l| &l.metrics).into_iter().collect(),
         Scope::Poller(p) => sim.pollers.get(p).map(|p| &p.metrics).into_iter().collect(),
         Scope::Answer(_) => Vec::new(),
+        Scope::Topic(t) => sim
+            .kafka
+            .as_ref()
+            .and_then(|k| k.cluster.topics.get(t))
+            .map(|t| t.partitions.iter().map(|p| &p.metrics).collect())
+            .unwrap_or_default(),
+        Scope::Producer(p) => sim
+            .kafka
+            .as_ref()
+            .and_then(|k| k.producers.get(p))
+            .map(|p| &p.metrics)
+            .into_iter()
+            .collect(),
+        Scope::Group(g) => sim
+            .kafka
+            .as_ref()
+            .and_then(|k| k.groups.get(g))
+            .map(|g| &g.metrics)
+            .into_iter()
+            .collect(),
+        Scope::Broker(b) => sim
+            .kafka
+            .as_ref()
+            .zip(b.parse::<u32>().ok())
+            .and_then(|(k, b)| k.cluster.brokers.get(&b))
+            .map(|b| &b.metrics)
+            .into_iter()
+            .collect(),
+        Scope::KafkaCluster => sim
+            .kafka
+            .as_ref()
+            .map(|k| &k.cluster.metrics)
+            .into_iter()
+            .collect(),
         Scope::Reader(r) => sim
             .kcl
             .get(r)

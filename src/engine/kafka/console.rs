@@ -50,11 +50,34 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "NAME --topic T [--rate 1000/s|5MB/s] [--size 1KB] [--keys uniform:N|zipf:S:N|hot:F:N|none] [--mode record|flow] [--config k=v]...  (acks, retries, delivery.timeout.ms, request.timeout.ms, retry.backoff.ms, enable.idempotence, max.in.flight.requests.per.connection, batch.size, buffer.memory, transactional.id, transaction.timeout.ms; no --rate: a client for produce and txn)",
     ),
     ("producer stop", "NAME"),
+    (
+        "producer configure",
+        "NAME --config k=v...  (a redeploy: same workload, new client configs)",
+    ),
     ("producer status", "[NAME]"),
     ("txn init|begin|commit|abort", "--producer P"),
     (
         "txn send-offsets",
         "--producer P --group G --topic T --partition N --offset X",
+    ),
+    (
+        "consumer start",
+        "--group G --member M --topic T[,T2] [--rate 10000/s] [--config k=v]...  (partition.assignment.strategy, session.timeout.ms, heartbeat.interval.ms, max.poll.interval.ms, group.instance.id, isolation.level, auto.offset.reset, enable.auto.commit, auto.commit.interval.ms, max.poll.records)",
+    ),
+    ("consumer stop", "--group G --member M [--crash]"),
+    (
+        "consumer stall",
+        "--group G --member M --for 6m  (the poll loop stops)",
+    ),
+    (
+        "consumer configure",
+        "--group G --config k=v...  (a redeploy: running members restart with the configs; later starts use them too)",
+    ),
+    ("kafka-consumer-groups --list", ""),
+    ("kafka-consumer-groups --describe", "--group G"),
+    (
+        "kafka-consumer-groups --reset-offsets",
+        "--group G --topic T[:P,P] (--to-earliest | --to-latest | --to-offset N | --to-datetime D | --shift-by N) [--execute | --dry-run]",
     ),
     (
         "broker stop",
@@ -595,6 +618,18 @@ fn producer_cmd(sim: &mut Sim, sub: &str, mut a: Args) -> Out {
             }
             producer_json(k, &name)
         }
+        "configure" => {
+            let name = a
+                .positional
+                .first()
+                .cloned()
+                .ok_or_else(|| param("usage: producer configure NAME --config k=v"))?;
+            let changes = configs(&mut a, "config")?;
+            a.finish(1)?;
+            let k = kafka(sim)?;
+            k.reconfigure_producer(&name, &changes, now)?;
+            producer_json(k, &name)
+        }
         "stop" => {
             let name = a
                 .positional
@@ -878,8 +913,21 @@ fn events(sim: &mut Sim, mut a: Args) -> Out {
 fn consumer_cmd(sim: &mut Sim, sub: &str, mut a: Args) -> Out {
     let now = sim.now();
     let group = a.req("group")?;
-    let member = a.req("member")?;
     let k = kafka(sim)?;
+    if sub == "configure" {
+        let changes = configs(&mut a, "config")?;
+        a.finish(0)?;
+        k.group_mut(&group, now)?;
+        let Kafka {
+            cluster, groups, ..
+        } = &mut *k;
+        groups
+            .get_mut(&group)
+            .expect("created above")
+            .deploy(&changes, cluster, now)?;
+        return group_json(k, &group, true);
+    }
+    let member = a.req("member")?;
     match sub {
         "start" => {
             let topics: std::collections::BTreeSet<String> = a

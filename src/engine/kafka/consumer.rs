@@ -145,6 +145,9 @@ pub struct ConsumerGroup {
     /// The producer's per-key sequence last processed per key.
     key_last_seq: HashMap<u32, u32>,
     last_tick: SimTime,
+    /// Configs deployed with `consumer configure`: applied over the configs of every member
+    /// started from then on.
+    pub deployed: Vec<(String, String)>,
 }
 
 impl ConsumerGroup {
@@ -157,6 +160,7 @@ impl ConsumerGroup {
             processed_upto: BTreeMap::new(),
             key_last_seq: HashMap::new(),
             last_tick: now,
+            deployed: Vec::new(),
         }
     }
 
@@ -173,6 +177,35 @@ impl ConsumerGroup {
             .collect()
     }
 
+    /// A redeploy of the application with changed configs: every running member is closed
+    /// and started again with them (members started later get them too).
+    pub fn deploy(
+        &mut self,
+        changes: &[(String, String)],
+        cluster: &Cluster,
+        now: SimTime,
+    ) -> Result<()> {
+        let mut probe = ConsumerConfig::default();
+        for (k, v) in self.deployed.iter().chain(changes) {
+            probe.set(k, v)?;
+        }
+        probe.group.validate().map_err(group_error)?;
+        self.deployed.extend(changes.iter().cloned());
+        let running: Vec<(String, BTreeSet<String>, ConsumerConfig)> = self
+            .members
+            .values()
+            .filter(|m| m.alive)
+            .map(|m| (m.id.clone(), m.topics.clone(), m.config.clone()))
+            .collect();
+        for (id, ..) in &running {
+            self.stop_member(id, false, now)?;
+        }
+        for (id, topics, config) in running {
+            self.start_member(&id, topics, config, cluster, now)?;
+        }
+        Ok(())
+    }
+
     /// Starts (or restarts) a member.
     pub fn start_member(
         &mut self,
@@ -182,6 +215,10 @@ impl ConsumerGroup {
         cluster: &Cluster,
         now: SimTime,
     ) -> Result<()> {
+        let mut config = config;
+        for (k, v) in &self.deployed {
+            config.set(k, v)?;
+        }
         if !self.members.contains_key(id) && self.members.len() >= GROUP_MEMBERS_MAX {
             return Err(KafkaError::new(
                 ErrorCode::InvalidRequest,

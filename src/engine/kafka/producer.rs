@@ -215,7 +215,6 @@ pub struct Workload {
     pacer: Pacer,
     sampler: Option<KeySampler>,
     key_ids: Vec<u32>,
-    key_seq: Vec<u32>,
     /// The partition of each key for `cache_partitions`.
     partition_of: Vec<u32>,
     cache_partitions: u32,
@@ -270,7 +269,8 @@ pub struct Producer {
     rng: SimRng,
     /// Console sends: results to report, by batch id.
     pub outcomes: BTreeMap<u64, SendOutcome>,
-    key_seq: BTreeMap<u32, u32>,
+    /// Acknowledged records lost, as last added to `metrics`.
+    pub lost_reported: u64,
     last_commit: SimTime,
 }
 
@@ -511,6 +511,22 @@ impl TxnCoordinator {
 pub struct Ids {
     pub next_batch: u64,
     pub next_producer: u64,
+    /// Records produced so far per key (by key id), across every producer: the order a
+    /// key's records were produced in, which consumers check they read them in.
+    pub key_seq: Vec<u32>,
+}
+
+impl Ids {
+    /// The next sequence number of `key`.
+    #[inline]
+    pub fn next_key_seq(&mut self, key: u32) -> u32 {
+        let i = key as usize;
+        if i >= self.key_seq.len() {
+            self.key_seq.resize(i + 1, 0);
+        }
+        self.key_seq[i] += 1;
+        self.key_seq[i]
+    }
 }
 
 impl Producer {
@@ -553,9 +569,44 @@ impl Producer {
             metadata_at: now,
             rng: SimRng::fork(seed, &format!("kafka-producer-{name}")),
             outcomes: BTreeMap::new(),
-            key_seq: BTreeMap::new(),
+            lost_reported: 0,
             last_commit: now,
         })
+    }
+
+    /// A redeploy with new client configs: the same producer (name, workload, statistics),
+    /// a new session. A new idempotent or transactional identity is drawn; batches not yet
+    /// sent go out under the new settings.
+    pub fn reconfigure(&mut self, config: ProducerConfig, ids: &mut Ids) -> Result<()> {
+        let idempotent = config.effective_idempotence()?;
+        self.sticky = StickyPartitioner::new(config.batch_size);
+        self.config = config;
+        self.idempotent = idempotent;
+        self.next_sequence.clear();
+        self.epoch = 0;
+        self.txn = TxnState::Uninitialized;
+        self.producer_id = if idempotent && self.config.transactional_id.is_none() {
+            ids.next_producer += 1;
+            ids.next_producer - 1
+        } else {
+            NO_PRODUCER
+        };
+        let idempotent = self.idempotent;
+        let mut next: BTreeMap<u32, u32> = BTreeMap::new();
+        for (p, q) in &mut self.pending {
+            q.retain(|b| b.flight == Flight::Ready || matches!(b.flight, Flight::Waiting { .. }));
+            for b in q.iter_mut() {
+                if b.flight == Flight::Ready && idempotent {
+                    let s = next.entry(*p).or_insert(0);
+                    b.base_sequence = *s;
+                    *s += b.count();
+                }
+            }
+        }
+        if idempotent {
+            self.next_sequence = next;
+        }
+        Ok(())
     }
 
     pub fn is_transactional(&self) -> bool {
@@ -594,7 +645,6 @@ impl Producer {
             mode,
             pacer: Pacer::new(rate_per_sec, now),
             sampler,
-            key_seq: vec![0; n as usize],
             partition_of: Vec::new(),
             cache_partitions: 0,
             key_ids,
@@ -752,9 +802,7 @@ impl Producer {
         let seq = if key_id == NO_KEY {
             0
         } else {
-            let s = self.key_seq.entry(key_id).or_insert(0);
-            *s += 1;
-            *s
+            ids.next_key_seq(key_id)
         };
         let rec = Rec {
             offset_delta: 0,
@@ -901,8 +949,8 @@ impl Producer {
             let (p, key, seq) = match &w.sampler {
                 Some(s) => {
                     let i = s.sample(&mut self.rng) as usize;
-                    w.key_seq[i] += 1;
-                    (w.partition_of[i], w.key_ids[i], w.key_seq[i])
+                    let key = w.key_ids[i];
+                    (w.partition_of[i], key, ids.next_key_seq(key))
                 }
                 None => (
                     self.sticky.next(u64::from(size), count, &mut self.rng),

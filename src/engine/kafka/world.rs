@@ -42,6 +42,7 @@ impl Kafka {
             ids: Ids {
                 next_batch: 1,
                 next_producer: 1000,
+                key_seq: Vec::new(),
             },
             txn_offsets: Vec::new(),
             groups: BTreeMap::new(),
@@ -163,12 +164,49 @@ impl Kafka {
         for g in self.groups.values_mut() {
             g.tick(&self.cluster, now);
         }
+        for p in self.producers.values_mut() {
+            let lost = self
+                .cluster
+                .lost_by_client
+                .get(&p.client)
+                .copied()
+                .unwrap_or(0)
+                + p.stats.dropped_unacked;
+            if lost > p.lost_reported {
+                p.metrics.add(
+                    crate::engine::metrics::Metric::KafkaRecordsLost,
+                    now.as_secs(),
+                    lost - p.lost_reported,
+                );
+                p.lost_reported = lost;
+            }
+        }
         for id in self.coordinator.expire(&timeouts, &mut self.cluster, now) {
             self.cluster.events.push_back(super::cluster::ClusterEvent {
                 at: now,
                 text: format!("transaction of '{id}' timed out: aborted, epoch bumped"),
             });
         }
+    }
+
+    /// Redeploys a producer with its configs changed by `changes`.
+    pub fn reconfigure_producer(
+        &mut self,
+        name: &str,
+        changes: &[(String, String)],
+        now: SimTime,
+    ) -> Result<()> {
+        let p = self.producer_mut(name)?;
+        let mut config = p.config.clone();
+        for (k, v) in changes {
+            config.set(k, v)?;
+        }
+        let p = self.producers.get_mut(name).expect("checked");
+        p.reconfigure(config, &mut self.ids)?;
+        if p.is_transactional() {
+            p.init_transactions(&mut self.coordinator, &mut self.ids, &mut self.cluster, now)?;
+        }
+        Ok(())
     }
 
     /// Acknowledged records of a producer that are no longer in the log.
