@@ -394,3 +394,40 @@ producer status critical
     assert_eq!(fast[7]["Metrics"][0]["Total"], 0, "{}", fast[7]);
     assert_eq!(fast[8]["Failed"], 0, "{}", fast[8]);
 }
+
+#[test]
+fn a_crash_between_read_and_write_loses_duplicates_or_neither_by_guarantee() {
+    let status = |guarantee: &str| {
+        last(&format!(
+            r"
+kafka-cluster create --brokers 3
+kafka-topics --create --topic in --partitions 3 --replication-factor 3
+kafka-topics --create --topic out --partitions 3 --replication-factor 3
+producer start src --topic in --rate 500/s --size 100 --keys uniform:100
+processor start --name app --group app --input in --output out --guarantee {guarantee}
+advance 12s
+processor crash --name app
+advance 2s
+processor start --name app --group app --input in --output out --guarantee {guarantee}
+advance 30s
+processor status --name app
+"
+        ))
+    };
+    let at_most = status("at-most-once");
+    assert!(at_most["MissingOutputs"].as_u64().unwrap() > 0, "{at_most}");
+    assert_eq!(at_most["DuplicateOutputs"], 0, "{at_most}");
+    let at_least = status("at-least-once");
+    assert_eq!(at_least["MissingOutputs"], 0, "{at_least}");
+    assert!(
+        at_least["DuplicateOutputs"].as_u64().unwrap() > 1_000,
+        "up to 5 s of outputs written again: {at_least}"
+    );
+    let exactly = status("exactly-once");
+    assert_eq!(exactly["MissingOutputs"], 0, "{exactly}");
+    assert_eq!(exactly["DuplicateOutputs"], 0, "{exactly}");
+    assert!(
+        exactly["VerifiedOutputs"].as_u64().unwrap() > 20_000,
+        "{exactly}"
+    );
+}

@@ -57,10 +57,14 @@ pub enum Metric {
     KafkaPartitionPauseMillis,
     KafkaCleanerDirtyBytes,
     KafkaLogSizeBytes,
+    KafkaProcessorProcessed,
+    KafkaProcessorOutputs,
+    KafkaProcessorDuplicates,
+    KafkaProcessorMissing,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 46] = [
+    pub const ALL: [Metric; 50] = [
         Metric::IncomingRecords,
         Metric::IncomingBytes,
         Metric::WriteProvisionedThroughputExceeded,
@@ -107,6 +111,10 @@ impl Metric {
         Metric::KafkaPartitionPauseMillis,
         Metric::KafkaCleanerDirtyBytes,
         Metric::KafkaLogSizeBytes,
+        Metric::KafkaProcessorProcessed,
+        Metric::KafkaProcessorOutputs,
+        Metric::KafkaProcessorDuplicates,
+        Metric::KafkaProcessorMissing,
     ];
 
     pub fn name(self) -> &'static str {
@@ -157,6 +165,10 @@ impl Metric {
             Metric::KafkaPartitionPauseMillis => "Group.PartitionPauseMillis",
             Metric::KafkaCleanerDirtyBytes => "Cleaner.DirtyBytes",
             Metric::KafkaLogSizeBytes => "Log.SizeBytes",
+            Metric::KafkaProcessorProcessed => "Processor.RecordsProcessed",
+            Metric::KafkaProcessorOutputs => "Processor.OutputRecords",
+            Metric::KafkaProcessorDuplicates => "Processor.DuplicateOutputs",
+            Metric::KafkaProcessorMissing => "Processor.MissingOutputs",
         }
     }
 
@@ -171,6 +183,7 @@ impl Metric {
                 | Metric::KafkaConsumerLag
                 | Metric::KafkaCleanerDirtyBytes
                 | Metric::KafkaLogSizeBytes
+                | Metric::KafkaProcessorMissing
         )
     }
 

@@ -106,6 +106,10 @@ pub enum Scope {
     Group(String),
     /// A Kafka broker by id: `BytesInPerSec`, `ReplicationBytesInPerSec`.
     Broker(String),
+    /// A read-process-write processor (`processor start --name A`):
+    /// `Processor.RecordsProcessed`, `Processor.OutputRecords`, `Processor.DuplicateOutputs`,
+    /// `Processor.MissingOutputs` (gauge), as a `read_committed` reader of the output sees them.
+    Processor(String),
     /// The Kafka cluster: `UnderReplicatedPartitions`, `OfflinePartitionsCount`,
     /// `IsrShrinksPerSec`, `IsrExpandsPerSec`, `Cleaner.DirtyBytes`.
     KafkaCluster,
@@ -665,6 +669,13 @@ fn scope_metrics<'a>(console: &'a Console, scope: &Scope) -> Vec<&'a MetricSet> 
             .zip(b.parse::<u32>().ok())
             .and_then(|(k, b)| k.cluster.brokers.get(&b))
             .map(|b| &b.metrics)
+            .into_iter()
+            .collect(),
+        Scope::Processor(p) => sim
+            .kafka
+            .as_ref()
+            .and_then(|k| k.processors.get(p))
+            .map(|p| &p.metrics)
             .into_iter()
             .collect(),
         Scope::KafkaCluster => sim

@@ -5,6 +5,7 @@
 
 use super::cluster::{Acks, BrokerState, MetadataMode, OffsetSpec, Partition, Topic};
 use super::error::{ErrorCode, KafkaError};
+use super::processor::{Guarantee, ProcessorConfig};
 use super::producer::{ProducerConfig, SendOutcome, TxnState};
 use super::world::{KAFKA_TICK, Kafka};
 use crate::engine::console::{Args, Fail, Out, fail, metrics_json, param};
@@ -79,6 +80,19 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "kafka-consumer-groups --reset-offsets",
         "--group G --topic T[:P,P] (--to-earliest | --to-latest | --to-offset N | --to-datetime D | --shift-by N) [--execute | --dry-run]",
     ),
+    (
+        "processor start",
+        "--name A --group G --input T --output U [--guarantee at-most-once|at-least-once|exactly-once] [--rate 1000/s] [--commit-interval 5s]  (read-process-write; a crashed one restarts)",
+    ),
+    (
+        "processor crash",
+        "--name A  (the process dies between reading and writing)",
+    ),
+    (
+        "processor configure",
+        "--name A [--guarantee G] [--rate R] [--commit-interval D]  (a clean redeploy)",
+    ),
+    ("processor status", "--name A"),
     (
         "broker stop",
         "ID [--hard]  (controlled shutdown, or a crash)",
@@ -156,6 +170,7 @@ pub(crate) fn dispatch(sim: &mut Sim, tokens: &[String]) -> Option<Out> {
         ["producer", sub, ..] => producer_cmd(sim, sub, rest(2)),
         ["txn", sub, ..] => txn(sim, sub, rest(2)),
         ["consumer", sub, ..] => consumer_cmd(sim, sub, rest(2)),
+        ["processor", sub, ..] => processor_cmd(sim, sub, rest(2)),
         ["kafka-consumer-groups", ..] => consumer_groups(sim, rest(1)),
         ["broker", sub, ..] => broker(sim, sub, rest(2)),
         ["controller", sub, ..] => controller(sim, sub, rest(2)),
@@ -1056,6 +1071,83 @@ fn group_json(k: &Kafka, id: &str, members: bool) -> Out {
         );
     }
     Ok(v)
+}
+
+fn processor_config(a: &mut Args, base: ProcessorConfig) -> Result<ProcessorConfig, Fail> {
+    let mut c = base;
+    if let Some(g) = a.opt("guarantee")? {
+        c.guarantee = Guarantee::parse(&g).ok_or_else(|| {
+            param("--guarantee must be at-most-once, at-least-once or exactly-once")
+        })?;
+    }
+    if let Some(r) = a.opt("rate")? {
+        c.rate_per_sec = r
+            .strip_suffix("/s")
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| param("--rate must be records per second, e.g. 1000/s"))?;
+    }
+    if let Some(d) = a.duration("commit-interval")? {
+        c.commit_interval = d.max(SimDuration::from_millis(1));
+    }
+    Ok(c)
+}
+
+fn processor_json(k: &Kafka, name: &str) -> Out {
+    let p = k
+        .processors
+        .get(name)
+        .ok_or_else(|| fail("UsageError", format!("no processor named '{name}'")))?;
+    Ok(json!({
+        "Name": p.name,
+        "Group": p.group,
+        "Input": p.input,
+        "Output": p.output,
+        "Guarantee": p.config.guarantee.name(),
+        "Alive": p.alive,
+        "Incarnation": p.incarnation,
+        "Processed": p.processed,
+        "VerifiedOutputs": p.verification.outputs,
+        "DuplicateOutputs": p.verification.duplicates,
+        "MissingOutputs": p.verification.missing,
+    }))
+}
+
+fn processor_cmd(sim: &mut Sim, sub: &str, mut a: Args) -> Out {
+    let now = sim.now();
+    let name = a.req("name")?;
+    let k = kafka(sim)?;
+    match sub {
+        "start" => {
+            let group = a.req("group")?;
+            let input = a.req("input")?;
+            let output = a.req("output")?;
+            let config = processor_config(&mut a, ProcessorConfig::default())?;
+            a.finish(0)?;
+            k.start_processor(&name, &group, &input, &output, config, now)?;
+        }
+        "crash" => {
+            a.finish(0)?;
+            k.crash_processor(&name)?;
+        }
+        "configure" => {
+            let base = k
+                .processors
+                .get(&name)
+                .map(|p| p.config.clone())
+                .unwrap_or_default();
+            let config = processor_config(&mut a, base)?;
+            a.finish(0)?;
+            k.reconfigure_processor(&name, config)?;
+        }
+        "status" => a.finish(0)?,
+        _ => {
+            return Err(fail(
+                "UsageError",
+                format!("unknown processor command '{sub}'"),
+            ));
+        }
+    }
+    processor_json(k, &name)
 }
 
 fn consumer_groups(sim: &mut Sim, mut a: Args) -> Out {

@@ -10,6 +10,7 @@ pub mod error;
 pub mod group;
 pub mod log;
 pub mod partitioner;
+pub mod processor;
 pub mod producer;
 pub mod world;
 

@@ -6,7 +6,10 @@ use super::assignor::TopicPartition;
 use super::cluster::{Cluster, MetadataMode};
 use super::consumer::ConsumerGroup;
 use super::error::{ErrorCode, KafkaError, Result};
+use super::processor::{Guarantee, Processor, ProcessorConfig, source_of, tp};
 use super::producer::{Ids, Producer, ProducerConfig, TxnCoordinator, TxnOffsets};
+use super::producer::{SendOutcome, TXN_COMMIT_INTERVAL, TxnState};
+use crate::engine::metrics::Metric;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::engine::workload::{GenMode, KeyDist, SizeDist};
 use std::collections::BTreeMap;
@@ -28,6 +31,7 @@ pub struct Kafka {
     /// Offsets committed by transactions, waiting to reach their groups.
     pub txn_offsets: TxnOffsets,
     pub groups: BTreeMap<String, ConsumerGroup>,
+    pub processors: BTreeMap<String, Processor>,
     seed: u64,
     next_client: u32,
 }
@@ -46,6 +50,7 @@ impl Kafka {
             },
             txn_offsets: Vec::new(),
             groups: BTreeMap::new(),
+            processors: BTreeMap::new(),
             seed,
             next_client: 0,
         })
@@ -130,9 +135,274 @@ impl Kafka {
         p.start_workload(rate_per_sec, size, keys, mode, &mut self.keys, now)
     }
 
+    /// Starts a read-process-write processor, or restarts a crashed one.
+    pub fn start_processor(
+        &mut self,
+        name: &str,
+        group: &str,
+        input: &str,
+        output: &str,
+        config: ProcessorConfig,
+        now: SimTime,
+    ) -> Result<()> {
+        self.cluster.topic(input)?;
+        self.cluster.topic(output)?;
+        if let Some(p) = self.processors.get(name) {
+            if p.alive {
+                return Err(KafkaError::new(
+                    ErrorCode::InvalidRequest,
+                    format!("processor '{name}' is running"),
+                ));
+            }
+        } else if self.processors.len() >= super::processor::PROCESSORS_MAX {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                "too many processors",
+            ));
+        }
+        let mut pr = Processor::new(name, group, input, output, config, now);
+        if let Some(old) = self.processors.remove(name) {
+            pr.incarnation = old.incarnation + 1;
+            pr.verification = old.verification.clone();
+            pr.metrics = old.metrics.clone();
+            pr.processed = old.processed;
+            pr.carry_verifier_from(old);
+        }
+        self.spawn_producer(&pr, now)?;
+        self.group_mut(group, now)?;
+        self.processors.insert(name.to_string(), pr);
+        Ok(())
+    }
+
+    fn spawn_producer(&mut self, pr: &Processor, now: SimTime) -> Result<()> {
+        let pname = pr.producer_name();
+        self.producers.remove(&pname);
+        let mut config = ProducerConfig::default();
+        if pr.config.guarantee == Guarantee::ExactlyOnce {
+            config.transactional_id = Some(pr.transactional_id());
+        }
+        self.add_producer(&pname, &pr.output, config, now)?;
+        Ok(())
+    }
+
+    /// The processor's process dies: in-memory positions and its producer's unsent or
+    /// unacknowledged outputs are gone; an open transaction stays open until a new instance
+    /// fences it (or it times out).
+    pub fn crash_processor(&mut self, name: &str) -> Result<()> {
+        let pr = self
+            .processors
+            .get_mut(name)
+            .ok_or_else(|| super::processor::not_found(name))?;
+        if !pr.alive {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("processor '{name}' is not running"),
+            ));
+        }
+        pr.alive = false;
+        pr.positions.clear();
+        let pname = pr.producer_name();
+        self.producers.remove(&pname);
+        Ok(())
+    }
+
+    /// A clean redeploy: the processor stops reading, waits for its outputs to be
+    /// acknowledged, commits, and starts again with `config`.
+    pub fn reconfigure_processor(&mut self, name: &str, config: ProcessorConfig) -> Result<()> {
+        let pr = self
+            .processors
+            .get_mut(name)
+            .ok_or_else(|| super::processor::not_found(name))?;
+        if !pr.alive {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("processor '{name}' is not running"),
+            ));
+        }
+        pr.draining = Some(config);
+        Ok(())
+    }
+
+    fn committed_inputs(&self, pr: &Processor) -> BTreeMap<u32, u64> {
+        let Some(g) = self.groups.get(&pr.group) else {
+            return BTreeMap::new();
+        };
+        let n = self
+            .cluster
+            .topic(&pr.input)
+            .map_or(0, |t| t.partitions.len() as u32);
+        (0..n)
+            .filter_map(|p| g.group.committed(&tp(&pr.input, p)).map(|o| (p, o)))
+            .collect()
+    }
+
+    fn commit_inputs(&mut self, pr: &Processor) {
+        if let Some(g) = self.groups.get_mut(&pr.group) {
+            for (p, o) in &pr.positions {
+                let _ = g.group.commit_unchecked(tp(&pr.input, *p), *o);
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn tick_processor(&mut self, name: &str, now: SimTime) {
+        let Some(mut pr) = self.processors.remove(name) else {
+            return;
+        };
+        let sec = now.as_secs();
+        let pname = pr.producer_name();
+        let eos = pr.config.guarantee == Guarantee::ExactlyOnce;
+        if pr.alive {
+            let (in_flight, txn) = self
+                .producers
+                .get(&pname)
+                .map_or((0, TxnState::Uninitialized), |p| {
+                    (p.in_flight_records(), p.txn.clone())
+                });
+            if let Some(next) = pr.draining.clone() {
+                let settled =
+                    in_flight == 0 && !matches!(txn, TxnState::Committing | TxnState::Aborting);
+                if eos && matches!(txn, TxnState::InTransaction { .. }) {
+                    if let Some(p) = self.producers.get_mut(&pname) {
+                        let offsets = pr
+                            .positions
+                            .iter()
+                            .map(|(q, o)| (pr.group.clone(), pr.input.clone(), *q, *o))
+                            .collect();
+                        let _ = p.send_offsets(&mut self.coordinator, offsets, now);
+                        let _ = p.end_transaction(true);
+                    }
+                } else if settled {
+                    if !eos {
+                        self.commit_inputs(&pr);
+                    }
+                    pr.config = next;
+                    pr.draining = None;
+                    pr.positions.clear();
+                    if self.spawn_producer(&pr, now).is_err() {
+                        pr.alive = false;
+                    }
+                }
+            } else {
+                self.process(&mut pr, &pname, in_flight, &txn, now);
+            }
+        }
+        // The verifier reads what read_committed consumers of the output would see.
+        if let Ok(t) = self.cluster.topic(&pr.output) {
+            for part in &t.partitions {
+                let from = pr.verify_position(part.index);
+                let mut sources = Vec::new();
+                let next = part
+                    .log
+                    .read(from, part.visible_end(true), 100_000, true, |r| {
+                        if let Some(s) = r.value.and_then(source_of) {
+                            sources.push(s);
+                        }
+                    });
+                pr.verify(part.index, next, &sources, sec);
+            }
+        }
+        let committed = self.committed_inputs(&pr);
+        pr.count_missing(&committed, sec);
+        self.processors.insert(name.to_string(), pr);
+    }
+
+    fn process(
+        &mut self,
+        pr: &mut Processor,
+        pname: &str,
+        in_flight: u64,
+        txn: &TxnState,
+        now: SimTime,
+    ) {
+        let sec = now.as_secs();
+        let eos = pr.config.guarantee == Guarantee::ExactlyOnce;
+        let committed = self.committed_inputs(pr);
+        let Some(producer) = self.producers.get_mut(pname) else {
+            return;
+        };
+        if eos {
+            match txn {
+                TxnState::Ready => {
+                    let _ = producer.begin_transaction(now);
+                }
+                TxnState::InTransaction { started }
+                    if now.since(*started) >= TXN_COMMIT_INTERVAL =>
+                {
+                    let offsets = pr
+                        .positions
+                        .iter()
+                        .map(|(q, o)| (pr.group.clone(), pr.input.clone(), *q, *o))
+                        .collect();
+                    if producer
+                        .send_offsets(&mut self.coordinator, offsets, now)
+                        .is_ok()
+                    {
+                        let _ = producer.end_transaction(true);
+                    }
+                    return;
+                }
+                TxnState::InTransaction { .. } => {}
+                _ => return,
+            }
+        }
+        let mut budget = pr.budget(now);
+        let Ok(input) = self.cluster.topic(&pr.input) else {
+            return;
+        };
+        let n = input.partitions.len().max(1) as u64;
+        let mut outputs: Vec<(u32, u64, u32)> = Vec::new();
+        for part in &input.partitions {
+            let pos = *pr.positions.entry(part.index).or_insert_with(|| {
+                committed
+                    .get(&part.index)
+                    .copied()
+                    .unwrap_or(part.log.start_offset)
+            });
+            let pos = pos.max(part.log.start_offset);
+            let share = (budget / n).max(1).min(budget);
+            let mut read = 0;
+            let next = part.log.read(pos, part.visible_end(eos), share, eos, |r| {
+                read += r.count;
+                outputs.push((part.index, r.offset, r.key));
+            });
+            budget -= read.min(budget);
+            pr.positions.insert(part.index, next);
+        }
+        pr.keep_carry(budget);
+        let producer = self.producers.get_mut(pname).expect("checked above");
+        for (p, offset, key) in &outputs {
+            let value = format!("{p}:{offset}");
+            let key = self.keys.name(*key).map(|k| (*key, k));
+            let _ = producer.send(key, Some(&value), None, &self.cluster, &mut self.ids, now);
+        }
+        // Console sends keep their outcomes for `produce`; a processor does not read them.
+        producer
+            .outcomes
+            .retain(|_, o| matches!(o, SendOutcome::Pending));
+        producer.outcomes.clear();
+        pr.processed += outputs.len() as u64;
+        pr.metrics
+            .add(Metric::KafkaProcessorProcessed, sec, outputs.len() as u64);
+        match pr.config.guarantee {
+            Guarantee::AtMostOnce => self.commit_inputs(pr),
+            Guarantee::AtLeastOnce => {
+                if now.since(pr.last_commit) >= pr.config.commit_interval && in_flight == 0 {
+                    pr.last_commit = now;
+                    self.commit_inputs(pr);
+                }
+            }
+            Guarantee::ExactlyOnce => {}
+        }
+    }
+
     /// Advances the cluster and every client to `now`.
     pub fn tick(&mut self, now: SimTime) {
         self.cluster.tick(now);
+        let names: Vec<String> = self.processors.keys().cloned().collect();
+        for name in names {
+            self.tick_processor(&name, now);
+        }
         for p in self.producers.values_mut() {
             p.tick(
                 &mut self.cluster,
