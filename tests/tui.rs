@@ -690,3 +690,79 @@ fn a_lab_with_consumers_shows_their_lag() {
     assert!(screen.contains("Consumer lag"), "{screen}");
     assert!(screen.contains("billing "), "{screen}");
 }
+
+const KAFKA_LAB: &str = r#"#:schema ../../schema/lab.schema.json
+id = "kafka-screen-test"
+title = "Kafka live view"
+system = "kafka"
+briefing = "A broker stops while a producer writes with acks=1."
+setup = [
+    "kafka-cluster create --brokers 3",
+    "kafka-topics --create --topic orders --partitions 3 --replication-factor 3",
+    "producer start p --topic orders --rate 2000/s --size 200 --config acks=1",
+    "consumer start --group billing --member c1 --topic orders --config auto.offset.reset=earliest",
+    "consumer start --group billing --member c2 --topic orders --config auto.offset.reset=earliest",
+]
+allowed = ["kafka-topics"]
+duration = "2m"
+
+[[schedule]]
+at = "20s"
+command = "broker stop 1 --hard"
+
+[[goal]]
+name = "no acknowledged record lost"
+metric = "Producer.AckedRecordsLost"
+scope = { producer = "p" }
+stat = "sum"
+op = "=="
+threshold = 0.0
+window = "2m"
+
+[debrief]
+text = "acks=1."
+"#;
+
+#[test]
+fn a_kafka_lab_shows_brokers_partitions_clients_and_cluster_events() {
+    let mut app = app();
+    let lab =
+        streamdrill::labs::parse_lab("kafka-screen-test.toml", KAFKA_LAB).expect("lab parses");
+    app.labs.insert(0, lab);
+    press(&mut app, KeyCode::Char('l'));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen, Screen::Lab);
+    app.update(ctrl('p'), t0());
+    for _ in 0..4 {
+        app.update(ctrl('n'), t0());
+    }
+    let live = &app.lab.as_ref().expect("lab").live;
+    let view = live.kafka_view().expect("a Kafka cluster");
+    assert_eq!(view.brokers.len(), 3);
+    assert_eq!(view.brokers[0].state, "DOWN");
+    assert_eq!(view.partitions_total, 3);
+    assert!(
+        view.partitions.iter().all(|p| p.leader != Some(1)),
+        "{view:?}"
+    );
+    assert_eq!(view.members.len(), 2);
+    assert!(
+        live.log.iter().any(|l| l.contains("broker 1 fenced")),
+        "cluster events reach the event log: {:?}",
+        live.log
+    );
+    assert!(
+        live.log
+            .iter()
+            .any(|l| l.contains("billing rebalance gen 1")),
+        "rebalances reach the event log: {:?}",
+        live.log
+    );
+    let screen = format!("{}", draw(&app, 120, 40).backend());
+    assert!(screen.contains("Kafka cluster"), "{screen}");
+    assert!(screen.contains("producer p (acks=1)"), "{screen}");
+    assert!(screen.contains("billing/c1"), "{screen}");
+    insta::assert_snapshot!("lab_kafka_running_120x40", draw(&app, 120, 40).backend());
+    // A tiny terminal does not panic.
+    draw(&app, 20, 6);
+}

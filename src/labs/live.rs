@@ -34,6 +34,78 @@ pub struct LiveLab {
     pub hints_shown: usize,
     /// The learner's `answer NAME VALUE`s, for answer goals.
     answers: BTreeMap<String, f64>,
+    /// Kafka cluster events already copied into the log.
+    kafka_events_seen: u64,
+    /// Rebalances already told in the log, per group.
+    rebalances_seen: BTreeMap<String, u64>,
+}
+
+/// Partitions the Kafka view lists at most (the rest are summarised).
+pub const KAFKA_PARTITIONS_SHOWN: usize = 64;
+
+/// What the lab screen shows of a Kafka cluster, as plain data.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KafkaView {
+    pub controller: String,
+    pub brokers: Vec<BrokerRow>,
+    pub partitions: Vec<PartitionRow>,
+    pub partitions_total: usize,
+    pub under_replicated: usize,
+    pub offline: usize,
+    pub producers: Vec<ProducerRow>,
+    pub members: Vec<MemberRow>,
+    pub processors: Vec<ProcessorRow>,
+    /// Per compacted topic: (topic, log bytes, bytes the cleaner has not cleaned).
+    pub compacted: Vec<(String, u64, u64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerRow {
+    pub id: u32,
+    pub state: String,
+    pub leaderships: usize,
+    pub controller: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionRow {
+    pub name: String,
+    pub leader: Option<u32>,
+    pub replicas: Vec<u32>,
+    pub isr: Vec<u32>,
+    pub high_watermark: u64,
+    pub log_end: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProducerRow {
+    pub name: String,
+    pub acks: String,
+    pub acked: u64,
+    pub failed: u64,
+    pub lost: u64,
+    pub duplicated: u64,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRow {
+    pub group: String,
+    pub member: String,
+    pub alive: bool,
+    pub partitions: usize,
+    pub lag: u64,
+    pub pause_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessorRow {
+    pub name: String,
+    pub guarantee: String,
+    pub alive: bool,
+    pub processed: u64,
+    pub duplicates: u64,
+    pub missing: u64,
 }
 
 impl std::fmt::Debug for LiveLab {
@@ -76,6 +148,8 @@ impl LiveLab {
             commands_used: 0,
             hints_shown: 0,
             answers: BTreeMap::new(),
+            kafka_events_seen: 0,
+            rebalances_seen: BTreeMap::new(),
         }
     }
 
@@ -111,7 +185,143 @@ impl LiveLab {
                 self.push_log(format!("t={at} engine: {e}"));
             }
             self.now = at;
+            self.copy_kafka_events();
         }
+    }
+
+    /// Copies new Kafka cluster events (brokers, leaders, ISR) and finished rebalances into
+    /// the log, stamped with their own virtual time.
+    fn copy_kafka_events(&mut self) {
+        let Some(k) = self.console.sim.kafka.as_ref() else {
+            return;
+        };
+        let mut lines = Vec::new();
+        let c = &k.cluster;
+        let new = c.events_total.saturating_sub(self.kafka_events_seen);
+        let skip = c
+            .events
+            .len()
+            .saturating_sub(usize::try_from(new).unwrap_or(usize::MAX));
+        for e in c.events.iter().skip(skip) {
+            lines.push(format!("t={} {}", SimDuration(e.at.0), e.text));
+        }
+        self.kafka_events_seen = c.events_total;
+        for (name, g) in &k.groups {
+            let seen = self.rebalances_seen.get(name).copied().unwrap_or(0);
+            let mut latest = seen;
+            for r in g.group.rebalances() {
+                let Some(done) = r.completed else { continue };
+                if u64::from(r.generation) <= seen {
+                    continue;
+                }
+                latest = latest.max(u64::from(r.generation));
+                let took = done.since(r.started);
+                lines.push(format!(
+                    "t={} {name} rebalance gen {} ({}, {took}): {}",
+                    SimDuration(done.0),
+                    r.generation,
+                    r.protocol.name(),
+                    r.reason
+                ));
+            }
+            self.rebalances_seen.insert(name.clone(), latest);
+        }
+        for line in lines {
+            self.push_log(line);
+        }
+    }
+
+    /// The Kafka cluster and its clients as the screen draws them; `None` without a cluster.
+    pub fn kafka_view(&self) -> Option<KafkaView> {
+        let k = self.console.sim.kafka.as_ref()?;
+        let c = &k.cluster;
+        let now = self.console.sim.now();
+        let mut view = KafkaView {
+            controller: c.controller_description(now),
+            ..KafkaView::default()
+        };
+        for b in c.brokers.values() {
+            let state = match b.state {
+                crate::engine::kafka::cluster::BrokerState::Running if b.fenced => "fenced",
+                crate::engine::kafka::cluster::BrokerState::Running => "up",
+                crate::engine::kafka::cluster::BrokerState::Stopped => "DOWN",
+                crate::engine::kafka::cluster::BrokerState::Paused(_) => "PAUSED",
+            };
+            view.brokers.push(BrokerRow {
+                id: b.id,
+                state: state.to_owned(),
+                leaderships: c
+                    .topics
+                    .values()
+                    .flat_map(|t| &t.partitions)
+                    .filter(|p| p.leader == Some(b.id))
+                    .count(),
+                controller: c.controller_broker() == Some(b.id),
+            });
+        }
+        for t in c.topics.values() {
+            if t.config.log.cleanup_policy.compacts() {
+                let (size, dirty) = c.topic_bytes(&t.name);
+                view.compacted.push((t.name.clone(), size, dirty));
+            }
+            for p in &t.partitions {
+                view.partitions_total += 1;
+                if p.leader.is_none() {
+                    view.offline += 1;
+                } else if p.isr.len() < p.replicas.len() {
+                    view.under_replicated += 1;
+                }
+                if view.partitions.len() < KAFKA_PARTITIONS_SHOWN {
+                    view.partitions.push(PartitionRow {
+                        name: format!("{}-{}", t.name, p.index),
+                        leader: p.leader,
+                        replicas: p.replica_ids(),
+                        isr: p.isr.clone(),
+                        high_watermark: p.high_watermark,
+                        log_end: p.log.end_offset,
+                    });
+                }
+            }
+        }
+        for p in k.producers.values() {
+            view.producers.push(ProducerRow {
+                name: p.name.clone(),
+                acks: p.config.acks.name().to_owned(),
+                acked: p.stats.acked,
+                failed: p.stats.failed,
+                lost: k.lost(p),
+                duplicated: p.stats.duplicated,
+                last_error: p.stats.last_error.as_ref().map(|(_, e)| e.clone()),
+            });
+        }
+        for (name, g) in &k.groups {
+            for m in g.group.members() {
+                let lag = g
+                    .members
+                    .get(m.id)
+                    .and_then(|x| x.metrics.get(Metric::KafkaConsumerLag))
+                    .map_or(0, crate::engine::metrics::Series::last);
+                view.members.push(MemberRow {
+                    group: name.clone(),
+                    member: m.id.to_owned(),
+                    alive: m.alive,
+                    partitions: m.assignment.len(),
+                    lag,
+                    pause_ms: m.pause_total.0 / 1000,
+                });
+            }
+        }
+        for p in k.processors.values() {
+            view.processors.push(ProcessorRow {
+                name: p.name.clone(),
+                guarantee: p.config.guarantee.name().to_owned(),
+                alive: p.alive,
+                processed: p.processed,
+                duplicates: p.verification.duplicates,
+                missing: p.verification.missing,
+            });
+        }
+        Some(view)
     }
 
     /// Runs a learner command now, if the lab allows it; logs and returns the reply.
@@ -190,13 +400,30 @@ impl LiveLab {
     pub fn consumer_lag(&self, seconds: u64) -> Vec<(String, Vec<u64>)> {
         let to = self.console.sim.now().as_secs();
         let from = to.saturating_sub(seconds);
+        let kafka = self.console.sim.kafka.as_ref();
+        let groups = kafka
+            .into_iter()
+            .flat_map(|k| k.groups.iter())
+            .map(|(name, g)| {
+                (
+                    format!("{name} (records)"),
+                    g.metrics.get(Metric::KafkaConsumerLag),
+                )
+            });
         self.console
             .sim
             .kcl
             .values()
             .map(|app| {
+                (
+                    format!("{} (ms)", app.name),
+                    app.metrics.get(Metric::KclMillisBehindLatest),
+                )
+            })
+            .chain(groups)
+            .map(|(name, series)| {
                 let mut lag = vec![0; usize::try_from(to - from).unwrap_or(0)];
-                if let Some(series) = app.metrics.get(Metric::KclMillisBehindLatest) {
+                if let Some(series) = series {
                     for (sec, value) in series.since(from).filter(|(sec, _)| *sec < to) {
                         if let Some(slot) =
                             lag.get_mut(usize::try_from(sec - from).unwrap_or(usize::MAX))
@@ -205,7 +432,7 @@ impl LiveLab {
                         }
                     }
                 }
-                (app.name.clone(), lag)
+                (name, lag)
             })
             .collect()
     }

@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Paragraph, Sparkline, Wrap};
 
 use super::app::{App, LabScreen};
 use super::theme::Theme;
+use crate::labs::live::KafkaView;
 
 /// A shard accepts 1,000 records/s of writes (the Kinesis limit the bars are drawn against).
 const SHARD_RECORDS_PER_SEC: u64 = 1_000;
@@ -60,8 +61,9 @@ pub fn render_lab(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect)
     } else {
         (lag_lines.len().min(6) * 2 + 2) as u16
     };
+    let kafka = live.kafka_view();
     let [load_area, lag_area, events_area] = Layout::vertical([
-        Constraint::Percentage(35),
+        Constraint::Percentage(if kafka.is_some() { 55 } else { 35 }),
         Constraint::Length(lag_height),
         Constraint::Min(3),
     ])
@@ -118,38 +120,14 @@ pub fn render_lab(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect)
         goal_area,
     );
 
-    let bar_width = usize::from(load_area.width.saturating_sub(30)).clamp(4, 40);
-    let loads: Vec<Line> = live
-        .shard_loads()
-        .iter()
-        .map(|load| {
-            let filled = (load.records.min(SHARD_RECORDS_PER_SEC * 2) as usize * bar_width
-                / (SHARD_RECORDS_PER_SEC as usize * 2))
-                .min(bar_width);
-            let style = if load.throttled > 0 {
-                theme.bad
-            } else {
-                theme.good
-            };
-            Line::from(vec![
-                Span::from(format!("{:<12}", load.shard)),
-                Span::styled("█".repeat(filled), style),
-                Span::from("·".repeat(bar_width - filled)),
-                Span::styled(
-                    format!(" {}/s thr {}", load.records, load.throttled),
-                    theme.muted,
-                ),
-            ])
-        })
-        .collect();
-    frame.render_widget(
-        Paragraph::new(loads)
-            .block(Block::bordered().title(" Writes per shard (limit 1,000/s at mid-bar) ")),
-        load_area,
-    );
+    if let Some(view) = &kafka {
+        render_kafka(view, theme, frame, load_area);
+    } else {
+        render_shard_loads(lab, theme, frame, load_area);
+    }
 
     if !lag_lines.is_empty() {
-        let block = Block::bordered().title(" Consumer lag, last 60 s (ms behind latest) ");
+        let block = Block::bordered().title(" Consumer lag, last 60 s ");
         let inner = block.inner(lag_area);
         frame.render_widget(block, lag_area);
         for (i, (app, lag)) in lag_lines.iter().take(6).enumerate() {
@@ -161,7 +139,7 @@ pub fn render_lab(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect)
             frame.render_widget(
                 Line::from(vec![
                     Span::from(format!("{app} ")),
-                    Span::styled(format!("{latest} ms"), theme.muted),
+                    Span::styled(format!("{latest}"), theme.muted),
                 ]),
                 Rect::new(inner.x, y, inner.width, 1),
             );
@@ -205,6 +183,175 @@ pub fn render_lab(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect)
             live.hints_shown
         ))),
         console,
+    );
+}
+
+fn render_shard_loads(lab: &LabScreen, theme: &Theme, frame: &mut Frame, load_area: Rect) {
+    let live = &lab.live;
+    let bar_width = usize::from(load_area.width.saturating_sub(30)).clamp(4, 40);
+    let loads: Vec<Line> = live
+        .shard_loads()
+        .iter()
+        .map(|load| {
+            let filled = (load.records.min(SHARD_RECORDS_PER_SEC * 2) as usize * bar_width
+                / (SHARD_RECORDS_PER_SEC as usize * 2))
+                .min(bar_width);
+            let style = if load.throttled > 0 {
+                theme.bad
+            } else {
+                theme.good
+            };
+            Line::from(vec![
+                Span::from(format!("{:<12}", load.shard)),
+                Span::styled("█".repeat(filled), style),
+                Span::from("·".repeat(bar_width - filled)),
+                Span::styled(
+                    format!(" {}/s thr {}", load.records, load.throttled),
+                    theme.muted,
+                ),
+            ])
+        })
+        .collect();
+    frame.render_widget(
+        Paragraph::new(loads)
+            .block(Block::bordered().title(" Writes per shard (limit 1,000/s at mid-bar) ")),
+        load_area,
+    );
+}
+
+#[allow(clippy::too_many_lines)] // one panel, line by line
+/// The Kafka panel: controller and brokers, each partition's leader and ISR, then the clients
+/// (producer outcomes, consumer lag and pauses per member, processors) and the cleaner.
+fn render_kafka(view: &KafkaView, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let mut lines = vec![Line::styled(view.controller.clone(), theme.muted)];
+    let brokers: Vec<Span> = view
+        .brokers
+        .iter()
+        .flat_map(|b| {
+            let style = if b.state == "up" {
+                theme.good
+            } else {
+                theme.bad
+            };
+            [
+                Span::styled(
+                    format!(
+                        "b{}{} {}",
+                        b.id,
+                        if b.controller { "*" } else { "" },
+                        b.state
+                    ),
+                    style,
+                ),
+                Span::styled(format!(" L{}  ", b.leaderships), theme.muted),
+            ]
+        })
+        .collect();
+    lines.push(Line::from(brokers));
+    lines.push(Line::styled(
+        format!(
+            "{} partitions · {} under-replicated · {} offline",
+            view.partitions_total, view.under_replicated, view.offline
+        ),
+        if view.offline > 0 {
+            theme.bad
+        } else if view.under_replicated > 0 {
+            theme.warn
+        } else {
+            theme.muted
+        },
+    ));
+    for (topic, size, dirty) in &view.compacted {
+        lines.push(Line::styled(
+            format!(
+                "{topic}: log {} MB, cleaner backlog {} MB",
+                size / 1_000_000,
+                dirty / 1_000_000
+            ),
+            if *dirty > size / 2 {
+                theme.warn
+            } else {
+                theme.muted
+            },
+        ));
+    }
+    for p in &view.producers {
+        let style = if p.lost > 0 || p.failed > 0 {
+            theme.bad
+        } else {
+            theme.good
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("producer {} (acks={})", p.name, p.acks), style),
+            Span::styled(
+                format!(
+                    " acked {} failed {} lost {} dup {}",
+                    p.acked, p.failed, p.lost, p.duplicated
+                ),
+                theme.muted,
+            ),
+        ]));
+    }
+    for m in &view.members {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{}/{}", m.group, m.member),
+                if m.alive { theme.good } else { theme.bad },
+            ),
+            Span::styled(
+                format!(
+                    " {} partitions, lag {}, paused {:.1} s",
+                    m.partitions,
+                    m.lag,
+                    m.pause_ms as f64 / 1000.0
+                ),
+                theme.muted,
+            ),
+        ]));
+    }
+    for p in &view.processors {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("processor {} ({})", p.name, p.guarantee),
+                if p.alive { theme.good } else { theme.bad },
+            ),
+            Span::styled(
+                format!(
+                    " processed {} dup {} missing {}",
+                    p.processed, p.duplicates, p.missing
+                ),
+                theme.muted,
+            ),
+        ]));
+    }
+    let room = usize::from(area.height.saturating_sub(2)).saturating_sub(lines.len());
+    for p in view.partitions.iter().take(room) {
+        let isr_short = p.isr.len() < p.replicas.len();
+        let leader = p.leader.map_or("-".to_owned(), |l| l.to_string());
+        let isr: Vec<String> = p.isr.iter().map(ToString::to_string).collect();
+        lines.push(Line::from(vec![
+            Span::from(format!("{:<12}", p.name)),
+            Span::styled(
+                format!("L{leader:<3}"),
+                if p.leader.is_none() {
+                    theme.bad
+                } else {
+                    theme.good
+                },
+            ),
+            Span::styled(
+                format!("ISR [{}]", isr.join(",")),
+                if isr_short { theme.warn } else { theme.muted },
+            ),
+            Span::styled(
+                format!("  hw {} leo {}", p.high_watermark, p.log_end),
+                theme.muted,
+            ),
+        ]));
+    }
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Kafka cluster ")),
+        area,
     );
 }
 

@@ -409,6 +409,8 @@ pub struct Cluster {
     next_retention_check: SimTime,
     rotation: usize,
     pub events: VecDeque<ClusterEvent>,
+    /// Events ever logged (the deque keeps the last [`EVENTS_MAX`]).
+    pub events_total: u64,
     /// Partitions that are not quiet (something to replicate, an ISR to update): the tick
     /// visits only these, so an idle partition costs nothing.
     active: BTreeSet<(String, u32)>,
@@ -478,6 +480,7 @@ impl Cluster {
             next_retention_check: now + RETENTION_CHECK_INTERVAL,
             rotation: 0,
             events: VecDeque::new(),
+            events_total: 0,
             active: BTreeSet::new(),
             gauges_sec: None,
             replicas_per_broker: BTreeMap::new(),
@@ -487,7 +490,13 @@ impl Cluster {
         })
     }
 
+    /// Adds a line to the cluster's event log (e.g. from the transaction coordinator).
+    pub fn log_event(&mut self, at: SimTime, text: String) {
+        self.event(at, text);
+    }
+
     fn event(&mut self, at: SimTime, text: String) {
+        self.events_total += 1;
         if self.events.len() >= EVENTS_MAX {
             self.events.pop_front();
         }

@@ -452,10 +452,10 @@ impl Kafka {
             }
         }
         for id in self.coordinator.expire(&timeouts, &mut self.cluster, now) {
-            self.cluster.events.push_back(super::cluster::ClusterEvent {
-                at: now,
-                text: format!("transaction of '{id}' timed out: aborted, epoch bumped"),
-            });
+            self.cluster.log_event(
+                now,
+                format!("transaction of '{id}' timed out: aborted, epoch bumped"),
+            );
         }
     }
 
