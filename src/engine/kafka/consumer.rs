@@ -7,6 +7,9 @@
 //! (reprocessed), records skipped because retention deleted them before they were read, and
 //! keys that arrive out of order (a key's records read in another order than they were
 //! produced, as after adding partitions).
+//!
+//! Not modelled: the coordinator's own broker failing (group and transaction coordinators are
+//! always reachable here) and fetch sessions; a member reads from partition leaders only.
 
 use super::assignor::{Assignor, TopicPartition};
 use super::cluster::{Cluster, OffsetSpec};
