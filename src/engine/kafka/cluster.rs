@@ -1472,6 +1472,14 @@ impl Cluster {
         Ok(())
     }
 
+    /// Whether a consumer can fetch from the partition now: it has a leader and the leader is
+    /// up and in the cluster.
+    pub fn fetchable(&self, p: &Partition) -> bool {
+        p.leader
+            .and_then(|l| self.brokers.get(&l))
+            .is_some_and(|b| b.is_up() && !b.fenced)
+    }
+
     /// Where an `acks=all` request for `[base, end)` appended in `leader_epoch` stands.
     pub fn ack_state(&self, topic: &str, partition: u32, leader_epoch: u32, end: u64) -> AckState {
         let Ok(t) = self.topic(topic) else {

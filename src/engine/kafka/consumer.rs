@@ -369,7 +369,7 @@ impl ConsumerGroup {
                 } else {
                     position
                 };
-                if processing && budget > 0 {
+                if processing && budget > 0 && cluster.fetchable(p) {
                     let share = (budget / n)
                         .max(1)
                         .min(budget)

@@ -360,6 +360,9 @@ impl Kafka {
                     .unwrap_or(part.log.start_offset)
             });
             let pos = pos.max(part.log.start_offset);
+            if !self.cluster.fetchable(part) {
+                continue;
+            }
             let share = (budget / n).max(1).min(budget);
             let mut read = 0;
             let next = part.log.read(pos, part.visible_end(eos), share, eos, |r| {
