@@ -5,6 +5,9 @@
 //!   enforced, one second of virtual time per iteration;
 //! - flow mode: 1 GB/s of 1 KB records over 1,000 shards for one hour of virtual time.
 
+#[path = "common/cpu.rs"]
+mod cpu;
+use cpu::cpu_seconds;
 use criterion::{BatchSize, Criterion, criterion_group};
 use std::hint::black_box;
 use streamdrill::engine::kinesis::StreamMode;
@@ -69,17 +72,6 @@ fn flow_mode(c: &mut Criterion) {
 }
 
 criterion_group!(benches, record_mode, flow_mode);
-
-/// CPU seconds this process has used (user + system), from /proc: the machine may be shared,
-/// and the requirement is per core, so the one-shot mode reports CPU time next to wall time.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    ticks / 100.0
-}
 
 /// `ENGINE_BENCH_ONCE=1 cargo bench --bench engine`: run each workload once and print wall and
 /// CPU time.

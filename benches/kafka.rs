@@ -8,6 +8,9 @@
 //! - flow mode: 1 GB/s of 1 KB records into 300 partitions on 30 brokers (RF=3) for one hour
 //!   of virtual time.
 
+#[path = "common/cpu.rs"]
+mod cpu;
+use cpu::cpu_seconds;
 use criterion::{BatchSize, Criterion, criterion_group};
 use std::hint::black_box;
 use streamdrill::engine::Sim;
@@ -96,16 +99,6 @@ fn flow_mode(c: &mut Criterion) {
 }
 
 criterion_group!(benches, record_mode, flow_mode);
-
-/// CPU seconds this process has used (user + system), from /proc.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    ticks / 100.0
-}
 
 #[allow(clippy::disallowed_methods)] // a benchmark measures wall time; the engine never does
 fn once() {

@@ -506,6 +506,14 @@ impl TxnCoordinator {
     }
 }
 
+/// What a fenced producer's calls fail with.
+fn fenced_error() -> KafkaError {
+    KafkaError::new(
+        ErrorCode::ProducerFenced,
+        "the producer has been fenced by a newer instance with the same transactional.id",
+    )
+}
+
 /// Shared counters the producers draw ids from.
 #[derive(Clone, Debug, Default)]
 pub struct Ids {
@@ -684,10 +692,7 @@ impl Producer {
                 self.txn = TxnState::InTransaction { started: now };
                 Ok(())
             }
-            TxnState::Fenced => Err(KafkaError::new(
-                ErrorCode::ProducerFenced,
-                "the producer has been fenced by a newer instance with the same transactional.id",
-            )),
+            TxnState::Fenced => Err(fenced_error()),
             ref s => Err(KafkaError::new(
                 ErrorCode::InvalidTxnState,
                 format!("cannot begin a transaction in state {s:?}"),
@@ -736,10 +741,7 @@ impl Producer {
                 }
                 Ok(())
             }
-            TxnState::Fenced => Err(KafkaError::new(
-                ErrorCode::ProducerFenced,
-                "the producer has been fenced",
-            )),
+            TxnState::Fenced => Err(fenced_error()),
             ref s => Err(KafkaError::new(
                 ErrorCode::InvalidTxnState,
                 format!("no transaction in progress (state {s:?})"),
@@ -826,10 +828,7 @@ impl Producer {
 
     fn check_can_send(&self) -> Result<()> {
         match self.txn {
-            TxnState::Fenced => Err(KafkaError::new(
-                ErrorCode::ProducerFenced,
-                "the producer has been fenced by a newer instance with the same transactional.id",
-            )),
+            TxnState::Fenced => Err(fenced_error()),
             TxnState::InTransaction { .. } => Ok(()),
             _ if self.is_transactional() => Err(KafkaError::new(
                 ErrorCode::InvalidTxnState,
@@ -1100,14 +1099,7 @@ impl Producer {
         let failed: Vec<PendingBatch> =
             self.pending.values_mut().flat_map(std::mem::take).collect();
         for b in failed {
-            self.fail(
-                &b,
-                KafkaError::new(
-                    ErrorCode::ProducerFenced,
-                    "fenced by a newer producer with the same transactional.id",
-                ),
-                now,
-            );
+            self.fail(&b, fenced_error(), now);
         }
     }
 

@@ -185,20 +185,26 @@ impl Kafka {
         Ok(())
     }
 
-    /// The processor's process dies: in-memory positions and its producer's unsent or
-    /// unacknowledged outputs are gone; an open transaction stays open until a new instance
-    /// fences it (or it times out).
-    pub fn crash_processor(&mut self, name: &str) -> Result<()> {
+    fn running_processor(&mut self, name: &str) -> Result<&mut Processor> {
         let pr = self
             .processors
             .get_mut(name)
             .ok_or_else(|| super::processor::not_found(name))?;
-        if !pr.alive {
-            return Err(KafkaError::new(
+        if pr.alive {
+            Ok(pr)
+        } else {
+            Err(KafkaError::new(
                 ErrorCode::InvalidRequest,
                 format!("processor '{name}' is not running"),
-            ));
+            ))
         }
+    }
+
+    /// The processor's process dies: in-memory positions and its producer's unsent or
+    /// unacknowledged outputs are gone; an open transaction stays open until a new instance
+    /// fences it (or it times out).
+    pub fn crash_processor(&mut self, name: &str) -> Result<()> {
+        let pr = self.running_processor(name)?;
         pr.alive = false;
         pr.positions.clear();
         let pname = pr.producer_name();
@@ -209,16 +215,7 @@ impl Kafka {
     /// A clean redeploy: the processor stops reading, waits for its outputs to be
     /// acknowledged, commits, and starts again with `config`.
     pub fn reconfigure_processor(&mut self, name: &str, config: ProcessorConfig) -> Result<()> {
-        let pr = self
-            .processors
-            .get_mut(name)
-            .ok_or_else(|| super::processor::not_found(name))?;
-        if !pr.alive {
-            return Err(KafkaError::new(
-                ErrorCode::InvalidRequest,
-                format!("processor '{name}' is not running"),
-            ));
-        }
+        let pr = self.running_processor(name)?;
         pr.draining = Some(config);
         Ok(())
     }
