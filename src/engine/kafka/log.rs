@@ -940,6 +940,37 @@ mod tests {
     }
 
     #[test]
+    fn size_retention_keeps_the_log_under_retention_bytes_plus_a_segment() {
+        let mut log = Log::new(LogConfig {
+            segment_bytes: 100,
+            retention: None,
+            retention_bytes: Some(250),
+            ..LogConfig::default()
+        });
+        for t in 0..10 {
+            log.append(batch(&[1], 100, t), SimTime::from_secs(t));
+        }
+        assert_eq!(log.bytes, 1_000);
+        let deleted = log.enforce_retention(SimTime::from_secs(10), log.end_offset);
+        // Oldest segments go while what remains without them is still >= 250 bytes.
+        assert_eq!(deleted, 7);
+        assert_eq!(log.bytes, 300);
+        assert_eq!(log.start_offset, 7);
+        // Nothing at or above the high watermark is deleted.
+        let mut log2 = Log::new(LogConfig {
+            segment_bytes: 100,
+            retention: None,
+            retention_bytes: Some(1),
+            ..LogConfig::default()
+        });
+        for t in 0..5 {
+            log2.append(batch(&[1], 100, t), SimTime::from_secs(t));
+        }
+        log2.enforce_retention(SimTime::from_secs(10), 2);
+        assert_eq!(log2.start_offset, 2);
+    }
+
+    #[test]
     fn compaction_keeps_the_latest_value_per_key_in_closed_segments() {
         let mut log = Log::new(LogConfig {
             segment_bytes: 30,
