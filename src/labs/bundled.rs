@@ -41,6 +41,11 @@ pub const LABS: &[(&str, &str, &str)] = &[
         include_str!("../../content/labs/kinesis-stale-iterator.solution"),
     ),
     (
+        "content/labs/kafka-producer-broker-restart.toml",
+        include_str!("../../content/labs/kafka-producer-broker-restart.toml"),
+        include_str!("../../content/labs/kafka-producer-broker-restart.solution"),
+    ),
+    (
         "content/labs/cost-crossover.toml",
         include_str!("../../content/labs/cost-crossover.toml"),
         include_str!("../../content/labs/cost-crossover.solution"),

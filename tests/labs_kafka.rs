@@ -1,0 +1,52 @@
+//! The Kafka labs: each one's tempting wrong fix does not pass, and fails for the reason the
+//! lab teaches (the generic checks, no commands fails and the solution passes, are in
+//! `tests/labs.rs`).
+
+use streamdrill::labs::{Outcome, Verdict, bundled, parse_script, run};
+
+const SEED: u64 = 42;
+
+fn run_script(id: &str, script: &str) -> Verdict {
+    let lab = bundled::find(id).unwrap_or_else(|| panic!("no bundled lab {id}"));
+    let commands = parse_script(script).expect("script parses");
+    run(&lab, &commands, SEED)
+}
+
+fn describe(v: &Verdict) -> String {
+    serde_json::to_string_pretty(v).unwrap()
+}
+
+/// The outcome of the predicate reading `metric`.
+fn outcome<'a>(v: &'a Verdict, metric: &str) -> &'a Outcome {
+    v.predicates
+        .iter()
+        .find(|o| o.metric == metric)
+        .unwrap_or_else(|| panic!("no predicate on {metric}:\n{}", describe(v)))
+}
+
+/// Every learner command was allowed and the engine took it.
+fn all_accepted(v: &Verdict) {
+    assert!(
+        v.actions
+            .iter()
+            .all(|a| a.allowed && a.reply.get("Error").is_none()),
+        "{}",
+        describe(v)
+    );
+    assert!(v.schedule_errors.is_empty(), "{}", describe(v));
+}
+
+#[test]
+fn producer_restart_more_retries_with_acks_1_still_loses_acknowledged_orders() {
+    let v = run_script(
+        "kafka-producer-broker-restart",
+        "at 1m: producer configure checkout --config retries=2147483647 --config delivery.timeout.ms=120000\n",
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    // Retries cure the failed sends...
+    assert!(outcome(&v, "Producer.RecordsFailed").met, "{}", describe(&v));
+    // ...but acks=1 acknowledged records only the crashed leader had.
+    let lost = outcome(&v, "Producer.AckedRecordsLost");
+    assert!(!lost.met && lost.value > 0.0, "{}", describe(&v));
+}
