@@ -50,3 +50,41 @@ fn producer_restart_more_retries_with_acks_1_still_loses_acknowledged_orders() {
     let lost = outcome(&v, "Producer.AckedRecordsLost");
     assert!(!lost.met && lost.value > 0.0, "{}", describe(&v));
 }
+
+#[test]
+fn isr_lowering_min_insync_unblocks_the_ledger_but_leaves_partitions_under_replicated() {
+    let v = run_script(
+        "kafka-isr-shrinkage",
+        "at 150s: kafka-configs --alter --entity-type topics --entity-name payments --add-config min.insync.replicas=1\n",
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(outcome(&v, "Producer.RecordsFailed").met, "{}", describe(&v));
+    // The followers are still behind: acknowledged payments sit on one disk.
+    let urp = outcome(&v, "UnderReplicatedPartitions");
+    assert!(!urp.met && urp.value > 0.0, "{}", describe(&v));
+}
+
+#[test]
+fn isr_raising_replica_lag_time_does_not_unblock_the_ledger() {
+    let v = run_script(
+        "kafka-isr-shrinkage",
+        "at 150s: kafka-configs --alter --entity-type brokers --entity-default --add-config replica.lag.time.max.ms=120000\n",
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    // The followers never catch up, so acks=all writes still time out.
+    let failed = outcome(&v, "Producer.RecordsFailed");
+    assert!(!failed.met && failed.value > 0.0, "{}", describe(&v));
+    assert!(!outcome(&v, "UnderReplicatedPartitions").met, "{}", describe(&v));
+}
+
+#[test]
+fn isr_faster_disks_also_pass() {
+    let v = run_script(
+        "kafka-isr-shrinkage",
+        "at 150s: kafka-configs --alter --entity-type brokers --entity-default --add-config sim.disk.bytes.per.second=40000000\n",
+    );
+    all_accepted(&v);
+    assert!(v.passed, "{}", describe(&v));
+}

@@ -46,6 +46,11 @@ pub const LABS: &[(&str, &str, &str)] = &[
         include_str!("../../content/labs/kafka-producer-broker-restart.solution"),
     ),
     (
+        "content/labs/kafka-isr-shrinkage.toml",
+        include_str!("../../content/labs/kafka-isr-shrinkage.toml"),
+        include_str!("../../content/labs/kafka-isr-shrinkage.solution"),
+    ),
+    (
         "content/labs/cost-crossover.toml",
         include_str!("../../content/labs/cost-crossover.toml"),
         include_str!("../../content/labs/cost-crossover.solution"),
