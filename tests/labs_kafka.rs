@@ -88,3 +88,41 @@ fn isr_faster_disks_also_pass() {
     all_accepted(&v);
     assert!(v.passed, "{}", describe(&v));
 }
+
+#[test]
+fn rebalance_storm_a_longer_session_timeout_does_not_shorten_the_pauses() {
+    let v = run_script(
+        "kafka-rebalance-storm",
+        "at 30s: consumer configure --group billing --config session.timeout.ms=120000\n",
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    // The restarted pod rejoins at once: each cycle is still an eager stop-the-world.
+    let pause = outcome(&v, "Group.PartitionPauseMillis");
+    assert!(!pause.met && pause.value > 300_000.0, "{}", describe(&v));
+}
+
+#[test]
+fn compaction_more_cleaner_threads_behind_the_throttle_do_not_clean_faster() {
+    let v = run_script(
+        "kafka-compaction-lag",
+        "at 1m: kafka-configs --alter --entity-type brokers --entity-default --add-config log.cleaner.threads=4\n",
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    // io.max caps all threads together: still far behind.
+    let dirty = outcome(&v, "Cleaner.DirtyBytes");
+    assert!(!dirty.met && dirty.value > 200_000_000.0, "{}", describe(&v));
+}
+
+#[test]
+fn compaction_a_lower_dirty_ratio_does_not_clean_faster() {
+    let v = run_script(
+        "kafka-compaction-lag",
+        "at 1m: kafka-configs --alter --entity-type topics --entity-name profile-changelog --add-config min.cleanable.dirty.ratio=0.01\n",
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    let dirty = outcome(&v, "Cleaner.DirtyBytes");
+    assert!(!dirty.met && dirty.value > 200_000_000.0, "{}", describe(&v));
+}

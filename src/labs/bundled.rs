@@ -51,6 +51,16 @@ pub const LABS: &[(&str, &str, &str)] = &[
         include_str!("../../content/labs/kafka-isr-shrinkage.solution"),
     ),
     (
+        "content/labs/kafka-rebalance-storm.toml",
+        include_str!("../../content/labs/kafka-rebalance-storm.toml"),
+        include_str!("../../content/labs/kafka-rebalance-storm.solution"),
+    ),
+    (
+        "content/labs/kafka-compaction-lag.toml",
+        include_str!("../../content/labs/kafka-compaction-lag.toml"),
+        include_str!("../../content/labs/kafka-compaction-lag.solution"),
+    ),
+    (
         "content/labs/cost-crossover.toml",
         include_str!("../../content/labs/cost-crossover.toml"),
         include_str!("../../content/labs/cost-crossover.solution"),
