@@ -45,7 +45,11 @@ fn producer_restart_more_retries_with_acks_1_still_loses_acknowledged_orders() {
     all_accepted(&v);
     assert!(!v.passed, "{}", describe(&v));
     // Retries cure the failed sends...
-    assert!(outcome(&v, "Producer.RecordsFailed").met, "{}", describe(&v));
+    assert!(
+        outcome(&v, "Producer.RecordsFailed").met,
+        "{}",
+        describe(&v)
+    );
     // ...but acks=1 acknowledged records only the crashed leader had.
     let lost = outcome(&v, "Producer.AckedRecordsLost");
     assert!(!lost.met && lost.value > 0.0, "{}", describe(&v));
@@ -59,7 +63,11 @@ fn isr_lowering_min_insync_unblocks_the_ledger_but_leaves_partitions_under_repli
     );
     all_accepted(&v);
     assert!(!v.passed, "{}", describe(&v));
-    assert!(outcome(&v, "Producer.RecordsFailed").met, "{}", describe(&v));
+    assert!(
+        outcome(&v, "Producer.RecordsFailed").met,
+        "{}",
+        describe(&v)
+    );
     // The followers are still behind: acknowledged payments sit on one disk.
     let urp = outcome(&v, "UnderReplicatedPartitions");
     assert!(!urp.met && urp.value > 0.0, "{}", describe(&v));
@@ -76,7 +84,11 @@ fn isr_raising_replica_lag_time_does_not_unblock_the_ledger() {
     // The followers never catch up, so acks=all writes still time out.
     let failed = outcome(&v, "Producer.RecordsFailed");
     assert!(!failed.met && failed.value > 0.0, "{}", describe(&v));
-    assert!(!outcome(&v, "UnderReplicatedPartitions").met, "{}", describe(&v));
+    assert!(
+        !outcome(&v, "UnderReplicatedPartitions").met,
+        "{}",
+        describe(&v)
+    );
 }
 
 #[test]
@@ -112,7 +124,11 @@ fn compaction_more_cleaner_threads_behind_the_throttle_do_not_clean_faster() {
     assert!(!v.passed, "{}", describe(&v));
     // io.max caps all threads together: still far behind.
     let dirty = outcome(&v, "Cleaner.DirtyBytes");
-    assert!(!dirty.met && dirty.value > 200_000_000.0, "{}", describe(&v));
+    assert!(
+        !dirty.met && dirty.value > 200_000_000.0,
+        "{}",
+        describe(&v)
+    );
 }
 
 #[test]
@@ -124,5 +140,27 @@ fn compaction_a_lower_dirty_ratio_does_not_clean_faster() {
     all_accepted(&v);
     assert!(!v.passed, "{}", describe(&v));
     let dirty = outcome(&v, "Cleaner.DirtyBytes");
-    assert!(!dirty.met && dirty.value > 200_000_000.0, "{}", describe(&v));
+    assert!(
+        !dirty.met && dirty.value > 200_000_000.0,
+        "{}",
+        describe(&v)
+    );
+}
+
+#[test]
+fn zookeeper_quorum_loss_restarting_brokers_does_not_bring_writes_back() {
+    let v = run_script(
+        "kafka-zookeeper-quorum-loss",
+        "at 150s: broker stop 1\nbroker start 1\nbroker stop 2\nbroker start 2\n",
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    // No quorum, no elections and no ISR shrink: every acks=all write waits for broker 3.
+    let failed = outcome(&v, "Producer.RecordsFailed");
+    assert!(!failed.met && failed.value > 10_000.0, "{}", describe(&v));
+    assert!(
+        !outcome(&v, "Producer.RecordsAcked").met,
+        "{}",
+        describe(&v)
+    );
 }

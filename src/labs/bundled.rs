@@ -61,6 +61,11 @@ pub const LABS: &[(&str, &str, &str)] = &[
         include_str!("../../content/labs/kafka-compaction-lag.solution"),
     ),
     (
+        "content/labs/kafka-zookeeper-quorum-loss.toml",
+        include_str!("../../content/labs/kafka-zookeeper-quorum-loss.toml"),
+        include_str!("../../content/labs/kafka-zookeeper-quorum-loss.solution"),
+    ),
+    (
         "content/labs/cost-crossover.toml",
         include_str!("../../content/labs/cost-crossover.toml"),
         include_str!("../../content/labs/cost-crossover.solution"),
