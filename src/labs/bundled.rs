@@ -41,6 +41,31 @@ pub const LABS: &[(&str, &str, &str)] = &[
         include_str!("../../content/labs/kinesis-stale-iterator.solution"),
     ),
     (
+        "content/labs/kafka-producer-broker-restart.toml",
+        include_str!("../../content/labs/kafka-producer-broker-restart.toml"),
+        include_str!("../../content/labs/kafka-producer-broker-restart.solution"),
+    ),
+    (
+        "content/labs/kafka-isr-shrinkage.toml",
+        include_str!("../../content/labs/kafka-isr-shrinkage.toml"),
+        include_str!("../../content/labs/kafka-isr-shrinkage.solution"),
+    ),
+    (
+        "content/labs/kafka-rebalance-storm.toml",
+        include_str!("../../content/labs/kafka-rebalance-storm.toml"),
+        include_str!("../../content/labs/kafka-rebalance-storm.solution"),
+    ),
+    (
+        "content/labs/kafka-compaction-lag.toml",
+        include_str!("../../content/labs/kafka-compaction-lag.toml"),
+        include_str!("../../content/labs/kafka-compaction-lag.solution"),
+    ),
+    (
+        "content/labs/kafka-zookeeper-quorum-loss.toml",
+        include_str!("../../content/labs/kafka-zookeeper-quorum-loss.toml"),
+        include_str!("../../content/labs/kafka-zookeeper-quorum-loss.solution"),
+    ),
+    (
         "content/labs/cost-crossover.toml",
         include_str!("../../content/labs/cost-crossover.toml"),
         include_str!("../../content/labs/cost-crossover.solution"),

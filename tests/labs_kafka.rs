@@ -1,0 +1,166 @@
+//! The Kafka labs: each one's tempting wrong fix does not pass, and fails for the reason the
+//! lab teaches (the generic checks, no commands fails and the solution passes, are in
+//! `tests/labs.rs`).
+
+use streamdrill::labs::{Outcome, Verdict, bundled, parse_script, run};
+
+const SEED: u64 = 42;
+
+fn run_script(id: &str, script: &str) -> Verdict {
+    let lab = bundled::find(id).unwrap_or_else(|| panic!("no bundled lab {id}"));
+    let commands = parse_script(script).expect("script parses");
+    run(&lab, &commands, SEED)
+}
+
+fn describe(v: &Verdict) -> String {
+    serde_json::to_string_pretty(v).unwrap()
+}
+
+/// The outcome of the predicate reading `metric`.
+fn outcome<'a>(v: &'a Verdict, metric: &str) -> &'a Outcome {
+    v.predicates
+        .iter()
+        .find(|o| o.metric == metric)
+        .unwrap_or_else(|| panic!("no predicate on {metric}:\n{}", describe(v)))
+}
+
+/// Every learner command was allowed and the engine took it.
+fn all_accepted(v: &Verdict) {
+    assert!(
+        v.actions
+            .iter()
+            .all(|a| a.allowed && a.reply.get("Error").is_none()),
+        "{}",
+        describe(v)
+    );
+    assert!(v.schedule_errors.is_empty(), "{}", describe(v));
+}
+
+#[test]
+fn producer_restart_more_retries_with_acks_1_still_loses_acknowledged_orders() {
+    let v = run_script(
+        "kafka-producer-broker-restart",
+        "at 1m: producer configure checkout --config retries=2147483647 --config delivery.timeout.ms=120000\n",
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    // Retries cure the failed sends...
+    assert!(
+        outcome(&v, "Producer.RecordsFailed").met,
+        "{}",
+        describe(&v)
+    );
+    // ...but acks=1 acknowledged records only the crashed leader had.
+    let lost = outcome(&v, "Producer.AckedRecordsLost");
+    assert!(!lost.met && lost.value > 0.0, "{}", describe(&v));
+}
+
+#[test]
+fn isr_lowering_min_insync_unblocks_the_ledger_but_leaves_partitions_under_replicated() {
+    let v = run_script(
+        "kafka-isr-shrinkage",
+        "at 150s: kafka-configs --alter --entity-type topics --entity-name payments --add-config min.insync.replicas=1\n",
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(
+        outcome(&v, "Producer.RecordsFailed").met,
+        "{}",
+        describe(&v)
+    );
+    // The followers are still behind: acknowledged payments sit on one disk.
+    let urp = outcome(&v, "UnderReplicatedPartitions");
+    assert!(!urp.met && urp.value > 0.0, "{}", describe(&v));
+}
+
+#[test]
+fn isr_raising_replica_lag_time_does_not_unblock_the_ledger() {
+    let v = run_script(
+        "kafka-isr-shrinkage",
+        "at 150s: kafka-configs --alter --entity-type brokers --entity-default --add-config replica.lag.time.max.ms=120000\n",
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    // The followers never catch up, so acks=all writes still time out.
+    let failed = outcome(&v, "Producer.RecordsFailed");
+    assert!(!failed.met && failed.value > 0.0, "{}", describe(&v));
+    assert!(
+        !outcome(&v, "UnderReplicatedPartitions").met,
+        "{}",
+        describe(&v)
+    );
+}
+
+#[test]
+fn isr_faster_disks_also_pass() {
+    let v = run_script(
+        "kafka-isr-shrinkage",
+        "at 150s: kafka-configs --alter --entity-type brokers --entity-default --add-config sim.disk.bytes.per.second=40000000\n",
+    );
+    all_accepted(&v);
+    assert!(v.passed, "{}", describe(&v));
+}
+
+#[test]
+fn rebalance_storm_a_longer_session_timeout_does_not_shorten_the_pauses() {
+    let v = run_script(
+        "kafka-rebalance-storm",
+        "at 30s: consumer configure --group billing --config session.timeout.ms=120000\n",
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    // The restarted pod rejoins at once: each cycle is still an eager stop-the-world.
+    let pause = outcome(&v, "Group.PartitionPauseMillis");
+    assert!(!pause.met && pause.value > 300_000.0, "{}", describe(&v));
+}
+
+#[test]
+fn compaction_more_cleaner_threads_behind_the_throttle_do_not_clean_faster() {
+    let v = run_script(
+        "kafka-compaction-lag",
+        "at 1m: kafka-configs --alter --entity-type brokers --entity-default --add-config log.cleaner.threads=4\n",
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    // io.max caps all threads together: still far behind.
+    let dirty = outcome(&v, "Cleaner.DirtyBytes");
+    assert!(
+        !dirty.met && dirty.value > 200_000_000.0,
+        "{}",
+        describe(&v)
+    );
+}
+
+#[test]
+fn compaction_a_lower_dirty_ratio_does_not_clean_faster() {
+    let v = run_script(
+        "kafka-compaction-lag",
+        "at 1m: kafka-configs --alter --entity-type topics --entity-name profile-changelog --add-config min.cleanable.dirty.ratio=0.01\n",
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    let dirty = outcome(&v, "Cleaner.DirtyBytes");
+    assert!(
+        !dirty.met && dirty.value > 200_000_000.0,
+        "{}",
+        describe(&v)
+    );
+}
+
+#[test]
+fn zookeeper_quorum_loss_restarting_brokers_does_not_bring_writes_back() {
+    let v = run_script(
+        "kafka-zookeeper-quorum-loss",
+        "at 150s: broker stop 1\nbroker start 1\nbroker stop 2\nbroker start 2\n",
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    // No quorum, no elections and no ISR shrink: every acks=all write waits for broker 3.
+    let failed = outcome(&v, "Producer.RecordsFailed");
+    assert!(!failed.met && failed.value > 10_000.0, "{}", describe(&v));
+    assert!(
+        !outcome(&v, "Producer.RecordsAcked").met,
+        "{}",
+        describe(&v)
+    );
+}
