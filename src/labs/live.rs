@@ -297,8 +297,7 @@ impl LiveLab {
         for (name, g) in &k.groups {
             for m in g.group.members() {
                 let lag = g
-                    .members
-                    .get(m.id)
+                    .member_by_id(m.id)
                     .and_then(|x| x.metrics.get(Metric::KafkaConsumerLag))
                     .map_or(0, crate::engine::metrics::Series::last);
                 view.members.push(MemberRow {

@@ -201,6 +201,9 @@ pub enum Stat {
     MaxPerSecond,
     /// Sum of `metric` divided by the sum of the `of` metrics (0 when that is 0).
     Ratio,
+    /// Last value in the window minus the first: the growth of a running total such as
+    /// `Group.PartitionPauseMillis` over the window.
+    Change,
 }
 
 /// A comparison.
@@ -794,6 +797,13 @@ fn metric_value(console: &Console, p: &Predicate) -> f64 {
         Stat::Sum => sum(&p.metric),
         Stat::PerSecond => sum(&p.metric) / (to - from).max(1) as f64,
         Stat::MaxPerSecond => series(&p.metric).into_iter().max().unwrap_or(0) as f64,
+        Stat::Change => {
+            let values = series(&p.metric);
+            match (values.first(), values.last()) {
+                (Some(first), Some(last)) => last.saturating_sub(*first) as f64,
+                _ => 0.0,
+            }
+        }
         Stat::Ratio => {
             let denominator: f64 = p.of.iter().map(|m| sum(m)).sum();
             if denominator > 0.0 {

@@ -1000,10 +1000,21 @@ impl Cluster {
                 format!("broker {id} is already running"),
             ));
         }
+        let no_quorum = self.mode == MetadataMode::ZooKeeper && !self.zk_has_quorum();
         let b = self.brokers.get_mut(&id).expect("checked");
         b.state = BrokerState::Running;
         b.unresponsive_since = None;
-        self.event(now, format!("broker {id} started"));
+        if no_quorum {
+            // It cannot create its ZooKeeper session, so it cannot register: it serves
+            // nothing until the quorum is back.
+            b.fenced = true;
+            self.event(
+                now,
+                format!("broker {id} started but cannot register: ZooKeeper has no quorum"),
+            );
+        } else {
+            self.event(now, format!("broker {id} started"));
+        }
         self.wake_partitions_of(id);
         self.on_controller_work(now);
         Ok(())
@@ -1738,7 +1749,12 @@ impl Cluster {
         let gauge_due = self.gauges_sec != Some(sec);
         if gauge_due {
             self.gauges_sec = Some(sec);
-            for p in self.topics.values().flat_map(|t| &t.partitions) {
+            for p in self
+                .topics
+                .values_mut()
+                .flat_map(|t| t.partitions.iter_mut())
+            {
+                p.metrics.set(Metric::KafkaLogSizeBytes, sec, p.log.bytes);
                 if p.leader.is_none() {
                     offline += 1;
                 } else if p.isr.len() < p.replicas.len() {

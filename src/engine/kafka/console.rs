@@ -53,7 +53,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("producer stop", "NAME"),
     (
         "producer configure",
-        "NAME --config k=v...  (a redeploy: same workload, new client configs)",
+        "NAME [--rate R] [--config k=v]...  (a redeploy: same workload, new client configs or rate)",
     ),
     ("producer status", "[NAME]"),
     ("txn init|begin|commit|abort", "--producer P"),
@@ -640,9 +640,21 @@ fn producer_cmd(sim: &mut Sim, sub: &str, mut a: Args) -> Out {
                 .cloned()
                 .ok_or_else(|| param("usage: producer configure NAME --config k=v"))?;
             let changes = configs(&mut a, "config")?;
+            let rate = a.opt("rate")?;
             a.finish(1)?;
             let k = kafka(sim)?;
-            k.reconfigure_producer(&name, &changes, now)?;
+            if let Some(rate) = rate {
+                let size = k
+                    .producer_mut(&name)?
+                    .workload
+                    .as_ref()
+                    .map_or(SizeDist::Fixed(1000), |w| w.size);
+                let rate = rate_per_sec(&rate, size)?;
+                k.producer_mut(&name)?.set_rate(rate, now)?;
+            }
+            if !changes.is_empty() {
+                k.reconfigure_producer(&name, &changes, now)?;
+            }
             producer_json(k, &name)
         }
         "stop" => {
@@ -1039,7 +1051,7 @@ fn group_json(k: &Kafka, id: &str, members: bool) -> Out {
             g.group
                 .members()
                 .map(|m| {
-                    let lag = g.members.get(m.id).and_then(|x| x.metrics.get(Metric::KafkaConsumerLag)).map_or(0, crate::engine::metrics::Series::last);
+                    let lag = g.member_by_id(m.id).and_then(|x| x.metrics.get(Metric::KafkaConsumerLag)).map_or(0, crate::engine::metrics::Series::last);
                     json!({
                         "MemberId": m.id,
                         "InstanceId": m.instance_id,

@@ -115,6 +115,12 @@ impl ConsumerConfig {
 #[derive(Clone, Debug)]
 pub struct Member {
     pub id: String,
+    /// The member id the coordinator knows this incarnation by: a consumer restarted after a
+    /// crash joins under a new one while the old lingers until its session times out (a
+    /// static member keeps its place through `group.instance.id`).
+    pub member_id: String,
+    pub incarnation: u32,
+    crashed: bool,
     pub config: ConsumerConfig,
     pub topics: BTreeSet<String>,
     /// Next offset to read per partition (in memory: lost on a crash).
@@ -231,15 +237,36 @@ impl ConsumerGroup {
         for t in &topics {
             cluster.topic(t)?;
         }
+        if let Some(instance) = &config.group.group_instance_id {
+            config.group.group_instance_id = Some(instance.replace("{member}", id));
+        }
+        let previous = self.members.get(id);
+        if previous.is_some_and(|m| m.alive) {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("member '{id}' is running"),
+            ));
+        }
+        let incarnation = previous.map_or(1, |m| m.incarnation + 1);
+        let member_id = match previous {
+            Some(m) if m.crashed && config.group.group_instance_id.is_none() => {
+                format!("{id}#{incarnation}")
+            }
+            Some(m) => m.member_id.clone(),
+            None => id.to_string(),
+        };
         let partitions = self.subscribed_with(cluster, &topics);
         self.group.tick(now, &partitions);
         self.group
-            .join(now, id, config.group.clone(), topics.clone())
+            .join(now, &member_id, config.group.clone(), topics.clone())
             .map_err(group_error)?;
         self.members.insert(
             id.to_string(),
             Member {
                 id: id.to_string(),
+                member_id,
+                incarnation,
+                crashed: false,
                 config,
                 topics,
                 positions: BTreeMap::new(),
@@ -268,6 +295,11 @@ impl ConsumerGroup {
         m
     }
 
+    /// The running member the coordinator knows as `member_id`.
+    pub fn member_by_id(&self, member_id: &str) -> Option<&Member> {
+        self.members.values().find(|m| m.member_id == member_id)
+    }
+
     /// Stops a member: a clean close commits its positions and leaves; a crash loses them.
     pub fn stop_member(&mut self, id: &str, crash: bool, now: SimTime) -> Result<()> {
         let Some(m) = self.members.get_mut(id) else {
@@ -283,9 +315,11 @@ impl ConsumerGroup {
             ));
         }
         m.alive = false;
+        m.crashed = crash;
+        let member_id = m.member_id.clone();
         if crash {
             m.positions.clear();
-            self.group.crash(now, id).map_err(group_error)?;
+            self.group.crash(now, &member_id).map_err(group_error)?;
         } else {
             if m.config.enable_auto_commit {
                 let positions = std::mem::take(&mut m.positions);
@@ -293,14 +327,18 @@ impl ConsumerGroup {
                     let _ = self.group.commit_unchecked(tp, off);
                 }
             }
-            self.group.leave(now, id).map_err(group_error)?;
+            self.group.leave(now, &member_id).map_err(group_error)?;
         }
         Ok(())
     }
 
     /// The member's poll loop stops for `d` (a slow batch, a long GC).
     pub fn stall_member(&mut self, id: &str, d: SimDuration, now: SimTime) -> Result<()> {
-        self.group.stall(now, id, d).map_err(group_error)
+        let member_id = self
+            .members
+            .get(id)
+            .map_or_else(|| id.to_string(), |m| m.member_id.clone());
+        self.group.stall(now, &member_id, d).map_err(group_error)
     }
 
     /// Runs the group to `now`: coordinator timers, then each processing member's fetches.
@@ -315,7 +353,8 @@ impl ConsumerGroup {
         let ids: Vec<String> = self.members.keys().cloned().collect();
         let mut group_lag = 0u64;
         for id in ids {
-            let Some(view) = self.group.member(&id) else {
+            let member_id = self.members[&id].member_id.clone();
+            let Some(view) = self.group.member(&member_id) else {
                 continue;
             };
             let assignment: BTreeSet<TopicPartition> = view.assignment.clone();
@@ -427,7 +466,7 @@ impl ConsumerGroup {
                 let positions: Vec<(TopicPartition, u64)> =
                     m.positions.iter().map(|(k, v)| (k.clone(), *v)).collect();
                 for (tp, off) in positions {
-                    let _ = self.group.commit(now, &id, generation, tp, off);
+                    let _ = self.group.commit(now, &member_id, generation, tp, off);
                 }
             }
         }

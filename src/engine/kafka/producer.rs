@@ -664,6 +664,19 @@ impl Producer {
         Ok(())
     }
 
+    /// Changes the workload's rate from now on.
+    pub fn set_rate(&mut self, rate_per_sec: u64, now: SimTime) -> Result<()> {
+        let w = self.workload.as_mut().ok_or_else(|| {
+            KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("producer '{}' runs no workload", self.name),
+            )
+        })?;
+        w.rate_per_sec = rate_per_sec;
+        w.pacer = Pacer::new(rate_per_sec, now);
+        Ok(())
+    }
+
     /// `initTransactions`.
     pub fn init_transactions(
         &mut self,
@@ -1401,6 +1414,25 @@ impl Producer {
                 partition: b.partition,
                 error: e,
             };
+        }
+        if self.idempotent && !self.is_transactional() {
+            self.bump_epoch();
+        }
+    }
+
+    /// After a batch fails for good, its sequence numbers leave a gap the broker would refuse
+    /// every later batch for: the idempotent producer bumps its epoch and numbers what is
+    /// still unacknowledged from 0 again (KIP-360, Kafka 2.5+).
+    fn bump_epoch(&mut self) {
+        self.epoch = self.epoch.wrapping_add(1);
+        self.next_sequence.clear();
+        for (p, q) in &mut self.pending {
+            let mut next = 0u32;
+            for b in q.iter_mut() {
+                b.base_sequence = next;
+                next += b.count();
+            }
+            self.next_sequence.insert(*p, next);
         }
     }
 
