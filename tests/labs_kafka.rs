@@ -164,3 +164,22 @@ fn zookeeper_quorum_loss_restarting_brokers_does_not_bring_writes_back() {
         describe(&v)
     );
 }
+
+#[test]
+fn rebalance_storm_static_membership_also_passes_with_far_less_pause() {
+    let cooperative = run_script(
+        "kafka-rebalance-storm",
+        "at 30s: consumer configure --group billing --config partition.assignment.strategy=cooperative-sticky\n",
+    );
+    let fixed = run_script(
+        "kafka-rebalance-storm",
+        "at 30s: consumer configure --group billing --config group.instance.id={member}\n",
+    );
+    assert!(fixed.passed, "{}", describe(&fixed));
+    assert!(
+        fixed.predicates[0].value * 2.0 < cooperative.predicates[0].value,
+        "a restarted static member takes its old place without a rebalance: {} vs {}",
+        describe(&fixed),
+        describe(&cooperative)
+    );
+}

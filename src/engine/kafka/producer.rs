@@ -271,6 +271,8 @@ pub struct Producer {
     pub outcomes: BTreeMap<u64, SendOutcome>,
     /// Acknowledged records lost, as last added to `metrics`.
     pub lost_reported: u64,
+    /// An epoch bump waits for the in-flight requests (see [`Producer::bump_epoch_when_idle`]).
+    bump_pending: bool,
     last_commit: SimTime,
 }
 
@@ -578,6 +580,7 @@ impl Producer {
             rng: SimRng::fork(seed, &format!("kafka-producer-{name}")),
             outcomes: BTreeMap::new(),
             lost_reported: 0,
+            bump_pending: false,
             last_commit: now,
         })
     }
@@ -1061,6 +1064,7 @@ impl Producer {
             self.drive_generator_transactions(coordinator, now);
         }
         self.generate(cluster, ids, now);
+        self.bump_epoch_when_idle();
         let partitions: Vec<u32> = self.pending.keys().copied().collect();
         for p in partitions {
             self.drive_partition(p, cluster, coordinator, now);
@@ -1191,6 +1195,7 @@ impl Producer {
                     } else if now < next_try
                         || in_flight >= self.config.max_in_flight
                         || send_failed
+                        || self.bump_pending
                         || (self.idempotent && blocked_by_earlier)
                     {
                         blocked_by_earlier = true;
@@ -1416,13 +1421,26 @@ impl Producer {
             };
         }
         if self.idempotent && !self.is_transactional() {
-            self.bump_epoch();
+            self.bump_pending = true;
         }
     }
 
     /// After a batch fails for good, its sequence numbers leave a gap the broker would refuse
-    /// every later batch for: the idempotent producer bumps its epoch and numbers what is
-    /// still unacknowledged from 0 again (KIP-360, Kafka 2.5+).
+    /// every later batch for: the idempotent producer waits for its in-flight requests, then
+    /// bumps its epoch and numbers what is still unacknowledged from 0 again (KIP-360, Kafka
+    /// 2.5+). Sending stops until then.
+    fn bump_epoch_when_idle(&mut self) {
+        let in_flight = self
+            .pending
+            .values()
+            .flatten()
+            .any(|b| b.flight != Flight::Ready);
+        if self.bump_pending && !in_flight {
+            self.bump_pending = false;
+            self.bump_epoch();
+        }
+    }
+
     fn bump_epoch(&mut self) {
         self.epoch = self.epoch.wrapping_add(1);
         self.next_sequence.clear();
