@@ -82,7 +82,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     (
         "processor start",
-        "--name A --group G --input T --output U [--guarantee at-most-once|at-least-once|exactly-once] [--rate 1000/s] [--commit-interval 5s]  (read-process-write; a crashed one restarts)",
+        "--name A --group G --input T --output U [--guarantee at-most-once|at-least-once|exactly-once] [--rate 1000/s] [--commit-interval 5s]  (read-process-write; a crashed one restarts with its last config unless options change it)",
     ),
     (
         "processor crash",
@@ -1133,7 +1133,13 @@ fn processor_cmd(sim: &mut Sim, sub: &str, mut a: Args) -> Out {
             let group = a.req("group")?;
             let input = a.req("input")?;
             let output = a.req("output")?;
-            let config = processor_config(&mut a, ProcessorConfig::default())?;
+            // A restart keeps the deployed config; the options given here change it.
+            let base = k
+                .processors
+                .get(&name)
+                .map(|p| p.config.clone())
+                .unwrap_or_default();
+            let config = processor_config(&mut a, base)?;
             a.finish(0)?;
             k.start_processor(&name, &group, &input, &output, config, now)?;
         }
