@@ -164,3 +164,29 @@ fn zookeeper_quorum_loss_restarting_brokers_does_not_bring_writes_back() {
         describe(&v)
     );
 }
+
+#[test]
+fn controller_failover_more_retries_do_not_shrink_the_window() {
+    let v = run_script(
+        "kafka-controller-failover",
+        "at 10s: producer configure checkout --config retries=2147483647 --config retry.backoff.ms=50\n",
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    // The new controller still loads 4,006 partitions: broker 1's records wait out the
+    // 30 s delivery timeout, retries or not.
+    let failed = outcome(&v, "Producer.RecordsFailed");
+    assert!(!failed.met && failed.value > 1_000.0, "{}", describe(&v));
+}
+
+#[test]
+fn controller_failover_a_shorter_session_timeout_alone_leaves_the_loading() {
+    let v = run_script(
+        "kafka-controller-failover",
+        "at 10s: kafka-configs --alter --entity-type brokers --entity-default --add-config zookeeper.session.timeout.ms=6000\n",
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    let failed = outcome(&v, "Producer.RecordsFailed");
+    assert!(!failed.met && failed.value > 1_000.0, "{}", describe(&v));
+}
