@@ -190,3 +190,67 @@ fn controller_failover_a_shorter_session_timeout_alone_leaves_the_loading() {
     let failed = outcome(&v, "Producer.RecordsFailed");
     assert!(!failed.met && failed.value > 1_000.0, "{}", describe(&v));
 }
+
+#[test]
+fn adding_partitions_in_place_breaks_per_key_order() {
+    let v = run_script(
+        "kafka-adding-partitions",
+        "at 30s: kafka-topics --alter --topic orders --partitions 6\n",
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    // The group catches up...
+    assert!(outcome(&v, "Consumer.RecordsLag").met, "{}", describe(&v));
+    // ...but keys that moved were read from their new partition before their backlog.
+    let order = outcome(&v, "Consumer.KeyOrderViolations");
+    assert!(!order.met && order.value > 100.0, "{}", describe(&v));
+}
+
+/// `processor configure --name enrich --guarantee G` at each time.
+fn enrich_configures(guarantee: &str, times: &[&str]) -> String {
+    times
+        .iter()
+        .map(|t| format!("at {t}: processor configure --name enrich --guarantee {guarantee}\n"))
+        .collect()
+}
+
+/// Before the first crash and right after each of the schedule's restarts.
+const AFTER_EACH_RESTART: &[&str] = &["10s", "32s", "62s", "92s"];
+
+#[test]
+fn exactly_once_switching_to_at_most_once_loses_payments() {
+    let v = run_script(
+        "kafka-exactly-once",
+        &enrich_configures("at-most-once", AFTER_EACH_RESTART),
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    // No duplicates: offsets are committed before the outputs are written...
+    assert!(
+        outcome(&v, "Processor.DuplicateOutputs").met,
+        "{}",
+        describe(&v)
+    );
+    // ...so what a crash caught between reading and writing is never written.
+    let missing = outcome(&v, "Processor.MissingOutputs");
+    assert!(!missing.met && missing.value > 0.0, "{}", describe(&v));
+}
+
+#[test]
+fn exactly_once_configured_once_is_lost_at_the_first_restart() {
+    // A restart takes only its own command line's settings (at-least-once by default), so
+    // the second and third crashes write duplicates again.
+    let v = run_script(
+        "kafka-exactly-once",
+        &enrich_configures("exactly-once", &["10s"]),
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    let dup = outcome(&v, "Processor.DuplicateOutputs");
+    assert!(!dup.met && dup.value > 1_000.0, "{}", describe(&v));
+    assert!(
+        outcome(&v, "Processor.MissingOutputs").met,
+        "{}",
+        describe(&v)
+    );
+}
