@@ -211,7 +211,8 @@ fn enrich_configures(guarantee: &str, times: &[&str]) -> String {
     times
         .iter()
         .map(|t| format!("at {t}: processor configure --name enrich --guarantee {guarantee}\n"))
-        .collect()
+        .collect::<Vec<_>>()
+        .concat()
 }
 
 /// Before the first crash and right after each of the schedule's restarts.
