@@ -183,3 +183,94 @@ fn rebalance_storm_static_membership_also_passes_with_far_less_pause() {
         describe(&cooperative)
     );
 }
+
+#[test]
+fn controller_failover_more_retries_do_not_shrink_the_window() {
+    let v = run_script(
+        "kafka-controller-failover",
+        "at 10s: producer configure checkout --config retries=2147483647 --config retry.backoff.ms=50\n",
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    // The new controller still loads 4,006 partitions: broker 1's records wait out the
+    // 30 s delivery timeout, retries or not.
+    let failed = outcome(&v, "Producer.RecordsFailed");
+    assert!(!failed.met && failed.value > 1_000.0, "{}", describe(&v));
+}
+
+#[test]
+fn controller_failover_a_shorter_session_timeout_alone_leaves_the_loading() {
+    let v = run_script(
+        "kafka-controller-failover",
+        "at 10s: kafka-configs --alter --entity-type brokers --entity-default --add-config zookeeper.session.timeout.ms=6000\n",
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    let failed = outcome(&v, "Producer.RecordsFailed");
+    assert!(!failed.met && failed.value > 1_000.0, "{}", describe(&v));
+}
+
+#[test]
+fn adding_partitions_in_place_breaks_per_key_order() {
+    let v = run_script(
+        "kafka-adding-partitions",
+        "at 30s: kafka-topics --alter --topic orders --partitions 6\n",
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    // The group catches up...
+    assert!(outcome(&v, "Consumer.RecordsLag").met, "{}", describe(&v));
+    // ...but keys that moved were read from their new partition before their backlog.
+    let order = outcome(&v, "Consumer.KeyOrderViolations");
+    assert!(!order.met && order.value > 100.0, "{}", describe(&v));
+}
+
+/// `processor configure --name enrich --guarantee G` at each time.
+fn enrich_configures(guarantee: &str, times: &[&str]) -> String {
+    times
+        .iter()
+        .map(|t| format!("at {t}: processor configure --name enrich --guarantee {guarantee}\n"))
+        .collect::<Vec<_>>()
+        .concat()
+}
+
+/// Before the first crash and right after each of the schedule's restarts.
+const AFTER_EACH_RESTART: &[&str] = &["10s", "32s", "62s", "92s"];
+
+#[test]
+fn exactly_once_switching_to_at_most_once_loses_payments() {
+    let v = run_script(
+        "kafka-exactly-once",
+        &enrich_configures("at-most-once", AFTER_EACH_RESTART),
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    // No duplicates: offsets are committed before the outputs are written...
+    assert!(
+        outcome(&v, "Processor.DuplicateOutputs").met,
+        "{}",
+        describe(&v)
+    );
+    // ...so what a crash caught between reading and writing is never written.
+    let missing = outcome(&v, "Processor.MissingOutputs");
+    assert!(!missing.met && missing.value > 0.0, "{}", describe(&v));
+}
+
+#[test]
+fn exactly_once_configured_once_is_lost_at_the_first_restart() {
+    // A restart takes only its own command line's settings (at-least-once by default), so
+    // the second and third crashes write duplicates again.
+    let v = run_script(
+        "kafka-exactly-once",
+        &enrich_configures("exactly-once", &["10s"]),
+    );
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    let dup = outcome(&v, "Processor.DuplicateOutputs");
+    assert!(!dup.met && dup.value > 1_000.0, "{}", describe(&v));
+    assert!(
+        outcome(&v, "Processor.MissingOutputs").met,
+        "{}",
+        describe(&v)
+    );
+}

@@ -66,6 +66,21 @@ pub const LABS: &[(&str, &str, &str)] = &[
         include_str!("../../content/labs/kafka-zookeeper-quorum-loss.solution"),
     ),
     (
+        "content/labs/kafka-controller-failover.toml",
+        include_str!("../../content/labs/kafka-controller-failover.toml"),
+        include_str!("../../content/labs/kafka-controller-failover.solution"),
+    ),
+    (
+        "content/labs/kafka-adding-partitions.toml",
+        include_str!("../../content/labs/kafka-adding-partitions.toml"),
+        include_str!("../../content/labs/kafka-adding-partitions.solution"),
+    ),
+    (
+        "content/labs/kafka-exactly-once.toml",
+        include_str!("../../content/labs/kafka-exactly-once.toml"),
+        include_str!("../../content/labs/kafka-exactly-once.solution"),
+    ),
+    (
         "content/labs/cost-crossover.toml",
         include_str!("../../content/labs/cost-crossover.toml"),
         include_str!("../../content/labs/cost-crossover.solution"),
