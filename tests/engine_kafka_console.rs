@@ -419,10 +419,10 @@ processor status --name app
     assert_eq!(at_most["DuplicateOutputs"], 0, "{at_most}");
     let at_least = status("at-least-once");
     assert_eq!(at_least["MissingOutputs"], 0, "{at_least}");
-    assert!(
-        at_least["DuplicateOutputs"].as_u64().unwrap() > 1_000,
-        "up to 5 s of outputs written again: {at_least}"
-    );
+    // The last commit was at 10 s (every 5 s, after a flush): the 2 s of outputs since are
+    // written again, and only those.
+    let dup = at_least["DuplicateOutputs"].as_u64().unwrap();
+    assert!((500..=2_500).contains(&dup), "{at_least}");
     let exactly = status("exactly-once");
     assert_eq!(exactly["MissingOutputs"], 0, "{exactly}");
     assert_eq!(exactly["DuplicateOutputs"], 0, "{exactly}");

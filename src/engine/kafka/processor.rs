@@ -95,6 +95,8 @@ pub struct Processor {
     /// Next input offset per partition (in memory: lost on a crash).
     pub positions: BTreeMap<u32, u64>,
     pub last_commit: SimTime,
+    /// An at-least-once commit is waiting for the producer to flush.
+    pub(crate) flushing: bool,
     pub processed: u64,
     pub verification: Verification,
     pub metrics: MetricSet,
@@ -126,6 +128,7 @@ impl Processor {
             incarnation: 1,
             positions: BTreeMap::new(),
             last_commit: now,
+            flushing: false,
             processed: 0,
             verification: Verification::default(),
             metrics: MetricSet::default(),

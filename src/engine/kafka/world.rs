@@ -8,7 +8,7 @@ use super::consumer::ConsumerGroup;
 use super::error::{ErrorCode, KafkaError, Result};
 use super::processor::{Guarantee, Processor, ProcessorConfig, source_of, tp};
 use super::producer::{Ids, Producer, ProducerConfig, TxnCoordinator, TxnOffsets};
-use super::producer::{SendOutcome, TXN_COMMIT_INTERVAL, TxnState};
+use super::producer::{TXN_COMMIT_INTERVAL, TxnState};
 use crate::engine::metrics::Metric;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::engine::workload::{GenMode, KeyDist, SizeDist};
@@ -314,6 +314,16 @@ impl Kafka {
     ) {
         let sec = now.as_secs();
         let eos = pr.config.guarantee == Guarantee::ExactlyOnce;
+        // An at-least-once commit flushes the producer first (processing waits), then commits
+        // the positions whose outputs are all acknowledged.
+        if pr.flushing {
+            if in_flight == 0 {
+                pr.flushing = false;
+                pr.last_commit = now;
+                self.commit_inputs(pr);
+            }
+            return;
+        }
         let committed = self.committed_inputs(pr);
         let Some(producer) = self.producers.get_mut(pname) else {
             return;
@@ -377,9 +387,6 @@ impl Kafka {
             let _ = producer.send(key, Some(&value), None, &self.cluster, &mut self.ids, now);
         }
         // Console sends keep their outcomes for `produce`; a processor does not read them.
-        producer
-            .outcomes
-            .retain(|_, o| matches!(o, SendOutcome::Pending));
         producer.outcomes.clear();
         pr.processed += outputs.len() as u64;
         pr.metrics
@@ -387,9 +394,8 @@ impl Kafka {
         match pr.config.guarantee {
             Guarantee::AtMostOnce => self.commit_inputs(pr),
             Guarantee::AtLeastOnce => {
-                if now.since(pr.last_commit) >= pr.config.commit_interval && in_flight == 0 {
-                    pr.last_commit = now;
-                    self.commit_inputs(pr);
+                if now.since(pr.last_commit) >= pr.config.commit_interval {
+                    pr.flushing = true;
                 }
             }
             Guarantee::ExactlyOnce => {}
