@@ -274,3 +274,33 @@ fn exactly_once_configured_after_the_first_crash_still_books_that_crash_twice() 
         describe(&v)
     );
 }
+
+const REPLAY_FROM_EARLIEST: &str = "at 7m: consumer stop --group etl --member etl-1
+at 7m: consumer stop --group etl --member etl-2
+at 7m: kafka-consumer-groups --reset-offsets --group etl --topic events --to-earliest --execute
+at 7m: consumer start --group etl --member etl-1 --topic events --rate 1000/s --config auto.offset.reset=earliest
+at 7m: consumer start --group etl --member etl-2 --topic events --rate 1000/s --config auto.offset.reset=earliest
+";
+
+#[test]
+fn replay_from_earliest_re_reads_far_more_than_the_window() {
+    let v = run_script("kafka-replay-backfill", REPLAY_FROM_EARLIEST);
+    all_accepted(&v);
+    assert!(!v.passed, "{}", describe(&v));
+    // Everything retained at t=7m (7 minutes at 200/s) is read again.
+    let within = &v.predicates[1];
+    assert!(!within.met && within.value > 80_000.0, "{}", describe(&v));
+    assert!(v.predicates[0].met, "{}", describe(&v));
+}
+
+#[test]
+fn replay_resetting_a_running_group_is_refused_and_replays_nothing() {
+    let v = run_script(
+        "kafka-replay-backfill",
+        "at 7m: kafka-consumer-groups --reset-offsets --group etl --topic events --to-datetime 2026-01-01T00:04:00Z --execute\n",
+    );
+    let error = v.actions[0].reply["Error"]["Code"].as_str();
+    assert_eq!(error, Some("NON_EMPTY_GROUP"), "{}", describe(&v));
+    assert!(!v.passed, "{}", describe(&v));
+    assert_eq!(v.predicates[0].value, 0.0, "{}", describe(&v));
+}

@@ -85,6 +85,11 @@ pub const LABS: &[(&str, &str, &str)] = &[
         include_str!("../../content/labs/cost-crossover.toml"),
         include_str!("../../content/labs/cost-crossover.solution"),
     ),
+    (
+        "content/labs/kafka-replay-backfill.toml",
+        include_str!("../../content/labs/kafka-replay-backfill.toml"),
+        include_str!("../../content/labs/kafka-replay-backfill.solution"),
+    ),
 ];
 
 /// Every bundled lab, parsed.
