@@ -302,5 +302,5 @@ fn replay_resetting_a_running_group_is_refused_and_replays_nothing() {
     let error = v.actions[0].reply["Error"]["Code"].as_str();
     assert_eq!(error, Some("NON_EMPTY_GROUP"), "{}", describe(&v));
     assert!(!v.passed, "{}", describe(&v));
-    assert_eq!(v.predicates[0].value, 0.0, "{}", describe(&v));
+    assert!(v.predicates[0].value < 0.5, "{}", describe(&v));
 }
