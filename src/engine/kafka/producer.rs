@@ -351,6 +351,17 @@ impl TxnCoordinator {
         }
     }
 
+    /// The open transaction of `id` at `epoch`, begun now if none is open (the coordinator
+    /// starts one at the first AddPartitionsToTxn or AddOffsetsToTxn).
+    fn open_txn(&mut self, id: &str, epoch: u16, now: SimTime) -> Result<&mut OpenTxn> {
+        self.check(id, epoch)?;
+        let e = self.entries.get_mut(id).expect("checked");
+        Ok(e.open.get_or_insert_with(|| OpenTxn {
+            started: now,
+            ..OpenTxn::default()
+        }))
+    }
+
     fn add_partition(
         &mut self,
         id: &str,
@@ -359,12 +370,7 @@ impl TxnCoordinator {
         p: u32,
         now: SimTime,
     ) -> Result<()> {
-        self.check(id, epoch)?;
-        let e = self.entries.get_mut(id).expect("checked");
-        let open = e.open.get_or_insert_with(|| OpenTxn {
-            started: now,
-            ..OpenTxn::default()
-        });
+        let open = self.open_txn(id, epoch, now)?;
         if !open.partitions.iter().any(|(t, q)| t == topic && *q == p) {
             open.partitions.push((topic.to_string(), p));
         }
@@ -378,13 +384,7 @@ impl TxnCoordinator {
         offsets: TxnOffsets,
         now: SimTime,
     ) -> Result<()> {
-        self.check(id, epoch)?;
-        let e = self.entries.get_mut(id).expect("checked");
-        let open = e.open.get_or_insert_with(|| OpenTxn {
-            started: now,
-            ..OpenTxn::default()
-        });
-        open.offsets.extend(offsets);
+        self.open_txn(id, epoch, now)?.offsets.extend(offsets);
         Ok(())
     }
 
