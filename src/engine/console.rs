@@ -286,6 +286,12 @@ impl Args {
         }
     }
 
+    /// A required numeric option.
+    pub(crate) fn req_num<T: std::str::FromStr>(&mut self, name: &str) -> Result<T, Fail> {
+        self.num(name)?
+            .ok_or_else(|| param(format!("the following arguments are required: --{name}")))
+    }
+
     pub(crate) fn duration(&mut self, name: &str) -> Result<Option<SimDuration>, Fail> {
         self.opt(name)?
             .map(|v| SimDuration::parse(&v).map_err(param))

@@ -1694,7 +1694,6 @@ impl Cluster {
                     if !isr.contains(&r.broker)
                         && up
                         && r.leo >= hw.max(1).min(end)
-                        && r.leo >= end.min(hw)
                         && now.since(r.last_caught_up) <= lag_max
                     {
                         isr.push(r.broker);

@@ -3,7 +3,7 @@
 //! has a one-shot form (`produce`, `consume`, `producer`, `txn`, `broker`, `controller`,
 //! `zookeeper`). Output is one JSON object per command, as the rest of the console prints.
 
-use super::cluster::{Acks, BrokerState, MetadataMode, OffsetSpec, Partition, Topic};
+use super::cluster::{Acks, BrokerState, MetadataMode, Partition, Topic};
 use super::error::{ErrorCode, KafkaError};
 use super::processor::{Guarantee, ProcessorConfig};
 use super::producer::{ProducerConfig, SendOutcome, TxnState};
@@ -295,12 +295,8 @@ fn topics(sim: &mut Sim, mut a: Args) -> Out {
     match (create, describe, list, alter, delete) {
         (true, false, false, false, false) => {
             let topic = a.req("topic")?;
-            let partitions = a
-                .num::<u32>("partitions")?
-                .ok_or_else(|| param("--partitions is required"))?;
-            let rf = a
-                .num::<u32>("replication-factor")?
-                .ok_or_else(|| param("--replication-factor is required"))?;
+            let partitions = a.req_num::<u32>("partitions")?;
+            let rf = a.req_num::<u32>("replication-factor")?;
             let cfg = configs(&mut a, "config")?;
             a.finish(0)?;
             k.cluster.create_topic(&topic, partitions, rf, &cfg, now)?;
@@ -744,12 +740,8 @@ fn txn(sim: &mut Sim, sub: &str, mut a: Args) -> Out {
         "send-offsets" => {
             let group = a.req("group")?;
             let topic = a.req("topic")?;
-            let partition = a
-                .num::<u32>("partition")?
-                .ok_or_else(|| param("--partition is required"))?;
-            let offset = a
-                .num::<u64>("offset")?
-                .ok_or_else(|| param("--offset is required"))?;
+            let partition = a.req_num::<u32>("partition")?;
+            let offset = a.req_num::<u64>("offset")?;
             a.finish(0)?;
             p.send_offsets(coordinator, vec![(group, topic, partition, offset)], now)?;
         }
@@ -1243,14 +1235,5 @@ fn consumer_groups(sim: &mut Sim, mut a: Args) -> Out {
         _ => Err(param(
             "kafka-consumer-groups needs exactly one of --list, --describe, --reset-offsets",
         )),
-    }
-}
-
-#[allow(dead_code)]
-fn offset_spec(text: &str) -> Result<OffsetSpec, Fail> {
-    match text {
-        "earliest" => Ok(OffsetSpec::Earliest),
-        "latest" => Ok(OffsetSpec::Latest),
-        t => parse_timestamp(t).map(OffsetSpec::Timestamp).map_err(param),
     }
 }

@@ -31,7 +31,6 @@ pub enum ErrorCode {
     IllegalGeneration,
     RebalanceInProgress,
     DeliveryTimeout,
-    BufferExhausted,
     ControllerNotAvailable,
 }
 
@@ -66,7 +65,6 @@ impl ErrorCode {
             ErrorCode::RebalanceInProgress => "REBALANCE_IN_PROGRESS",
             // The Java client's TimeoutException when delivery.timeout.ms expires.
             ErrorCode::DeliveryTimeout => "DELIVERY_TIMEOUT",
-            ErrorCode::BufferExhausted => "BUFFER_EXHAUSTED",
             ErrorCode::ControllerNotAvailable => "CONTROLLER_NOT_AVAILABLE",
         }
     }

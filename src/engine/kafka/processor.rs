@@ -17,7 +17,7 @@
 //! duplicates are sources seen twice, missing outputs are committed inputs never seen.
 
 use super::assignor::TopicPartition;
-use super::error::{ErrorCode, KafkaError, Result};
+use super::error::{ErrorCode, KafkaError};
 use crate::engine::metrics::MetricSet;
 use crate::engine::time::{SimDuration, SimTime};
 use std::collections::{BTreeMap, HashSet};
@@ -242,5 +242,3 @@ pub(crate) fn not_found(name: &str) -> KafkaError {
         format!("no processor named '{name}'"),
     )
 }
-
-pub type ProcessorResult<T> = Result<T>;
