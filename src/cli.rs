@@ -13,7 +13,7 @@ use crate::clock;
 use crate::deck::files::{deck_files, read_deck_file};
 use crate::deck::item::draw_all;
 use crate::deck::schema::deck_schema_json;
-use crate::deck::{Library, parse_deck};
+use crate::deck::{Library, Scope, parse_deck};
 use crate::paths::DECKS_DIR;
 use crate::plain::{self, PlainDeps};
 use crate::queue::build_queue;
@@ -123,12 +123,25 @@ pub struct DrillArgs {
     /// Only this deck
     #[arg(long, value_name = "ID")]
     pub deck: Option<String>,
+    /// Only cards with this tag (on the card or its deck)
+    #[arg(long, value_name = "TAG", conflicts_with = "deck")]
+    pub tag: Option<String>,
     /// At most this many cards [default: session_cards from the config]
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
     /// Seed for the values calc cards draw [default: a new one each run]
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+}
+
+impl DrillArgs {
+    fn scope(&self) -> Scope {
+        match (&self.deck, &self.tag) {
+            (Some(deck), _) => Scope::Deck(deck.clone()),
+            (None, Some(tag)) => Scope::Tag(tag.clone()),
+            (None, None) => Scope::All,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -169,6 +182,8 @@ pub enum CliError {
     File { path: String, source: io::Error },
     #[error("no deck with id `{0}`; `streamdrill deck list` shows the ids")]
     UnknownDeck(String),
+    #[error("no card is tagged `{0}`")]
+    UnknownTag(String),
 }
 
 /// Parses nothing itself: `main` hands over the parsed CLI.
@@ -192,11 +207,9 @@ fn locations(cli: &Cli) -> Locations {
 
 fn dispatch(cli: &Cli) -> Result<ExitCode, CliError> {
     match &cli.command {
-        None => run_tui(cli, None, None, None, false),
+        None => run_tui(cli, None, None, None),
         Some(Command::Drill(args)) if args.plain => run_plain(cli, args),
-        Some(Command::Drill(args)) => {
-            run_tui(cli, args.deck.as_deref(), args.limit, args.seed, true)
-        }
+        Some(Command::Drill(args)) => run_tui(cli, Some(&args.scope()), args.limit, args.seed),
         Some(Command::Deck(DeckCommand::Check { paths })) => Ok(deck_check(cli, paths)),
         Some(Command::Deck(DeckCommand::List { json })) => deck_list(cli, *json),
         Some(Command::Stats { json }) => show_stats(cli, *json),
@@ -234,20 +247,18 @@ fn open_workspace(cli: &Cli) -> Result<Workspace, CliError> {
     Ok(workspace)
 }
 
+/// Opens the TUI on the home screen, or straight into a drill of `drill_scope`.
 fn run_tui(
     cli: &Cli,
-    deck: Option<&str>,
+    drill_scope: Option<&Scope>,
     limit: Option<usize>,
     seed: Option<u64>,
-    start_drill: bool,
 ) -> Result<ExitCode, CliError> {
     // Fail before touching the database when there is no terminal to draw on.
     tui::terminal::ensure_terminal()?;
     let workspace = open_workspace(cli)?;
-    if let Some(id) = deck
-        && workspace.library.deck(id).is_none()
-    {
-        return Err(CliError::UnknownDeck(id.to_owned()));
+    if let Some(scope) = drill_scope {
+        check_scope(&workspace.library, scope)?;
     }
     let now = clock::now();
     let progress = workspace.progress(now)?;
@@ -272,8 +283,8 @@ fn run_tui(
         .with_lab_results(&stats.labs)
         .with_plan(active_plan)
         .with_seed(seed.unwrap_or_else(clock::seed));
-    if start_drill {
-        app.start_drill(deck, now);
+    if let Some(scope) = drill_scope {
+        app.start_drill(scope, now);
     }
     tui::terminal::run(app, &mut store, &scheduler)?;
     Ok(ExitCode::SUCCESS)
@@ -284,11 +295,8 @@ fn run_plain(cli: &Cli, args: &DrillArgs) -> Result<ExitCode, CliError> {
     for problem in &workspace.library.problems {
         eprintln!("skipped: {problem}");
     }
-    if let Some(id) = &args.deck
-        && workspace.library.deck(id).is_none()
-    {
-        return Err(CliError::UnknownDeck(id.clone()));
-    }
+    let scope = args.scope();
+    check_scope(&workspace.library, &scope)?;
     let now = clock::now();
     let mut progress = workspace.progress(now)?;
     let limits = workspace.limits(
@@ -297,7 +305,7 @@ fn run_plain(cli: &Cli, args: &DrillArgs) -> Result<ExitCode, CliError> {
             .unwrap_or(workspace.config.session_cards as usize),
     )?;
     let queue = build_queue(
-        workspace.library.items(args.deck.as_deref()),
+        workspace.library.scoped_items(&scope),
         &progress,
         &workspace.scheduler,
         now,
@@ -324,6 +332,15 @@ fn run_plain(cli: &Cli, args: &DrillArgs) -> Result<ExitCode, CliError> {
         },
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// An unknown deck or tag is an error before anything starts.
+fn check_scope(library: &Library, scope: &Scope) -> Result<(), CliError> {
+    match scope {
+        Scope::Deck(id) if library.deck(id).is_none() => Err(CliError::UnknownDeck(id.clone())),
+        Scope::Tag(tag) if !library.tags().contains(tag) => Err(CliError::UnknownTag(tag.clone())),
+        _ => Ok(()),
+    }
 }
 
 /// Item ids an id names: the item itself, or every cell of a comparison card.

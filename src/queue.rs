@@ -54,12 +54,17 @@ impl Limits {
     }
 }
 
-pub fn counts(items: &[DrillItem], progress: &Progress, now: DateTime<Utc>) -> Counts {
-    let mut counts = Counts {
-        total: items.len(),
-        ..Counts::default()
-    };
-    for item in items.iter().filter(|i| !progress.is_suspended(&i.id)) {
+pub fn counts<'a>(
+    items: impl IntoIterator<Item = &'a DrillItem>,
+    progress: &Progress,
+    now: DateTime<Utc>,
+) -> Counts {
+    let mut counts = Counts::default();
+    for item in items {
+        counts.total += 1;
+        if progress.is_suspended(&item.id) {
+            continue;
+        }
         match progress.states.get(&item.id) {
             None => counts.new += 1,
             Some(state) if state.due <= now => counts.due += 1,

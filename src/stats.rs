@@ -27,6 +27,14 @@ pub struct DeckStats {
     pub new: usize,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TagStats {
+    pub tag: String,
+    pub cards: usize,
+    pub due: usize,
+    pub new: usize,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Retention {
     pub passed: u64,
@@ -117,6 +125,30 @@ pub fn deck_stats(library: &Library, progress: &Progress, now: DateTime<Utc>) ->
             DeckStats {
                 id: meta.id.clone(),
                 title: meta.title.clone(),
+                cards: c.total,
+                due: c.due,
+                new: c.new,
+            }
+        })
+        .collect()
+}
+
+/// Due, new and total items per tag (a card's own tags and its deck's), by tag name.
+pub fn tag_stats(library: &Library, progress: &Progress, now: DateTime<Utc>) -> Vec<TagStats> {
+    let tagged = library.items_with_tags();
+    let mut by_tag: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (index, (_, tags)) in tagged.iter().enumerate() {
+        for tag in tags {
+            by_tag.entry(tag).or_default().push(index);
+        }
+    }
+    by_tag
+        .into_iter()
+        .map(|(tag, indices)| {
+            let items = indices.iter().map(|&i| &tagged[i].0);
+            let c = counts(items, progress, now);
+            TagStats {
+                tag: tag.to_owned(),
                 cards: c.total,
                 due: c.due,
                 new: c.new,
@@ -248,17 +280,11 @@ pub fn stats(
 
 /// Item id -> (deck id, tags of the card and its deck).
 fn item_index(library: &Library) -> HashMap<String, (String, Vec<String>)> {
-    let mut index = HashMap::new();
-    for loaded in &library.decks {
-        for item in crate::deck::item::items_of(&loaded.deck) {
-            let mut tags = item.card.tags.clone();
-            tags.extend(loaded.deck.meta.tags.iter().cloned());
-            tags.sort();
-            tags.dedup();
-            index.insert(item.id, (item.deck_id, tags));
-        }
-    }
-    index
+    library
+        .items_with_tags()
+        .into_iter()
+        .map(|(item, tags)| (item.id, (item.deck_id, tags)))
+        .collect()
 }
 
 fn retention_of(passed: u64, reviews: u64) -> Retention {

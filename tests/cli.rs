@@ -212,6 +212,39 @@ fn an_unknown_deck_is_a_clear_error() {
 }
 
 #[test]
+fn a_tag_drills_only_the_cards_carrying_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // `partition-key` is on one starter card only, and on no bundled card.
+    let output = streamdrill(
+        dir.path(),
+        &["drill", "--plain", "--tag", "partition-key"],
+        "\n3\n",
+    );
+    assert!(output.status.success(), "{output:?}");
+    let text = stdout(&output);
+    assert_eq!(
+        card_lines(&text),
+        ["CARD starter/kinesis-hot-key-throttling failure"]
+    );
+    assert!(text.contains("SESSION reviewed=1"), "{text}");
+
+    let output = streamdrill(dir.path(), &["drill", "--plain", "--tag", "nope"], "");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no card is tagged `nope`"));
+
+    let output = streamdrill(
+        dir.path(),
+        &["drill", "--plain", "--tag", "cost", "--deck", "starter"],
+        "",
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "--deck and --tag exclude each other"
+    );
+}
+
+#[test]
 fn plan_toward_an_interview_reports_pace_retention_and_readiness() {
     let dir = tempfile::tempdir().expect("temp dir");
     let today = streamdrill::clock::now()

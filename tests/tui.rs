@@ -411,6 +411,52 @@ fn home_screen_snapshots() {
 }
 
 #[test]
+fn the_home_list_switches_to_tags_and_drills_one() {
+    let mut app = starter();
+    press(&mut app, KeyCode::Char('t'));
+    let tags: Vec<String> = app.tags.iter().map(|t| t.tag.clone()).collect();
+    // The card's own tags and its deck's (`kafka`, `kinesis` are on the deck only).
+    assert_eq!(
+        tags,
+        [
+            "cost",
+            "decision",
+            "durability",
+            "kafka",
+            "kinesis",
+            "partition-key",
+            "producer",
+            "retention",
+            "sizing",
+            "throughput"
+        ]
+    );
+    let kafka = &app.tags[3];
+    assert_eq!(
+        (kafka.cards, kafka.new, kafka.due),
+        (app.decks[0].cards, app.decks[0].cards, 0)
+    );
+    insta::assert_snapshot!("home_tags_80x24", draw(&app, 80, 24).backend());
+
+    press(&mut app, KeyCode::Up);
+    assert_eq!(app.selected, app.tags.len() - 1, "the cursor wraps");
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen, Screen::Drill);
+    let drill = app.drill.as_ref().expect("drilling");
+    assert_eq!(drill.title, "#cost");
+    assert_eq!(drill.session.position().1, 1, "one card is tagged `cost`");
+    assert_eq!(
+        current_id(&app).as_deref(),
+        Some("starter/myth-kafka-cheaper-at-any-scale")
+    );
+
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('t'));
+    assert_eq!(app.home_rows(), app.decks.len() + 1, "back to the decks");
+}
+
+#[test]
 fn home_screen_lists_skipped_decks() {
     let app = app_with(&["valid/tui.toml", "invalid/unknown-kind.toml"]);
     insta::assert_snapshot!("home_with_problems_80x24", draw(&app, 80, 24).backend());

@@ -1,7 +1,7 @@
 //! The set of decks the app works with: bundled ones first, then the user's. Pure: sources come
 //! in as text; reading them from disk is [`super::files`]'s job.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use super::diagnostic::Diagnostic;
@@ -29,6 +29,15 @@ impl fmt::Display for Origin {
 pub struct LoadedDeck {
     pub deck: Deck,
     pub origin: Origin,
+}
+
+/// Which cards a session draws from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Deck(String),
+    /// Cards carrying the tag, on the card itself or on its deck.
+    Tag(String),
 }
 
 /// Decks that loaded, and the problems of those that did not. A broken deck is skipped, never fatal.
@@ -83,6 +92,57 @@ impl Library {
             .filter(|d| deck_id.is_none_or(|id| d.deck.meta.id == id))
             .flat_map(|d| items_of(&d.deck))
             .collect()
+    }
+
+    /// Every drill item with its tags (the card's own and its deck's), sorted, without repeats.
+    pub fn items_with_tags(&self) -> Vec<(DrillItem, Vec<String>)> {
+        self.decks
+            .iter()
+            .flat_map(|loaded| {
+                let deck_tags = &loaded.deck.meta.tags;
+                items_of(&loaded.deck).into_iter().map(move |item| {
+                    let mut tags = item.card.tags.clone();
+                    tags.extend(deck_tags.iter().cloned());
+                    tags.sort();
+                    tags.dedup();
+                    (item, tags)
+                })
+            })
+            .collect()
+    }
+
+    /// Every tag some card carries.
+    pub fn tags(&self) -> BTreeSet<String> {
+        self.decks
+            .iter()
+            .flat_map(|loaded| {
+                let card_tags = loaded.deck.cards.iter().flat_map(|card| &card.tags);
+                loaded.deck.meta.tags.iter().chain(card_tags).cloned()
+            })
+            .collect()
+    }
+
+    /// The items of a scope; an unknown deck or tag has none.
+    pub fn scoped_items(&self, scope: &Scope) -> Vec<DrillItem> {
+        match scope {
+            Scope::All => self.items(None),
+            Scope::Deck(id) => self.items(Some(id)),
+            Scope::Tag(tag) => self
+                .items_with_tags()
+                .into_iter()
+                .filter(|(_, tags)| tags.contains(tag))
+                .map(|(item, _)| item)
+                .collect(),
+        }
+    }
+
+    /// What to call a scope on screen: the deck's title, `#tag`, or "All decks".
+    pub fn scope_title(&self, scope: &Scope) -> Option<String> {
+        match scope {
+            Scope::All => Some("All decks".to_owned()),
+            Scope::Deck(id) => self.deck(id).map(|deck| deck.meta.title.clone()),
+            Scope::Tag(tag) => self.tags().contains(tag).then(|| format!("#{tag}")),
+        }
     }
 
     /// Cards per kind, for listings.

@@ -11,6 +11,6 @@ pub mod schema;
 
 pub use diagnostic::Diagnostic;
 pub use item::{Assessment, DrillItem};
-pub use library::{Library, Origin};
+pub use library::{Library, Origin, Scope};
 pub use model::{Card, CardBody, Deck};
 pub use parse::parse_deck;

@@ -11,11 +11,11 @@ use super::textarea::TextArea;
 use super::theme::Theme;
 use crate::config::Config;
 use crate::deck::item::draw_all;
-use crate::deck::{CardBody, Diagnostic, DrillItem, Library};
+use crate::deck::{CardBody, Diagnostic, DrillItem, Library, Scope};
 use crate::queue::{Limits, Progress, build_queue};
 use crate::scheduler::{CardState, Rating, Scheduler};
 use crate::session::{Phase, Session};
-use crate::stats::{DeckStats, deck_stats};
+use crate::stats::{DeckStats, TagStats, deck_stats, tag_stats};
 use crate::store::{Confidence, Observations, Review, ReviewOutcome};
 
 /// Cards per session unless the config says otherwise.
@@ -77,6 +77,13 @@ pub enum Screen {
     Labs,
     /// A lab running live.
     Lab,
+}
+
+/// What the home list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HomeList {
+    Decks,
+    Tags,
 }
 
 /// The lab screen's state: the live engine run and the console line.
@@ -201,6 +208,8 @@ pub struct App {
     pub selected: usize,
     pub drill: Option<Drill>,
     pub decks: Vec<DeckStats>,
+    pub tags: Vec<TagStats>,
+    pub home_list: HomeList,
     pub problems: Vec<Diagnostic>,
     pub status: Option<String>,
     pub help: bool,
@@ -251,6 +260,8 @@ impl App {
             selected: 0,
             drill: None,
             decks: Vec::new(),
+            tags: Vec::new(),
+            home_list: HomeList::Decks,
             problems,
             status: None,
             help: false,
@@ -308,19 +319,18 @@ impl App {
         self
     }
 
-    /// Opens straight into a drill (for `streamdrill drill`).
-    pub fn start_drill(&mut self, deck_id: Option<&str>, now: DateTime<Utc>) {
-        let title = if let Some(id) = deck_id {
-            let Some(deck) = self.library.deck(id) else {
-                self.status = Some(format!("No deck with id `{id}`."));
-                return;
-            };
-            deck.meta.title.clone()
-        } else {
-            "All decks".to_owned()
+    /// Starts a scheduled session on a deck, a tag or everything.
+    pub fn start_drill(&mut self, scope: &Scope, now: DateTime<Utc>) {
+        let Some(title) = self.library.scope_title(scope) else {
+            self.status = Some(match scope {
+                Scope::Tag(tag) => format!("No card is tagged `{tag}`."),
+                Scope::Deck(id) => format!("No deck with id `{id}`."),
+                Scope::All => "No decks loaded.".to_owned(),
+            });
+            return;
         };
         let queue = build_queue(
-            self.library.items(deck_id),
+            self.library.scoped_items(scope),
             &self.progress,
             &self.scheduler,
             now,
@@ -393,9 +403,23 @@ impl App {
         };
     }
 
-    /// Rows of the home list: "All decks" first, then each deck.
+    /// Rows of the home list: "All decks" first, then each deck; or each tag.
     pub fn home_rows(&self) -> usize {
-        self.decks.len() + 1
+        match self.home_list {
+            HomeList::Decks => self.decks.len() + 1,
+            HomeList::Tags => self.tags.len(),
+        }
+    }
+
+    /// The scope of the selected home row.
+    fn selected_scope(&self) -> Option<Scope> {
+        match self.home_list {
+            HomeList::Decks => Some(match self.selected.checked_sub(1) {
+                None => Scope::All,
+                Some(i) => Scope::Deck(self.decks.get(i)?.id.clone()),
+            }),
+            HomeList::Tags => Some(Scope::Tag(self.tags.get(self.selected)?.tag.clone())),
+        }
     }
 
     /// Items reviewed since the study day started.
@@ -454,6 +478,7 @@ impl App {
 
     fn refresh_counts(&mut self, now: DateTime<Utc>) {
         self.decks = deck_stats(&self.library, &self.progress, now);
+        self.tags = tag_stats(&self.library, &self.progress, now);
         self.selected = self.selected.min(self.home_rows().saturating_sub(1));
     }
 
@@ -827,19 +852,24 @@ impl App {
     fn on_home_action(&mut self, action: Option<Action>, now: DateTime<Utc>) {
         match action {
             Some(Action::Finder) => self.open_finder(),
-            Some(Action::Down) => self.selected = (self.selected + 1) % self.home_rows(),
+            Some(Action::Down) => self.selected = (self.selected + 1) % self.home_rows().max(1),
             Some(Action::Up) => {
-                self.selected = (self.selected + self.home_rows() - 1) % self.home_rows();
+                let rows = self.home_rows().max(1);
+                self.selected = (self.selected + rows - 1) % rows;
             }
             Some(Action::StartSelected) => {
-                let deck = self
-                    .selected
-                    .checked_sub(1)
-                    .and_then(|i| self.decks.get(i))
-                    .map(|d| d.id.clone());
-                self.start_drill(deck.as_deref(), now);
+                if let Some(scope) = self.selected_scope() {
+                    self.start_drill(&scope, now);
+                }
             }
-            Some(Action::StartAll) => self.start_drill(None, now),
+            Some(Action::StartAll) => self.start_drill(&Scope::All, now),
+            Some(Action::ToggleTags) => {
+                self.home_list = match self.home_list {
+                    HomeList::Decks => HomeList::Tags,
+                    HomeList::Tags => HomeList::Decks,
+                };
+                self.selected = 0;
+            }
             Some(Action::ToggleInterview) => {
                 self.interview_mode = !self.interview_mode;
                 self.status = Some(if self.interview_mode {

@@ -11,6 +11,7 @@ pub enum Action {
     Down,
     StartSelected,
     StartAll,
+    ToggleTags,
     ToggleInterview,
     Labs,
     Reveal,
@@ -93,12 +94,13 @@ const HELP: Binding = key(KeyCode::Char('?'), Action::Help, "?", "help");
 const HELP_F1: Binding = key(KeyCode::F(1), Action::Help, "f1", "help");
 
 pub const HOME: &[Binding] = &[
-    quiet(key(KeyCode::Down, Action::Down, "↓/j", "next deck")),
-    key(KeyCode::Char('j'), Action::Down, "↓/j", "next deck"),
-    quiet(key(KeyCode::Up, Action::Up, "↑/k", "previous deck")),
-    key(KeyCode::Char('k'), Action::Up, "↑/k", "previous deck"),
+    quiet(key(KeyCode::Down, Action::Down, "↓/j", "next row")),
+    key(KeyCode::Char('j'), Action::Down, "↓/j", "next row"),
+    quiet(key(KeyCode::Up, Action::Up, "↑/k", "previous row")),
+    key(KeyCode::Char('k'), Action::Up, "↑/k", "previous row"),
     key(KeyCode::Enter, Action::StartSelected, "enter", "drill"),
     key(KeyCode::Char('a'), Action::StartAll, "a", "all decks"),
+    key(KeyCode::Char('t'), Action::ToggleTags, "t", "decks / tags"),
     key(
         KeyCode::Char('i'),
         Action::ToggleInterview,

@@ -9,7 +9,7 @@ use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Cell, Clear, Gauge, Paragraph, Row, Table, TableState, Wrap};
 
-use super::app::{App, Confirm, Drill, Screen, Step, summarize, uses_text};
+use super::app::{App, Confirm, Drill, HomeList, Screen, Step, summarize, uses_text};
 use super::keys::{self, Binding};
 use super::theme::Theme;
 use crate::deck::{Assessment, CardBody};
@@ -96,11 +96,39 @@ pub fn render(app: &App, frame: &mut Frame) {
     }
 }
 
+/// The hints that fit the width; when some do not, the last place goes to the help key, so
+/// every other key stays one press away.
 fn render_hints(keymap: &[Binding], theme: &Theme, frame: &mut Frame, area: Rect) {
+    let hint = |label: &str, help: &str| {
+        [
+            Span::styled(format!(" {label} "), theme.key),
+            Span::from(format!(" {help}  ")),
+        ]
+    };
+    let all: Vec<[Span; 2]> = keys::hints(keymap)
+        .into_iter()
+        .map(|(label, help)| hint(label, help))
+        .collect();
+    let width = |pair: &[Span; 2]| pair[0].width() + pair[1].width();
+    let available = usize::from(area.width);
     let mut spans = Vec::new();
-    for (label, help) in keys::hints(keymap) {
-        spans.push(Span::styled(format!(" {label} "), theme.key));
-        spans.push(Span::from(format!(" {help}  ")));
+    if all.iter().map(width).sum::<usize>() <= available {
+        spans.extend(all.into_iter().flatten());
+    } else {
+        let help_label = keymap
+            .iter()
+            .find(|b| b.action == keys::Action::Help)
+            .map_or("?", |b| b.label);
+        let more = hint(help_label, "more keys");
+        let mut used = width(&more);
+        for pair in all {
+            used += width(&pair);
+            if used > available {
+                break;
+            }
+            spans.extend(pair);
+        }
+        spans.extend(more);
     }
     frame.render_widget(Line::from(spans), area);
 }
@@ -157,6 +185,74 @@ fn render_confirm(confirm: Confirm, theme: &Theme, frame: &mut Frame, area: Rect
 }
 
 #[allow(clippy::too_many_lines)] // one screen, laid out top to bottom
+fn deck_table<'a>(app: &App, mastery: &dyn Fn(usize, usize) -> String) -> Table<'a> {
+    let total_due: usize = app.decks.iter().map(|d| d.due).sum();
+    let total_new: usize = app.decks.iter().map(|d| d.new).sum();
+    let total_cards: usize = app.decks.iter().map(|d| d.cards).sum();
+    let lab_cell = |(passed, total): (usize, usize)| {
+        if total == 0 {
+            String::new()
+        } else {
+            format!("{passed}/{total}")
+        }
+    };
+    let mut rows = vec![Row::new(vec![
+        Cell::from("All decks").bold(),
+        Cell::from(total_due.to_string()),
+        Cell::from(total_new.to_string()),
+        Cell::from(total_cards.to_string()),
+        Cell::from(mastery(total_cards, total_new)),
+        Cell::from(lab_cell(app.labs_passed(None))),
+    ])];
+    rows.extend(app.decks.iter().map(|d| {
+        Row::new(vec![
+            Cell::from(d.title.clone()),
+            Cell::from(d.due.to_string()),
+            Cell::from(d.new.to_string()),
+            Cell::from(d.cards.to_string()),
+            Cell::from(mastery(d.cards, d.new)),
+            Cell::from(lab_cell(app.labs_passed(Some(&d.id)))),
+        ])
+    }));
+    Table::new(
+        rows,
+        [
+            Constraint::Min(20),
+            Constraint::Length(5),
+            Constraint::Length(5),
+            Constraint::Length(6),
+            Constraint::Length(8),
+            Constraint::Length(5),
+        ],
+    )
+    .header(Row::new(vec!["Deck", "Due", "New", "Cards", "Learned", "Labs"]).underlined())
+    .block(Block::bordered().title(" Decks · t: tags "))
+}
+
+fn tag_table<'a>(app: &App, mastery: &dyn Fn(usize, usize) -> String) -> Table<'a> {
+    let rows = app.tags.iter().map(|t| {
+        Row::new(vec![
+            Cell::from(format!("#{}", t.tag)),
+            Cell::from(t.due.to_string()),
+            Cell::from(t.new.to_string()),
+            Cell::from(t.cards.to_string()),
+            Cell::from(mastery(t.cards, t.new)),
+        ])
+    });
+    Table::new(
+        rows,
+        [
+            Constraint::Min(20),
+            Constraint::Length(5),
+            Constraint::Length(5),
+            Constraint::Length(6),
+            Constraint::Length(8),
+        ],
+    )
+    .header(Row::new(vec!["Tag", "Due", "New", "Cards", "Learned"]).underlined())
+    .block(Block::bordered().title(" Tags · t: decks "))
+}
+
 fn render_home(app: &App, frame: &mut Frame, area: Rect) {
     let theme = &app.theme;
     let problems_height = if app.problems.is_empty() {
@@ -176,7 +272,6 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
 
     let total_due: usize = app.decks.iter().map(|d| d.due).sum();
     let total_new: usize = app.decks.iter().map(|d| d.new).sum();
-    let total_cards: usize = app.decks.iter().map(|d| d.cards).sum();
     let done = app.reviewed_today();
     let goal = done + total_due + app.new_left_today().min(total_new);
     let ratio = if goal == 0 {
@@ -202,47 +297,12 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
             format!("{:.0}%", (cards - new) as f64 * 100.0 / cards as f64)
         }
     };
-    let (labs_passed, labs_total) = app.labs_passed(None);
-    let lab_cell = |(passed, total): (usize, usize)| {
-        if total == 0 {
-            String::new()
-        } else {
-            format!("{passed}/{total}")
-        }
-    };
-    let mut rows = vec![Row::new(vec![
-        Cell::from("All decks").bold(),
-        Cell::from(total_due.to_string()),
-        Cell::from(total_new.to_string()),
-        Cell::from(total_cards.to_string()),
-        Cell::from(mastery(total_cards, total_new)),
-        Cell::from(lab_cell((labs_passed, labs_total))),
-    ])];
-    rows.extend(app.decks.iter().map(|d| {
-        Row::new(vec![
-            Cell::from(d.title.clone()),
-            Cell::from(d.due.to_string()),
-            Cell::from(d.new.to_string()),
-            Cell::from(d.cards.to_string()),
-            Cell::from(mastery(d.cards, d.new)),
-            Cell::from(lab_cell(app.labs_passed(Some(&d.id)))),
-        ])
-    }));
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Min(20),
-            Constraint::Length(5),
-            Constraint::Length(5),
-            Constraint::Length(6),
-            Constraint::Length(8),
-            Constraint::Length(5),
-        ],
-    )
-    .header(Row::new(vec!["Deck", "Due", "New", "Cards", "Learned", "Labs"]).underlined())
+    let table = match app.home_list {
+        HomeList::Decks => deck_table(app, &mastery),
+        HomeList::Tags => tag_table(app, &mastery),
+    }
     .row_highlight_style(theme.selected)
-    .highlight_symbol("> ")
-    .block(Block::bordered().title(" Decks "));
+    .highlight_symbol("> ");
     let mut state = TableState::default().with_selected(Some(app.selected));
     frame.render_stateful_widget(table, list_area, &mut state);
     // Rows start below the border and the header row; the table may have scrolled.
