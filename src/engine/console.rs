@@ -135,7 +135,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "--name C [--poll 1s] [--on-expired fail|latest|trim-horizon|after-last]  (a redeploy; a stopped poller starts again)",
     ),
     ("poller status", "--name C"),
-    ("advance", "DURATION  (e.g. 500ms, 30s, 5m, 2h)"),
+    ("advance", "DURATION  (e.g. 500ms, 30s, 5m, 2m30s, 2h)"),
     ("now", ""),
     (
         "gen start",

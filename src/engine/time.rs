@@ -83,30 +83,47 @@ impl SimDuration {
         self.0 as f64 / MICROS_PER_SEC as f64
     }
 
-    /// Parses `250ms`, `30s`, `5m`, `2h`, `1d`, `1.5s` or a bare number of seconds.
+    /// Parses `250ms`, `30s`, `5m`, `2h`, `1d`, `1.5s`, compounds such as `2m30s` or `1h15m`,
+    /// or a bare number of seconds.
     pub fn parse(text: &str) -> Result<SimDuration, String> {
         let t = text.trim();
-        let split = t
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(t.len());
-        let (num, unit) = t.split_at(split);
-        let value: f64 = num.parse().map_err(|_| {
-            format!("invalid duration '{text}': expected e.g. 500ms, 30s, 5m, 2h, 1d")
-        })?;
-        let micros_per_unit: f64 = match unit {
-            "us" => 1.0,
-            "ms" => 1e3,
-            "" | "s" => 1e6,
-            "m" | "min" => 60e6,
-            "h" => 3600e6,
-            "d" => 86_400e6,
-            _ => {
-                return Err(format!(
-                    "invalid duration unit '{unit}' in '{text}': use ms, s, m, h or d"
-                ));
+        let invalid =
+            || format!("invalid duration '{text}': expected e.g. 500ms, 30s, 5m, 2m30s, 2h, 1d");
+        let mut rest = t;
+        let mut micros = 0.0;
+        while !rest.is_empty() {
+            let number_end = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(rest.len());
+            let (number, after) = rest.split_at(number_end);
+            let unit_end = after
+                .find(|c: char| !c.is_ascii_alphabetic())
+                .unwrap_or(after.len());
+            let (unit, after) = after.split_at(unit_end);
+            let value: f64 = number.parse().map_err(|_| invalid())?;
+            // A bare number means seconds only when it is the whole duration.
+            if unit.is_empty() && rest.len() != t.len() {
+                return Err(invalid());
             }
-        };
-        let micros = value * micros_per_unit;
+            let micros_per_unit: f64 = match unit {
+                "us" => 1.0,
+                "ms" => 1e3,
+                "" | "s" => 1e6,
+                "m" | "min" => 60e6,
+                "h" => 3600e6,
+                "d" => 86_400e6,
+                _ => {
+                    return Err(format!(
+                        "invalid duration unit '{unit}' in '{text}': use ms, s, m, h or d"
+                    ));
+                }
+            };
+            micros += value * micros_per_unit;
+            rest = after;
+        }
+        if t.is_empty() {
+            return Err(invalid());
+        }
         if !micros.is_finite() || !(0.0..=400.0 * 86_400e6).contains(&micros) {
             return Err(format!("duration '{text}' out of range (0 to 400d)"));
         }
@@ -210,6 +227,29 @@ mod tests {
             SimDuration::parse("1.5s").unwrap(),
             SimDuration::from_millis(1500)
         );
+        assert_eq!(
+            SimDuration::parse("2m30s").unwrap(),
+            SimDuration::from_secs(150)
+        );
+        assert_eq!(
+            SimDuration::parse("1h15m").unwrap(),
+            SimDuration::from_secs(4500)
+        );
+        assert_eq!(
+            SimDuration::parse("1s500ms").unwrap(),
+            SimDuration::from_millis(1500)
+        );
+        assert_eq!(
+            SimDuration::parse("45").unwrap(),
+            SimDuration::from_secs(45)
+        );
+        assert!(
+            SimDuration::parse("2m30").is_err(),
+            "a unitless tail is ambiguous"
+        );
+        assert!(SimDuration::parse("").is_err());
+        assert!(SimDuration::parse("s").is_err());
+        assert!(SimDuration::parse("2m 30s").is_err());
         assert!(SimDuration::parse("5 parsecs").is_err());
         assert!(SimDuration::parse("-1s").is_err());
     }
