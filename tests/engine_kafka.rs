@@ -2,6 +2,7 @@
 
 use streamdrill::engine::Sim;
 use streamdrill::engine::kafka::cluster::{Acks, MetadataMode};
+use streamdrill::engine::kafka::error::ErrorCode;
 use streamdrill::engine::kafka::producer::ProducerConfig;
 use streamdrill::engine::time::SimDuration;
 use streamdrill::engine::workload::{GenMode, KeyDist, SizeDist};
@@ -82,4 +83,39 @@ fn acks_1_loses_acknowledged_records_when_the_leader_moves_and_acks_all_does_not
             );
         }
     }
+}
+
+#[test]
+fn a_redeploy_fails_the_batches_a_silent_leader_never_answered() {
+    let mut sim = cluster(3, "1");
+    producer(&mut sim, "p", Acks::Leader);
+    sim.advance(SimDuration::from_secs(2)).unwrap();
+    let now = sim.now();
+    let k = sim.kafka.as_mut().unwrap();
+    k.cluster
+        .pause_broker(1, SimDuration::from_secs(60), now)
+        .unwrap();
+    sim.advance(SimDuration::from_millis(500)).unwrap();
+    let now = sim.now();
+    let k = sim.kafka.as_mut().unwrap();
+    let before = k.producers["p"].stats.clone();
+    let unanswered = k.producers["p"].in_flight_records();
+    assert!(unanswered > 0, "a paused leader leaves batches in flight");
+    assert_eq!(before.errors.get(&ErrorCode::ProducerClosed), None);
+
+    k.reconfigure_producer("p", &[("retries".into(), "5".into())], now)
+        .unwrap();
+    let p = &k.producers["p"];
+    let closed = p.stats.errors.get(&ErrorCode::ProducerClosed).copied();
+    assert!(closed.is_some_and(|n| n > 0), "{:?}", p.stats.errors);
+    assert_eq!(p.stats.failed, before.failed + closed.unwrap());
+    assert_eq!(
+        p.stats.sent,
+        p.stats.acked + p.stats.failed + p.in_flight_records(),
+        "every record sent is acked, failed or still in flight"
+    );
+    // The abandoned batches gave their buffer back: the workload is not blocked afterwards.
+    sim.advance(SimDuration::from_secs(5)).unwrap();
+    let p = &sim.kafka.as_ref().unwrap().producers["p"];
+    assert!(p.stats.acked > before.acked, "{:?}", p.stats);
 }

@@ -32,6 +32,7 @@ pub enum ErrorCode {
     RebalanceInProgress,
     DeliveryTimeout,
     ControllerNotAvailable,
+    ProducerClosed,
 }
 
 impl ErrorCode {
@@ -66,6 +67,8 @@ impl ErrorCode {
             // The Java client's TimeoutException when delivery.timeout.ms expires.
             ErrorCode::DeliveryTimeout => "DELIVERY_TIMEOUT",
             ErrorCode::ControllerNotAvailable => "CONTROLLER_NOT_AVAILABLE",
+            // The Java client's KafkaException for batches a closing producer abandons.
+            ErrorCode::ProducerClosed => "PRODUCER_CLOSED",
         }
     }
 

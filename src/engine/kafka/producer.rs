@@ -587,8 +587,14 @@ impl Producer {
 
     /// A redeploy with new client configs: the same producer (name, workload, statistics),
     /// a new session. A new idempotent or transactional identity is drawn; batches not yet
-    /// sent go out under the new settings.
-    pub fn reconfigure(&mut self, config: ProducerConfig, ids: &mut Ids) -> Result<()> {
+    /// sent go out under the new settings. Batches sent to a leader that never answered are
+    /// abandoned by the closing session: the application sees them fail.
+    pub fn reconfigure(
+        &mut self,
+        config: ProducerConfig,
+        ids: &mut Ids,
+        now: SimTime,
+    ) -> Result<()> {
         let idempotent = config.effective_idempotence()?;
         self.sticky = StickyPartitioner::new(config.batch_size);
         self.config = config;
@@ -603,9 +609,14 @@ impl Producer {
             NO_PRODUCER
         };
         let idempotent = self.idempotent;
+        let mut abandoned = Vec::new();
         let mut next: BTreeMap<u32, u32> = BTreeMap::new();
         for (p, q) in &mut self.pending {
-            q.retain(|b| b.flight == Flight::Ready || matches!(b.flight, Flight::Waiting { .. }));
+            let (unanswered, kept): (VecDeque<_>, VecDeque<_>) = std::mem::take(q)
+                .into_iter()
+                .partition(|b| matches!(b.flight, Flight::Unanswered { .. }));
+            *q = kept;
+            abandoned.extend(unanswered);
             for b in q.iter_mut() {
                 if b.flight == Flight::Ready && idempotent {
                     let s = next.entry(*p).or_insert(0);
@@ -616,6 +627,13 @@ impl Producer {
         }
         if idempotent {
             self.next_sequence = next;
+        }
+        for b in &abandoned {
+            let closed = KafkaError::new(
+                ErrorCode::ProducerClosed,
+                "the producer was redeployed before the leader answered",
+            );
+            self.fail(b, closed, now);
         }
         Ok(())
     }

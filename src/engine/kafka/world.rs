@@ -478,7 +478,7 @@ impl Kafka {
             config.set(k, v)?;
         }
         let p = self.producers.get_mut(name).expect("checked");
-        p.reconfigure(config, &mut self.ids)?;
+        p.reconfigure(config, &mut self.ids, now)?;
         if p.is_transactional() {
             p.init_transactions(&mut self.coordinator, &mut self.ids, &mut self.cluster, now)?;
         }
