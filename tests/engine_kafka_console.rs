@@ -431,3 +431,32 @@ processor status --name app
         "{exactly}"
     );
 }
+
+#[test]
+fn partitions_led_by_a_paused_broker_count_as_offline_until_leadership_moves() {
+    let offline = |v: &Value| {
+        v["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["Name"] == "OfflinePartitionsCount")
+            .map(|m| m["Last"].as_u64().unwrap())
+    };
+    let out = lines(
+        r"
+kafka-cluster create --brokers 3 --mode zookeeper
+kafka-topics --create --topic t --partitions 300 --replication-factor 3
+advance 2s
+kafka-metrics --cluster
+broker pause 1 --for 30s
+advance 5s
+kafka-metrics --cluster
+advance 40s
+kafka-metrics --cluster
+",
+    );
+    assert_eq!(offline(&out[3]), Some(0));
+    // Broker 1 leads a third of the partitions; ZooKeeper's controller has not moved them yet.
+    assert_eq!(offline(&out[6]), Some(100), "{}", out[6]);
+    assert_eq!(offline(&out[8]), Some(0), "{}", out[8]);
+}

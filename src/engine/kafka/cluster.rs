@@ -1748,13 +1748,20 @@ impl Cluster {
         let gauge_due = self.gauges_sec != Some(sec);
         if gauge_due {
             self.gauges_sec = Some(sec);
+            let brokers = &self.brokers;
             for p in self
                 .topics
                 .values_mut()
                 .flat_map(|t| t.partitions.iter_mut())
             {
                 p.metrics.set(Metric::KafkaLogSizeBytes, sec, p.log.bytes);
-                if p.leader.is_none() {
+                // A leader on a stopped or paused broker serves nobody: until the controller
+                // moves leadership (later still while the controller itself fails over), the
+                // partition is as unavailable as one with no leader at all.
+                let leader_serving = p
+                    .leader
+                    .is_some_and(|l| brokers.get(&l).is_some_and(Broker::is_up));
+                if !leader_serving {
                     offline += 1;
                 } else if p.isr.len() < p.replicas.len() {
                     under += 1;
