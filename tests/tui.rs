@@ -711,6 +711,11 @@ fn a_lab_runs_live_and_its_result_goes_to_the_store() {
     assert!(total >= 2);
     assert_eq!((result.commands, result.hints), (2, 1));
     insta::assert_snapshot!("lab_finished_80x24", draw(&app, 80, 24).backend());
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen, Screen::Labs);
+    let list = format!("{:?}", draw(&app, 80, 24).backend());
+    assert!(list.contains(&format!("Labs · 1/{total} passed")), "{list}");
+    assert!(list.contains("│> ✓ kinesis-hot-key"), "{list}");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Paragraph, Sparkline, Wrap};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Sparkline, Table, TableState, Wrap};
 
 use super::app::{App, LabScreen};
 use super::theme::Theme;
@@ -15,35 +15,49 @@ const SHARD_RECORDS_PER_SEC: u64 = 1_000;
 
 pub fn render_list(app: &App, frame: &mut Frame, area: Rect) {
     let theme = &app.theme;
-    let mut lines = Vec::new();
-    if app.labs.is_empty() {
-        lines.push(Line::from("No labs are bundled."));
-    }
+    let [list_area, note_area] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
     let id_width = app
         .labs
         .iter()
         .map(|l| l.id.chars().count())
         .max()
         .unwrap_or(0);
-    for (i, lab) in app.labs.iter().enumerate() {
-        let style = if i == app.lab_selected {
-            theme.selected
+    let rows = app.labs.iter().map(|lab| {
+        let passed = if app.labs_done.contains(&lab.id) {
+            "✓"
         } else {
-            ratatui::style::Style::new()
+            ""
         };
-        lines.push(Line::styled(
-            format!(" {:<id_width$}  {}", lab.id, lab.title),
-            style,
-        ));
-    }
-    lines.push(Line::default());
-    lines.push(Line::styled(
-        " Each lab runs on the embedded engine in virtual time; results never change card scheduling.",
-        theme.muted,
-    ));
+        Row::new(vec![
+            Cell::from(passed).style(theme.good),
+            Cell::from(lab.id.clone()),
+            Cell::from(lab.title.clone()),
+        ])
+    });
+    let widths = [
+        Constraint::Length(1),
+        Constraint::Length(u16::try_from(id_width).unwrap_or(u16::MAX)),
+        Constraint::Min(10),
+    ];
+    let (done, total) = app.labs_passed(None);
+    let title = if total == 0 {
+        " Labs: none bundled ".to_owned()
+    } else {
+        format!(" Labs · {done}/{total} passed ")
+    };
+    let table = Table::new(rows, widths)
+        .row_highlight_style(theme.selected)
+        .highlight_symbol("> ")
+        .block(Block::bordered().title(title));
+    let mut state = TableState::default().with_selected(Some(app.lab_selected));
+    frame.render_stateful_widget(table, list_area, &mut state);
     frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" Labs ")),
-        area,
+        Paragraph::new(
+            " Each lab runs on the embedded engine in virtual time; results never change card scheduling.",
+        )
+        .style(theme.muted),
+        note_area,
     );
 }
 
