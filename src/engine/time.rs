@@ -131,10 +131,15 @@ impl SimDuration {
     }
 }
 
+/// `30s`, `138.12s`, `250ms`: whole seconds plainly, longer ones in seconds to the millisecond,
+/// shorter ones in milliseconds. Every form parses back with [`SimDuration::parse`].
 impl fmt::Display for SimDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0 % MICROS_PER_SEC == 0 {
             write!(f, "{}s", self.0 / MICROS_PER_SEC)
+        } else if self.0 >= MICROS_PER_SEC {
+            let secs = format!("{:.3}", self.0 as f64 / MICROS_PER_SEC as f64);
+            write!(f, "{}s", secs.trim_end_matches('0').trim_end_matches('.'))
         } else {
             write!(f, "{}ms", self.0 as f64 / 1e3)
         }
@@ -252,6 +257,26 @@ mod tests {
         assert!(SimDuration::parse("2m 30s").is_err());
         assert!(SimDuration::parse("5 parsecs").is_err());
         assert!(SimDuration::parse("-1s").is_err());
+    }
+
+    #[test]
+    fn durations_display_in_the_unit_a_person_reads() {
+        for (micros, shown) in [
+            (30_000_000, "30s"),
+            (138_120_000, "138.12s"),
+            (1_500_000, "1.5s"),
+            (1_001_000, "1.001s"),
+            (1_000_400, "1s"),
+            (250_000, "250ms"),
+            (1_500, "1.5ms"),
+        ] {
+            let d = SimDuration(micros);
+            assert_eq!(d.to_string(), shown);
+        }
+        for micros in [30_000_000, 138_120_000, 1_500_000, 250_000] {
+            let d = SimDuration(micros);
+            assert_eq!(SimDuration::parse(&d.to_string()).unwrap(), d);
+        }
     }
 
     #[test]
