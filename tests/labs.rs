@@ -613,3 +613,27 @@ fn lab_check_reports_located_problems_and_passes_the_bundled_labs() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn escape_sequences_in_lab_prose_never_survive_parsing() {
+    let (_, good, _) = bundled::LABS[0];
+    let hostile = good
+        .replacen("title = \"", "title = \"\\u001b]0;pwned\\u0007", 1)
+        .replacen(
+            "briefing = \"\"\"",
+            "briefing = \"\"\"\\u001b[2J\\u009b31m",
+            1,
+        );
+    assert_ne!(
+        hostile, good,
+        "the fixture lab has a title and a briefing to poison"
+    );
+    let lab = parse_lab("l.toml", &hostile).expect("still a valid lab");
+    for text in [&lab.title, &lab.briefing] {
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+    }
+    assert!(!lab.title.contains("pwned"), "the OSC payload goes too");
+}

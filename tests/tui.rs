@@ -711,6 +711,13 @@ fn a_lab_runs_live_and_its_result_goes_to_the_store() {
     assert!(total >= 2);
     assert_eq!((result.commands, result.hints), (2, 1));
     insta::assert_snapshot!("lab_finished_80x24", draw(&app, 80, 24).backend());
+    insta::assert_snapshot!("lab_finished_120x40", draw(&app, 120, 40).backend());
+    // ctrl-r runs the same lab again from its setup; the new run is stored on its own.
+    app.update(ctrl('r'), t0());
+    let lab = app.lab.as_ref().expect("a lab");
+    assert_eq!(lab.live.lab.id, "kinesis-hot-key");
+    assert!(!lab.live.finished() && !lab.saved && lab.hint.is_none());
+    assert_eq!(lab.live.now(), streamdrill::engine::SimDuration::ZERO);
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.screen, Screen::Labs);
     let list = format!("{:?}", draw(&app, 80, 24).backend());

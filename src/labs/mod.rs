@@ -63,6 +63,24 @@ pub struct Lab {
     pub debrief: Debrief,
 }
 
+impl Lab {
+    /// Labs are content like decks: the prose a screen shows passes through the same filter,
+    /// so no escape sequence in a lab file reaches the terminal.
+    fn sanitize_prose(&mut self) {
+        use crate::text::sanitize;
+        self.title = sanitize(&self.title);
+        self.briefing = sanitize(&self.briefing);
+        self.debrief.text = sanitize(&self.debrief.text);
+        for text in self
+            .hints
+            .iter_mut()
+            .chain(self.goal.iter_mut().map(|g| &mut g.name))
+        {
+            *text = sanitize(text);
+        }
+    }
+}
+
 /// A command at a virtual time.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -307,7 +325,7 @@ pub fn lab_schema_json() -> String {
 /// Parses and checks a lab. `path` only labels diagnostics.
 #[allow(clippy::too_many_lines)] // one flat list of checks
 pub fn parse_lab(path: &str, source: &str) -> Result<Lab, Vec<Diagnostic>> {
-    let lab: Lab = match toml::from_str(source) {
+    let mut lab: Lab = match toml::from_str(source) {
         Ok(lab) => lab,
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
@@ -446,6 +464,7 @@ pub fn parse_lab(path: &str, source: &str) -> Result<Lab, Vec<Diagnostic>> {
         }
     }
     if problems.is_empty() {
+        lab.sanitize_prose();
         Ok(lab)
     } else {
         problems.sort();

@@ -482,6 +482,19 @@ impl App {
         self.selected = self.selected.min(self.home_rows().saturating_sub(1));
     }
 
+    /// A fresh run of `lab`, from its setup, at 10x.
+    fn open_lab(&mut self, lab: crate::labs::Lab) {
+        self.lab = Some(LabScreen {
+            live: crate::labs::live::LiveLab::new(lab, self.seed),
+            input: TextArea::default(),
+            paused: false,
+            speed: LAB_SPEEDS[1],
+            hint: None,
+            saved: false,
+        });
+        self.screen = Screen::Lab;
+    }
+
     fn on_lab_list_action(&mut self, action: Option<Action>) {
         let count = self.labs.len().max(1);
         match action {
@@ -489,15 +502,7 @@ impl App {
             Some(Action::Up) => self.lab_selected = (self.lab_selected + count - 1) % count,
             Some(Action::StartSelected) => {
                 if let Some(lab) = self.labs.get(self.lab_selected).cloned() {
-                    self.lab = Some(LabScreen {
-                        live: crate::labs::live::LiveLab::new(lab, self.seed),
-                        input: TextArea::default(),
-                        paused: false,
-                        speed: LAB_SPEEDS[1],
-                        hint: None,
-                        saved: false,
-                    });
-                    self.screen = Screen::Lab;
+                    self.open_lab(lab);
                 }
             }
             Some(Action::Back) => self.screen = Screen::Home,
@@ -532,6 +537,11 @@ impl App {
                 lab.speed = LAB_SPEEDS[(i + 1) % LAB_SPEEDS.len()];
             }
             Some(Action::Step) => lab.live.advance(crate::engine::SimDuration::from_secs(10)),
+            Some(Action::Restart) => {
+                let fresh = lab.live.lab.clone();
+                self.open_lab(fresh);
+                return Vec::new();
+            }
             Some(Action::NextHint) => {
                 lab.hint = Some(
                     lab.live

@@ -83,25 +83,37 @@ pub fn render_lab(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect)
     ])
     .areas(right);
 
-    let mut briefing = Text::from(reflow(&live.lab.briefing));
-    if let Some(hint) = &lab.hint {
-        briefing.push_line(Line::default());
-        briefing.push_line(Line::styled(format!("Hint: {hint}"), theme.warn));
-    }
     let outcomes = live.outcomes();
-    if live.finished() {
+    // Once the run is over the briefing has done its job: the panel gives its room to the
+    // verdict and the debrief.
+    let briefing = if live.finished() {
         let passed = outcomes.iter().all(|o| o.met);
-        briefing.push_line(Line::default());
-        briefing.push_line(Line::styled(
-            if passed { "PASSED" } else { "NOT PASSED" },
+        let mut text = Text::from(Line::styled(
+            if passed {
+                "PASSED"
+            } else {
+                "NOT PASSED: ctrl-r runs the lab again"
+            },
             if passed { theme.good } else { theme.bad },
         ));
-        if passed {
-            for line in reflow(&live.lab.debrief.text).lines() {
-                briefing.push_line(Line::from(line.to_owned()));
+        text.push_line(Line::default());
+        text.extend(Text::from(reflow(&live.lab.debrief.text)));
+        if !live.lab.debrief.cards.is_empty() {
+            text.push_line(Line::default());
+            text.push_line(Line::styled("Cards to drill next:", theme.muted));
+            for card in &live.lab.debrief.cards {
+                text.push_line(Line::styled(format!("  {card}"), theme.muted));
             }
         }
-    }
+        text
+    } else {
+        let mut text = Text::from(reflow(&live.lab.briefing));
+        if let Some(hint) = &lab.hint {
+            text.push_line(Line::default());
+            text.push_line(Line::styled(format!("Hint: {hint}"), theme.warn));
+        }
+        text
+    };
     frame.render_widget(
         Paragraph::new(briefing)
             .wrap(Wrap { trim: false })
@@ -165,12 +177,17 @@ pub fn render_lab(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect)
     }
 
     let visible = usize::from(events_area.height.saturating_sub(2));
-    let log: Vec<Line> = live
-        .log
-        .iter()
-        .skip(live.log.len().saturating_sub(visible))
-        .map(|l| Line::from(l.clone()))
-        .collect();
+    let width = usize::from(events_area.width.saturating_sub(2));
+    // The newest events that fit, each wrapped (a cut-off "ISR shrinks to" says nothing).
+    let mut log: Vec<Line> = Vec::new();
+    for event in live.log.iter().rev() {
+        if log.len() >= visible {
+            break;
+        }
+        let wrapped = wrap_event(event, width);
+        log.splice(0..0, wrapped.into_iter().map(Line::from));
+    }
+    let log = log.split_off(log.len().saturating_sub(visible));
     frame.render_widget(
         Paragraph::new(log).block(Block::bordered().title(" Events ")),
         events_area,
@@ -371,6 +388,20 @@ fn render_kafka(view: &KafkaView, theme: &Theme, frame: &mut Frame, area: Rect) 
 
 /// Lab text is written with hard line breaks; the screen wraps it itself, so single breaks
 /// become spaces and blank lines stay paragraph breaks.
+/// Splits an event line into rows of `width` characters, continuation rows indented.
+fn wrap_event(event: &str, width: usize) -> Vec<String> {
+    const INDENT: &str = "  ";
+    let chars: Vec<char> = event.chars().collect();
+    if width <= INDENT.len() || chars.len() <= width {
+        return vec![event.to_owned()];
+    }
+    let mut rows = vec![chars[..width].iter().collect::<String>()];
+    for chunk in chars[width..].chunks(width - INDENT.len()) {
+        rows.push(format!("{INDENT}{}", chunk.iter().collect::<String>()));
+    }
+    rows
+}
+
 fn reflow(text: &str) -> String {
     text.split("\n\n")
         .map(|paragraph| {
@@ -382,4 +413,26 @@ fn reflow(text: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_event;
+
+    #[test]
+    fn long_events_wrap_with_an_indent_and_lose_nothing() {
+        let event = "t=138.12s orders-3 leader 1 -> 3 (epoch 1); log truncated to 68362";
+        let rows = wrap_event(event, 24);
+        assert!(rows.len() > 2, "{rows:?}");
+        assert!(rows.iter().all(|r| r.chars().count() <= 24), "{rows:?}");
+        assert!(rows[1..].iter().all(|r| r.starts_with("  ")));
+        let joined: String = rows.iter().map(|r| r.trim_start_matches("  ")).collect();
+        assert_eq!(joined, event);
+        assert_eq!(wrap_event("short", 24), ["short"]);
+        assert_eq!(
+            wrap_event(event, 2),
+            [event],
+            "too narrow to wrap: left as is"
+        );
+    }
 }
