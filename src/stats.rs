@@ -63,6 +63,8 @@ pub struct Stats {
     pub due_now: usize,
     pub cards_total: usize,
     pub decks: Vec<DeckStats>,
+    /// Due, new and total items per tag, by tag name.
+    pub tags: Vec<TagStats>,
     /// Reviews per study day over the last year, oldest first, days without reviews included.
     pub reviews_per_day: Vec<DayCount>,
     /// Consecutive study days with reviews, ending today (or yesterday, before today's first).
@@ -259,6 +261,7 @@ pub fn stats(
         due_now: decks.iter().map(|d| d.due).sum(),
         cards_total: decks.iter().map(|d| d.cards).sum(),
         decks,
+        tags: tag_stats(library, progress, now),
         reviews_per_day,
         streak_days,
         time_spent_ms: figures.time_spent_ms,

@@ -88,6 +88,23 @@ fn plain_mode_grades_persist_across_runs() {
         starter["new"],
         starter["cards"].as_u64().expect("count") - 2
     );
+    let tag = |name: &str| {
+        stats["tags"]
+            .as_array()
+            .expect("tags array")
+            .iter()
+            .find(|t| t["tag"] == name)
+            .cloned()
+            .expect("tag listed")
+    };
+    // The graded question is the one starter card tagged `producer` (bundled cards share the
+    // tag, none of them reviewed); `partition-key` is on one starter card only, not reached.
+    let producer = tag("producer");
+    assert_eq!(
+        producer["new"].as_u64(),
+        producer["cards"].as_u64().map(|n| n - 1)
+    );
+    assert_eq!(tag("partition-key")["new"], 1);
 
     // Second run: the graded cards are scheduled for later, so the session starts elsewhere.
     let output = streamdrill(data, &["drill", "--plain", "--deck", "starter"], "q\n");
