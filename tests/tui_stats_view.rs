@@ -134,6 +134,7 @@ fn stats() -> Stats {
         },
     ];
     Stats {
+        tags: Vec::new(),
         labs: Vec::new(),
         calibration: streamdrill::stats::Calibration {
             sure_correct: 30,
@@ -190,6 +191,7 @@ fn snapshot_too_small_30x8() {
 #[test]
 fn snapshot_empty_stats_80x24() {
     let empty = Stats {
+        tags: Vec::new(),
         labs: Vec::new(),
         calibration: streamdrill::stats::Calibration::default(),
         reviews_total: 0,
