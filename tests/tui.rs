@@ -667,6 +667,27 @@ fn clicks_select_decks_and_grade_cards() {
 }
 
 #[test]
+fn clicks_select_and_start_labs() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('l'));
+    let screen = format!("{}", draw(&app, 80, 24).backend());
+    let row = screen
+        .lines()
+        .position(|l| l.contains("kafka-isr-shrinkage"))
+        .expect("lab listed") as u16;
+    app.update(Msg::Click(20, row), t0());
+    assert_eq!(app.labs[app.lab_selected].id, "kafka-isr-shrinkage");
+    assert_eq!(app.screen, Screen::Labs, "the first click selects");
+    drop(draw(&app, 80, 24));
+    app.update(Msg::Click(20, row), t0());
+    assert_eq!(app.screen, Screen::Lab, "a second click starts it");
+    assert_eq!(
+        app.lab.as_ref().map(|l| l.live.lab.id.as_str()),
+        Some("kafka-isr-shrinkage")
+    );
+}
+
+#[test]
 fn a_lab_runs_live_and_its_result_goes_to_the_store() {
     let mut app = app();
     press(&mut app, KeyCode::Char('l'));

@@ -189,6 +189,7 @@ impl Drill {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Click {
     HomeRow(usize),
+    LabRow(usize),
     Grade(Rating),
 }
 
@@ -1004,6 +1005,16 @@ impl App {
                     self.on_home_action(Some(Action::StartSelected), now);
                 } else {
                     self.selected = index;
+                }
+                Vec::new()
+            }
+            Some(Click::LabRow(index))
+                if self.screen == Screen::Labs && index < self.labs.len() =>
+            {
+                if self.lab_selected == index {
+                    self.on_lab_list_action(Some(Action::StartSelected));
+                } else {
+                    self.lab_selected = index;
                 }
                 Vec::new()
             }

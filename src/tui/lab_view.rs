@@ -52,6 +52,18 @@ pub fn render_list(app: &App, frame: &mut Frame, area: Rect) {
         .block(Block::bordered().title(title));
     let mut state = TableState::default().with_selected(Some(app.lab_selected));
     frame.render_stateful_widget(table, list_area, &mut state);
+    // Rows start below the border; the table may have scrolled.
+    let visible = usize::from(list_area.height.saturating_sub(2));
+    let mut hitboxes = app.hitboxes.borrow_mut();
+    for line in 0..visible.min(app.labs.len().saturating_sub(state.offset())) {
+        let row = Rect::new(
+            list_area.x + 1,
+            list_area.y + 1 + u16::try_from(line).unwrap_or(u16::MAX),
+            list_area.width.saturating_sub(2),
+            1,
+        );
+        hitboxes.push((row, super::app::Click::LabRow(state.offset() + line)));
+    }
     frame.render_widget(
         Paragraph::new(
             " Each lab runs on the embedded engine in virtual time; results never change card scheduling.",
