@@ -136,6 +136,31 @@ fn a_grade_is_saved_before_the_next_card_shows() {
 }
 
 #[test]
+fn a_long_answer_is_shown_whole_next_to_the_model_answer() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    let long = "Use acks=all with min.insync.replicas=2 so an acknowledged write is on two \
+                replicas, keep retries high, and make delivery.timeout.ms cover the failover";
+    type_text(&mut app, long);
+    app.update(
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT)),
+        t0(),
+    );
+    type_text(
+        &mut app,
+        "last line: the controller may be the restarted broker",
+    );
+    press(&mut app, KeyCode::Enter);
+    assert!(matches!(phase(&app), Phase::Revealed { .. }));
+    let screen = format!("{}", draw(&app, 80, 24).backend());
+    assert!(
+        screen.contains("the controller may be the restarted broker"),
+        "{screen}"
+    );
+    assert!(screen.contains("cover the failover"), "{screen}");
+}
+
+#[test]
 fn a_failed_save_keeps_the_card_and_asks_to_grade_again() {
     let mut app = app();
     press(&mut app, KeyCode::Enter);

@@ -349,6 +349,13 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
     }
 }
 
+/// Rows `text` takes in a wrapping paragraph `width` columns wide.
+fn wrapped_rows(text: &str, width: u16) -> usize {
+    Paragraph::new(text)
+        .wrap(Wrap { trim: false })
+        .line_count(width.max(1))
+}
+
 fn clock(d: Duration) -> String {
     let seconds = d.num_seconds().max(0);
     format!("{}:{:02}", seconds / 60, seconds % 60)
@@ -370,10 +377,15 @@ fn render_drill(drill: &Drill, changed: bool, app: &App, frame: &mut Frame, area
     let (position, total) = session.position();
     let answering = matches!(session.phase(), Phase::Answering);
     let notice_height = u16::from(drill.notice.is_some() || drill.error.is_some());
+    // Revealed, the typed answer is shown whole (up to a quarter of the screen) so its
+    // highlighted rubric terms can be read next to the model answer.
+    let answer_rows = wrapped_rows(session.answer(), area.width.saturating_sub(2))
+        .clamp(1, usize::from((area.height / 4).max(1)));
+    let answer_height = u16::try_from(answer_rows).unwrap_or(1) + 2;
     let [clocks, prompt_area, input_area, reveal_area, notice_area] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
-        Constraint::Length(if answering { 6 } else { 3 }),
+        Constraint::Length(if answering { 6 } else { answer_height }),
         Constraint::Fill(if answering { 0 } else { 3 }),
         Constraint::Length(notice_height),
     ])
