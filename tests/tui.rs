@@ -692,6 +692,27 @@ fn clicks_select_decks_and_grade_cards() {
 }
 
 #[test]
+fn the_home_entries_take_clicks() {
+    let mut app = app();
+    let screen = format!("{}", draw(&app, 80, 24).backend());
+    let (row, line) = screen
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("s  stats"))
+        .expect("entries row");
+    // The line starts with a quote in the backend's Display.
+    let column = |text: &str| line.find(text).expect("entry shown") as u16;
+    let effects = app.update(Msg::Click(column("stats"), row as u16), t0());
+    assert_eq!(app.screen, Screen::Stats);
+    assert!(matches!(effects.as_slice(), [Effect::LoadStats { .. }]), "{effects:?}");
+
+    press(&mut app, KeyCode::Esc);
+    drop(draw(&app, 80, 24));
+    app.update(Msg::Click(column("labs"), row as u16), t0());
+    assert_eq!(app.screen, Screen::Labs);
+}
+
+#[test]
 fn clicks_select_and_start_labs() {
     let mut app = app();
     press(&mut app, KeyCode::Char('l'));

@@ -105,6 +105,8 @@ pub struct PlanForm {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Click {
     HomeRow(usize),
+    /// One of the home screen's entries (drill, find, stats, labs, settings, ...).
+    HomeEntry(Action),
     LabRow(usize),
     Grade(Rating),
 }
@@ -477,17 +479,7 @@ impl App {
             _ => {}
         }
         match self.screen {
-            Screen::Home => {
-                if action == Some(Action::Stats) {
-                    self.stats = None;
-                    self.screen = Screen::Stats;
-                    return vec![Effect::LoadStats {
-                        day_start_hour: self.config.day_start_hour,
-                    }];
-                }
-                self.on_home_action(action, now);
-                Vec::new()
-            }
+            Screen::Home => self.on_home_action(action, now),
             Screen::Summary => {
                 self.on_summary_action(action, now);
                 Vec::new()
@@ -596,8 +588,15 @@ impl App {
         Vec::new()
     }
 
-    fn on_home_action(&mut self, action: Option<Action>, now: DateTime<Utc>) {
+    fn on_home_action(&mut self, action: Option<Action>, now: DateTime<Utc>) -> Vec<Effect> {
         match action {
+            Some(Action::Stats) => {
+                self.stats = None;
+                self.screen = Screen::Stats;
+                return vec![Effect::LoadStats {
+                    day_start_hour: self.config.day_start_hour,
+                }];
+            }
             Some(Action::Finder) => self.open_finder(),
             Some(Action::Down) => self.selected = (self.selected + 1) % self.home_rows().max(1),
             Some(Action::Up) => {
@@ -635,6 +634,7 @@ impl App {
             Some(Action::Quit) => self.quit = true,
             _ => {}
         }
+        Vec::new()
     }
 
     fn on_settings_key(
@@ -738,11 +738,13 @@ impl App {
                 if self.screen == Screen::Home && index < self.home_rows() =>
             {
                 if self.selected == index {
-                    self.on_home_action(Some(Action::StartSelected), now);
-                } else {
-                    self.selected = index;
+                    return self.on_home_action(Some(Action::StartSelected), now);
                 }
+                self.selected = index;
                 Vec::new()
+            }
+            Some(Click::HomeEntry(action)) if self.screen == Screen::Home => {
+                self.on_home_action(Some(action), now)
             }
             Some(Click::LabRow(index))
                 if self.screen == Screen::Labs && index < self.labs.len() =>

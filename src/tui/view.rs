@@ -253,6 +253,42 @@ fn tag_table<'a>(app: &App, mastery: &dyn Fn(usize, usize) -> String) -> Table<'
     .block(Block::bordered().title(" Tags · t: decks "))
 }
 
+/// What the home screen offers, in the order shown; labels come from the key table.
+const HOME_ENTRIES: [keys::Action; 7] = [
+    keys::Action::StartSelected,
+    keys::Action::Finder,
+    keys::Action::Stats,
+    keys::Action::Labs,
+    keys::Action::Settings,
+    keys::Action::ToggleTags,
+    keys::Action::ToggleInterview,
+];
+
+/// The home screen's entries as a clickable row: `enter drill  / find cards  s stats ...`.
+fn render_home_entries(app: &App, frame: &mut Frame, area: Rect) {
+    let mut spans = vec![Span::from(" ")];
+    let mut x = area.x + 1;
+    let mut hitboxes = app.hitboxes.borrow_mut();
+    for action in HOME_ENTRIES {
+        let Some(binding) = keys::HOME.iter().find(|b| b.action == action) else {
+            continue;
+        };
+        let key = Span::styled(format!(" {} ", binding.label), app.theme.key);
+        let text = Span::from(format!(" {} ", binding.help));
+        let width = u16::try_from(key.width() + text.width()).unwrap_or(u16::MAX);
+        if x.saturating_add(width) > area.right() {
+            break;
+        }
+        hitboxes.push((
+            Rect::new(x, area.y, width, 1),
+            super::app::Click::HomeEntry(action),
+        ));
+        x += width + 1;
+        spans.extend([key, text, Span::from(" ")]);
+    }
+    frame.render_widget(Line::from(spans), area);
+}
+
 fn render_home(app: &App, frame: &mut Frame, area: Rect) {
     let theme = &app.theme;
     let problems_height = if app.problems.is_empty() {
@@ -262,8 +298,9 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
         (app.problems.len().min(4) * 2 + 2) as u16
     };
     let status_height = u16::from(app.status.is_some());
-    let [gauge_area, list_area, status_area, problems_area] = Layout::vertical([
-        Constraint::Length(2),
+    let [gauge_area, menu_area, list_area, status_area, problems_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
         Constraint::Min(3),
         Constraint::Length(status_height),
         Constraint::Length(problems_height),
@@ -289,6 +326,7 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
             .gauge_style(theme.accent),
         gauge_area.inner(ratatui::layout::Margin::new(1, 0)),
     );
+    render_home_entries(app, frame, menu_area);
 
     let mastery = |cards: usize, new: usize| {
         if cards == 0 {
