@@ -704,7 +704,10 @@ fn the_home_entries_take_clicks() {
     let column = |text: &str| line.find(text).expect("entry shown") as u16;
     let effects = app.update(Msg::Click(column("stats"), row as u16), t0());
     assert_eq!(app.screen, Screen::Stats);
-    assert!(matches!(effects.as_slice(), [Effect::LoadStats { .. }]), "{effects:?}");
+    assert!(
+        matches!(effects.as_slice(), [Effect::LoadStats { .. }]),
+        "{effects:?}"
+    );
 
     press(&mut app, KeyCode::Esc);
     drop(draw(&app, 80, 24));
