@@ -6,6 +6,7 @@ pub mod assignor;
 pub mod cluster;
 pub mod console;
 pub mod consumer;
+pub mod coordinator;
 pub mod error;
 pub mod group;
 pub mod log;
