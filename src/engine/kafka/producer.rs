@@ -597,13 +597,6 @@ impl TxnCoordinator {
         }
         events
     }
-
-    /// The coordinator of `id` as last looked at (`None` for an id never initialized).
-    pub fn coordinator_of(&self, id: &str) -> Option<(u32, Option<CoordinatorStatus>)> {
-        self.entries
-            .get(id)
-            .map(|e| (e.coordinator_partition, e.observed))
-    }
 }
 
 /// What a fenced producer's calls fail with.
