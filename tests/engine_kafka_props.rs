@@ -5,7 +5,9 @@
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use streamdrill::engine::Sim;
+use streamdrill::engine::kafka::assignor::TopicPartition;
 use streamdrill::engine::kafka::cluster::{Acks, MetadataMode};
+use streamdrill::engine::kafka::consumer::ConsumerConfig;
 use streamdrill::engine::kafka::log::NO_KEY;
 use streamdrill::engine::kafka::producer::{ProducerConfig, TxnState};
 use streamdrill::engine::time::SimDuration;
@@ -216,6 +218,63 @@ proptest! {
                 });
             }
         }
+    }
+}
+
+/// How many members of `group` own each partition of `t` (6 partitions).
+fn owners(sim: &Sim, group: &str) -> Vec<usize> {
+    let g = &sim.kafka.as_ref().unwrap().groups[group].group;
+    (0..6)
+        .map(|p| {
+            let tp = TopicPartition::new("t", p);
+            g.members().filter(|m| m.assignment.contains(&tp)).count()
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Whatever brokers fail and come back (the group coordinator's among them: "orders",
+    /// "billing" and "app" are coordinated by brokers 3, 1 and 2), a group whose members stay
+    /// up never has two owners of a partition, and once the faults are over it has exactly
+    /// one owner per partition again, with a loaded coordinator.
+    #[test]
+    fn a_group_keeps_one_owner_per_partition_through_any_fault_schedule(
+        seed in 0u64..1_000,
+        group in prop::sample::select(vec!["orders", "billing", "app"]),
+        members in 1usize..4,
+        cooperative in any::<bool>(),
+        faults in prop::collection::vec((1u64..12, fault()), 1..4),
+    ) {
+        let mut sim = sim_with_topic(seed, 6, 1);
+        let now = sim.now();
+        let k = sim.kafka.as_mut().unwrap();
+        k.group_mut(group, now).unwrap();
+        for i in 0..members {
+            let mut config = ConsumerConfig::default();
+            if cooperative {
+                config.set("partition.assignment.strategy", "cooperative-sticky").unwrap();
+            }
+            let topics = ["t".to_string()].into_iter().collect();
+            k.groups.get_mut(group).unwrap()
+                .start_member(&format!("c{i}"), topics, config, &k.cluster, now)
+                .unwrap();
+        }
+        for (wait, f) in &faults {
+            apply(&mut sim, f);
+            // At least a second before the next fault: a pause ends at the next tick.
+            for _ in 0..*wait {
+                prop_assert!(owners(&sim, group).iter().all(|n| *n <= 1), "{:?}", owners(&sim, group));
+                sim.advance(SimDuration::from_secs(1)).unwrap();
+            }
+        }
+        sim.advance(SimDuration::from_secs(90)).unwrap();
+        let k = sim.kafka.as_ref().unwrap();
+        let g = &k.groups[group];
+        prop_assert!(g.group.coordinator_unavailable_since().is_none(), "{:?}", k.cluster.events);
+        prop_assert_eq!(owners(&sim, group), vec![1; 6], "{:?}", k.cluster.events);
+        prop_assert_eq!(g.group.members().filter(|m| m.alive).count(), members);
     }
 }
 

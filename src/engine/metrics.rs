@@ -55,6 +55,8 @@ pub enum Metric {
     KafkaKeyOrderViolations,
     KafkaRecordsSkipped,
     KafkaPartitionPauseMillis,
+    KafkaCoordinatorUnavailableMillis,
+    KafkaCommitsFailedNoCoordinator,
     KafkaCleanerDirtyBytes,
     KafkaLogSizeBytes,
     KafkaProcessorProcessed,
@@ -64,7 +66,7 @@ pub enum Metric {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 50] = [
+    pub const ALL: [Metric; 52] = [
         Metric::IncomingRecords,
         Metric::IncomingBytes,
         Metric::WriteProvisionedThroughputExceeded,
@@ -109,6 +111,8 @@ impl Metric {
         Metric::KafkaKeyOrderViolations,
         Metric::KafkaRecordsSkipped,
         Metric::KafkaPartitionPauseMillis,
+        Metric::KafkaCoordinatorUnavailableMillis,
+        Metric::KafkaCommitsFailedNoCoordinator,
         Metric::KafkaCleanerDirtyBytes,
         Metric::KafkaLogSizeBytes,
         Metric::KafkaProcessorProcessed,
@@ -163,6 +167,10 @@ impl Metric {
             Metric::KafkaKeyOrderViolations => "Consumer.KeyOrderViolations",
             Metric::KafkaRecordsSkipped => "Consumer.RecordsSkipped",
             Metric::KafkaPartitionPauseMillis => "Group.PartitionPauseMillis",
+            // Running total of the time without a loaded coordinator (like the pause above).
+            Metric::KafkaCoordinatorUnavailableMillis => "Group.CoordinatorUnavailableMillis",
+            // OffsetCommit requests of members (and processors) that failed for want of one.
+            Metric::KafkaCommitsFailedNoCoordinator => "Group.CommitsFailedNoCoordinator",
             Metric::KafkaCleanerDirtyBytes => "Cleaner.DirtyBytes",
             Metric::KafkaLogSizeBytes => "Log.SizeBytes",
             Metric::KafkaProcessorProcessed => "Processor.RecordsProcessed",

@@ -120,7 +120,10 @@ pub enum Scope {
     Producer(String),
     /// A Kafka consumer group: `Consumer.RecordsConsumed`, `Consumer.RecordsLag`,
     /// `Consumer.RecordsReprocessed`, `Consumer.KeyOrderViolations`, `Consumer.RecordsSkipped`,
-    /// `Group.PartitionPauseMillis` (the running total of partition-time without an owner).
+    /// `Group.PartitionPauseMillis` (the running total of partition-time without an owner),
+    /// `Group.CoordinatorUnavailableMillis` (the running total of time without a loaded group
+    /// coordinator), `Group.CommitsFailedNoCoordinator` (offset commits that failed for want of
+    /// one).
     Group(String),
     /// A Kafka broker by id: `BytesInPerSec`, `ReplicationBytesInPerSec`.
     Broker(String),

@@ -190,16 +190,20 @@ pub fn render_lab(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect)
 
     let visible = usize::from(events_area.height.saturating_sub(2));
     let width = usize::from(events_area.width.saturating_sub(2));
-    // The newest events that fit, each wrapped (a cut-off "ISR shrinks to" says nothing).
+    // The newest whole events that fit, each wrapped (a cut-off "ISR shrinks to" says
+    // nothing); only an event taller than the panel is cut, to its end.
     let mut log: Vec<Line> = Vec::new();
     for event in live.log.iter().rev() {
-        if log.len() >= visible {
+        let wrapped = wrap_event(event, width);
+        if log.len() + wrapped.len() > visible {
+            if log.is_empty() {
+                let tail = wrapped.len().saturating_sub(visible);
+                log.extend(wrapped.into_iter().skip(tail).map(Line::from));
+            }
             break;
         }
-        let wrapped = wrap_event(event, width);
         log.splice(0..0, wrapped.into_iter().map(Line::from));
     }
-    let log = log.split_off(log.len().saturating_sub(visible));
     frame.render_widget(
         Paragraph::new(log).block(Block::bordered().title(" Events ")),
         events_area,

@@ -17,10 +17,18 @@
 //!   ZooKeeper ([`ZK_LOAD_PER_PARTITION`], calibrated to the guide's "minutes on a
 //!   5K-partition cluster"). While no controller is ready (or ZooKeeper has no quorum) there
 //!   are no elections and no ISR changes.
+//! - The group and transaction coordinators sit on the leaders of the partitions of
+//!   `__consumer_offsets` and `__transaction_state`, which the cluster keeps virtual (see
+//!   [`super::coordinator`]): their leaders are elected by the same controller with the same
+//!   rule as a topic's, but they hold no log and are not counted among the partitions.
 //! - The log cleaner of each broker cleans the compacted partitions it leads, at
 //!   `log.cleaner.threads` x [`CLEANER_THREAD_BYTES_PER_SEC`], capped by
 //!   `log.cleaner.io.max.bytes.per.second`; a pass reads and rewrites every closed segment.
 
+use super::coordinator::{
+    COORDINATOR_LOAD_TIME, CoordinatorKind, CoordinatorPartition, CoordinatorStatus,
+    INTERNAL_TOPIC_REPLICATION_FACTOR,
+};
 use super::error::{ErrorCode, KafkaError, Result};
 use super::log::{Batch, CleanupPolicy, Log, LogConfig, NO_KEY, SequenceCheck, SequenceError};
 use crate::engine::metrics::{Metric, MetricSet};
@@ -423,7 +431,30 @@ pub struct Cluster {
     controller_work: bool,
     /// Acknowledged records lost, by client index.
     pub lost_by_client: BTreeMap<u32, u64>,
+    /// The partitions of the virtual `__consumer_offsets` and `__transaction_state` topics,
+    /// by [`CoordinatorKind::index`].
+    coordinator_partitions: [Vec<CoordinatorPartition>; 2],
     pub metrics: MetricSet,
+}
+
+/// The leader an election picks: the first running, unfenced ISR member in replica order;
+/// failing that, with `unclean_allowed`, any running replica (the `bool` says so).
+fn choose_leader(
+    replicas: &[BrokerId],
+    isr: &[BrokerId],
+    brokers: &BTreeMap<BrokerId, Broker>,
+    unclean_allowed: bool,
+) -> (Option<BrokerId>, bool) {
+    let usable = |b: &BrokerId| brokers.get(b).is_some_and(|x| x.is_up() && !x.fenced);
+    match replicas
+        .iter()
+        .copied()
+        .find(|b| isr.contains(b) && usable(b))
+    {
+        Some(b) => (Some(b), false),
+        None if unclean_allowed => (replicas.iter().copied().find(usable), true),
+        None => (None, false),
+    }
 }
 
 fn tp(topic: &str, p: u32) -> String {
@@ -464,7 +495,7 @@ impl Cluster {
                 )
             })
             .collect();
-        Ok(Cluster {
+        let mut cluster = Cluster {
             mode,
             controller: ControllerState {
                 ready_at: now,
@@ -486,8 +517,19 @@ impl Cluster {
             replicas_per_broker: BTreeMap::new(),
             controller_work: false,
             lost_by_client: BTreeMap::new(),
+            coordinator_partitions: [Vec::new(), Vec::new()],
             metrics: MetricSet::default(),
-        })
+        };
+        // The internal topics exist from the start, placed as a topic created now would be.
+        let rf = INTERNAL_TOPIC_REPLICATION_FACTOR.min(cluster.brokers.len() as u32);
+        for kind in [CoordinatorKind::Group, CoordinatorKind::Transaction] {
+            cluster.coordinator_partitions[kind.index()] = cluster
+                .place(0, kind.partitions(), rf)
+                .into_iter()
+                .map(|replicas| CoordinatorPartition::new(replicas, now))
+                .collect();
+        }
+        Ok(cluster)
     }
 
     /// Adds a line to the cluster's event log (e.g. from the transaction coordinator).
@@ -1001,6 +1043,7 @@ impl Cluster {
             ));
         }
         let no_quorum = self.mode == MetadataMode::ZooKeeper && !self.zk_has_quorum();
+        let restarted = b.state == BrokerState::Stopped;
         let b = self.brokers.get_mut(&id).expect("checked");
         b.state = BrokerState::Running;
         b.unresponsive_since = None;
@@ -1014,6 +1057,15 @@ impl Cluster {
             );
         } else {
             self.event(now, format!("broker {id} started"));
+        }
+        if restarted {
+            // A coordinator whose process stopped lost its in-memory groups and transactions:
+            // still the leader when it comes back, it reads them from the log again.
+            for p in self.coordinator_partitions.iter_mut().flatten() {
+                if p.leader == Some(id) {
+                    p.loaded_at = now + COORDINATOR_LOAD_TIME;
+                }
+            }
         }
         self.wake_partitions_of(id);
         self.on_controller_work(now);
@@ -1183,6 +1235,109 @@ impl Cluster {
                 }
             }
         }
+        for kind in [CoordinatorKind::Group, CoordinatorKind::Transaction] {
+            for i in 0..kind.partitions() as usize {
+                let p = &mut self.coordinator_partitions[kind.index()][i];
+                if !p.replicas.contains(&id) {
+                    continue;
+                }
+                if p.isr.len() > 1 {
+                    p.isr.retain(|b| *b != id);
+                }
+                if p.leader == Some(id) {
+                    self.elect_coordinator(kind, i, now);
+                }
+            }
+        }
+    }
+
+    /// [`Cluster::elect`] for a partition of a virtual internal topic: the same rule (with
+    /// the broker default for unclean election), no log to truncate, and a new leader serves
+    /// once it has loaded the partition's state. The world logs the move for the groups and
+    /// transactional ids it concerns.
+    fn elect_coordinator(&mut self, kind: CoordinatorKind, i: usize, now: SimTime) {
+        let unclean_allowed = self.defaults.unclean_leader_election;
+        let p = &self.coordinator_partitions[kind.index()][i];
+        let (leader, unclean) = choose_leader(&p.replicas, &p.isr, &self.brokers, unclean_allowed);
+        let p = &mut self.coordinator_partitions[kind.index()][i];
+        match leader {
+            None => {
+                if p.leader.take().is_some() {
+                    p.offline_since = now;
+                }
+            }
+            Some(new) if p.leader != Some(new) => {
+                p.leader = Some(new);
+                p.leader_epoch += 1;
+                p.loaded_at = now + COORDINATOR_LOAD_TIME;
+                if unclean {
+                    p.isr = vec![new];
+                }
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// Where the coordinator hosted by partition `partition` of `kind`'s internal topic
+    /// stands at `now`.
+    pub fn coordinator_status(
+        &self,
+        kind: CoordinatorKind,
+        partition: u32,
+        now: SimTime,
+    ) -> CoordinatorStatus {
+        let Some(p) = self.coordinator_partitions[kind.index()].get(partition as usize) else {
+            return CoordinatorStatus::Unavailable {
+                broker: None,
+                since: SimTime::ZERO,
+            };
+        };
+        let Some(leader) = p.leader else {
+            return CoordinatorStatus::Unavailable {
+                broker: None,
+                since: p.offline_since,
+            };
+        };
+        match self.brokers.get(&leader) {
+            Some(b) if b.is_up() && !b.fenced => {
+                if now < p.loaded_at {
+                    CoordinatorStatus::Loading {
+                        broker: leader,
+                        since: p.loaded_at.saturating_sub(COORDINATOR_LOAD_TIME),
+                        ready_at: p.loaded_at,
+                    }
+                } else {
+                    CoordinatorStatus::Ready {
+                        broker: leader,
+                        since: p.loaded_at,
+                    }
+                }
+            }
+            b => CoordinatorStatus::Unavailable {
+                broker: Some(leader),
+                since: b.and_then(|b| b.unresponsive_since).unwrap_or(now),
+            },
+        }
+    }
+
+    /// The coordinator of `key` (a group id or a transactional id): its partition and status.
+    pub fn coordinator_of(
+        &self,
+        kind: CoordinatorKind,
+        key: &str,
+        now: SimTime,
+    ) -> (u32, CoordinatorStatus) {
+        let partition = kind.partition_for(key);
+        (partition, self.coordinator_status(kind, partition, now))
+    }
+
+    /// A partition of a virtual internal topic (replicas, ISR, leader).
+    pub fn coordinator_partition(
+        &self,
+        kind: CoordinatorKind,
+        partition: u32,
+    ) -> Option<&CoordinatorPartition> {
+        self.coordinator_partitions[kind.index()].get(partition as usize)
     }
 
     /// Elects a leader for a partition: the first running, unfenced ISR member in replica
@@ -1190,22 +1345,10 @@ impl Cluster {
     /// it lacks, committed records included); otherwise the partition goes offline.
     fn elect(&mut self, name: &str, i: usize, now: SimTime) {
         let unclean_allowed = self.unclean(&self.topics[name]);
-        let usable = |b: &BrokerId| self.brokers.get(b).is_some_and(|x| x.is_up() && !x.fenced);
         let p = &self.topics[name].partitions[i];
         let old = p.leader;
-        let clean = p
-            .replicas
-            .iter()
-            .map(|r| r.broker)
-            .find(|b| p.isr.contains(b) && usable(b));
-        let (leader, unclean) = match clean {
-            Some(b) => (Some(b), false),
-            None if unclean_allowed => (
-                p.replicas.iter().map(|r| r.broker).find(|b| usable(b)),
-                true,
-            ),
-            None => (None, false),
-        };
+        let (leader, unclean) =
+            choose_leader(&p.replica_ids(), &p.isr, &self.brokers, unclean_allowed);
         let label = tp(name, i as u32);
         self.active.insert((name.to_string(), i as u32));
         let p = &mut self.topics.get_mut(name).expect("exists").partitions[i];
@@ -1286,6 +1429,21 @@ impl Cluster {
                 }
                 self.event(now, format!("broker {id} registered and unfenced"));
                 self.wake_partitions_of(id);
+                self.readmit_to_coordinator_isrs(id);
+            }
+        }
+        for kind in [CoordinatorKind::Group, CoordinatorKind::Transaction] {
+            for i in 0..kind.partitions() as usize {
+                let p = &self.coordinator_partitions[kind.index()][i];
+                let leader_ok = p
+                    .leader
+                    .is_some_and(|l| self.brokers.get(&l).is_some_and(|b| !b.fenced));
+                if !leader_ok {
+                    self.elect_coordinator(kind, i, now);
+                    work_left |= self.coordinator_partitions[kind.index()][i]
+                        .leader
+                        .is_none();
+                }
             }
         }
         let names: Vec<String> = self.topics.keys().cloned().collect();
@@ -1302,6 +1460,18 @@ impl Cluster {
             }
         }
         self.controller_work = work_left;
+    }
+
+    /// A readmitted broker rejoins the ISR of the internal partitions it replicates that have
+    /// a leader (there is no log to catch up on; an offline partition needs its leader back).
+    fn readmit_to_coordinator_isrs(&mut self, id: BrokerId) {
+        for p in self.coordinator_partitions.iter_mut().flatten() {
+            if p.leader.is_some() && p.replicas.contains(&id) && !p.isr.contains(&id) {
+                p.isr.push(id);
+                let replicas = &p.replicas;
+                p.isr.sort_by_key(|b| replicas.iter().position(|r| r == b));
+            }
+        }
     }
 
     /// Produce: the leader checks and appends a batch. `Err(RequestTimedOut)` means the

@@ -4,6 +4,7 @@
 //! `zookeeper`). Output is one JSON object per command, as the rest of the console prints.
 
 use super::cluster::{Acks, BrokerState, MetadataMode, Partition, Topic};
+use super::coordinator::CoordinatorKind;
 use super::error::{ErrorCode, KafkaError};
 use super::processor::{Guarantee, ProcessorConfig};
 use super::producer::{ProducerConfig, SendOutcome, TxnState};
@@ -726,6 +727,14 @@ fn txn(sim: &mut Sim, sub: &str, mut a: Args) -> Out {
         }
         "commit" | "abort" => {
             a.finish(0)?;
+            // EndTxn needs the coordinator: the Java client would block up to max.block.ms;
+            // the console reports the retriable error at once and the transaction stays open.
+            let id = p.config.transactional_id.clone().unwrap_or_default();
+            let (partition, status) =
+                cluster.coordinator_of(CoordinatorKind::Transaction, &id, now);
+            if let Some(e) = status.error(CoordinatorKind::Transaction, partition, &id) {
+                return Err(e.into());
+            }
             p.end_transaction(sub == "commit")?;
             // Run until the transaction completes (commitTransaction blocks).
             for _ in 0..100_000 {
@@ -743,7 +752,12 @@ fn txn(sim: &mut Sim, sub: &str, mut a: Args) -> Out {
             let partition = a.req_num::<u32>("partition")?;
             let offset = a.req_num::<u64>("offset")?;
             a.finish(0)?;
-            p.send_offsets(coordinator, vec![(group, topic, partition, offset)], now)?;
+            p.send_offsets(
+                coordinator,
+                cluster,
+                vec![(group, topic, partition, offset)],
+                now,
+            )?;
         }
         _ => return Err(fail("UsageError", format!("unknown txn command '{sub}'"))),
     }
@@ -944,7 +958,7 @@ fn consumer_cmd(sim: &mut Sim, sub: &str, mut a: Args) -> Out {
             .get_mut(&group)
             .expect("created above")
             .deploy(&changes, cluster, now)?;
-        return group_json(k, &group, true);
+        return group_json(k, &group, true, now);
     }
     let member = a.req("member")?;
     match sub {
@@ -994,10 +1008,10 @@ fn consumer_cmd(sim: &mut Sim, sub: &str, mut a: Args) -> Out {
             ));
         }
     }
-    group_json(k, &group, true)
+    group_json(k, &group, true, now)
 }
 
-fn group_json(k: &Kafka, id: &str, members: bool) -> Out {
+fn group_json(k: &Kafka, id: &str, members: bool, now: SimTime) -> Out {
     let g = k.groups.get(id).ok_or_else(|| {
         KafkaError::new(
             ErrorCode::GroupIdNotFound,
@@ -1005,6 +1019,8 @@ fn group_json(k: &Kafka, id: &str, members: bool) -> Out {
         )
     })?;
     let c = &k.cluster;
+    // The COORDINATOR (ID) column of the real tool, and where that coordinator stands.
+    let coordinator = c.coordinator_status(CoordinatorKind::Group, g.coordinator_partition, now);
     let mut rows = Vec::new();
     let topics: std::collections::BTreeSet<&String> =
         g.members.values().flat_map(|m| m.topics.iter()).collect();
@@ -1026,6 +1042,10 @@ fn group_json(k: &Kafka, id: &str, members: bool) -> Out {
     }
     let mut v = json!({
         "Group": id,
+        "Coordinator": coordinator.broker(),
+        "CoordinatorPartition": format!("{}-{}", CoordinatorKind::Group.topic(), g.coordinator_partition),
+        "CoordinatorStatus": coordinator.describe(),
+        "CoordinatorUnavailableMs": g.coordinator_unavailable_total(now).as_millis(),
         "State": g.group.state().name(),
         "Generation": g.group.generation(),
         "Protocol": g.group.protocol().map_or("-", |p| p.name()),
@@ -1176,7 +1196,7 @@ fn consumer_groups(sim: &mut Sim, mut a: Args) -> Out {
         (false, true, false) => {
             let g = a.req("group")?;
             a.finish(0)?;
-            group_json(k, &g, true)
+            group_json(k, &g, true, now)
         }
         (false, false, true) => {
             let group = a.req("group")?;
@@ -1219,12 +1239,11 @@ fn consumer_groups(sim: &mut Sim, mut a: Args) -> Out {
                     }
                     None => (topic_spec, None),
                 };
+            k.group_mut(&group, now)?;
             let Kafka {
                 cluster, groups, ..
             } = &mut *k;
-            let g = groups
-                .entry(group.clone())
-                .or_insert_with(|| super::consumer::ConsumerGroup::new(&group, now));
+            let g = groups.get_mut(&group).expect("created above");
             let out = g.reset_offsets(cluster, &topic, parts.as_deref(), to, execute)?;
             Ok(json!({
                 "Group": group,

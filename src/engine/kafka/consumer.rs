@@ -8,13 +8,21 @@
 //! keys that arrive out of order (a key's records read in another order than they were
 //! produced, as after adding partitions).
 //!
-//! Not modelled: the coordinator's own broker failing (group and transaction coordinators are
-//! always reachable here) and fetch sessions; a member reads from partition leaders only.
+//! The group's coordinator lives on the leader of its `__consumer_offsets` partition
+//! ([`super::coordinator`]). While that broker is down and until a new leader has loaded the
+//! group ([`ConsumerGroup::observe_coordinator`]), members keep processing what they own but
+//! their commits fail (auto-commit tries again at its next interval, a clean close loses its
+//! final commit), joins wait and no timer fires ([`Group`]'s coordinator failover); what they
+//! processed since their last successful commit is what a successor reads again.
+//!
+//! Not modelled: fetch sessions (a member reads from partition leaders only), the client's
+//! FindCoordinator round trips (a member learns of a new coordinator as soon as it serves).
 
 use super::assignor::{Assignor, TopicPartition};
 use super::cluster::{Cluster, OffsetSpec};
+use super::coordinator::{CoordinatorKind, CoordinatorStatus};
 use super::error::{ErrorCode, KafkaError, Result};
-use super::group::{Group, GroupConfig, GroupSettings};
+use super::group::{Group, GroupConfig, GroupError, GroupSettings};
 use super::log::NO_KEY;
 use crate::engine::metrics::{Metric, MetricSet};
 use crate::engine::time::{SimDuration, SimTime};
@@ -157,6 +165,12 @@ pub struct ConsumerGroup {
     /// Configs deployed with `consumer configure`: applied over the configs of every member
     /// started from then on.
     pub deployed: Vec<(String, String)>,
+    /// The partition of `__consumer_offsets` whose leader coordinates the group.
+    pub coordinator_partition: u32,
+    /// The coordinator's status when last looked at (`None` before the first look).
+    pub coordinator: Option<CoordinatorStatus>,
+    /// Time the group spent without a loaded coordinator, outages that ended.
+    coordinator_outage_total: SimDuration,
 }
 
 impl ConsumerGroup {
@@ -170,7 +184,105 @@ impl ConsumerGroup {
             key_last_seq: HashMap::new(),
             last_tick: now,
             deployed: Vec::new(),
+            coordinator_partition: CoordinatorKind::Group.partition_for(id),
+            coordinator: None,
+            coordinator_outage_total: SimDuration::ZERO,
         }
+    }
+
+    /// Brings the group in line with its coordinator's `status` at `now`: it stops serving the
+    /// group when it becomes unavailable, and serves it again from the moment it has loaded it
+    /// (or from `now` when the same broker answers again with its state intact, after a
+    /// pause). Returns the event-log line for a change.
+    pub fn observe_coordinator(
+        &mut self,
+        status: CoordinatorStatus,
+        now: SimTime,
+    ) -> Option<String> {
+        let before = self.coordinator.replace(status);
+        match (status, self.group.coordinator_unavailable_since()) {
+            (CoordinatorStatus::Ready { since, .. }, Some(lost_at)) => {
+                let at = if since > lost_at { since } else { now };
+                self.group.coordinator_loaded(at);
+                self.coordinator_outage_total = SimDuration(
+                    self.coordinator_outage_total
+                        .0
+                        .saturating_add(at.since(lost_at).0),
+                );
+            }
+            (CoordinatorStatus::Ready { .. }, None) | (_, Some(_)) => {}
+            (_, None) => self.group.coordinator_unavailable(status.since()),
+        }
+        let outage_ms = self.coordinator_unavailable_total(now).as_millis();
+        if outage_ms > 0 {
+            self.metrics.set(
+                Metric::KafkaCoordinatorUnavailableMillis,
+                now.as_secs(),
+                outage_ms,
+            );
+        }
+        let whose = format!("group {}", self.group.id());
+        match before {
+            Some(b) => status.transition_event(&b, &whose),
+            // A group first seen while its coordinator is away.
+            None if !status.is_ready() => Some(status.event_text(&whose)),
+            None => None,
+        }
+    }
+
+    /// Time the group has spent without a loaded coordinator, up to `now`.
+    pub fn coordinator_unavailable_total(&self, now: SimTime) -> SimDuration {
+        let current = self
+            .group
+            .coordinator_unavailable_since()
+            .map_or(SimDuration::ZERO, |t| now.since(t));
+        SimDuration(self.coordinator_outage_total.0.saturating_add(current.0))
+    }
+
+    /// What a request to the group's coordinator fails with now, if it is not serving.
+    pub fn coordinator_error(&self) -> Option<KafkaError> {
+        self.group.coordinator_unavailable_since()?;
+        let status = self.coordinator?;
+        status
+            .error(
+                CoordinatorKind::Group,
+                self.coordinator_partition,
+                self.group.id(),
+            )
+            .or_else(|| {
+                Some(KafkaError::new(
+                    ErrorCode::CoordinatorNotAvailable,
+                    format!(
+                        "the coordinator of group '{}' is not ready",
+                        self.group.id()
+                    ),
+                ))
+            })
+    }
+
+    /// Counts an OffsetCommit that failed for want of a coordinator.
+    fn note_commit_error(&mut self, e: &GroupError, now: SimTime) {
+        if matches!(e, GroupError::CoordinatorNotAvailable(_)) {
+            self.metrics
+                .add(Metric::KafkaCommitsFailedNoCoordinator, now.as_secs(), 1);
+        }
+    }
+
+    /// A processor's commit of its input positions (`commitSync`): all or nothing.
+    pub fn commit_positions(
+        &mut self,
+        positions: impl IntoIterator<Item = (TopicPartition, u64)>,
+        now: SimTime,
+    ) -> std::result::Result<(), GroupError> {
+        if self.group.coordinator_unavailable_since().is_some() {
+            let e = GroupError::CoordinatorNotAvailable(self.group.id().to_string());
+            self.note_commit_error(&e, now);
+            return Err(e);
+        }
+        for (tp, offset) in positions {
+            self.group.commit_unchecked(tp, offset)?;
+        }
+        Ok(())
     }
 
     fn subscribed(&self, cluster: &Cluster) -> BTreeMap<String, u32> {
@@ -322,9 +434,17 @@ impl ConsumerGroup {
             self.group.crash(now, &member_id).map_err(group_error)?;
         } else {
             if m.config.enable_auto_commit {
+                // The final commit of close(): without a coordinator it fails and the
+                // positions are gone with the process.
                 let positions = std::mem::take(&mut m.positions);
+                let mut failed = None;
                 for (tp, off) in positions {
-                    let _ = self.group.commit_unchecked(tp, off);
+                    if let Err(e) = self.group.commit_unchecked(tp, off) {
+                        failed = Some(e);
+                    }
+                }
+                if let Some(e) = failed {
+                    self.note_commit_error(&e, now);
                 }
             }
             self.group.leave(now, &member_id).map_err(group_error)?;
@@ -465,8 +585,15 @@ impl ConsumerGroup {
                 m.last_commit = now;
                 let positions: Vec<(TopicPartition, u64)> =
                     m.positions.iter().map(|(k, v)| (k.clone(), *v)).collect();
+                let mut failed = None;
                 for (tp, off) in positions {
-                    let _ = self.group.commit(now, &member_id, generation, tp, off);
+                    if let Err(e) = self.group.commit(now, &member_id, generation, tp, off) {
+                        failed = Some(e);
+                    }
+                }
+                // One OffsetCommit request per member; it tries again at its next interval.
+                if let Some(e) = failed {
+                    self.note_commit_error(&e, now);
                 }
             }
         }
@@ -501,6 +628,9 @@ impl ConsumerGroup {
         to: ResetTo,
         execute: bool,
     ) -> Result<Vec<(u32, u64)>> {
+        if let Some(e) = self.coordinator_error() {
+            return Err(e);
+        }
         self.group.check_reset_offsets().map_err(group_error)?;
         let t = cluster.topic(topic)?;
         let all: Vec<u32> = (0..t.partitions.len() as u32).collect();
@@ -552,6 +682,7 @@ fn group_error(e: super::group::GroupError) -> KafkaError {
         "REBALANCE_IN_PROGRESS" => ErrorCode::RebalanceInProgress,
         "NON_EMPTY_GROUP" => ErrorCode::NonEmptyGroup,
         "GROUP_ID_NOT_FOUND" => ErrorCode::GroupIdNotFound,
+        "COORDINATOR_NOT_AVAILABLE" => ErrorCode::CoordinatorNotAvailable,
         "INVALID_CONFIG" | "INVALID_SESSION_TIMEOUT" => ErrorCode::InvalidConfig,
         _ => ErrorCode::InvalidRequest,
     };

@@ -23,6 +23,7 @@ pub enum ErrorCode {
     InvalidTxnState,
     ConcurrentTransactions,
     CoordinatorNotAvailable,
+    CoordinatorLoadInProgress,
     BrokerNotAvailable,
     OffsetOutOfRange,
     GroupIdNotFound,
@@ -57,6 +58,7 @@ impl ErrorCode {
             ErrorCode::InvalidTxnState => "INVALID_TXN_STATE",
             ErrorCode::ConcurrentTransactions => "CONCURRENT_TRANSACTIONS",
             ErrorCode::CoordinatorNotAvailable => "COORDINATOR_NOT_AVAILABLE",
+            ErrorCode::CoordinatorLoadInProgress => "COORDINATOR_LOAD_IN_PROGRESS",
             ErrorCode::BrokerNotAvailable => "BROKER_NOT_AVAILABLE",
             ErrorCode::OffsetOutOfRange => "OFFSET_OUT_OF_RANGE",
             ErrorCode::GroupIdNotFound => "GROUP_ID_NOT_FOUND",
@@ -84,6 +86,7 @@ impl ErrorCode {
                 | ErrorCode::NetworkException
                 | ErrorCode::UnknownTopicOrPartition
                 | ErrorCode::CoordinatorNotAvailable
+                | ErrorCode::CoordinatorLoadInProgress
                 | ErrorCode::ConcurrentTransactions
         )
     }

@@ -30,6 +30,16 @@
 //!   and nobody owns it.
 //! - Triggers during the sync phase (a join, a leave) are held and start a new rebalance right
 //!   after the sync, instead of restarting the join phase.
+//! - **Coordinator failover** ([`Group::coordinator_unavailable`] to
+//!   [`Group::coordinator_loaded`]): while no loaded coordinator serves the group, nothing
+//!   reaches it. No timer fires (no session expiry, no rebalance progress), commits fail with
+//!   COORDINATOR_NOT_AVAILABLE, a JoinGroup waits and is handled at the load, a dynamic
+//!   member's LeaveGroup is lost (it is removed at its session timeout, like a crash), and the
+//!   members keep processing what they own. The new coordinator loads the group as it was:
+//!   members, generation, assignment, committed offsets. It restarts every member's session
+//!   timer (and heartbeat schedule) at the load, so the move itself removes nobody and forces
+//!   no rebalance; a rebalance that was in progress resumes with its timers moved on by the
+//!   outage, and requests that waited (joins, poll-timeout leaves) are handled at the load.
 
 use super::assignor::{self, Assignor, MemberSubscription, TopicPartition};
 use crate::engine::time::{SimDuration, SimTime};
@@ -227,6 +237,10 @@ pub enum GroupError {
     GroupIdNotFound(String),
     #[error("{0}")]
     InvalidRequest(String),
+    #[error(
+        "no coordinator of group '{0}' is loaded (its broker failed and the new one is not ready)"
+    )]
+    CoordinatorNotAvailable(String),
 }
 
 impl GroupError {
@@ -243,6 +257,7 @@ impl GroupError {
             GroupError::GroupNotInactive { .. } | GroupError::NonEmptyGroup(_) => "NON_EMPTY_GROUP",
             GroupError::GroupIdNotFound(_) => "GROUP_ID_NOT_FOUND",
             GroupError::InvalidRequest(_) => "INVALID_REQUEST",
+            GroupError::CoordinatorNotAvailable(_) => "COORDINATOR_NOT_AVAILABLE",
         }
     }
 }
@@ -373,6 +388,8 @@ pub struct Group {
     log: VecDeque<RebalanceRecord>,
     rebalances_total: u64,
     partition_pause: SimDuration,
+    /// Since when no loaded coordinator serves the group (`None`: one does).
+    coordinator_lost_at: Option<SimTime>,
 }
 
 impl Group {
@@ -393,6 +410,7 @@ impl Group {
             log: VecDeque::new(),
             rebalances_total: 0,
             partition_pause: SimDuration::ZERO,
+            coordinator_lost_at: None,
         }
     }
 
@@ -483,6 +501,12 @@ impl Group {
         }
     }
 
+    /// Since when no loaded coordinator serves the group (`None` when one does; see
+    /// [`Group::coordinator_unavailable`]).
+    pub fn coordinator_unavailable_since(&self) -> Option<SimTime> {
+        self.coordinator_lost_at
+    }
+
     /// The earliest pending timer, if any (it may be at or before [`Group::now`] when a call
     /// hit [`EVENTS_PER_CALL_MAX`]).
     pub fn next_deadline(&self) -> Option<SimTime> {
@@ -502,11 +526,55 @@ impl Group {
         let now = now.max(self.clock);
         self.run_until(now, false);
         self.account(now);
+        if self.coordinator_lost_at.is_some() {
+            // Nobody to notice the new metadata: the loaded coordinator will.
+            return;
+        }
         if self.metadata != *partitions {
             self.metadata.clone_from(partitions);
         }
         self.run_until(now, true);
         self.check_partition_counts(now);
+    }
+
+    /// The group's coordinator stops serving at `at` (its broker failed): timers up to `at`
+    /// run, then nothing reaches the group until [`Group::coordinator_loaded`].
+    pub fn coordinator_unavailable(&mut self, at: SimTime) {
+        if self.coordinator_lost_at.is_some() || self.state == GroupState::Dead {
+            return;
+        }
+        let at = at.max(self.clock);
+        self.run_until(at, true);
+        self.account(at);
+        self.coordinator_lost_at = Some(at);
+    }
+
+    /// A coordinator has loaded the group at `at` and serves it: every member's session timer
+    /// and heartbeat schedule restart at `at`, a rebalance in progress resumes with its timers
+    /// moved on by the outage, and the requests that waited are handled.
+    pub fn coordinator_loaded(&mut self, at: SimTime) {
+        let Some(lost_at) = self.coordinator_lost_at else {
+            return;
+        };
+        let at = at.max(self.clock);
+        self.account(at);
+        self.coordinator_lost_at = None;
+        let outage = at.since(lost_at);
+        for m in self.members.values_mut() {
+            m.anchor = at;
+            if m.stopped.is_some() {
+                // The new coordinator expires a silent member one session after the load.
+                m.stopped = Some(at);
+            }
+        }
+        if let Some(rb) = &mut self.rebalance {
+            rb.deadline = rb.deadline + outage;
+            rb.delay_until = rb.delay_until + outage;
+            if let Phase::Syncing { at: sync_at, .. } = &mut rb.phase {
+                *sync_at = (*sync_at + outage).max(at);
+            }
+        }
+        self.run_until(at, true);
     }
 
     /// A member starts (a new consumer, or a restarted one). A static member (with a
@@ -523,6 +591,20 @@ impl Group {
         topics: BTreeSet<String>,
     ) -> Result<(), GroupError> {
         let now = self.advance(now)?;
+        if self.coordinator_lost_at.is_some() {
+            // The client checks its configs, then its JoinGroup waits for a coordinator: the
+            // member joins at the load.
+            config.validate()?;
+            self.away.insert(
+                member_id.to_string(),
+                Away {
+                    config,
+                    topics,
+                    back_at: now,
+                },
+            );
+            return Ok(());
+        }
         self.join_at(now, member_id, config, topics)?;
         self.away.remove(member_id);
         Ok(())
@@ -538,7 +620,8 @@ impl Group {
         let Some(m) = self.members.get(member_id) else {
             return Err(GroupError::UnknownMemberId(member_id.to_string()));
         };
-        if m.config.group_instance_id.is_some() {
+        // Without a coordinator the LeaveGroup is lost: the member just goes silent.
+        if m.config.group_instance_id.is_some() || self.coordinator_lost_at.is_some() {
             self.stop(now, member_id);
         } else {
             self.members.remove(member_id);
@@ -609,6 +692,7 @@ impl Group {
         offset: u64,
     ) -> Result<(), GroupError> {
         self.advance(now)?;
+        self.require_coordinator()?;
         let Some(m) = self.members.get(member_id) else {
             return Err(GroupError::UnknownMemberId(member_id.to_string()));
         };
@@ -635,21 +719,42 @@ impl Group {
     /// The admin path (`kafka-consumer-groups --reset-offsets --execute`): only while the group
     /// has no active members.
     pub fn set_committed(&mut self, tp: TopicPartition, offset: u64) -> Result<(), GroupError> {
+        self.require_coordinator()?;
         self.check_reset_offsets()?;
         self.store_offset(tp, offset)
     }
 
     /// A commit the model accepts without the membership checks: a member committing its
-    /// position in `onPartitionsRevoked` (still valid for the generation that owned the
-    /// partition) and offsets committed by a transaction's COMMIT marker.
+    /// position in `onPartitionsRevoked` or on close (still valid for the generation that
+    /// owned the partition), or a processor's commit. It still needs a coordinator.
     pub fn commit_unchecked(&mut self, tp: TopicPartition, offset: u64) -> Result<(), GroupError> {
+        self.require_coordinator()?;
         self.store_offset(tp, offset)
+    }
+
+    /// Offsets a transaction committed: its COMMIT marker is in the group's offsets log, so
+    /// they count whether or not a coordinator is loaded right now (a loading one reads them).
+    pub fn commit_transactional(
+        &mut self,
+        tp: TopicPartition,
+        offset: u64,
+    ) -> Result<(), GroupError> {
+        self.store_offset(tp, offset)
+    }
+
+    fn require_coordinator(&self) -> Result<(), GroupError> {
+        if self.coordinator_lost_at.is_some() {
+            Err(GroupError::CoordinatorNotAvailable(self.id.clone()))
+        } else {
+            Ok(())
+        }
     }
 
     /// `kafka-consumer-groups --delete`: only an inactive group; it becomes Dead (its offsets
     /// go with it) and refuses everything after. Its owner replaces it by a new group.
     pub fn delete(&mut self, now: SimTime) -> Result<(), GroupError> {
         self.advance(now)?;
+        self.require_coordinator()?;
         if !self.members.is_empty() {
             return Err(GroupError::NonEmptyGroup(self.id.clone()));
         }
@@ -683,6 +788,10 @@ impl Group {
     }
 
     fn run_until(&mut self, now: SimTime, inclusive: bool) {
+        if self.coordinator_lost_at.is_some() {
+            // Timers wait for a coordinator (see `coordinator_loaded`).
+            return;
+        }
         for _ in 0..EVENTS_PER_CALL_MAX {
             let Some((t, ev)) = self.next_event() else {
                 break;
@@ -1548,6 +1657,44 @@ mod tests {
             .expect("restart");
         assert_eq!(g.state(), GroupState::PreparingRebalance);
         assert_eq!(g.rebalances()[1].reason, "member c1 restarted");
+    }
+
+    #[test]
+    fn a_coordinator_outage_holds_every_timer_and_the_load_restarts_sessions() {
+        let mut g = formed(&GroupConfig::default(), 20.0);
+        // c2 dies at 20.5 s (expiry due at 64 s); the coordinator fails at 50 s.
+        g.crash(s(20.5), "c2").expect("crash");
+        g.coordinator_unavailable(s(50.0));
+        assert_eq!(g.coordinator_unavailable_since(), Some(s(50.0)));
+        assert_eq!(
+            g.commit(s(51.0), "c1", 1, tp(0), 10),
+            Err(GroupError::CoordinatorNotAvailable("g".into()))
+        );
+        assert!(g.commit_unchecked(tp(0), 10).is_err());
+        // A join waits; a dynamic member's LeaveGroup is lost.
+        g.join(s(52.0), "c4", GroupConfig::default(), topics(&["orders"]))
+            .expect("join deferred");
+        g.leave(s(53.0), "c3").expect("leave");
+        run(&mut g, 53.0, 100.0, &orders(6));
+        // Nothing happened: c2 is still in, c4 not yet, no rebalance, c1 still processes.
+        assert_eq!(g.state(), GroupState::Stable);
+        assert!(g.member("c2").is_some() && g.member("c4").is_none());
+        assert_eq!(g.rebalances_total(), 1);
+        assert!(g.member("c1").is_some_and(|m| m.processing));
+        // Loaded at 100 s: c4's join goes in (a rebalance), and the silent c2 and c3 get a
+        // full session from the load: removed at 145 s, not before.
+        g.coordinator_loaded(s(100.0));
+        assert_eq!(g.state(), GroupState::PreparingRebalance);
+        assert_eq!(g.rebalances()[1].reason, "member c4 joined");
+        run(&mut g, 100.0, 144.9, &orders(6));
+        assert!(g.member("c2").is_some() && g.member("c3").is_some());
+        g.tick(s(145.0), &orders(6));
+        assert!(g.member("c2").is_none() && g.member("c3").is_none());
+        run(&mut g, 145.0, 200.0, &orders(6));
+        assert_eq!(g.state(), GroupState::Stable);
+        assert_eq!(g.commit(s(200.0), "c1", g.generation(), tp(0), 10), Ok(()));
+        let owned: usize = g.members().map(|m| m.assignment.len()).sum();
+        assert_eq!(owned, 6);
     }
 
     #[test]

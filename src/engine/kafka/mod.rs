@@ -1,11 +1,14 @@
 //! The Kafka model of the embedded engine (part 2), on the same deterministic core as
 //! Kinesis: brokers, controller (KRaft or ZooKeeper), topics and replicated partition logs,
-//! producers (acks, retries, idempotence, transactions), consumer groups and the log cleaner.
+//! producers (acks, retries, idempotence, transactions), consumer groups, the group and
+//! transaction coordinators (placed on the leaders of virtual internal-topic partitions, and
+//! failing over with them) and the log cleaner.
 
 pub mod assignor;
 pub mod cluster;
 pub mod console;
 pub mod consumer;
+pub mod coordinator;
 pub mod error;
 pub mod group;
 pub mod log;

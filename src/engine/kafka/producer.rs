@@ -11,9 +11,18 @@
 //! idempotence the broker recognises the retry by producer id, epoch and sequence number.
 //! Transactions go through [`TxnCoordinator`]: markers on every partition written, offsets
 //! committed with the transaction, an older epoch of the same `transactional.id` fenced.
+//! Each transactional id's coordinator lives on the leader of its `__transaction_state`
+//! partition ([`super::coordinator`]); while it is unavailable or loading, `initTransactions`,
+//! adding a partition new to the transaction, `sendOffsetsToTransaction` and ending a
+//! transaction fail with a retriable COORDINATOR_NOT_AVAILABLE (or
+//! COORDINATOR_LOAD_IN_PROGRESS) and the producer retries, and no transaction times out.
+//! `beginTransaction` is local to the client, as in Java, and batches to partitions already in
+//! the transaction go to their leaders without the coordinator. Offsets sent to a transaction
+//! (TxnOffsetCommit) and the markers that commit them also need the group's coordinator.
 
 use super::KeyTable;
 use super::cluster::{AckState, Acks, Cluster};
+use super::coordinator::{CoordinatorKind, CoordinatorStatus};
 use super::error::{ErrorCode, KafkaError, Result};
 use super::log::{Batch, Control, NO_KEY, NO_PRODUCER, Rec, Writer};
 use super::partitioner::{StickyPartitioner, partition_for_key};
@@ -239,8 +248,12 @@ impl Workload {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TxnState {
     Uninitialized,
+    /// `initTransactions` waits for the transaction coordinator (retried each tick).
+    Initializing,
     Ready,
-    InTransaction { started: SimTime },
+    InTransaction {
+        started: SimTime,
+    },
     Committing,
     Aborting,
     Fenced,
@@ -296,6 +309,10 @@ struct TxnEntry {
     producer_id: u64,
     epoch: u16,
     open: Option<OpenTxn>,
+    /// The partition of `__transaction_state` whose leader coordinates this id.
+    coordinator_partition: u32,
+    /// The coordinator's status when last looked at, for the event log.
+    observed: Option<CoordinatorStatus>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -308,6 +325,30 @@ struct OpenTxn {
 /// Offsets a transaction commits to a group: (group, topic, partition, offset).
 pub type TxnOffsets = Vec<(String, String, u32, u64)>;
 
+/// Fails with the coordinator's error unless the coordinator of `id` serves now.
+fn require_coordinator(
+    kind: CoordinatorKind,
+    id: &str,
+    cluster: &Cluster,
+    now: SimTime,
+) -> Result<()> {
+    let (partition, status) = cluster.coordinator_of(kind, id, now);
+    status.error(kind, partition, id).map_or(Ok(()), Err)
+}
+
+/// The coordinators of the groups `offsets` commit to must serve: TxnOffsetCommit goes to
+/// them, and the transaction's markers are written to their `__consumer_offsets` partitions.
+fn require_group_coordinators(offsets: &TxnOffsets, cluster: &Cluster, now: SimTime) -> Result<()> {
+    let mut seen: Vec<&str> = Vec::new();
+    for (group, ..) in offsets {
+        if !seen.contains(&group.as_str()) {
+            seen.push(group);
+            require_coordinator(CoordinatorKind::Group, group, cluster, now)?;
+        }
+    }
+    Ok(())
+}
+
 impl TxnCoordinator {
     /// `initTransactions`: a new epoch for the id, aborting what an older instance left open.
     pub fn init(
@@ -317,6 +358,7 @@ impl TxnCoordinator {
         cluster: &mut Cluster,
         now: SimTime,
     ) -> Result<(u64, u16)> {
+        require_coordinator(CoordinatorKind::Transaction, id, cluster, now)?;
         if let Some(e) = self.entries.get(id)
             && e.open.is_some()
         {
@@ -329,6 +371,8 @@ impl TxnCoordinator {
                 producer_id: pid,
                 epoch: 0,
                 open: None,
+                coordinator_partition: CoordinatorKind::Transaction.partition_for(id),
+                observed: None,
             }
         });
         e.epoch = e.epoch.wrapping_add(1);
@@ -362,14 +406,26 @@ impl TxnCoordinator {
         }))
     }
 
+    /// AddPartitionsToTxn, for a partition new to the transaction (one already in it needs no
+    /// coordinator).
     fn add_partition(
         &mut self,
         id: &str,
         epoch: u16,
-        topic: &str,
-        p: u32,
+        (topic, p): (&str, u32),
+        cluster: &Cluster,
         now: SimTime,
     ) -> Result<()> {
+        self.check(id, epoch)?;
+        let known = self
+            .entries
+            .get(id)
+            .and_then(|e| e.open.as_ref())
+            .is_some_and(|o| o.partitions.iter().any(|(t, q)| t == topic && *q == p));
+        if known {
+            return Ok(());
+        }
+        require_coordinator(CoordinatorKind::Transaction, id, cluster, now)?;
         let open = self.open_txn(id, epoch, now)?;
         if !open.partitions.iter().any(|(t, q)| t == topic && *q == p) {
             open.partitions.push((topic.to_string(), p));
@@ -377,13 +433,18 @@ impl TxnCoordinator {
         Ok(())
     }
 
+    /// AddOffsetsToTxn (the transaction coordinator), then TxnOffsetCommit (each group's).
     fn add_offsets(
         &mut self,
         id: &str,
         epoch: u16,
         offsets: TxnOffsets,
+        cluster: &Cluster,
         now: SimTime,
     ) -> Result<()> {
+        self.check(id, epoch)?;
+        require_coordinator(CoordinatorKind::Transaction, id, cluster, now)?;
+        require_group_coordinators(&offsets, cluster, now)?;
         self.open_txn(id, epoch, now)?.offsets.extend(offsets);
         Ok(())
     }
@@ -407,6 +468,8 @@ impl TxnCoordinator {
         let Some(open) = e.open.clone() else {
             return Ok(Vec::new());
         };
+        require_coordinator(CoordinatorKind::Transaction, id, cluster, now)?;
+        require_group_coordinators(&open.offsets, cluster, now)?;
         let writer = Writer {
             producer_id: e.producer_id,
             epoch: e.epoch,
@@ -470,7 +533,8 @@ impl TxnCoordinator {
     }
 
     /// Aborts transactions open longer than their timeout (bumping the epoch, which fences
-    /// the producer that opened them). Returns the ids aborted.
+    /// the producer that opened them). Returns the ids aborted. A coordinator that is not
+    /// serving expires nothing; once loaded it aborts what is overdue.
     pub fn expire(
         &mut self,
         timeouts: &BTreeMap<String, SimDuration>,
@@ -488,6 +552,13 @@ impl TxnCoordinator {
                 e.open
                     .as_ref()
                     .is_some_and(|o| now.since(o.started) > timeout)
+                    && cluster
+                        .coordinator_status(
+                            CoordinatorKind::Transaction,
+                            e.coordinator_partition,
+                            now,
+                        )
+                        .is_ready()
             })
             .map(|(id, _)| id.clone())
             .collect();
@@ -505,6 +576,26 @@ impl TxnCoordinator {
 
     pub fn is_open(&self, id: &str) -> bool {
         self.entries.get(id).is_some_and(|e| e.open.is_some())
+    }
+
+    /// Looks at the coordinator of every transactional id: the event-log lines for those
+    /// whose coordinator changed (moved, became unavailable, finished loading).
+    pub fn observe(&mut self, cluster: &Cluster, now: SimTime) -> Vec<String> {
+        let mut events = Vec::new();
+        for (id, e) in &mut self.entries {
+            let status = cluster.coordinator_status(
+                CoordinatorKind::Transaction,
+                e.coordinator_partition,
+                now,
+            );
+            if let Some(before) = e.observed.replace(status)
+                && let Some(text) =
+                    status.transition_event(&before, &format!("transactional id '{id}'"))
+            {
+                events.push(text);
+            }
+        }
+        events
     }
 }
 
@@ -738,6 +829,7 @@ impl Producer {
     pub fn send_offsets(
         &mut self,
         coordinator: &mut TxnCoordinator,
+        cluster: &Cluster,
         offsets: TxnOffsets,
         now: SimTime,
     ) -> Result<()> {
@@ -749,7 +841,7 @@ impl Producer {
         }
         let id = self.config.transactional_id.clone().unwrap_or_default();
         coordinator
-            .add_offsets(&id, self.epoch, offsets, now)
+            .add_offsets(&id, self.epoch, offsets, cluster, now)
             .inspect_err(|e| {
                 if e.code == ErrorCode::ProducerFenced {
                     self.txn = TxnState::Fenced;
@@ -1078,6 +1170,10 @@ impl Producer {
         groups_offsets: &mut TxnOffsets,
         now: SimTime,
     ) {
+        if self.txn == TxnState::Initializing {
+            // initTransactions blocks until the coordinator answers.
+            let _ = self.init_transactions(coordinator, ids, cluster, now);
+        }
         if self.is_transactional() && self.workload.is_some() && self.running {
             self.drive_generator_transactions(coordinator, now);
         }
@@ -1110,6 +1206,7 @@ impl Producer {
     fn drive_generator_transactions(&mut self, coordinator: &mut TxnCoordinator, now: SimTime) {
         match self.txn {
             TxnState::Uninitialized
+            | TxnState::Initializing
             | TxnState::Fenced
             | TxnState::Committing
             | TxnState::Aborting => {}
@@ -1321,7 +1418,7 @@ impl Producer {
         let topic = self.topic.clone();
         if b.transactional {
             let id = self.config.transactional_id.clone().unwrap_or_default();
-            if let Err(e) = coordinator.add_partition(&id, self.epoch, &topic, p, now) {
+            if let Err(e) = coordinator.add_partition(&id, self.epoch, (&topic, p), cluster, now) {
                 return Some(Err(e));
             }
         }

@@ -1,10 +1,14 @@
 //! Everything Kafka in one simulation: the cluster, its clients, the transaction coordinator
-//! and the interned keys, advanced together by [`Kafka::tick`].
+//! and the interned keys, advanced together by [`Kafka::tick`]. Each tick first looks at the
+//! coordinators of the groups and transactional ids in use (they follow the leaders of the
+//! cluster's virtual `__consumer_offsets` and `__transaction_state` partitions, see
+//! [`super::coordinator`]) and logs their moves.
 
 use super::KeyTable;
 use super::assignor::TopicPartition;
 use super::cluster::{Cluster, MetadataMode};
 use super::consumer::ConsumerGroup;
+use super::coordinator::CoordinatorKind;
 use super::error::{ErrorCode, KafkaError, Result};
 use super::processor::{Guarantee, Processor, ProcessorConfig, source_of, tp};
 use super::producer::{Ids, Producer, ProducerConfig, TxnCoordinator, TxnOffsets};
@@ -88,12 +92,19 @@ impl Kafka {
         )?;
         self.next_client += 1;
         if p.is_transactional() {
-            p.init_transactions(&mut self.coordinator, &mut self.ids, &mut self.cluster, now)?;
+            init_or_wait(
+                &mut p,
+                &mut self.coordinator,
+                &mut self.ids,
+                &mut self.cluster,
+                now,
+            )?;
         }
         Ok(self.producers.entry(name.to_string()).or_insert(p))
     }
 
-    /// The group named `id`, created empty on first use (as `group.id` does).
+    /// The group named `id`, created empty on first use (as `group.id` does), in line with
+    /// its coordinator as of `now`.
     pub fn group_mut(&mut self, id: &str, now: SimTime) -> Result<&mut ConsumerGroup> {
         if !self.groups.contains_key(id) && self.groups.len() >= GROUPS_MAX {
             return Err(KafkaError::new(
@@ -101,10 +112,35 @@ impl Kafka {
                 format!("at most {GROUPS_MAX} consumer groups"),
             ));
         }
-        Ok(self
+        let g = self
             .groups
             .entry(id.to_string())
-            .or_insert_with(|| ConsumerGroup::new(id, now)))
+            .or_insert_with(|| ConsumerGroup::new(id, now));
+        let status =
+            self.cluster
+                .coordinator_status(CoordinatorKind::Group, g.coordinator_partition, now);
+        if let Some(text) = g.observe_coordinator(status, now) {
+            self.cluster.log_event(now, text);
+        }
+        Ok(self.groups.get_mut(id).expect("inserted above"))
+    }
+
+    /// Brings every group and transactional id in line with its coordinator (see
+    /// [`ConsumerGroup::observe_coordinator`]) and logs the changes.
+    fn observe_coordinators(&mut self, now: SimTime) {
+        let mut events = Vec::new();
+        for g in self.groups.values_mut() {
+            let status = self.cluster.coordinator_status(
+                CoordinatorKind::Group,
+                g.coordinator_partition,
+                now,
+            );
+            events.extend(g.observe_coordinator(status, now));
+        }
+        events.extend(self.coordinator.observe(&self.cluster, now));
+        for text in events {
+            self.cluster.log_event(now, text);
+        }
     }
 
     pub fn producer_mut(&mut self, name: &str) -> Result<&mut Producer> {
@@ -233,12 +269,14 @@ impl Kafka {
             .collect()
     }
 
-    fn commit_inputs(&mut self, pr: &Processor) {
-        if let Some(g) = self.groups.get_mut(&pr.group) {
-            for (p, o) in &pr.positions {
-                let _ = g.group.commit_unchecked(tp(&pr.input, *p), *o);
-            }
-        }
+    /// Commits the processor's input positions (`commitSync`); false when the group's
+    /// coordinator is not serving.
+    fn commit_inputs(&mut self, pr: &Processor, now: SimTime) -> bool {
+        let Some(g) = self.groups.get_mut(&pr.group) else {
+            return true;
+        };
+        let positions = pr.positions.iter().map(|(p, o)| (tp(&pr.input, *p), *o));
+        g.commit_positions(positions, now).is_ok()
     }
 
     #[allow(clippy::too_many_lines)]
@@ -266,13 +304,15 @@ impl Kafka {
                             .iter()
                             .map(|(q, o)| (pr.group.clone(), pr.input.clone(), *q, *o))
                             .collect();
-                        let _ = p.send_offsets(&mut self.coordinator, offsets, now);
-                        let _ = p.end_transaction(true);
+                        // Without its offsets the commit would make the outputs visible with
+                        // the inputs still uncommitted: it waits for the coordinators.
+                        if p.send_offsets(&mut self.coordinator, &self.cluster, offsets, now)
+                            .is_ok()
+                        {
+                            let _ = p.end_transaction(true);
+                        }
                     }
-                } else if settled {
-                    if !eos {
-                        self.commit_inputs(&pr);
-                    }
+                } else if settled && (eos || self.commit_inputs(&pr, now)) {
                     pr.config = next;
                     pr.draining = None;
                     pr.positions.clear();
@@ -317,10 +357,10 @@ impl Kafka {
         // An at-least-once commit flushes the producer first (processing waits), then commits
         // the positions whose outputs are all acknowledged.
         if pr.flushing {
-            if in_flight == 0 {
+            // commitSync blocks (processing waits) until the group's coordinator takes it.
+            if in_flight == 0 && self.commit_inputs(pr, now) {
                 pr.flushing = false;
                 pr.last_commit = now;
-                self.commit_inputs(pr);
             }
             return;
         }
@@ -342,7 +382,7 @@ impl Kafka {
                         .map(|(q, o)| (pr.group.clone(), pr.input.clone(), *q, *o))
                         .collect();
                     if producer
-                        .send_offsets(&mut self.coordinator, offsets, now)
+                        .send_offsets(&mut self.coordinator, &self.cluster, offsets, now)
                         .is_ok()
                     {
                         let _ = producer.end_transaction(true);
@@ -392,7 +432,10 @@ impl Kafka {
         pr.metrics
             .add(Metric::KafkaProcessorProcessed, sec, outputs.len() as u64);
         match pr.config.guarantee {
-            Guarantee::AtMostOnce => self.commit_inputs(pr),
+            // A failed commit is tried again at the next tick's.
+            Guarantee::AtMostOnce => {
+                self.commit_inputs(pr, now);
+            }
             Guarantee::AtLeastOnce => {
                 if now.since(pr.last_commit) >= pr.config.commit_interval {
                     pr.flushing = true;
@@ -405,6 +448,7 @@ impl Kafka {
     /// Advances the cluster and every client to `now`.
     pub fn tick(&mut self, now: SimTime) {
         self.cluster.tick(now);
+        self.observe_coordinators(now);
         let names: Vec<String> = self.processors.keys().cloned().collect();
         for name in names {
             self.tick_processor(&name, now);
@@ -435,7 +479,7 @@ impl Kafka {
                 .or_insert_with(|| ConsumerGroup::new(&group, now));
             let _ = g
                 .group
-                .commit_unchecked(TopicPartition::new(&topic, partition), offset);
+                .commit_transactional(TopicPartition::new(&topic, partition), offset);
         }
         for g in self.groups.values_mut() {
             g.tick(&self.cluster, now);
@@ -480,7 +524,13 @@ impl Kafka {
         let p = self.producers.get_mut(name).expect("checked");
         p.reconfigure(config, &mut self.ids, now)?;
         if p.is_transactional() {
-            p.init_transactions(&mut self.coordinator, &mut self.ids, &mut self.cluster, now)?;
+            init_or_wait(
+                p,
+                &mut self.coordinator,
+                &mut self.ids,
+                &mut self.cluster,
+                now,
+            )?;
         }
         Ok(())
     }
@@ -493,5 +543,29 @@ impl Kafka {
             .copied()
             .unwrap_or(0)
             + producer.stats.dropped_unacked
+    }
+}
+
+/// `initTransactions` for a producer being started: it blocks while the transaction
+/// coordinator is unavailable or loading, so the producer waits (retrying each tick) instead
+/// of failing to start.
+fn init_or_wait(
+    p: &mut Producer,
+    coordinator: &mut TxnCoordinator,
+    ids: &mut Ids,
+    cluster: &mut Cluster,
+    now: SimTime,
+) -> Result<()> {
+    match p.init_transactions(coordinator, ids, cluster, now) {
+        Err(e)
+            if matches!(
+                e.code,
+                ErrorCode::CoordinatorNotAvailable | ErrorCode::CoordinatorLoadInProgress
+            ) =>
+        {
+            p.txn = TxnState::Initializing;
+            Ok(())
+        }
+        other => other,
     }
 }
