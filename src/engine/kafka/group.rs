@@ -1270,6 +1270,15 @@ impl Group {
         };
         let cooperative = rb.assignor.is_cooperative();
         let assignor = rb.assignor;
+        // Cooperative: a partition the last plan gave a member but withheld until its old
+        // owner revoked it (now owned by nobody) counts as that member's, so the follow-up
+        // hands it over as planned; planning afresh could give it back to the member that
+        // just revoked it, a revocation for nothing.
+        let mut claimed: BTreeSet<TopicPartition> = self
+            .members
+            .values()
+            .flat_map(|m| m.owned.iter().cloned())
+            .collect();
         let subs: Vec<MemberSubscription> = self
             .members
             .values()
@@ -1277,7 +1286,13 @@ impl Group {
                 member_id: m.id.clone(),
                 topics: m.topics.clone(),
                 owned: if cooperative {
-                    m.owned.clone()
+                    let mut owned = m.owned.clone();
+                    for tp in &m.last_assigned {
+                        if claimed.insert(tp.clone()) {
+                            owned.insert(tp.clone());
+                        }
+                    }
+                    owned
                 } else {
                     m.last_assigned.clone()
                 },
@@ -2146,6 +2161,53 @@ mod tests {
         Checked {
             group: g,
             violations,
+        }
+    }
+
+    /// Found by the property below: two members join while two others own everything, and
+    /// the follow-up rebalance gave `b-3` back to the member that had just revoked it.
+    #[test]
+    fn a_cooperative_follow_up_hands_over_what_the_plan_revoked() {
+        let ops = [
+            Op::Join {
+                member: 0,
+                statics: false,
+            },
+            Op::Join {
+                member: 1,
+                statics: false,
+            },
+            Op::Wait(3010),
+            Op::Join {
+                member: 2,
+                statics: false,
+            },
+            Op::Join {
+                member: 3,
+                statics: false,
+            },
+            Op::Wait(6020),
+        ];
+        let checked = play(Assignor::CooperativeSticky, 20, &ops);
+        assert!(checked.violations.is_empty(), "{:?}", checked.violations);
+        let log = checked.group.rebalances();
+        let plan = &log[1];
+        let follow_up = &log[2];
+        assert!(
+            follow_up.reason.starts_with("follow-up"),
+            "{}",
+            follow_up.reason
+        );
+        for (member, revoked) in &plan.revoked {
+            for tp in revoked {
+                assert!(
+                    !follow_up
+                        .assigned
+                        .get(member)
+                        .is_some_and(|a| a.contains(tp)),
+                    "{tp} went back to {member}"
+                );
+            }
         }
     }
 
