@@ -184,11 +184,48 @@ fn render_confirm(confirm: Confirm, theme: &Theme, frame: &mut Frame, area: Rect
     );
 }
 
-#[allow(clippy::too_many_lines)] // one screen, laid out top to bottom
-fn deck_table<'a>(app: &App, mastery: &dyn Fn(usize, usize) -> String) -> Table<'a> {
-    let total_due: usize = app.decks.iter().map(|d| d.due).sum();
-    let total_new: usize = app.decks.iter().map(|d| d.new).sum();
-    let total_cards: usize = app.decks.iter().map(|d| d.cards).sum();
+/// Share of a group's items seen at least once.
+fn learned(cards: usize, new: usize) -> String {
+    if cards == 0 {
+        "—".to_owned()
+    } else {
+        format!("{:.0}%", (cards - new) as f64 * 100.0 / cards as f64)
+    }
+}
+
+/// A home-list row: the name, due, new, cards, learned, then any further cells.
+fn count_row(
+    name: Cell<'_>,
+    due: usize,
+    new: usize,
+    cards: usize,
+    more: Option<String>,
+) -> Row<'_> {
+    let mut cells = vec![
+        name,
+        Cell::from(due.to_string()),
+        Cell::from(new.to_string()),
+        Cell::from(cards.to_string()),
+        Cell::from(learned(cards, new)),
+    ];
+    cells.extend(more.map(Cell::from));
+    Row::new(cells)
+}
+
+/// Column widths of [`count_row`]s, with room for `more` extra cells of `width`.
+fn count_widths(more: Option<u16>) -> Vec<Constraint> {
+    let mut widths = vec![
+        Constraint::Min(20),
+        Constraint::Length(5),
+        Constraint::Length(5),
+        Constraint::Length(6),
+        Constraint::Length(8),
+    ];
+    widths.extend(more.map(Constraint::Length));
+    widths
+}
+
+fn deck_table<'a>(app: &App) -> Table<'a> {
     let lab_cell = |(passed, total): (usize, usize)| {
         if total == 0 {
             String::new()
@@ -196,61 +233,40 @@ fn deck_table<'a>(app: &App, mastery: &dyn Fn(usize, usize) -> String) -> Table<
             format!("{passed}/{total}")
         }
     };
-    let mut rows = vec![Row::new(vec![
+    let mut rows = vec![count_row(
         Cell::from("All decks").bold(),
-        Cell::from(total_due.to_string()),
-        Cell::from(total_new.to_string()),
-        Cell::from(total_cards.to_string()),
-        Cell::from(mastery(total_cards, total_new)),
-        Cell::from(lab_cell(app.labs_passed(None))),
-    ])];
+        app.decks.iter().map(|d| d.due).sum(),
+        app.decks.iter().map(|d| d.new).sum(),
+        app.decks.iter().map(|d| d.cards).sum(),
+        Some(lab_cell(app.labs_passed(None))),
+    )];
     rows.extend(app.decks.iter().map(|d| {
-        Row::new(vec![
+        count_row(
             Cell::from(d.title.clone()),
-            Cell::from(d.due.to_string()),
-            Cell::from(d.new.to_string()),
-            Cell::from(d.cards.to_string()),
-            Cell::from(mastery(d.cards, d.new)),
-            Cell::from(lab_cell(app.labs_passed(Some(&d.id)))),
-        ])
+            d.due,
+            d.new,
+            d.cards,
+            Some(lab_cell(app.labs_passed(Some(&d.id)))),
+        )
     }));
-    Table::new(
-        rows,
-        [
-            Constraint::Min(20),
-            Constraint::Length(5),
-            Constraint::Length(5),
-            Constraint::Length(6),
-            Constraint::Length(8),
-            Constraint::Length(5),
-        ],
-    )
-    .header(Row::new(vec!["Deck", "Due", "New", "Cards", "Learned", "Labs"]).underlined())
-    .block(Block::bordered().title(" Decks · t: tags "))
+    Table::new(rows, count_widths(Some(5)))
+        .header(Row::new(vec!["Deck", "Due", "New", "Cards", "Learned", "Labs"]).underlined())
+        .block(Block::bordered().title(" Decks · t: tags "))
 }
 
-fn tag_table<'a>(app: &App, mastery: &dyn Fn(usize, usize) -> String) -> Table<'a> {
+fn tag_table<'a>(app: &App) -> Table<'a> {
     let rows = app.tags.iter().map(|t| {
-        Row::new(vec![
+        count_row(
             Cell::from(format!("#{}", t.tag)),
-            Cell::from(t.due.to_string()),
-            Cell::from(t.new.to_string()),
-            Cell::from(t.cards.to_string()),
-            Cell::from(mastery(t.cards, t.new)),
-        ])
+            t.due,
+            t.new,
+            t.cards,
+            None,
+        )
     });
-    Table::new(
-        rows,
-        [
-            Constraint::Min(20),
-            Constraint::Length(5),
-            Constraint::Length(5),
-            Constraint::Length(6),
-            Constraint::Length(8),
-        ],
-    )
-    .header(Row::new(vec!["Tag", "Due", "New", "Cards", "Learned"]).underlined())
-    .block(Block::bordered().title(" Tags · t: decks "))
+    Table::new(rows, count_widths(None))
+        .header(Row::new(vec!["Tag", "Due", "New", "Cards", "Learned"]).underlined())
+        .block(Block::bordered().title(" Tags · t: decks "))
 }
 
 /// What the home screen offers, in the order shown; labels come from the key table.
@@ -328,16 +344,9 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
     );
     render_home_entries(app, frame, menu_area);
 
-    let mastery = |cards: usize, new: usize| {
-        if cards == 0 {
-            "—".to_owned()
-        } else {
-            format!("{:.0}%", (cards - new) as f64 * 100.0 / cards as f64)
-        }
-    };
     let table = match app.home_list {
-        HomeList::Decks => deck_table(app, &mastery),
-        HomeList::Tags => tag_table(app, &mastery),
+        HomeList::Decks => deck_table(app),
+        HomeList::Tags => tag_table(app),
     }
     .row_highlight_style(theme.selected)
     .highlight_symbol("> ");
