@@ -137,7 +137,10 @@ pub fn deck_stats(library: &Library, progress: &Progress, now: DateTime<Utc>) ->
 
 /// Due, new and total items per tag (a card's own tags and its deck's), by tag name.
 pub fn tag_stats(library: &Library, progress: &Progress, now: DateTime<Utc>) -> Vec<TagStats> {
-    let tagged = library.items_with_tags();
+    tag_counts(&library.items_with_tags(), progress, now)
+}
+
+fn tag_counts(tagged: &[TaggedItem], progress: &Progress, now: DateTime<Utc>) -> Vec<TagStats> {
     let mut by_tag: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (index, (_, tags)) in tagged.iter().enumerate() {
         for tag in tags {
@@ -199,7 +202,8 @@ pub fn stats(
         day -= 1;
     }
 
-    let item_info = item_index(library);
+    let tagged = library.items_with_tags();
+    let item_info = item_index(&tagged);
     let (true_retention, by_deck, by_tag) = retention_groups(&figures.mature, &item_info);
     let (_, _, recent_by_tag) = retention_groups(&figures.recent, &item_info);
     let mut weakest_tags: Vec<TagRetention> = recent_by_tag
@@ -261,7 +265,7 @@ pub fn stats(
         due_now: decks.iter().map(|d| d.due).sum(),
         cards_total: decks.iter().map(|d| d.cards).sum(),
         decks,
-        tags: tag_stats(library, progress, now),
+        tags: tag_counts(&tagged, progress, now),
         reviews_per_day,
         streak_days,
         time_spent_ms: figures.time_spent_ms,
@@ -282,13 +286,15 @@ pub fn stats(
 }
 
 /// Item id -> (deck id, tags of the card and its deck).
-fn item_index(library: &Library) -> HashMap<String, (String, Vec<String>)> {
-    library
-        .items_with_tags()
-        .into_iter()
-        .map(|(item, tags)| (item.id, (item.deck_id, tags)))
+fn item_index(tagged: &[TaggedItem]) -> HashMap<String, (String, Vec<String>)> {
+    tagged
+        .iter()
+        .map(|(item, tags)| (item.id.clone(), (item.deck_id.clone(), tags.clone())))
         .collect()
 }
+
+/// A drill item with its tags, as [`Library::items_with_tags`] lists them.
+type TaggedItem = (crate::deck::DrillItem, Vec<String>);
 
 fn retention_of(passed: u64, reviews: u64) -> Retention {
     Retention {

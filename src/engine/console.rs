@@ -292,6 +292,20 @@ impl Args {
             .ok_or_else(|| param(format!("the following arguments are required: --{name}")))
     }
 
+    /// A workload's `--size` (default 1KB).
+    pub(crate) fn record_size(&mut self) -> Result<SizeDist, Fail> {
+        SizeDist::parse(&self.opt("size")?.unwrap_or_else(|| "1KB".into())).map_err(param)
+    }
+
+    /// A workload's `--mode`: `record` (the default) or `flow`.
+    pub(crate) fn gen_mode(&mut self) -> Result<GenMode, Fail> {
+        match self.opt("mode")?.as_deref() {
+            None | Some("record") => Ok(GenMode::Record),
+            Some("flow") => Ok(GenMode::Flow),
+            Some(m) => Err(param(format!("--mode must be record or flow, not '{m}'"))),
+        }
+    }
+
     pub(crate) fn duration(&mut self, name: &str) -> Result<Option<SimDuration>, Fail> {
         self.opt(name)?
             .map(|v| SimDuration::parse(&v).map_err(param))
@@ -1292,17 +1306,10 @@ impl Console {
                     .ok_or_else(|| param("usage: gen start NAME --stream S --rate R"))?;
                 let stream = a.req("stream")?;
                 let rate = a.req("rate")?;
-                let size = SizeDist::parse(&a.opt("size")?.unwrap_or_else(|| "1KB".into()))
-                    .map_err(param)?;
+                let size = a.record_size()?;
                 let keys = KeyDist::parse(&a.opt("keys")?.unwrap_or_else(|| "uniform:1000".into()))
                     .map_err(param)?;
-                let mode = match a.opt("mode")?.as_deref() {
-                    None | Some("record") => GenMode::Record,
-                    Some("flow") => GenMode::Flow,
-                    Some(m) => {
-                        return Err(param(format!("--mode must be record or flow, not '{m}'")));
-                    }
-                };
+                let mode = a.gen_mode()?;
                 let tick = a.duration("tick")?.unwrap_or(SimDuration::from_millis(10));
                 a.finish(1)?;
                 let rate_per_sec = parse_rate(&rate, size)?;
@@ -1794,7 +1801,9 @@ fn gen_json(spec: &GeneratorSpec, stats: &super::sim::GeneratorStats) -> Value {
 }
 
 /// `1000`, `1000/s` (records per second) or `5MB/s` (bytes per second at the mean size).
-fn parse_rate(text: &str, size: SizeDist) -> Result<u64, Fail> {
+/// A workload's rate: records per second (`1000/s`) or bytes per second (`5MB/s`) turned into
+/// records of the workload's mean size.
+pub(crate) fn parse_rate(text: &str, size: SizeDist) -> Result<u64, Fail> {
     let t = text.trim().trim_end_matches("/s");
     if let Ok(n) = t.parse::<u64>() {
         return Ok(n);

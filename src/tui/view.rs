@@ -98,13 +98,16 @@ pub fn render(app: &App, frame: &mut Frame) {
 
 /// The hints that fit the width; when some do not, the last place goes to the help key, so
 /// every other key stays one press away.
+/// A key and what it does, as hint rows show them: ` q `  ` quit  ` (the last space a gap).
+fn key_hint(label: &str, help: &str, theme: &Theme) -> [Span<'static>; 2] {
+    [
+        Span::styled(format!(" {label} "), theme.key),
+        Span::from(format!(" {help}  ")),
+    ]
+}
+
 fn render_hints(keymap: &[Binding], theme: &Theme, frame: &mut Frame, area: Rect) {
-    let hint = |label: &str, help: &str| {
-        [
-            Span::styled(format!(" {label} "), theme.key),
-            Span::from(format!(" {help}  ")),
-        ]
-    };
+    let hint = |label: &str, help: &str| key_hint(label, help, theme);
     let all: Vec<[Span; 2]> = keys::hints(keymap)
         .into_iter()
         .map(|(label, help)| hint(label, help))
@@ -289,9 +292,9 @@ fn render_home_entries(app: &App, frame: &mut Frame, area: Rect) {
         let Some(binding) = keys::HOME.iter().find(|b| b.action == action) else {
             continue;
         };
-        let key = Span::styled(format!(" {} ", binding.label), app.theme.key);
-        let text = Span::from(format!(" {} ", binding.help));
-        let width = u16::try_from(key.width() + text.width()).unwrap_or(u16::MAX);
+        let hint = key_hint(binding.label, binding.help, &app.theme);
+        // The entry itself, without the gap after it.
+        let width = u16::try_from(hint[0].width() + hint[1].width() - 1).unwrap_or(u16::MAX);
         if x.saturating_add(width) > area.right() {
             break;
         }
@@ -300,7 +303,7 @@ fn render_home_entries(app: &App, frame: &mut Frame, area: Rect) {
             super::app::Click::HomeEntry(action),
         ));
         x += width + 1;
-        spans.extend([key, text, Span::from(" ")]);
+        spans.extend(hint);
     }
     frame.render_widget(Line::from(spans), area);
 }

@@ -9,11 +9,11 @@ use super::error::{ErrorCode, KafkaError};
 use super::processor::{Guarantee, ProcessorConfig};
 use super::producer::{ProducerConfig, SendOutcome, TxnState};
 use super::world::{KAFKA_TICK, Kafka};
-use crate::engine::console::{Args, Fail, Out, fail, metrics_json, param};
+use crate::engine::console::{Args, Fail, Out, fail, metrics_json, param, parse_rate};
 use crate::engine::metrics::{Metric, MetricSet};
 use crate::engine::sim::Sim;
 use crate::engine::time::{SimDuration, SimTime, parse_timestamp};
-use crate::engine::workload::{GenMode, KeyDist, SizeDist, parse_bytes};
+use crate::engine::workload::{KeyDist, SizeDist};
 use serde_json::{Map, Value, json};
 
 /// The Kafka commands and their synopses (appended to the console's `help`).
@@ -605,18 +605,13 @@ fn producer_cmd(sim: &mut Sim, sub: &str, mut a: Args) -> Out {
                 .ok_or_else(|| param("usage: producer start NAME --topic T ..."))?;
             let topic = a.req("topic")?;
             let rate = a.opt("rate")?;
-            let size =
-                SizeDist::parse(&a.opt("size")?.unwrap_or_else(|| "1KB".into())).map_err(param)?;
+            let size = a.record_size()?;
             let keys = match a.opt("keys")?.as_deref() {
                 None => Some(KeyDist::Uniform { keys: 1000 }),
                 Some("none") => None,
                 Some(d) => Some(KeyDist::parse(d).map_err(param)?),
             };
-            let mode = match a.opt("mode")?.as_deref() {
-                None | Some("record") => GenMode::Record,
-                Some("flow") => GenMode::Flow,
-                Some(m) => return Err(param(format!("--mode must be record or flow, not '{m}'"))),
-            };
+            let mode = a.gen_mode()?;
             let mut config = ProducerConfig::default();
             for (key, v) in configs(&mut a, "config")? {
                 config.set(&key, &v)?;
@@ -684,15 +679,12 @@ fn producer_cmd(sim: &mut Sim, sub: &str, mut a: Args) -> Out {
 }
 
 /// `1000/s` records per second, or `5MB/s` bytes per second at the mean record size.
+/// The console's rate, with the unit Kafka producers are sized by spelled out (`/s`).
 fn rate_per_sec(text: &str, size: SizeDist) -> Result<u64, Fail> {
-    let body = text
-        .strip_suffix("/s")
-        .ok_or_else(|| param(format!("rate '{text}' must end in /s")))?;
-    if let Ok(n) = body.parse::<u64>() {
-        return Ok(n);
+    if !text.ends_with("/s") {
+        return Err(param(format!("rate '{text}' must end in /s")));
     }
-    let bytes = parse_bytes(body).map_err(param)?;
-    Ok((bytes as f64 / size.mean().max(1.0)).round() as u64)
+    parse_rate(text, size)
 }
 
 fn txn(sim: &mut Sim, sub: &str, mut a: Args) -> Out {
@@ -1097,6 +1089,14 @@ fn group_json(k: &Kafka, id: &str, members: bool, now: SimTime) -> Out {
     Ok(v)
 }
 
+/// The config a processor was last deployed with (the defaults for a new one).
+fn deployed(k: &Kafka, name: &str) -> ProcessorConfig {
+    k.processors
+        .get(name)
+        .map(|p| p.config.clone())
+        .unwrap_or_default()
+}
+
 fn processor_config(a: &mut Args, base: ProcessorConfig) -> Result<ProcessorConfig, Fail> {
     let mut c = base;
     if let Some(g) = a.opt("guarantee")? {
@@ -1146,12 +1146,7 @@ fn processor_cmd(sim: &mut Sim, sub: &str, mut a: Args) -> Out {
             let input = a.req("input")?;
             let output = a.req("output")?;
             // A restart keeps the deployed config; the options given here change it.
-            let base = k
-                .processors
-                .get(&name)
-                .map(|p| p.config.clone())
-                .unwrap_or_default();
-            let config = processor_config(&mut a, base)?;
+            let config = processor_config(&mut a, deployed(k, &name))?;
             a.finish(0)?;
             k.start_processor(&name, &group, &input, &output, config, now)?;
         }
@@ -1160,12 +1155,7 @@ fn processor_cmd(sim: &mut Sim, sub: &str, mut a: Args) -> Out {
             k.crash_processor(&name)?;
         }
         "configure" => {
-            let base = k
-                .processors
-                .get(&name)
-                .map(|p| p.config.clone())
-                .unwrap_or_default();
-            let config = processor_config(&mut a, base)?;
+            let config = processor_config(&mut a, deployed(k, &name))?;
             a.finish(0)?;
             k.reconfigure_processor(&name, config)?;
         }
