@@ -10,10 +10,10 @@ mod cpu;
 use cpu::cpu_seconds;
 use criterion::{BatchSize, Criterion, criterion_group};
 use std::hint::black_box;
-use streamdrill::engine::kinesis::StreamMode;
-use streamdrill::engine::sim::{GeneratorSpec, Sim};
-use streamdrill::engine::time::{SimDuration, SimTime};
-use streamdrill::engine::workload::{GenMode, KeyDist, SizeDist};
+use streamdrill_engine::kinesis::StreamMode;
+use streamdrill_engine::sim::{GeneratorSpec, Sim};
+use streamdrill_engine::time::{SimDuration, SimTime};
+use streamdrill_engine::workload::{GenMode, KeyDist, SizeDist};
 
 fn sim_with(shards: u32, rate: u64, keys: u32, mode: GenMode) -> Sim {
     let mut sim = Sim::new(1);

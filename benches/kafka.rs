@@ -13,11 +13,11 @@ mod cpu;
 use cpu::cpu_seconds;
 use criterion::{BatchSize, Criterion, criterion_group};
 use std::hint::black_box;
-use streamdrill::engine::Sim;
-use streamdrill::engine::kafka::cluster::{Acks, MetadataMode};
-use streamdrill::engine::kafka::producer::ProducerConfig;
-use streamdrill::engine::time::SimDuration;
-use streamdrill::engine::workload::{GenMode, KeyDist, SizeDist};
+use streamdrill_engine::Sim;
+use streamdrill_engine::kafka::cluster::{Acks, MetadataMode};
+use streamdrill_engine::kafka::producer::ProducerConfig;
+use streamdrill_engine::time::SimDuration;
+use streamdrill_engine::workload::{GenMode, KeyDist, SizeDist};
 
 fn sim_with(brokers: u32, partitions: u32, rate: u64, size: u32, mode: GenMode) -> Sim {
     let mut sim = Sim::new(1);

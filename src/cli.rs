@@ -231,7 +231,7 @@ fn dispatch(cli: &Cli) -> Result<ExitCode, CliError> {
         Some(Command::Import { file }) => import(cli, file),
         Some(Command::Optimize) => optimize(cli),
         Some(Command::Sim { seed }) => {
-            crate::engine::run_console(io::stdin().lock(), io::stdout().lock(), *seed)?;
+            streamdrill_engine::run_console(io::stdin().lock(), io::stdout().lock(), *seed)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Plan(args)) => plan(cli, args),

@@ -9,7 +9,6 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod deck;
-pub mod engine;
 pub mod labs;
 pub mod optimize;
 pub mod paths;

@@ -787,7 +787,7 @@ fn a_lab_runs_live_and_its_result_goes_to_the_store() {
     let lab = app.lab.as_ref().expect("a lab");
     assert_eq!(lab.live.lab.id, "kinesis-hot-key");
     assert!(!lab.live.finished() && !lab.saved && lab.hint.is_none());
-    assert_eq!(lab.live.now(), streamdrill::engine::SimDuration::ZERO);
+    assert_eq!(lab.live.now(), streamdrill_engine::SimDuration::ZERO);
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.screen, Screen::Labs);
     let list = format!("{:?}", draw(&app, 80, 24).backend());

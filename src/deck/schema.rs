@@ -13,7 +13,7 @@ pub const PRICES_SCHEMA_PATH: &str = "schema/prices.schema.json";
 
 /// The price sheet's schema (`content/prices.toml`), pretty JSON with a trailing newline.
 pub fn prices_schema_json() -> String {
-    let mut schema = schemars::schema_for!(crate::engine::cost::PriceSheet).to_value();
+    let mut schema = schemars::schema_for!(streamdrill_engine::cost::PriceSheet).to_value();
     if let Some(object) = schema.as_object_mut() {
         object.insert(
             "$id".into(),

@@ -7,8 +7,8 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 use super::{ANSWER_COMMAND, Lab, Outcome, Scope, evaluate, record_answer};
-use crate::engine::metrics::Metric;
-use crate::engine::{Console, SimDuration};
+use streamdrill_engine::metrics::Metric;
+use streamdrill_engine::{Console, SimDuration};
 
 /// Upper bound on the event log kept for the screen.
 const LOG_LINES_MAX: usize = 200;
@@ -242,10 +242,10 @@ impl LiveLab {
         };
         for b in c.brokers.values() {
             let state = match b.state {
-                crate::engine::kafka::cluster::BrokerState::Running if b.fenced => "fenced",
-                crate::engine::kafka::cluster::BrokerState::Running => "up",
-                crate::engine::kafka::cluster::BrokerState::Stopped => "DOWN",
-                crate::engine::kafka::cluster::BrokerState::Paused(_) => "PAUSED",
+                streamdrill_engine::kafka::cluster::BrokerState::Running if b.fenced => "fenced",
+                streamdrill_engine::kafka::cluster::BrokerState::Running => "up",
+                streamdrill_engine::kafka::cluster::BrokerState::Stopped => "DOWN",
+                streamdrill_engine::kafka::cluster::BrokerState::Paused(_) => "PAUSED",
             };
             view.brokers.push(BrokerRow {
                 id: b.id,
@@ -299,7 +299,7 @@ impl LiveLab {
                 let lag = g
                     .member_by_id(m.id)
                     .and_then(|x| x.metrics.get(Metric::KafkaConsumerLag))
-                    .map_or(0, crate::engine::metrics::Series::last);
+                    .map_or(0, streamdrill_engine::metrics::Series::last);
                 view.members.push(MemberRow {
                     group: name.clone(),
                     member: m.id.to_owned(),
@@ -370,8 +370,8 @@ impl LiveLab {
             })
             .collect();
         streams.dedup();
-        let last = |series: Option<&crate::engine::metrics::Series>| {
-            series.map_or(0, crate::engine::metrics::Series::last)
+        let last = |series: Option<&streamdrill_engine::metrics::Series>| {
+            series.map_or(0, streamdrill_engine::metrics::Series::last)
         };
         for name in streams {
             let Ok(stream) = self.console.sim.kinesis.stream(name) else {

@@ -13,14 +13,14 @@ pub mod live;
 
 use crate::deck::Diagnostic;
 use crate::deck::diagnostic::line_column;
-use crate::engine::cost::{PriceSheet, Workload, estimate};
-use crate::engine::metrics::{Metric, MetricSet};
-use crate::engine::workload::parse_bytes;
-use crate::engine::{Console, SimDuration};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use streamdrill_engine::cost::{PriceSheet, Workload, estimate};
+use streamdrill_engine::metrics::{Metric, MetricSet};
+use streamdrill_engine::workload::parse_bytes;
+use streamdrill_engine::{Console, SimDuration};
 
 /// Where the lab schema is committed.
 pub const LAB_SCHEMA_PATH: &str = "schema/lab.schema.json";

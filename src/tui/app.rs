@@ -406,7 +406,7 @@ impl App {
                     && !lab.paused
                 {
                     lab.live
-                        .advance(crate::engine::SimDuration::from_secs(lab.speed));
+                        .advance(streamdrill_engine::SimDuration::from_secs(lab.speed));
                     return self.lab_finished(now);
                 }
                 self.on_tick(now);

@@ -79,7 +79,9 @@ impl App {
                 let i = LAB_SPEEDS.iter().position(|s| *s == lab.speed).unwrap_or(0);
                 lab.speed = LAB_SPEEDS[(i + 1) % LAB_SPEEDS.len()];
             }
-            Some(Action::Step) => lab.live.advance(crate::engine::SimDuration::from_secs(10)),
+            Some(Action::Step) => lab
+                .live
+                .advance(streamdrill_engine::SimDuration::from_secs(10)),
             Some(Action::Restart) => {
                 let fresh = lab.live.lab.clone();
                 self.open_lab(fresh);

@@ -1,0 +1,1003 @@
+//! One partition's log, as the leader holds it: record batches in segments, the log start and
+//! end offsets, the producer state that makes idempotent retries no-ops, the transaction index
+//! that gives the last stable offset and lets `read_committed` skip aborted records, time and
+//! size retention over whole closed segments, and compaction of closed segments.
+//!
+//! Replicas are not copies: every replica's log is a prefix of the leader's (Kafka guarantees
+//! this after a follower truncates to the new leader's epoch end offset), so a replica is just
+//! its log end offset into this one log. When a new leader has a shorter log, the log is
+//! truncated to it, which is how records acknowledged with `acks=1` but never replicated are
+//! lost.
+
+use crate::time::{SimDuration, SimTime};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+/// The key id of a record without a key.
+pub const NO_KEY: u32 = u32::MAX;
+/// The producer id of a batch from a producer without idempotence (Kafka's -1).
+pub const NO_PRODUCER: u64 = u64::MAX;
+/// Segments one log may hold (a runaway guard: a tiny `segment.bytes` on a busy topic).
+pub const SEGMENTS_MAX: usize = 200_000;
+/// Batches of one producer the broker remembers per partition to recognise retries (Kafka
+/// keeps the last five, matching `max.in.flight.requests.per.connection <= 5`).
+pub const PRODUCER_BATCHES_REMEMBERED: usize = 5;
+
+/// One record of a batch. Generated records carry no payload (their bytes are reproduced on
+/// read); `key_seq` is the producer's count of records sent with this key, which is how a
+/// consumer notices keys arriving out of order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rec {
+    pub offset_delta: u32,
+    pub key: u32,
+    pub size: u32,
+    pub key_seq: u32,
+}
+
+/// A transaction marker (a control batch).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    Commit,
+    Abort,
+}
+
+/// Who wrote a batch, as the record batch header says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Writer {
+    pub producer_id: u64,
+    pub epoch: u16,
+    pub base_sequence: u32,
+    pub transactional: bool,
+}
+
+impl Writer {
+    pub const NONE: Writer = Writer {
+        producer_id: NO_PRODUCER,
+        epoch: 0,
+        base_sequence: 0,
+        transactional: false,
+    };
+}
+
+/// A record batch: the unit a producer sends, a follower copies and retention deletes.
+#[derive(Clone, Debug)]
+pub struct Batch {
+    pub base_offset: u64,
+    /// Offsets the batch spans (`base_offset..base_offset + count`), compacted gaps included.
+    pub count: u32,
+    /// The records; empty for control and flow batches.
+    pub records: Vec<Rec>,
+    /// Payloads of records given as text (console `produce`), parallel to `records` when not
+    /// empty; `None` is a tombstone.
+    pub values: Vec<Option<Box<str>>>,
+    /// Flow batches: `count` records of this many bytes each, without keys.
+    pub flow_size: u32,
+    pub bytes: u64,
+    pub timestamp: SimTime,
+    pub writer: Writer,
+    pub control: Option<Control>,
+    /// The engine's id of the producer batch; a retry keeps it, so a batch written twice is a
+    /// duplicate.
+    pub batch_id: u64,
+    pub leader_epoch: u32,
+    /// The engine's index of the client that wrote the batch (for per-producer accounting).
+    pub client: u32,
+    /// The producer was told the batch is written (so losing it loses acknowledged records).
+    pub acked: bool,
+    /// Bytes appended to the log up to the end of this batch, counted at append time (set by
+    /// [`Log::append`]): the difference of two is what a follower must copy between them.
+    pub cum_bytes: u64,
+}
+
+impl Batch {
+    pub fn next_offset(&self) -> u64 {
+        self.base_offset + u64::from(self.count)
+    }
+    pub fn is_flow(&self) -> bool {
+        self.control.is_none() && self.records.is_empty() && self.flow_size > 0
+    }
+    /// Data records (not markers) the batch holds now.
+    pub fn record_count(&self) -> u64 {
+        if self.control.is_some() {
+            0
+        } else if self.is_flow() {
+            u64::from(self.count)
+        } else {
+            self.records.len() as u64
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Segment {
+    pub base_offset: u64,
+    pub batches: Vec<Batch>,
+    pub bytes: u64,
+    pub created: SimTime,
+    pub max_timestamp: SimTime,
+}
+
+impl Segment {
+    fn next_offset(&self) -> u64 {
+        self.batches
+            .last()
+            .map_or(self.base_offset, Batch::next_offset)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CleanupPolicy {
+    Delete,
+    Compact,
+    CompactDelete,
+}
+
+impl CleanupPolicy {
+    pub fn parse(s: &str) -> Option<CleanupPolicy> {
+        match s.replace(' ', "").as_str() {
+            "delete" => Some(CleanupPolicy::Delete),
+            "compact" => Some(CleanupPolicy::Compact),
+            "compact,delete" | "delete,compact" => Some(CleanupPolicy::CompactDelete),
+            _ => None,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            CleanupPolicy::Delete => "delete",
+            CleanupPolicy::Compact => "compact",
+            CleanupPolicy::CompactDelete => "compact,delete",
+        }
+    }
+    pub fn compacts(self) -> bool {
+        self != CleanupPolicy::Delete
+    }
+    pub fn deletes(self) -> bool {
+        self != CleanupPolicy::Compact
+    }
+}
+
+/// The topic configs a log obeys (Kafka's defaults).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogConfig {
+    pub segment_bytes: u64,
+    pub segment_ms: SimDuration,
+    /// `retention.ms`; `None` is -1 (keep forever).
+    pub retention: Option<SimDuration>,
+    /// `retention.bytes`; `None` is -1.
+    pub retention_bytes: Option<u64>,
+    pub cleanup_policy: CleanupPolicy,
+    pub min_cleanable_dirty_ratio: f64,
+    pub delete_retention: SimDuration,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            segment_bytes: 1 << 30,
+            segment_ms: SimDuration::from_hours(24 * 7),
+            retention: Some(SimDuration::from_hours(24 * 7)),
+            retention_bytes: None,
+            cleanup_policy: CleanupPolicy::Delete,
+            min_cleanable_dirty_ratio: 0.5,
+            delete_retention: SimDuration::from_hours(24),
+        }
+    }
+}
+
+/// What the broker remembers of one idempotent producer on this partition.
+#[derive(Clone, Debug, Default)]
+struct ProducerEntry {
+    epoch: u16,
+    /// (first sequence, last sequence, base offset) of the last batches.
+    recent: VecDeque<(u32, u32, u64)>,
+}
+
+/// An aborted transaction's range on this partition (the `.txnindex`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AbortedTxn {
+    pub producer_id: u64,
+    pub first_offset: u64,
+    pub last_offset: u64,
+}
+
+/// Why the log refused a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SequenceError {
+    /// A batch from an older epoch of this producer id (a zombie).
+    ProducerFenced,
+    /// A gap in the producer's sequence numbers.
+    OutOfOrderSequence,
+}
+
+/// What checking a batch's producer sequence found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SequenceCheck {
+    Append,
+    /// A retry of a batch already in the log, at this base offset: acknowledge, do not write.
+    Duplicate(u64),
+}
+
+/// What a truncation removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Truncation {
+    pub records: u64,
+    /// Acknowledged records removed, by writing client: acknowledged writes lost.
+    pub acked_by_client: BTreeMap<u32, u64>,
+}
+
+/// One record (or a run of flow records) as a reader sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordView<'a> {
+    pub offset: u64,
+    /// 1, or the number of flow records this view stands for.
+    pub count: u64,
+    pub key: u32,
+    pub key_seq: u32,
+    pub size: u32,
+    pub value: Option<&'a str>,
+    pub timestamp: SimTime,
+    pub batch_id: u64,
+    pub producer_id: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Log {
+    pub config: LogConfig,
+    segments: VecDeque<Segment>,
+    pub start_offset: u64,
+    pub end_offset: u64,
+    pub bytes: u64,
+    /// Offsets below this are clean (compacted); the cleaner works from here.
+    pub clean_until: u64,
+    producers: BTreeMap<u64, ProducerEntry>,
+    /// Producer id -> first offset of its open transaction on this partition.
+    ongoing: BTreeMap<u64, u64>,
+    aborted: Vec<AbortedTxn>,
+    /// Records deleted by retention, ever.
+    pub records_expired: u64,
+    /// Bytes appended and not truncated, ever (see [`Batch::cum_bytes`]).
+    pub appended_bytes: u64,
+}
+
+impl Log {
+    pub fn new(config: LogConfig) -> Self {
+        Log {
+            config,
+            ..Log::default()
+        }
+    }
+
+    pub fn segments(&self) -> impl Iterator<Item = &Segment> {
+        self.segments.iter()
+    }
+
+    pub fn segment_count(&self) -> usize {
+        self.segments.len()
+    }
+
+    pub fn batches(&self) -> impl Iterator<Item = &Batch> {
+        self.segments.iter().flat_map(|s| s.batches.iter())
+    }
+
+    /// The first offset a `read_committed` reader may not pass: the first offset of the
+    /// earliest open transaction, or the high watermark.
+    pub fn last_stable_offset(&self, high_watermark: u64) -> u64 {
+        self.ongoing
+            .values()
+            .copied()
+            .min()
+            .map_or(high_watermark, |first| first.min(high_watermark))
+    }
+
+    pub fn has_open_transaction(&self, producer_id: u64) -> bool {
+        self.ongoing.contains_key(&producer_id)
+    }
+
+    pub fn aborted_transactions(&self) -> &[AbortedTxn] {
+        &self.aborted
+    }
+
+    /// Checks an idempotent producer's batch against what this partition has seen from it.
+    pub fn check_sequence(
+        &self,
+        writer: Writer,
+        count: u32,
+    ) -> Result<SequenceCheck, SequenceError> {
+        if writer.producer_id == NO_PRODUCER {
+            return Ok(SequenceCheck::Append);
+        }
+        let Some(entry) = self.producers.get(&writer.producer_id) else {
+            return Ok(SequenceCheck::Append);
+        };
+        if writer.epoch < entry.epoch {
+            return Err(SequenceError::ProducerFenced);
+        }
+        if writer.epoch > entry.epoch {
+            // A new epoch starts its sequences again at 0.
+            return if writer.base_sequence == 0 {
+                Ok(SequenceCheck::Append)
+            } else {
+                Err(SequenceError::OutOfOrderSequence)
+            };
+        }
+        let last = writer.base_sequence + count.saturating_sub(1);
+        if let Some(&(_, _, offset)) = entry
+            .recent
+            .iter()
+            .find(|(first, l, _)| *first == writer.base_sequence && *l == last)
+        {
+            return Ok(SequenceCheck::Duplicate(offset));
+        }
+        let expected = entry.recent.back().map_or(0, |(_, l, _)| l + 1);
+        if writer.base_sequence == expected {
+            Ok(SequenceCheck::Append)
+        } else {
+            Err(SequenceError::OutOfOrderSequence)
+        }
+    }
+
+    /// The epoch this partition last saw from a producer id.
+    pub fn producer_epoch(&self, producer_id: u64) -> Option<u16> {
+        self.producers.get(&producer_id).map(|e| e.epoch)
+    }
+
+    /// Appends a batch at the end of the log (its `base_offset` is set here) and returns it.
+    /// Rolls a new segment when the active one is full or old.
+    pub fn append(&mut self, mut batch: Batch, now: SimTime) -> u64 {
+        let base = self.end_offset;
+        batch.base_offset = base;
+        let roll = self.segments.back().is_none_or(|s| {
+            !s.batches.is_empty()
+                && (s.bytes + batch.bytes > self.config.segment_bytes
+                    || now.since(s.created) >= self.config.segment_ms)
+        });
+        if roll && self.segments.len() < SEGMENTS_MAX {
+            self.segments.push_back(Segment {
+                base_offset: base,
+                batches: Vec::new(),
+                bytes: 0,
+                created: now,
+                max_timestamp: now,
+            });
+        }
+        self.note_writer(&batch);
+        self.end_offset = batch.next_offset();
+        self.bytes += batch.bytes;
+        self.appended_bytes += batch.bytes;
+        batch.cum_bytes = self.appended_bytes;
+        let seg = self
+            .segments
+            .back_mut()
+            .expect("a segment exists after the roll check");
+        seg.bytes += batch.bytes;
+        seg.max_timestamp = seg.max_timestamp.max(batch.timestamp);
+        seg.batches.push(batch);
+        base
+    }
+
+    /// Updates producer state and the transaction index for a batch entering the log.
+    fn note_writer(&mut self, batch: &Batch) {
+        let w = batch.writer;
+        if w.producer_id == NO_PRODUCER {
+            return;
+        }
+        let entry = self.producers.entry(w.producer_id).or_default();
+        if w.epoch != entry.epoch {
+            entry.epoch = w.epoch;
+            entry.recent.clear();
+        }
+        if let Some(control) = batch.control {
+            if let Some(first) = self.ongoing.remove(&w.producer_id)
+                && control == Control::Abort
+            {
+                self.aborted.push(AbortedTxn {
+                    producer_id: w.producer_id,
+                    first_offset: first,
+                    last_offset: batch.base_offset,
+                });
+            }
+        } else {
+            let last = w.base_sequence + batch.count.saturating_sub(1);
+            entry
+                .recent
+                .push_back((w.base_sequence, last, batch.base_offset));
+            while entry.recent.len() > PRODUCER_BATCHES_REMEMBERED {
+                entry.recent.pop_front();
+            }
+            if w.transactional {
+                self.ongoing
+                    .entry(w.producer_id)
+                    .or_insert(batch.base_offset);
+            }
+        }
+    }
+
+    /// Drops everything at and above `offset` (a batch boundary: replicas copy whole
+    /// batches). Producer state and the transaction index are rebuilt from what remains, as a
+    /// broker rebuilds them from its log.
+    pub fn truncate_to(&mut self, offset: u64) -> Truncation {
+        let mut removed = Truncation::default();
+        if offset >= self.end_offset {
+            return removed;
+        }
+        while let Some(seg) = self.segments.back_mut() {
+            while seg.batches.last().is_some_and(|b| b.base_offset >= offset) {
+                let b = seg.batches.pop().expect("checked");
+                removed.records += b.record_count();
+                if b.acked {
+                    *removed.acked_by_client.entry(b.client).or_default() += b.record_count();
+                }
+                seg.bytes -= b.bytes;
+                self.bytes -= b.bytes;
+            }
+            if seg.batches.is_empty() && seg.base_offset >= offset {
+                self.segments.pop_back();
+            } else {
+                break;
+            }
+        }
+        self.end_offset = self
+            .segments
+            .back()
+            .map_or(offset.max(self.start_offset), Segment::next_offset)
+            .max(self.start_offset);
+        self.clean_until = self.clean_until.min(self.end_offset);
+        self.appended_bytes = self
+            .batches()
+            .last()
+            .map_or(self.appended_bytes.min(self.bytes), |b| b.cum_bytes);
+        self.rebuild_producer_state();
+        removed
+    }
+
+    fn rebuild_producer_state(&mut self) {
+        let kept_epochs: BTreeMap<u64, u16> = self
+            .producers
+            .iter()
+            .map(|(id, e)| (*id, e.epoch))
+            .collect();
+        self.producers.clear();
+        self.ongoing.clear();
+        let end = self.end_offset;
+        self.aborted.retain(|a| a.last_offset < end);
+        let batches: Vec<Batch> = self
+            .segments
+            .iter()
+            .flat_map(|s| s.batches.iter())
+            .filter(|b| b.writer.producer_id != NO_PRODUCER)
+            .map(|b| Batch {
+                records: Vec::new(),
+                values: Vec::new(),
+                ..b.clone()
+            })
+            .collect();
+        let aborted = std::mem::take(&mut self.aborted);
+        for b in &batches {
+            self.note_writer(b);
+        }
+        self.aborted = aborted;
+        // A producer fenced before the truncation stays fenced.
+        for (id, epoch) in kept_epochs {
+            let e = self.producers.entry(id).or_default();
+            if e.epoch < epoch {
+                e.epoch = epoch;
+                e.recent.clear();
+            }
+        }
+    }
+
+    /// Marks the batch at `base_offset` as acknowledged to its producer.
+    pub fn mark_acked(&mut self, base_offset: u64) -> bool {
+        let Some(si) = self
+            .segments
+            .partition_point(|s| s.base_offset <= base_offset)
+            .checked_sub(1)
+        else {
+            return false;
+        };
+        let seg = &mut self.segments[si];
+        match seg
+            .batches
+            .binary_search_by_key(&base_offset, |b| b.base_offset)
+        {
+            Ok(i) => {
+                seg.batches[i].acked = true;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The batch holding `offset`, if it is still in the log.
+    pub fn batch_at(&self, offset: u64) -> Option<&Batch> {
+        let si = self
+            .segments
+            .partition_point(|s| s.base_offset <= offset)
+            .checked_sub(1)?;
+        let seg = &self.segments[si];
+        let bi = seg
+            .batches
+            .partition_point(|b| b.base_offset <= offset)
+            .checked_sub(1)?;
+        let b = &seg.batches[bi];
+        (offset < b.next_offset()).then_some(b)
+    }
+
+    /// The batch holding `offset`, or the first one after it; followers copy from here.
+    pub fn batch_after(&self, offset: u64) -> Option<&Batch> {
+        let si = self
+            .segments
+            .partition_point(|s| s.base_offset <= offset)
+            .saturating_sub(1);
+        self.segments.iter().skip(si).find_map(|s| {
+            let i = s.batches.partition_point(|b| b.next_offset() <= offset);
+            s.batches.get(i)
+        })
+    }
+
+    /// Bytes a replica whose log ends at `offset` must copy to catch up.
+    pub fn bytes_behind(&self, offset: u64) -> u64 {
+        match self.batch_after(offset) {
+            Some(b) => self
+                .appended_bytes
+                .saturating_sub(b.cum_bytes.saturating_sub(b.bytes)),
+            None => 0,
+        }
+    }
+
+    /// Visits the data records from `from` below `upper`, at most `max_records` of them
+    /// (flow runs are split to fit), skipping markers and, with `committed_only`, records of
+    /// aborted transactions. Returns the offset to read from next.
+    pub fn read(
+        &self,
+        from: u64,
+        upper: u64,
+        max_records: u64,
+        committed_only: bool,
+        mut visit: impl FnMut(RecordView<'_>),
+    ) -> u64 {
+        let upper = upper.min(self.end_offset);
+        let mut next = from.max(self.start_offset);
+        if next >= upper || max_records == 0 {
+            return next;
+        }
+        let mut budget = max_records;
+        let si = self
+            .segments
+            .partition_point(|s| s.base_offset <= next)
+            .saturating_sub(1);
+        'outer: for seg in self.segments.iter().skip(si) {
+            let bi = seg.batches.partition_point(|b| b.next_offset() <= next);
+            for b in &seg.batches[bi..] {
+                if b.base_offset >= upper {
+                    break 'outer;
+                }
+                let aborted = committed_only
+                    && b.writer.transactional
+                    && self.aborted.iter().any(|a| {
+                        a.producer_id == b.writer.producer_id
+                            && a.first_offset <= b.base_offset
+                            && b.base_offset <= a.last_offset
+                    });
+                if b.control.is_some() || aborted {
+                    next = b.next_offset().min(upper).max(next);
+                    continue;
+                }
+                if b.is_flow() {
+                    let start = next.max(b.base_offset);
+                    let end = b.next_offset().min(upper);
+                    let take = (end - start).min(budget);
+                    if take > 0 {
+                        visit(RecordView {
+                            offset: start,
+                            count: take,
+                            key: NO_KEY,
+                            key_seq: 0,
+                            size: b.flow_size,
+                            value: None,
+                            timestamp: b.timestamp,
+                            batch_id: b.batch_id,
+                            producer_id: b.writer.producer_id,
+                        });
+                    }
+                    budget -= take;
+                    next = start + take;
+                    if budget == 0 {
+                        break 'outer;
+                    }
+                    continue;
+                }
+                for (i, r) in b.records.iter().enumerate() {
+                    let offset = b.base_offset + u64::from(r.offset_delta);
+                    if offset < next {
+                        continue;
+                    }
+                    if offset >= upper || budget == 0 {
+                        break 'outer;
+                    }
+                    visit(RecordView {
+                        offset,
+                        count: 1,
+                        key: r.key,
+                        key_seq: r.key_seq,
+                        size: r.size,
+                        value: b.values.get(i).and_then(|v| v.as_deref()),
+                        timestamp: b.timestamp,
+                        batch_id: b.batch_id,
+                        producer_id: b.writer.producer_id,
+                    });
+                    budget -= 1;
+                    next = offset + 1;
+                }
+                if budget > 0 || next >= b.next_offset() {
+                    next = b.next_offset().min(upper).max(next);
+                }
+                if budget == 0 {
+                    break 'outer;
+                }
+            }
+        }
+        next
+    }
+
+    /// The earliest offset whose batch timestamp is at or after `t` (ListOffsets by time);
+    /// the log end offset when there is none.
+    pub fn offset_for_time(&self, t: SimTime) -> u64 {
+        self.batches()
+            .find(|b| b.timestamp >= t && b.control.is_none())
+            .map_or(self.end_offset, |b| b.base_offset.max(self.start_offset))
+    }
+
+    /// Deletes closed segments past `retention.ms` or beyond `retention.bytes`, never at or
+    /// above the high watermark. Returns the records deleted.
+    pub fn enforce_retention(&mut self, now: SimTime, high_watermark: u64) -> u64 {
+        if !self.config.cleanup_policy.deletes() {
+            return 0;
+        }
+        let mut deleted = 0;
+        while self.segments.len() > 1 {
+            let seg = &self.segments[0];
+            let next = self.segments[1].base_offset;
+            if next > high_watermark {
+                break;
+            }
+            let too_old = self
+                .config
+                .retention
+                .is_some_and(|r| now.since(seg.max_timestamp) > r);
+            let too_big = self
+                .config
+                .retention_bytes
+                .is_some_and(|limit| self.bytes.saturating_sub(seg.bytes) >= limit);
+            if !(too_old || too_big) {
+                break;
+            }
+            let seg = self.segments.pop_front().expect("checked");
+            deleted += seg.batches.iter().map(Batch::record_count).sum::<u64>();
+            self.bytes -= seg.bytes;
+            self.start_offset = next;
+        }
+        self.clean_until = self.clean_until.max(self.start_offset);
+        let start = self.start_offset;
+        self.aborted.retain(|a| a.last_offset >= start);
+        self.records_expired += deleted;
+        deleted
+    }
+
+    /// The base offset of the active segment: everything below is in closed segments.
+    pub fn end_of_closed_segments(&self) -> u64 {
+        self.segments
+            .back()
+            .map_or(self.end_offset, |s| s.base_offset)
+    }
+
+    /// Bytes the cleaner has not cleaned yet in closed segments, and all bytes of closed
+    /// segments; the active segment is never cleaned.
+    pub fn cleanable_bytes(&self) -> (u64, u64) {
+        let closed = self.segments.len().saturating_sub(1);
+        let mut dirty = 0;
+        let mut total = 0;
+        for s in self.segments.iter().take(closed) {
+            total += s.bytes;
+            if s.next_offset() > self.clean_until {
+                dirty += s.bytes;
+            }
+        }
+        (dirty, total)
+    }
+
+    /// Compacts every closed segment: keeps only the latest record of each key (latest
+    /// across the cleaned range), drops aborted transactional records, and drops tombstones
+    /// older than `delete.retention.ms`. Records without a key are kept. Returns the records
+    /// removed.
+    pub fn compact(&mut self, now: SimTime) -> u64 {
+        self.compact_upto(now, u64::MAX)
+    }
+
+    /// [`Log::compact`] limited to the closed segments that end at or below `upto` (what the
+    /// cleaner planned when it started a pass; segments closed since wait for the next one).
+    pub fn compact_upto(&mut self, now: SimTime, upto: u64) -> u64 {
+        let upto = self
+            .segments
+            .iter()
+            .take(self.segments.len().saturating_sub(1))
+            .map(Segment::next_offset)
+            .take_while(|end| *end <= upto)
+            .last()
+            .unwrap_or(self.start_offset);
+        if upto <= self.start_offset {
+            return 0;
+        }
+        let mut latest: HashMap<u32, u64> = HashMap::new();
+        for b in self
+            .segments
+            .iter()
+            .flat_map(|s| s.batches.iter())
+            .filter(|b| b.base_offset < upto)
+        {
+            for r in &b.records {
+                if r.key != NO_KEY {
+                    latest.insert(r.key, b.base_offset + u64::from(r.offset_delta));
+                }
+            }
+        }
+        let aborted = self.aborted.clone();
+        let delete_retention = self.config.delete_retention;
+        let mut removed = 0;
+        let closed = self
+            .segments
+            .iter()
+            .take_while(|s| s.next_offset() <= upto)
+            .count()
+            .min(self.segments.len() - 1);
+        for seg in self.segments.iter_mut().take(closed) {
+            for b in &mut seg.batches {
+                if b.control.is_some() || b.is_flow() {
+                    continue;
+                }
+                let is_aborted = b.writer.transactional
+                    && aborted.iter().any(|a| {
+                        a.producer_id == b.writer.producer_id
+                            && a.first_offset <= b.base_offset
+                            && b.base_offset <= a.last_offset
+                    });
+                let base = b.base_offset;
+                let old_tombstones = now.since(b.timestamp) > delete_retention;
+                let has_values = !b.values.is_empty();
+                let mut keep_values = Vec::new();
+                let before = b.records.len();
+                let mut kept = Vec::with_capacity(before);
+                for (i, r) in b.records.iter().enumerate() {
+                    let offset = base + u64::from(r.offset_delta);
+                    let value = b.values.get(i).cloned().flatten();
+                    let tombstone = has_values && value.is_none();
+                    let superseded = r.key != NO_KEY && latest.get(&r.key) != Some(&offset);
+                    if is_aborted || superseded || (tombstone && old_tombstones) {
+                        continue;
+                    }
+                    kept.push(*r);
+                    if has_values {
+                        keep_values.push(value);
+                    }
+                }
+                removed += (before - kept.len()) as u64;
+                let new_bytes: u64 = kept.iter().map(|r| u64::from(r.size)).sum();
+                seg.bytes = seg.bytes - b.bytes + new_bytes;
+                self.bytes = self.bytes - b.bytes + new_bytes;
+                b.bytes = new_bytes;
+                b.records = kept;
+                b.values = keep_values;
+            }
+            seg.batches
+                .retain(|b| b.control.is_some() || b.is_flow() || !b.records.is_empty());
+        }
+        self.clean_until = self.clean_until.max(upto);
+        removed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(keys: &[u32], size: u32, t: u64) -> Batch {
+        Batch {
+            base_offset: 0,
+            count: keys.len() as u32,
+            records: keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| Rec {
+                    offset_delta: i as u32,
+                    key: *k,
+                    size,
+                    key_seq: 0,
+                })
+                .collect(),
+            values: Vec::new(),
+            flow_size: 0,
+            bytes: u64::from(size) * keys.len() as u64,
+            timestamp: SimTime::from_secs(t),
+            writer: Writer::NONE,
+            control: None,
+            batch_id: t,
+            leader_epoch: 0,
+            client: 0,
+            acked: false,
+            cum_bytes: 0,
+        }
+    }
+
+    fn offsets(log: &Log, from: u64, upper: u64, committed: bool) -> Vec<u64> {
+        let mut out = vec![];
+        log.read(from, upper, u64::MAX, committed, |r| out.push(r.offset));
+        out
+    }
+
+    #[test]
+    fn appends_assign_consecutive_offsets_and_roll_segments_by_size() {
+        let mut log = Log::new(LogConfig {
+            segment_bytes: 250,
+            ..LogConfig::default()
+        });
+        for t in 0..5 {
+            log.append(batch(&[1, 2], 100, t), SimTime::from_secs(t));
+        }
+        assert_eq!(log.end_offset, 10);
+        assert_eq!(
+            log.segment_count(),
+            5,
+            "200 bytes per batch, 250 per segment"
+        );
+        assert_eq!(offsets(&log, 3, 7, false), [3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn truncation_removes_the_tail_and_reports_what_was_lost() {
+        let mut log = Log::default();
+        for t in 0..4 {
+            log.append(batch(&[1, 2, 3], 10, t), SimTime::from_secs(t));
+        }
+        log.mark_acked(9);
+        let t = log.truncate_to(6);
+        assert_eq!(t.records, 6);
+        assert_eq!(t.acked_by_client.get(&0), Some(&3));
+        assert_eq!(log.end_offset, 6);
+        assert_eq!(log.append(batch(&[9], 10, 9), SimTime::from_secs(9)), 6);
+    }
+
+    #[test]
+    fn idempotent_retries_are_recognised_and_gaps_refused() {
+        let mut log = Log::default();
+        let w = |seq| Writer {
+            producer_id: 7,
+            epoch: 0,
+            base_sequence: seq,
+            transactional: false,
+        };
+        let mut b = batch(&[1, 2], 10, 0);
+        b.writer = w(0);
+        assert_eq!(log.check_sequence(w(0), 2), Ok(SequenceCheck::Append));
+        log.append(b, SimTime::ZERO);
+        assert_eq!(log.check_sequence(w(0), 2), Ok(SequenceCheck::Duplicate(0)));
+        assert_eq!(log.check_sequence(w(2), 2), Ok(SequenceCheck::Append));
+        assert_eq!(
+            log.check_sequence(w(5), 2),
+            Err(SequenceError::OutOfOrderSequence)
+        );
+        let newer = Writer { epoch: 1, ..w(0) };
+        let mut b = batch(&[3], 10, 1);
+        b.writer = newer;
+        log.append(b, SimTime::ZERO);
+        assert_eq!(
+            log.check_sequence(w(2), 2),
+            Err(SequenceError::ProducerFenced)
+        );
+    }
+
+    #[test]
+    fn transactions_hold_the_last_stable_offset_and_aborts_are_skipped_by_committed_readers() {
+        let mut log = Log::default();
+        let tx = Writer {
+            producer_id: 1,
+            epoch: 0,
+            base_sequence: 0,
+            transactional: true,
+        };
+        log.append(batch(&[1], 10, 0), SimTime::ZERO); // offset 0, plain
+        let mut b = batch(&[2, 3], 10, 1);
+        b.writer = tx;
+        log.append(b, SimTime::ZERO); // offsets 1-2, open transaction
+        log.append(batch(&[4], 10, 2), SimTime::ZERO); // offset 3, plain
+        assert_eq!(log.last_stable_offset(4), 1);
+        let mut marker = batch(&[], 0, 3);
+        marker.count = 1;
+        marker.writer = tx;
+        marker.control = Some(Control::Abort);
+        log.append(marker, SimTime::ZERO); // offset 4
+        assert_eq!(log.last_stable_offset(5), 5);
+        assert_eq!(offsets(&log, 0, 5, true), [0, 3]);
+        assert_eq!(offsets(&log, 0, 5, false), [0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn retention_deletes_whole_closed_segments_only() {
+        let mut log = Log::new(LogConfig {
+            segment_bytes: 100,
+            retention: Some(SimDuration::from_secs(60)),
+            ..LogConfig::default()
+        });
+        for t in 0..3 {
+            log.append(batch(&[1], 100, t * 50), SimTime::from_secs(t * 50));
+        }
+        assert_eq!(log.enforce_retention(SimTime::from_secs(200), 3), 2);
+        assert_eq!(log.start_offset, 2);
+        assert_eq!(offsets(&log, 0, 3, false), [2]);
+        assert_eq!(
+            log.enforce_retention(SimTime::from_secs(10_000), 3),
+            0,
+            "the active segment stays"
+        );
+    }
+
+    #[test]
+    fn size_retention_keeps_the_log_under_retention_bytes_plus_a_segment() {
+        let mut log = Log::new(LogConfig {
+            segment_bytes: 100,
+            retention: None,
+            retention_bytes: Some(250),
+            ..LogConfig::default()
+        });
+        for t in 0..10 {
+            log.append(batch(&[1], 100, t), SimTime::from_secs(t));
+        }
+        assert_eq!(log.bytes, 1_000);
+        let deleted = log.enforce_retention(SimTime::from_secs(10), log.end_offset);
+        // Oldest segments go while what remains without them is still >= 250 bytes.
+        assert_eq!(deleted, 7);
+        assert_eq!(log.bytes, 300);
+        assert_eq!(log.start_offset, 7);
+        // Nothing at or above the high watermark is deleted.
+        let mut log2 = Log::new(LogConfig {
+            segment_bytes: 100,
+            retention: None,
+            retention_bytes: Some(1),
+            ..LogConfig::default()
+        });
+        for t in 0..5 {
+            log2.append(batch(&[1], 100, t), SimTime::from_secs(t));
+        }
+        log2.enforce_retention(SimTime::from_secs(10), 2);
+        assert_eq!(log2.start_offset, 2);
+    }
+
+    #[test]
+    fn compaction_keeps_the_latest_value_per_key_in_closed_segments() {
+        let mut log = Log::new(LogConfig {
+            segment_bytes: 30,
+            cleanup_policy: CleanupPolicy::Compact,
+            ..LogConfig::default()
+        });
+        log.append(batch(&[1, 2, 1], 10, 0), SimTime::ZERO); // 0..3
+        log.append(batch(&[2, 1, 3], 10, 1), SimTime::ZERO); // 3..6
+        log.append(batch(&[1], 10, 2), SimTime::ZERO); // 6, active
+        assert_eq!(log.cleanable_bytes(), (60, 60));
+        let removed = log.compact(SimTime::ZERO);
+        // The cleaner never looks into the active segment: offset 4 stays the latest of key 1
+        // in the cleaned range, though offset 6 supersedes it.
+        assert_eq!(removed, 3);
+        assert_eq!(offsets(&log, 0, 7, false), [3, 4, 5, 6]);
+        assert_eq!(log.cleanable_bytes(), (0, 30));
+        assert_eq!(log.end_offset, 7, "offsets never change");
+    }
+
+    #[test]
+    fn offsets_for_time_find_the_first_batch_at_or_after() {
+        let mut log = Log::default();
+        for t in [10, 20, 30] {
+            log.append(batch(&[1, 1], 10, t), SimTime::from_secs(t));
+        }
+        assert_eq!(log.offset_for_time(SimTime::from_secs(15)), 2);
+        assert_eq!(log.offset_for_time(SimTime::from_secs(5)), 0);
+        assert_eq!(log.offset_for_time(SimTime::from_secs(99)), 6);
+    }
+}
