@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use streamdrill::queue::build_queue;
-use streamdrill::workspace::{Locations, Workspace};
+use streamdrill::shell::workspace::{Locations, Workspace};
+use streamdrill::srs::queue::build_queue;
 
 const BIN: &str = env!("CARGO_BIN_EXE_streamdrill");
 
@@ -70,7 +70,7 @@ fn main() {
     let mut samples = Vec::new();
     let mut queued = 0;
     for _ in 0..15 {
-        let now = streamdrill::clock::now();
+        let now = streamdrill::shell::clock::now();
         let started = Instant::now();
         let progress = workspace.progress(now).expect("progress");
         let limits = workspace.limits(now, 50).expect("limits");
@@ -82,7 +82,7 @@ fn main() {
         "queue: {} items, {} states: today's queue ({queued} cards) built in {:.1} ms (median of 15)",
         items.len(),
         workspace
-            .progress(streamdrill::clock::now())
+            .progress(streamdrill::shell::clock::now())
             .expect("progress")
             .states
             .len(),
@@ -123,7 +123,7 @@ fn main() {
         })
         .collect();
     let started = Instant::now();
-    let fit = streamdrill::optimize::fit(&reviews).expect("fit");
+    let fit = streamdrill::srs::optimize::fit(&reviews).expect("fit");
     println!(
         "optimize on {} reviews: {:.1} s (log-loss {:.4} -> {:.4})",
         reviews.len(),

@@ -8,10 +8,10 @@ use chrono::{TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use streamdrill::config::Config;
 use streamdrill::deck::Library;
-use streamdrill::queue::Progress;
-use streamdrill::scheduler::Scheduler;
+use streamdrill::shell::config::Config;
+use streamdrill::srs::queue::Progress;
+use streamdrill::srs::scheduler::Scheduler;
 use streamdrill::tui::view::render;
 use streamdrill::tui::{App, Msg};
 
@@ -63,8 +63,9 @@ fn main() {
     .with_config(Config::default(), false);
     app.update(key(KeyCode::Char('s')), now);
     let day_start = now - chrono::Duration::hours(6);
-    let today = streamdrill::stats::day_number(now, streamdrill::stats::day_offset_ms(day_start));
-    let figures = streamdrill::stats::StoreFigures {
+    let today =
+        streamdrill::srs::stats::day_number(now, streamdrill::srs::stats::day_offset_ms(day_start));
+    let figures = streamdrill::srs::stats::StoreFigures {
         reviews_total: 40_000,
         time_spent_ms: 9_000_000,
         activity: (0..365)
@@ -75,7 +76,7 @@ fn main() {
                 passed: (d * 31 % 80) as u64,
             })
             .collect(),
-        ..streamdrill::stats::StoreFigures::default()
+        ..streamdrill::srs::stats::StoreFigures::default()
     };
     app.update(Msg::StatsLoaded(Ok(figures), day_start), now);
     time_frames("stats", &app);

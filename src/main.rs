@@ -3,5 +3,5 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    streamdrill::cli::run(&streamdrill::cli::Cli::parse())
+    streamdrill::shell::cli::run(&streamdrill::shell::cli::Cli::parse())
 }

@@ -264,7 +264,7 @@ fn a_tag_drills_only_the_cards_carrying_it() {
 #[test]
 fn plan_toward_an_interview_reports_pace_retention_and_readiness() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let today = streamdrill::clock::now()
+    let today = streamdrill::shell::clock::now()
         .with_timezone(&chrono::Local)
         .date_naive();
     let interview = (today + chrono::Duration::days(30)).to_string();

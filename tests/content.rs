@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use streamdrill::bundled::BUNDLED_DECKS;
+use streamdrill::deck::bundled::BUNDLED_DECKS;
 use streamdrill::deck::schema::{SCHEMA_PATH, deck_schema_json};
 use streamdrill::deck::{Library, parse_deck};
 
@@ -84,7 +84,7 @@ fn every_model_answer_satisfies_its_own_rubric() {
     for loaded in Library::bundled().decks {
         for card in &loaded.deck.cards {
             if let streamdrill::deck::CardBody::Question(q) = &card.body {
-                for point in streamdrill::rubric::assess(&q.answer, &q.rubric) {
+                for point in streamdrill::grading::rubric::assess(&q.answer, &q.rubric) {
                     if !point.hit() {
                         misses.push(format!(
                             "{}/{}: {}",

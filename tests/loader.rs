@@ -164,7 +164,7 @@ fn a_broken_user_deck_is_skipped_and_reported_not_fatal() {
     assert_eq!(library.problems.len(), 1);
 
     // A second deck with an id already taken is skipped too.
-    let (_, taken) = streamdrill::bundled::BUNDLED_DECKS[0];
+    let (_, taken) = streamdrill::deck::bundled::BUNDLED_DECKS[0];
     library.add(
         streamdrill::deck::Origin::File("copy.toml".into()),
         "copy.toml",

@@ -3,7 +3,7 @@
 use std::io::Cursor;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use streamdrill::scheduler::{Rating, Scheduler};
+use streamdrill::srs::scheduler::{Rating, Scheduler};
 use streamdrill::store::exchange::ExchangeError;
 use streamdrill::store::{LEECH_LAPSES, Review, Store};
 
@@ -295,9 +295,10 @@ fn a_changed_card_is_marked_and_keeps_its_history() {
 
 #[test]
 fn the_optimizer_fits_a_learners_history_and_scheduling_uses_it() {
-    let history = streamdrill::synthetic::history(300, 8, t0(), t0() + Duration::days(3650), 7);
+    let history =
+        streamdrill::srs::synthetic::history(300, 8, t0(), t0() + Duration::days(3650), 7);
     let reviews: Vec<Review> = history.iter().map(|(r, _)| r.clone()).collect();
-    let fit = streamdrill::optimize::fit(&reviews).expect("enough history");
+    let fit = streamdrill::srs::optimize::fit(&reviews).expect("enough history");
     assert_eq!(fit.parameters.len(), 21);
     assert!(
         fit.log_loss_after <= fit.log_loss_before,
@@ -322,18 +323,18 @@ fn the_optimizer_fits_a_learners_history_and_scheduling_uses_it() {
             log_loss_after: f64::from(fit.log_loss_after),
         })
         .expect("save");
-    let scheduler = streamdrill::workspace::scheduler_for(&store, 0.9).expect("scheduler");
+    let scheduler = streamdrill::shell::workspace::scheduler_for(&store, 0.9).expect("scheduler");
     assert_eq!(scheduler.parameters(), fit.parameters.as_slice());
 }
 
 #[test]
 fn the_optimizer_explains_when_history_is_too_short() {
     let reviews: Vec<Review> =
-        streamdrill::synthetic::history(20, 3, t0(), t0() + Duration::days(3650), 1)
+        streamdrill::srs::synthetic::history(20, 3, t0(), t0() + Duration::days(3650), 1)
             .into_iter()
             .map(|(r, _)| r)
             .collect();
-    let error = streamdrill::optimize::fit(&reviews).expect_err("too little");
+    let error = streamdrill::srs::optimize::fit(&reviews).expect_err("too little");
     assert!(
         error
             .to_string()

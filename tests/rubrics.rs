@@ -2,7 +2,7 @@
 //! words must match, and a wrong one must not.
 
 use streamdrill::deck::{CardBody, Library};
-use streamdrill::rubric::{PointResult, assess};
+use streamdrill::grading::rubric::{PointResult, assess};
 
 fn assess_card(deck: &str, card: &str, answer: &str) -> Vec<PointResult> {
     let library = Library::bundled();

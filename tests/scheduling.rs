@@ -7,9 +7,9 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use fsrs::{FSRS, MemoryState};
 use streamdrill::deck::Library;
-use streamdrill::queue::{Limits, Progress, build_queue, counts};
-use streamdrill::scheduler::{Rating, Scheduler};
-use streamdrill::session::Session;
+use streamdrill::srs::queue::{Limits, Progress, build_queue, counts};
+use streamdrill::srs::scheduler::{Rating, Scheduler};
+use streamdrill::srs::session::Session;
 use streamdrill::store::ItemFlags;
 use streamdrill::store::Store;
 

@@ -1,7 +1,7 @@
 //! The progress store: durable grades, migrations, and refusal to touch foreign files.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use streamdrill::scheduler::{Rating, Scheduler};
+use streamdrill::srs::scheduler::{Rating, Scheduler};
 use streamdrill::store::{Review, SCHEMA_VERSION, Store, StoreError};
 
 fn t0() -> DateTime<Utc> {

@@ -7,11 +7,11 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use streamdrill::config::Config;
 use streamdrill::deck::{Library, Origin};
-use streamdrill::queue::Progress;
-use streamdrill::scheduler::{Rating, Scheduler};
-use streamdrill::session::Phase;
+use streamdrill::shell::config::Config;
+use streamdrill::srs::queue::Progress;
+use streamdrill::srs::scheduler::{Rating, Scheduler};
+use streamdrill::srs::session::Phase;
 use streamdrill::store::{Confidence, Review, ReviewOutcome};
 use streamdrill::tui::app::{Confirm, Step};
 use streamdrill::tui::view::render;
@@ -233,7 +233,7 @@ fn a_myth_is_called_with_one_key_and_a_confidence() {
     assert!(matches!(
         phase(&app),
         Phase::Revealed {
-            assessment: streamdrill::deck::Assessment::Verdict { correct: false }
+            assessment: streamdrill::grading::Assessment::Verdict { correct: false }
         }
     ));
     let effects = press(&mut app, KeyCode::Char('1'));
@@ -293,7 +293,7 @@ fn a_failure_is_staged_cause_then_fix_and_a_choice_takes_one_key() {
     assert!(matches!(
         phase(&app),
         Phase::Revealed {
-            assessment: streamdrill::deck::Assessment::Verdict { correct: true }
+            assessment: streamdrill::grading::Assessment::Verdict { correct: true }
         }
     ));
 }
@@ -594,9 +594,9 @@ fn the_stats_screen_loads_its_figures_through_the_shell() {
     let effects = press(&mut app, KeyCode::Char('s'));
     assert_eq!(effects, vec![Effect::LoadStats { day_start_hour: 4 }]);
     assert_eq!(app.screen, Screen::Stats);
-    let figures = streamdrill::stats::StoreFigures {
+    let figures = streamdrill::srs::stats::StoreFigures {
         reviews_total: 3,
-        ..streamdrill::stats::StoreFigures::default()
+        ..streamdrill::srs::stats::StoreFigures::default()
     };
     app.update(
         Msg::StatsLoaded(Ok(figures), t0() - Duration::hours(6)),

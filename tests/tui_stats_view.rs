@@ -8,7 +8,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
-use streamdrill::stats::{DayCount, DeckStats, Retention, Stats, TagRetention, WeekRetention};
+use streamdrill::srs::stats::{DayCount, DeckStats, Retention, Stats, TagRetention, WeekRetention};
 use streamdrill::tui::stats_view::{SHADES, format_duration, render, shade_level};
 
 fn today() -> NaiveDate {
@@ -136,7 +136,7 @@ fn stats() -> Stats {
     Stats {
         tags: Vec::new(),
         labs: Vec::new(),
-        calibration: streamdrill::stats::Calibration {
+        calibration: streamdrill::srs::stats::Calibration {
             sure_correct: 30,
             sure_wrong: 10,
             unsure_correct: 5,
@@ -193,7 +193,7 @@ fn snapshot_empty_stats_80x24() {
     let empty = Stats {
         tags: Vec::new(),
         labs: Vec::new(),
-        calibration: streamdrill::stats::Calibration::default(),
+        calibration: streamdrill::srs::stats::Calibration::default(),
         reviews_total: 0,
         reviews_today: 0,
         due_now: 0,

@@ -5,7 +5,6 @@
 
 use super::calc::{self, CalcError, CalcInstance};
 use super::model::{Card, CardBody, Deck};
-use crate::rubric::{self, PointResult};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct DrillItem {
@@ -26,38 +25,6 @@ pub struct Cell {
     pub system_name: String,
     /// (system name, value) for every system of the row, in the deck's order.
     pub row: Vec<(String, String)>,
-}
-
-/// How a typed answer compares with the card, before the user grades themselves.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Assessment {
-    /// Question cards: which rubric points the answer names.
-    Rubric(Vec<PointResult>),
-    /// Cards with one right answer (myth verdict, choice, number), when the answer could be read.
-    Verdict { correct: bool },
-    /// Free-text cards without a rubric, or an answer that could not be read: the user judges.
-    SelfCheck,
-}
-
-impl Assessment {
-    /// A grade to suggest (1-4), where the evidence supports one.
-    pub fn suggested_rating(&self) -> Option<u8> {
-        match self {
-            Assessment::Verdict { correct: true } => Some(3),
-            Assessment::Verdict { correct: false } => Some(1),
-            Assessment::Rubric(points) if !points.is_empty() => {
-                let hits = points.iter().filter(|p| p.hit()).count();
-                Some(if hits == points.len() {
-                    3
-                } else if hits * 2 >= points.len() {
-                    2
-                } else {
-                    1
-                })
-            }
-            _ => None,
-        }
-    }
 }
 
 /// Expands decks into drill items, in deck and card order.
@@ -225,81 +192,6 @@ impl DrillItem {
             },
         }
     }
-
-    pub fn assess(&self, answer: &str) -> Assessment {
-        match &self.card.body {
-            CardBody::Question(q) => Assessment::Rubric(rubric::assess(answer, &q.rubric)),
-            CardBody::Myth(m) => match parse_verdict(answer) {
-                Some(said_true) => Assessment::Verdict {
-                    correct: said_true == m.is_true,
-                },
-                None => Assessment::SelfCheck,
-            },
-            CardBody::Choice(c) => match parse_choice(answer, &c.options) {
-                Some(picked) => Assessment::Verdict {
-                    correct: Some(picked) == c.answer_number(),
-                },
-                None => Assessment::SelfCheck,
-            },
-            CardBody::Numeric(n) => match parse_number(answer) {
-                Some(value) => Assessment::Verdict {
-                    correct: n.accepts(value),
-                },
-                None => Assessment::SelfCheck,
-            },
-            CardBody::Calc(c) => match (parse_number(answer), &self.calc) {
-                (Some(value), Some(instance)) => Assessment::Verdict {
-                    correct: calc::accepts(c, instance.answer, value),
-                },
-                _ => Assessment::SelfCheck,
-            },
-            CardBody::Failure(_) | CardBody::Compare(_) => Assessment::SelfCheck,
-        }
-    }
-}
-
-/// "true"/"myth" and their usual short forms.
-fn parse_verdict(answer: &str) -> Option<bool> {
-    let first = rubric::normalize(answer);
-    let word = first.split(' ').next().unwrap_or("");
-    match word {
-        "t" | "true" | "yes" | "y" | "fact" => Some(true),
-        "f" | "false" | "no" | "n" | "myth" => Some(false),
-        _ => None,
-    }
-}
-
-/// An option number (1-based) or the option's text.
-fn parse_choice(answer: &str, options: &[String]) -> Option<usize> {
-    let trimmed = answer.trim();
-    if let Ok(n) = trimmed.parse::<usize>() {
-        return (1..=options.len()).contains(&n).then_some(n);
-    }
-    let wanted = rubric::normalize(trimmed);
-    if wanted.is_empty() {
-        return None;
-    }
-    options
-        .iter()
-        .position(|o| rubric::normalize(o) == wanted)
-        .map(|i| i + 1)
-}
-
-/// Reads the first number in an answer, allowing thousands separators ("10,000 shards").
-pub fn parse_number(answer: &str) -> Option<f64> {
-    let cleaned: String = answer
-        .trim()
-        .chars()
-        .filter(|c| *c != ',' && *c != '_')
-        .collect();
-    let end = cleaned
-        .char_indices()
-        .take_while(|(i, c)| {
-            c.is_ascii_digit() || *c == '.' || (*i == 0 && (*c == '-' || *c == '+'))
-        })
-        .map(|(i, c)| i + c.len_utf8())
-        .last()?;
-    cleaned[..end].parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
 pub fn format_number(value: f64) -> String {
@@ -307,31 +199,5 @@ pub fn format_number(value: f64) -> String {
         format!("{value:.0}")
     } else {
         format!("{value}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_are_read_with_separators_and_units() {
-        assert_eq!(parse_number("10,000 shards"), Some(10_000.0));
-        assert_eq!(parse_number(" 12.5"), Some(12.5));
-        assert_eq!(parse_number("-3"), Some(-3.0));
-        assert_eq!(parse_number("about ten"), None);
-        assert_eq!(parse_number(""), None);
-    }
-
-    #[test]
-    fn verdicts_and_choices_are_read_loosely() {
-        assert_eq!(parse_verdict("Myth, because"), Some(false));
-        assert_eq!(parse_verdict("true"), Some(true));
-        assert_eq!(parse_verdict("maybe"), None);
-        let options = vec!["MSK".to_owned(), "Kinesis Data Streams".to_owned()];
-        assert_eq!(parse_choice("2", &options), Some(2));
-        assert_eq!(parse_choice("kinesis data streams", &options), Some(2));
-        assert_eq!(parse_choice("3", &options), None);
-        assert_eq!(parse_choice("", &options), None);
     }
 }

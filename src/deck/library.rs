@@ -51,7 +51,7 @@ impl Library {
     /// The decks compiled into the binary.
     pub fn bundled() -> Self {
         let mut library = Self::default();
-        for (path, source) in crate::bundled::BUNDLED_DECKS {
+        for (path, source) in crate::deck::bundled::BUNDLED_DECKS {
             library.add(Origin::Bundled((*path).to_owned()), path, source);
         }
         library

@@ -301,7 +301,7 @@ impl<'a> Checker<'a> {
             if point
                 .terms
                 .iter()
-                .all(|t| crate::rubric::normalize(t).is_empty())
+                .all(|t| crate::grading::rubric::normalize(t).is_empty())
             {
                 self.report(
                     spans.get("rubric"),

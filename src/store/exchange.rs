@@ -14,7 +14,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError, rebuild_state};
-use crate::scheduler::{CardState, Rating, Scheduler};
+use crate::srs::scheduler::{CardState, Rating, Scheduler};
 
 pub const FORMAT: &str = "streamdrill-progress";
 pub const VERSION: u32 = 1;

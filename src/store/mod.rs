@@ -10,7 +10,7 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use crate::scheduler::{CardState, Rating, Scheduler, SchedulerError};
+use crate::srs::scheduler::{CardState, Rating, Scheduler, SchedulerError};
 
 /// Lapses after which an item is a leech: suspended, and the user told.
 pub const LEECH_LAPSES: u32 = 8;

@@ -7,12 +7,12 @@ use crossterm::event::KeyEvent;
 use super::keys::{self, Action, Binding};
 use super::textarea::TextArea;
 use super::theme::Theme;
-use crate::config::Config;
 use crate::deck::{CardBody, Diagnostic, DrillItem, Library, Scope};
-use crate::queue::{Limits, Progress};
-use crate::scheduler::{CardState, Rating, Scheduler};
-use crate::session::Phase;
-use crate::stats::{DeckStats, TagStats, deck_stats, tag_stats};
+use crate::shell::config::Config;
+use crate::srs::queue::{Limits, Progress};
+use crate::srs::scheduler::{CardState, Rating, Scheduler};
+use crate::srs::session::Phase;
+use crate::srs::stats::{DeckStats, TagStats, deck_stats, tag_stats};
 use crate::store::{Observations, Review, ReviewOutcome};
 
 mod drill;
@@ -38,7 +38,10 @@ pub enum Msg {
     /// after it (none when it is new again).
     Undone(Result<Option<(Review, Option<CardState>)>, String>),
     /// The shell's answer to [`Effect::LoadStats`].
-    StatsLoaded(Result<crate::stats::StoreFigures, String>, DateTime<Utc>),
+    StatsLoaded(
+        Result<crate::srs::stats::StoreFigures, String>,
+        DateTime<Utc>,
+    ),
     /// An effect failed; the message says what did not happen.
     Failed(String),
     /// A left click at (column, row).
@@ -98,7 +101,7 @@ pub struct PlanForm {
     pub minutes: TextArea,
     /// Which field takes typing: 0 date, 1 minutes.
     pub field: usize,
-    pub result: Option<Result<(chrono::NaiveDate, crate::planner::Plan), String>>,
+    pub result: Option<Result<(chrono::NaiveDate, crate::srs::planner::Plan), String>>,
 }
 
 /// What a mouse click on a region does.
@@ -137,7 +140,7 @@ pub struct App {
     pub theme: Theme,
     pub streak_days: u32,
     pub plan_form: PlanForm,
-    pub stats: Option<Result<crate::stats::Stats, String>>,
+    pub stats: Option<Result<crate::srs::stats::Stats, String>>,
     /// Clickable regions of the last frame drawn, and what a click there does. The view
     /// records them while drawing; nothing else reads them but a mouse click.
     pub hitboxes: std::cell::RefCell<Vec<(ratatui::layout::Rect, Click)>>,
@@ -388,7 +391,13 @@ impl App {
             Msg::Resize | Msg::Click(..) => Vec::new(),
             Msg::StatsLoaded(result, day_start) => {
                 self.stats = Some(result.map(|figures| {
-                    crate::stats::stats(&self.library, &self.progress, &figures, now, day_start)
+                    crate::srs::stats::stats(
+                        &self.library,
+                        &self.progress,
+                        &figures,
+                        now,
+                        day_start,
+                    )
                 }));
                 Vec::new()
             }
@@ -708,8 +717,8 @@ impl App {
         let minutes: f32 = self.plan_form.minutes.text().trim().parse().unwrap_or(0.0);
         let today = now.date_naive();
         let days = usize::try_from((date - today).num_days() + 1).unwrap_or(0);
-        let cards = crate::planner::plan_cards(&self.library, &self.progress);
-        let input = crate::planner::PlanInput {
+        let cards = crate::srs::planner::plan_cards(&self.library, &self.progress);
+        let input = crate::srs::planner::PlanInput {
             now,
             days,
             minutes_per_day: minutes,
@@ -718,7 +727,7 @@ impl App {
             cards,
         };
         self.plan_form.result = Some(
-            crate::planner::plan(&input)
+            crate::srs::planner::plan(&input)
                 .map(|plan| (date, plan))
                 .map_err(|e| e.to_string()),
         );

@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::scheduler::Rating;
+use crate::srs::scheduler::Rating;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {

@@ -18,7 +18,7 @@ use ratatui::widgets::{
     Table,
 };
 
-use crate::stats::{Retention, Stats};
+use crate::srs::stats::{Retention, Stats};
 
 use super::palette::Palette;
 use super::too_small::render_too_small;
@@ -135,7 +135,7 @@ fn percent(rate: f64) -> String {
 
 /// Reviews per day laid out as weeks (columns, oldest left) by weekdays (rows, Monday first).
 struct Calendar<'a> {
-    days: &'a [crate::stats::DayCount],
+    days: &'a [crate::srs::stats::DayCount],
     /// The last day's date and weekday (0 = Monday); a malformed date counts as a Sunday.
     today: Option<NaiveDate>,
     today_weekday: usize,

@@ -12,8 +12,8 @@ use crossterm::execute;
 
 use super::app::{App, Effect, Msg};
 use super::view::render;
-use crate::clock;
-use crate::scheduler::Scheduler;
+use crate::shell::clock;
+use crate::srs::scheduler::Scheduler;
 use crate::store::Store;
 
 #[derive(Debug, thiserror::Error)]
@@ -131,8 +131,8 @@ fn perform(effect: Effect, store: &mut Store, scheduler: &Scheduler) -> Option<M
         Effect::LoadStats { day_start_hour } => {
             let now = clock::now();
             let day_start = clock::study_day_start(now, day_start_hour);
-            let figures =
-                crate::workspace::store_figures(store, now, day_start).map_err(|e| e.to_string());
+            let figures = crate::shell::workspace::store_figures(store, now, day_start)
+                .map_err(|e| e.to_string());
             Some(Msg::StatsLoaded(figures, day_start))
         }
         Effect::SavePlan(plan) => store

@@ -3,7 +3,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::config::Theme as ThemeName;
+use crate::shell::config::Theme as ThemeName;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {

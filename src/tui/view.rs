@@ -12,9 +12,10 @@ use ratatui::widgets::{Block, Cell, Clear, Gauge, Paragraph, Row, Table, TableSt
 use super::app::{App, Confirm, Drill, HomeList, Screen, Step, summarize, uses_text};
 use super::keys::{self, Binding};
 use super::theme::Theme;
-use crate::deck::{Assessment, CardBody};
-use crate::scheduler::{Rating, format_delay};
-use crate::session::Phase;
+use crate::deck::CardBody;
+use crate::grading::Assessment;
+use crate::srs::scheduler::{Rating, format_delay};
+use crate::srs::session::Phase;
 
 use super::too_small::render_too_small;
 pub use super::too_small::{HEIGHT_MIN, WIDTH_MIN};

@@ -9,9 +9,9 @@ use crossterm::event::KeyEvent;
 use super::{App, Confirm, Effect, Screen};
 use crate::deck::item::draw_all;
 use crate::deck::{CardBody, DrillItem, Scope};
-use crate::queue::build_queue;
-use crate::scheduler::{CardState, Rating};
-use crate::session::{Phase, Session};
+use crate::srs::queue::build_queue;
+use crate::srs::scheduler::{CardState, Rating};
+use crate::srs::session::{Phase, Session};
 use crate::store::{Confidence, Observations, Review, ReviewOutcome};
 use crate::tui::keys::Action;
 use crate::tui::textarea::TextArea;
@@ -382,7 +382,7 @@ impl App {
         };
         let correct = match drill.session.phase() {
             Phase::Revealed {
-                assessment: crate::deck::Assessment::Verdict { correct },
+                assessment: crate::grading::Assessment::Verdict { correct },
             } => Some(*correct),
             _ => None,
         };
@@ -568,7 +568,10 @@ pub fn summarize(results: &[CardResult]) -> Summary {
 }
 
 /// The grade to suggest: from the answer's check, at most "hard" when the clock ran out.
-pub fn suggested_rating(assessment: &crate::deck::Assessment, over_time: bool) -> Option<Rating> {
+pub fn suggested_rating(
+    assessment: &crate::grading::Assessment,
+    over_time: bool,
+) -> Option<Rating> {
     let n = assessment.suggested_rating()?;
     Rating::from_number(if over_time { n.min(2) } else { n })
 }

@@ -4,8 +4,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::deck::{Assessment, DrillItem};
-use crate::scheduler::Rating;
+use crate::deck::DrillItem;
+use crate::grading::Assessment;
+use crate::srs::scheduler::Rating;
 use crate::store::Review;
 
 /// Upper bound on a typed answer; more is ignored rather than stored.

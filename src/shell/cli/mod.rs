@@ -9,16 +9,16 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
-use crate::clock;
 use crate::deck::files::{deck_files, read_deck_file};
 use crate::deck::item::draw_all;
 use crate::deck::schema::deck_schema_json;
 use crate::deck::{Library, Scope, parse_deck};
-use crate::paths::DECKS_DIR;
-use crate::plain::{self, PlainDeps};
-use crate::queue::build_queue;
+use crate::shell::clock;
+use crate::shell::paths::DECKS_DIR;
+use crate::shell::plain::{self, PlainDeps};
+use crate::shell::workspace::{Locations, Workspace, WorkspaceError};
+use crate::srs::queue::build_queue;
 use crate::tui::{self, App};
-use crate::workspace::{Locations, Workspace, WorkspaceError};
 
 mod lab;
 
@@ -179,9 +179,9 @@ pub enum CliError {
     #[error(transparent)]
     Exchange(#[from] crate::store::exchange::ExchangeError),
     #[error(transparent)]
-    Optimize(#[from] crate::optimize::OptimizeError),
+    Optimize(#[from] crate::srs::optimize::OptimizeError),
     #[error(transparent)]
-    Plan(#[from] crate::planner::PlanError),
+    Plan(#[from] crate::srs::planner::PlanError),
     #[error("cannot use {path}: {source}")]
     File { path: String, source: io::Error },
     #[error("no deck with id `{0}`; `streamdrill deck list` shows the ids")]
@@ -271,8 +271,10 @@ fn run_tui(
     let stats = workspace.stats(now)?;
     let streak = stats.streak_days;
     let active_plan = workspace.store.plan()?;
-    let scheduler =
-        crate::workspace::scheduler_for(&workspace.store, workspace.config.desired_retention)?;
+    let scheduler = crate::shell::workspace::scheduler_for(
+        &workspace.store,
+        workspace.config.desired_retention,
+    )?;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let Workspace {
         library,
@@ -439,7 +441,7 @@ fn import(cli: &Cli, file: &std::path::Path) -> Result<ExitCode, CliError> {
 fn optimize(cli: &Cli) -> Result<ExitCode, CliError> {
     let mut workspace = Workspace::open(&locations(cli))?;
     let reviews = workspace.store.all_reviews()?;
-    let fit = crate::optimize::fit(&reviews)?;
+    let fit = crate::srs::optimize::fit(&reviews)?;
     workspace
         .store
         .save_parameters(&crate::store::FittedParameters {
@@ -459,7 +461,7 @@ fn optimize(cli: &Cli) -> Result<ExitCode, CliError> {
 }
 
 fn plan(cli: &Cli, args: &PlanArgs) -> Result<ExitCode, CliError> {
-    use crate::planner::PlanInput;
+    use crate::srs::planner::PlanInput;
     let mut workspace = open_workspace(cli)?;
     if args.clear {
         workspace.store.clear_plan()?;
@@ -472,7 +474,7 @@ fn plan(cli: &Cli, args: &PlanArgs) -> Result<ExitCode, CliError> {
     let now = clock::now();
     let today = now.with_timezone(&chrono::Local).date_naive();
     let days = (interview - today).num_days() + 1;
-    let cards = crate::planner::plan_cards(&workspace.library, &workspace.progress(now)?);
+    let cards = crate::srs::planner::plan_cards(&workspace.library, &workspace.progress(now)?);
     let input = PlanInput {
         now,
         days: usize::try_from(days).unwrap_or(0),
@@ -481,7 +483,7 @@ fn plan(cli: &Cli, args: &PlanArgs) -> Result<ExitCode, CliError> {
         parameters: workspace.scheduler.parameters().to_vec(),
         cards,
     };
-    let chosen = crate::planner::plan(&input)?;
+    let chosen = crate::srs::planner::plan(&input)?;
     if !args.dry_run {
         workspace.store.save_plan(&crate::store::SavedPlan {
             interview_date: interview,
@@ -546,7 +548,7 @@ fn synthesize(
         path: decks_dir.display().to_string(),
         source,
     })?;
-    for (name, text) in crate::synthetic::deck_files(cards, 20) {
+    for (name, text) in crate::srs::synthetic::deck_files(cards, 20) {
         let path = decks_dir.join(name);
         std::fs::write(&path, text).map_err(|source| CliError::File {
             path: path.display().to_string(),
@@ -556,7 +558,7 @@ fn synthesize(
     let mut store = locations.open_store()?;
     let now = clock::now();
     let start = now - chrono::Duration::days(730);
-    let reviews = crate::synthetic::history(cards, reviews_per_card, start, now, seed);
+    let reviews = crate::srs::synthetic::history(cards, reviews_per_card, start, now, seed);
     store.bulk_load(&reviews)?;
     println!("loaded {} reviews of {cards} cards", reviews.len());
     Ok(ExitCode::SUCCESS)
@@ -582,7 +584,7 @@ fn deck_check(cli: &Cli, paths: &[PathBuf]) -> ExitCode {
         }
     };
     if paths.is_empty() {
-        for (label, source) in crate::bundled::BUNDLED_DECKS {
+        for (label, source) in crate::deck::bundled::BUNDLED_DECKS {
             check(label, source, &mut problems);
         }
     }

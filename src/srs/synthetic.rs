@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::scheduler::{CardState, Rating, Scheduler};
+use crate::srs::scheduler::{CardState, Rating, Scheduler};
 use crate::store::Review;
 
 /// The simulated learner recalls with probability `predicted ^ FORGETFULNESS`.

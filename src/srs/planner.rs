@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::scheduler::{CardState, Rating, Scheduler};
+use crate::srs::scheduler::{CardState, Rating, Scheduler};
 
 /// Retentions tried; the scheduler accepts 0.70 to 0.99.
 const RETENTIONS: [f32; 7] = [0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.96];
@@ -63,14 +63,14 @@ pub enum PlanError {
     #[error("the FSRS simulator failed: {0}")]
     Simulator(String),
     #[error(transparent)]
-    Scheduler(#[from] crate::scheduler::SchedulerError),
+    Scheduler(#[from] crate::srs::scheduler::SchedulerError),
 }
 
 /// Every card that is not suspended, with its deck, its tags (the card's and its deck's) and its
 /// state if learned: what a plan must make ready.
 pub fn plan_cards(
     library: &crate::deck::Library,
-    progress: &crate::queue::Progress,
+    progress: &crate::srs::queue::Progress,
 ) -> Vec<PlanCard> {
     library
         .decks

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 
 use crate::deck::DrillItem;
-use crate::scheduler::{CardState, Scheduler};
+use crate::srs::scheduler::{CardState, Scheduler};
 use crate::store::ItemFlags;
 
 /// Due and new counts for a set of items.

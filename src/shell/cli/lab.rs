@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use super::{Cli, CliError, locations};
-use crate::clock;
 use crate::deck::files::read_deck_file;
+use crate::shell::clock;
 
 #[derive(Debug, Subcommand)]
 pub enum LabCommand {

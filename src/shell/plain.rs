@@ -6,10 +6,11 @@ use std::io::{self, BufRead, Write};
 
 use chrono::{DateTime, Utc};
 
-use crate::deck::{Assessment, DrillItem};
-use crate::scheduler::CardState;
-use crate::scheduler::{Rating, Scheduler, SchedulerError, format_delay};
-use crate::session::{Phase, Session};
+use crate::deck::DrillItem;
+use crate::grading::Assessment;
+use crate::srs::scheduler::CardState;
+use crate::srs::scheduler::{Rating, Scheduler, SchedulerError, format_delay};
+use crate::srs::session::{Phase, Session};
 use crate::store::{Store, StoreError};
 
 pub const GRADE_PROMPT: &str = "GRADE> 1 again, 2 hard, 3 good, 4 easy";

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::deck::Library;
-use crate::queue::{Progress, counts};
+use crate::srs::queue::{Progress, counts};
 use crate::store::DayActivity;
 
 /// Days of the review calendar (heatmap).
@@ -350,12 +350,12 @@ fn retention_groups(
 mod tests {
     use super::*;
     use crate::deck::Origin;
-    use crate::scheduler::{Rating, Scheduler};
+    use crate::srs::scheduler::{Rating, Scheduler};
     use chrono::TimeZone;
 
     fn library() -> Library {
         let mut library = Library::default();
-        let source = include_str!("../tests/fixtures/valid/starter.toml");
+        let source = include_str!("../../tests/fixtures/valid/starter.toml");
         library.add(Origin::File("starter.toml".into()), "starter.toml", source);
         library
     }

@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use crate::clock;
-use crate::config::Config;
 use crate::deck::files::add_decks_from;
 use crate::deck::{Diagnostic, Library};
-use crate::paths::{self, DATA_DIR_ENV, DATABASE_FILE, DECKS_DIR};
-use crate::queue::{Limits, Progress};
-use crate::scheduler::{Scheduler, SchedulerError};
+use crate::shell::clock;
+use crate::shell::config::Config;
+use crate::shell::paths::{self, DATA_DIR_ENV, DATABASE_FILE, DECKS_DIR};
+use crate::srs::queue::{Limits, Progress};
+use crate::srs::scheduler::{Scheduler, SchedulerError};
 use crate::store::{Store, StoreError};
 
 pub const CONFIG_ENV: &str = "STREAMDRILL_CONFIG";
@@ -170,10 +170,10 @@ impl Workspace {
 
 impl Workspace {
     /// Everything `streamdrill stats` and the stats screen show.
-    pub fn stats(&self, now: DateTime<Utc>) -> Result<crate::stats::Stats, WorkspaceError> {
+    pub fn stats(&self, now: DateTime<Utc>) -> Result<crate::srs::stats::Stats, WorkspaceError> {
         let day_start = self.day_start(now);
         let figures = store_figures(&self.store, now, day_start)?;
-        Ok(crate::stats::stats(
+        Ok(crate::srs::stats::stats(
             &self.library,
             &self.progress(now)?,
             &figures,
@@ -188,10 +188,10 @@ pub fn store_figures(
     store: &Store,
     now: DateTime<Utc>,
     day_start: DateTime<Utc>,
-) -> Result<crate::stats::StoreFigures, StoreError> {
-    use crate::stats::{CALENDAR_DAYS, day_offset_ms};
+) -> Result<crate::srs::stats::StoreFigures, StoreError> {
+    use crate::srs::stats::{CALENDAR_DAYS, day_offset_ms};
     use crate::store::PassFilter;
-    Ok(crate::stats::StoreFigures {
+    Ok(crate::srs::stats::StoreFigures {
         reviews_total: store.review_count()?,
         time_spent_ms: store.total_duration_ms()?,
         activity: store.daily_activity(
