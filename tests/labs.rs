@@ -2,12 +2,59 @@
 //! does not pass with the tempting wrong fix. The lab schema stays in step with the types.
 
 use std::path::Path;
+use std::sync::OnceLock;
+use streamdrill::labs::live::LiveLab;
 use streamdrill::labs::{
-    LAB_SCHEMA_DIRECTIVE, LAB_SCHEMA_PATH, Verdict, bundled, lab_schema_json, parse_lab,
+    LAB_SCHEMA_DIRECTIVE, LAB_SCHEMA_PATH, Lab, Verdict, bundled, lab_schema_json, parse_lab,
     parse_script, run,
 };
+use streamdrill_engine::SimDuration;
 
 const SEED: u64 = 42;
+
+/// A bundled lab with its reference solution and the verdict of one run of it.
+struct SolutionRun {
+    lab: Lab,
+    script: Vec<(SimDuration, String)>,
+    verdict: Verdict,
+}
+
+/// Each bundled lab's reference solution, run once (a lab run is seconds of engine work) and
+/// shared by every test that looks at it.
+fn solution_runs() -> &'static [SolutionRun] {
+    static RUNS: OnceLock<Vec<SolutionRun>> = OnceLock::new();
+    RUNS.get_or_init(|| {
+        each_lab(|lab| {
+            let script = parse_script(bundled::solution(&lab.id).expect("solution bundled"))
+                .expect("solution parses");
+            let verdict = run(&lab, &script, SEED);
+            SolutionRun {
+                lab,
+                script,
+                verdict,
+            }
+        })
+    })
+}
+
+/// Runs `f` on every bundled lab, one thread per lab, in the bundled order. Labs are
+/// independent and deterministic, so running them side by side changes nothing but the time.
+fn each_lab<R: Send>(f: impl Fn(Lab) -> R + Sync) -> Vec<R> {
+    let labs = bundled::labs().expect("bundled labs parse");
+    std::thread::scope(|scope| {
+        let f = &f;
+        let runs: Vec<_> = labs
+            .into_iter()
+            .map(|lab| scope.spawn(move || f(lab)))
+            .collect();
+        runs.into_iter()
+            .map(|run| {
+                run.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
 
 fn run_script(id: &str, script: &str) -> Verdict {
     let lab = bundled::find(id).unwrap_or_else(|| panic!("no bundled lab {id}"));
@@ -65,8 +112,10 @@ fn every_bundled_lab_checks_clean_and_declares_the_lab_schema() {
 
 #[test]
 fn every_lab_fails_without_learner_commands() {
-    for lab in bundled::labs().unwrap() {
+    for (lab, v) in each_lab(|lab| {
         let v = run(&lab, &[], SEED);
+        (lab, v)
+    }) {
         assert!(v.schedule_errors.is_empty(), "{}", describe(&v));
         assert!(
             !v.passed,
@@ -79,21 +128,22 @@ fn every_lab_fails_without_learner_commands() {
 
 #[test]
 fn every_lab_passes_with_its_reference_solution() {
-    for lab in bundled::labs().unwrap() {
-        let script = bundled::solution(&lab.id).expect("solution bundled");
-        let v = run(&lab, &parse_script(script).unwrap(), SEED);
+    for SolutionRun {
+        lab, verdict: v, ..
+    } in solution_runs()
+    {
         assert!(
             v.actions
                 .iter()
                 .all(|a| a.allowed && a.reply.get("Error").is_none()),
             "{}",
-            describe(&v)
+            describe(v)
         );
         assert!(
             v.passed,
             "{} fails with its solution:\n{}",
             lab.id,
-            describe(&v)
+            describe(v)
         );
     }
 }
@@ -560,14 +610,49 @@ fn stale_iterator_restarting_the_crashed_consumer_at_latest_does_not_pass() {
 
 #[test]
 fn every_lab_runs_deterministically_with_its_solution() {
-    for lab in bundled::labs().unwrap() {
+    let again = each_lab(|lab| {
         let script = parse_script(bundled::solution(&lab.id).unwrap()).unwrap();
+        run(&lab, &script, SEED)
+    });
+    for (first, second) in solution_runs().iter().zip(&again) {
+        assert_eq!(&first.verdict, second, "{}", first.lab.id);
+    }
+}
+
+#[test]
+fn a_live_run_matches_the_batch_verdict_for_the_same_commands() {
+    let runs = solution_runs();
+    let live_runs = each_lab(|lab| {
+        let SolutionRun { script, .. } = runs
+            .iter()
+            .find(|r| r.lab.id == lab.id)
+            .expect("a solution run per lab");
+        let mut live = LiveLab::new(lab.clone(), SEED);
+        for (at, command) in script {
+            live.advance(SimDuration(at.0.saturating_sub(live.now().0)));
+            live.command(command);
+        }
+        live.advance(lab.duration());
+        let lags = live.consumer_lag(60);
+        (live.finished(), live.outcomes(), lags)
+    });
+    for (batch, (finished, outcomes, lags)) in runs.iter().zip(live_runs) {
+        let id = &batch.lab.id;
+        assert!(finished, "{id}");
         assert_eq!(
-            run(&lab, &script, SEED),
-            run(&lab, &script, SEED),
-            "{}",
-            lab.id
+            outcomes.iter().map(|o| o.met).collect::<Vec<_>>(),
+            batch
+                .verdict
+                .predicates
+                .iter()
+                .map(|o| o.met)
+                .collect::<Vec<_>>(),
+            "{id}"
         );
+        assert!(batch.verdict.passed, "{id}");
+        for (app, lag) in lags {
+            assert_eq!(lag.len(), 60, "{id}: {app}");
+        }
     }
 }
 

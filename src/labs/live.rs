@@ -476,36 +476,3 @@ fn short(reply: &Value) -> String {
         text
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_live_run_matches_the_batch_verdict_for_the_same_commands() {
-        for lab in super::super::bundled::labs().expect("labs parse") {
-            let solution = super::super::bundled::solution(&lab.id).expect("solution");
-            let script = super::super::parse_script(solution).expect("script");
-            let batch = super::super::run(&lab, &script, 1);
-
-            let mut live = LiveLab::new(lab.clone(), 1);
-            for (at, command) in &script {
-                live.advance(SimDuration(at.0.saturating_sub(live.now().0)));
-                live.command(command);
-            }
-            live.advance(lab.duration());
-            assert!(live.finished());
-            let outcomes = live.outcomes();
-            assert_eq!(
-                outcomes.iter().map(|o| o.met).collect::<Vec<_>>(),
-                batch.predicates.iter().map(|o| o.met).collect::<Vec<_>>(),
-                "{}",
-                lab.id
-            );
-            assert!(batch.passed, "{}", lab.id);
-            for (app, lag) in live.consumer_lag(60) {
-                assert_eq!(lag.len(), 60, "{}: {app}", lab.id);
-            }
-        }
-    }
-}
