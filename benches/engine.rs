@@ -1,6 +1,6 @@
 //! Engine benchmarks.
 //!
-//! `cargo bench --bench engine` (add `-- --quick` for a shorter run). Two workloads from issue 6:
+//! `cargo bench --features bench --bench engine` (add `-- --quick` for a shorter run). Two workloads from issue 6:
 //! - record mode: 5,000,000 records/s offered, uniform keys, into a 6,000-shard stream, limits
 //!   enforced, one second of virtual time per iteration;
 //! - flow mode: 1 GB/s of 1 KB records over 1,000 shards for one hour of virtual time.
@@ -73,7 +73,7 @@ fn flow_mode(c: &mut Criterion) {
 
 criterion_group!(benches, record_mode, flow_mode);
 
-/// `ENGINE_BENCH_ONCE=1 cargo bench --bench engine`: run each workload once and print wall and
+/// `ENGINE_BENCH_ONCE=1 cargo bench --features bench --bench engine`: run each workload once and print wall and
 /// CPU time.
 #[allow(clippy::disallowed_methods)] // a benchmark measures wall time; the engine never does
 fn once() {

@@ -1,6 +1,6 @@
 //! Kafka engine benchmarks (issue 7).
 //!
-//! `cargo bench --bench kafka` (criterion), or `KAFKA_BENCH_ONCE=1 cargo bench --bench kafka`
+//! `cargo bench --features bench --bench kafka` (criterion), or `KAFKA_BENCH_ONCE=1 cargo bench --features bench --bench kafka`
 //! for one timed run of each workload with CPU time:
 //! - record mode: 5,000,000 records/s of 100 B, 100,000 uniform keys, produced with
 //!   `acks=all` (idempotent) into a 12-partition topic on 3 brokers with RF=3 and

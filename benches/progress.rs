@@ -1,6 +1,6 @@
 //! Progress benchmarks on a large history: 10,000 cards and 1,000,000 reviews.
 //!
-//! Run: `cargo bench --bench progress`. The data set is made by the same command users can run,
+//! Run: `cargo bench --features bench --bench progress`. The data set is made by the same command users can run,
 //! `streamdrill --data-dir DIR synthesize --cards 10000 --reviews-per-card 100` (about a minute);
 //! set `STREAMDRILL_BENCH_DIR` to reuse one between runs. Reported: building today's queue
 //! (loading progress from SQLite and ordering it; target <= 50 ms), `stats --json` as a whole

@@ -1,4 +1,4 @@
-//! Frame rendering time at 200x60 (target: <= 2 ms a frame). Run: `cargo bench --bench render`.
+//! Frame rendering time at 200x60 (target: <= 2 ms a frame). Run: `cargo bench --features bench --bench render`.
 
 #![allow(clippy::disallowed_methods)] // a benchmark reads the clock to time things
 

@@ -1,0 +1,12 @@
+//! The engine's integration tests, one module per area, linked into one test binary.
+
+mod console;
+mod console_fuzz;
+mod firehose;
+mod kafka;
+mod kafka_console;
+mod kafka_coordinator;
+mod kafka_props;
+mod kcl;
+mod kinesis;
+mod props;

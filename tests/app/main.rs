@@ -1,0 +1,17 @@
+//! The app's integration tests, one module per area, linked into one test binary (one link
+//! of the app and its dependencies instead of one per file).
+
+mod cli;
+mod content;
+mod labs;
+mod labs_kafka;
+mod loader;
+mod progress;
+mod reliability;
+mod rubrics;
+mod scheduling;
+mod store;
+mod tmux_e2e;
+mod tui;
+mod tui_finder;
+mod tui_stats_view;
