@@ -44,7 +44,7 @@
 //! [`assignor::assign`]: super::assignor::assign
 
 mod config;
-mod coordinator;
+mod failover;
 mod member;
 mod membership;
 mod offsets;
