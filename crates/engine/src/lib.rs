@@ -20,7 +20,10 @@
 //!   (downstream jobs that load a bucket's new objects into a table, deduplicating by nothing,
 //!   object key, sequence number or partition key) and pollers (hand-written GetRecords loops
 //!   on one shard, with a policy for expired iterators).
-//! - [`console`]: the `streamdrill sim` shell: text in, JSON lines out ([`run_console`]).
+//! - [`console`]: the `streamdrill sim` shell: text in, JSON lines out ([`run_console`]). The
+//!   Kinesis commands (by family: Kinesis API, Firehose, KCL, metrics, cost, controls) and the
+//!   Kafka commands ([`console::kafka`]) stand side by side on shared argument parsing and
+//!   JSON helpers, neither importing the other; the [`kafka`] model holds no console code.
 //! - [`cost`]: monthly cost from a price sheet that is data (`content/prices.toml`, embedded;
 //!   its first line names its own schema, so deck checks of `content/` pass it by).
 //!
