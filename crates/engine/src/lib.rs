@@ -16,11 +16,15 @@
 //! - [`metrics`]: per-second time series (counters and gauges) owned by what they measure
 //!   (shard, stream, KCL application, EFO consumer, Firehose), queried by labs.
 //! - [`faults`]: named fault points armed with a probability and a count.
-//! - [`sim`]: the world: clock, queue, Kinesis, generators, KCL apps, Firehose, S3, loaders
-//!   (downstream jobs that load a bucket's new objects into a table, deduplicating by nothing,
-//!   object key, sequence number or partition key) and pollers (hand-written GetRecords loops
-//!   on one shard, with a policy for expired iterators).
-//! - [`console`]: the `streamdrill sim` shell: text in, JSON lines out ([`run_console`]).
+//! - [`sim`]: the world: clock, queue and event dispatch over Kinesis, generators
+//!   ([`kinesis::generator`]), KCL apps, Firehose, S3, loaders (downstream jobs that load a
+//!   bucket's new objects into a table, deduplicating by nothing, object key, sequence number
+//!   or partition key), pollers (hand-written GetRecords loops on one shard, with a policy for
+//!   expired iterators) and Kafka; what each event runs stands with its model.
+//! - [`console`]: the `streamdrill sim` shell: text in, JSON lines out ([`run_console`]). The
+//!   Kinesis commands (by family: Kinesis API, Firehose, KCL, metrics, cost, controls) and the
+//!   Kafka commands ([`console::kafka`]) stand side by side on shared argument parsing and
+//!   JSON helpers, neither importing the other; the [`kafka`] model holds no console code.
 //! - [`cost`]: monthly cost from a price sheet that is data (`content/prices.toml`, embedded;
 //!   its first line names its own schema, so deck checks of `content/` pass it by).
 //!
@@ -60,7 +64,7 @@
 //!
 //! # Record mode and flow mode
 //!
-//! A generator in *record mode* materialises every record: it draws a key and a size, looks the
+//! (Generators: [`kinesis::generator`].) A generator in *record mode* materialises every record: it draws a key and a size, looks the
 //! key's shard up in a per-generator cache (rebuilt when the stream's topology epoch changes, so
 //! MD5 runs once per key, not once per record), passes the shard's write window, and appends a
 //! 56-byte entry (generated records store no payload; their bytes are reproduced on read).

@@ -6,7 +6,6 @@
 
 pub mod assignor;
 pub mod cluster;
-pub mod console;
 pub mod consumer;
 pub mod coordinator;
 pub mod error;

@@ -1,7 +1,8 @@
 //! The Kinesis Data Streams model: streams (provisioned and on-demand), shards and their hash
 //! key ranges, sequence numbers, per-shard limits, shard iterators, resharding with lineage,
 //! retention, and enhanced fan-out consumers ([`efo`]). The KCL ([`kcl`]) and Firehose
-//! ([`firehose`]) are clients of this model, as they are of the real service.
+//! ([`firehose`]) are clients of this model, as they are of the real service; so are the
+//! workload generators ([`generator`]).
 //!
 //! Simplifications (what the labs do not need, or what the guide does not discuss): streams are
 //! ACTIVE as soon as they are created (no CREATING/DELETING states); control-plane call rates
@@ -16,6 +17,7 @@
 
 pub mod efo;
 pub mod firehose;
+pub mod generator;
 pub mod hashkey;
 pub mod kcl;
 pub mod poller;
@@ -524,6 +526,19 @@ impl Kinesis {
         for s in self.streams.values_mut() {
             s.complete_reshard_if_due(now);
         }
+    }
+
+    /// Pushes to the enhanced fan-out subscriptions of every stream with registered consumers.
+    pub fn push_efo(&mut self, now: SimTime) {
+        // Split borrows: the key table is read while streams are mutated.
+        let keys = std::mem::take(&mut self.keys);
+        let key_len = |k: KeyId| keys.len_of(k);
+        for s in self.streams_mut() {
+            if !s.consumers.is_empty() {
+                s.push_efo(now, &key_len);
+            }
+        }
+        self.keys = keys;
     }
 }
 

@@ -1,0 +1,74 @@
+//! JSON helpers the console's commands print with: record data in base64 ([`base64`]) and
+//! metric series ([`metrics_json`]). A leaf: it imports no command module.
+
+use crate::metrics::{Metric, MetricSet};
+use crate::time::SimTime;
+use serde_json::{Value, json};
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 with padding (the AWS CLI prints record data this way).
+pub fn base64(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(B64[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+pub(crate) fn metrics_json(set: &MetricSet, only: Option<Metric>, from_sec: u64) -> Value {
+    let metrics: Vec<Metric> = match only {
+        Some(m) => vec![m],
+        None => set.present(),
+    };
+    Value::Array(
+        metrics
+            .into_iter()
+            .map(|m| {
+                let series = set.get(m);
+                let points: Vec<Value> = series
+                    .map(|s| {
+                        s.since(from_sec)
+                            .map(|(sec, v)| json!({"Timestamp": SimTime::from_secs(sec).to_rfc3339(), "Value": v}))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let mut v = json!({"Name": m.name(), "Datapoints": points});
+                if m.is_gauge() {
+                    v["Last"] = json!(series.map_or(0, crate::metrics::Series::last));
+                    v["Max"] = json!(series.map_or(0, |s| s.max_since(from_sec)));
+                } else {
+                    v["Total"] = json!(series.map_or(0, crate::metrics::Series::total));
+                    v["MaxPerSecond"] = json!(series.map_or(0, |s| s.max_since(from_sec)));
+                }
+                v
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+}
