@@ -56,13 +56,13 @@ fn each_lab<R: Send>(f: impl Fn(Lab) -> R + Sync) -> Vec<R> {
     })
 }
 
-fn run_script(id: &str, script: &str) -> Verdict {
+pub(crate) fn run_script(id: &str, script: &str) -> Verdict {
     let lab = bundled::find(id).unwrap_or_else(|| panic!("no bundled lab {id}"));
     let commands = parse_script(script).expect("script parses");
     run(&lab, &commands, SEED)
 }
 
-fn describe(v: &Verdict) -> String {
+pub(crate) fn describe(v: &Verdict) -> String {
     serde_json::to_string_pretty(v).unwrap()
 }
 

@@ -1,20 +1,9 @@
 //! The Kafka labs: each one's tempting wrong fix does not pass, and fails for the reason the
 //! lab teaches (the generic checks, no commands fails and the solution passes, are in
-//! `tests/labs.rs`).
+//! `labs.rs`).
 
-use streamdrill::labs::{Outcome, Verdict, bundled, parse_script, run};
-
-const SEED: u64 = 42;
-
-fn run_script(id: &str, script: &str) -> Verdict {
-    let lab = bundled::find(id).unwrap_or_else(|| panic!("no bundled lab {id}"));
-    let commands = parse_script(script).expect("script parses");
-    run(&lab, &commands, SEED)
-}
-
-fn describe(v: &Verdict) -> String {
-    serde_json::to_string_pretty(v).unwrap()
-}
+use crate::labs::{describe, run_script};
+use streamdrill::labs::{Outcome, Verdict};
 
 /// The outcome of the predicate reading `metric`.
 fn outcome<'a>(v: &'a Verdict, metric: &str) -> &'a Outcome {

@@ -3,13 +3,15 @@
 use serde_json::Value;
 use streamdrill_engine::run_console;
 
-fn run(script: &str, seed: u64) -> String {
+/// The console's whole output for `script`.
+pub(crate) fn run(script: &str, seed: u64) -> String {
     let mut out = Vec::new();
     run_console(script.as_bytes(), &mut out, seed).unwrap();
     String::from_utf8(out).unwrap()
 }
 
-fn lines(script: &str) -> Vec<Value> {
+/// Each output line of `script` (seed 7), parsed.
+pub(crate) fn lines(script: &str) -> Vec<Value> {
     run(script, 7)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

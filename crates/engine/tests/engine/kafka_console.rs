@@ -1,21 +1,8 @@
 //! The Kafka console commands, driven through `run_console` with scripts: the failure modes
 //! of the guide as a learner would reproduce them.
 
+use crate::console::{lines, run};
 use serde_json::Value;
-use streamdrill_engine::run_console;
-
-fn run(script: &str, seed: u64) -> String {
-    let mut out = Vec::new();
-    run_console(script.as_bytes(), &mut out, seed).unwrap();
-    String::from_utf8(out).unwrap()
-}
-
-fn lines(script: &str) -> Vec<Value> {
-    run(script, 7)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 fn last(script: &str) -> Value {
     lines(script).pop().unwrap()
