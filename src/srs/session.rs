@@ -170,10 +170,17 @@ impl Session {
         }
     }
 
-    /// Shows `item` again as the current card after its grade was undone.
+    /// Shows `item` again as the current card after its grade was undone. An item this session
+    /// already showed moves back to the current place, so the counter steps back by one and
+    /// the session's length stays; any other item is shown next, as one more card.
     pub fn redo(&mut self, item: DrillItem, now: DateTime<Utc>) {
         if matches!(self.phase, Phase::Saving { .. }) {
             return;
+        }
+        let shown = self.index.min(self.items.len());
+        if let Some(earlier) = self.items[..shown].iter().rposition(|i| i.id == item.id) {
+            self.items.remove(earlier);
+            self.index = shown - 1;
         }
         self.items.insert(self.index.min(self.items.len()), item);
         self.reviewed = self.reviewed.saturating_sub(1);

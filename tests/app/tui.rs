@@ -383,6 +383,39 @@ fn undo_brings_the_last_card_back() {
     assert!(matches!(phase(&app), Phase::Answering));
 }
 
+fn position(app: &App) -> (usize, usize) {
+    app.drill.as_ref().expect("drilling").session.position()
+}
+
+#[test]
+fn undo_steps_the_card_counter_back_and_keeps_the_session_length() {
+    let mut app = starter();
+    press(&mut app, KeyCode::Enter);
+    let (_, total) = position(&app);
+    assert_eq!(position(&app), (1, total));
+    press(&mut app, KeyCode::Enter);
+    let effects = press(&mut app, KeyCode::Char('2'));
+    let [Effect::SaveReview { review, .. }] = effects.as_slice() else {
+        panic!("one save effect expected, got {effects:?}");
+    };
+    let first = review.clone();
+    saved(&mut app);
+    assert_eq!(position(&app), (2, total));
+    for _ in 0..3 {
+        assert_eq!(app.update(ctrl('z'), t0()), vec![Effect::UndoLastReview]);
+        app.update(Msg::Undone(Ok(Some((first.clone(), None)))), t0());
+        assert_eq!(position(&app), (1, total), "back on the first card");
+        assert_eq!(current_id(&app).as_deref(), Some(first.item_id.as_str()));
+        let screen = format!("{:?}", draw(&app, 80, 24).backend());
+        assert!(screen.contains(&format!("1/{total}")), "{screen}");
+        // Graded again, the session moves on to the second card as before.
+        press(&mut app, KeyCode::Enter);
+        press(&mut app, KeyCode::Char('2'));
+        saved(&mut app);
+        assert_eq!(position(&app), (2, total));
+    }
+}
+
 #[test]
 fn interview_mode_runs_a_speaking_clock_then_the_follow_ups() {
     let mut app = starter();
