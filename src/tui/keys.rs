@@ -124,8 +124,8 @@ pub const HOME: &[Binding] = &[
     )),
     quiet(key(KeyCode::Char('l'), Action::Labs, "l", "labs")),
     HELP,
+    // No `esc` here: it means "back" everywhere else, and home has nowhere to go back to.
     key(KeyCode::Char('q'), Action::Quit, "q", "quit"),
-    quiet(key(KeyCode::Esc, Action::Quit, "q", "quit")),
     FORCE_QUIT,
 ];
 

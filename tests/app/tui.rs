@@ -362,6 +362,17 @@ fn the_summary_offers_the_misses_again_as_practice() {
 }
 
 #[test]
+fn esc_on_home_does_nothing_and_q_quits() {
+    let mut app = app();
+    assert_eq!(app.screen, Screen::Home);
+    assert!(press(&mut app, KeyCode::Esc).is_empty());
+    assert!(!app.quit, "esc on home must not quit");
+    assert_eq!(app.screen, Screen::Home);
+    press(&mut app, KeyCode::Char('q'));
+    assert!(app.quit);
+}
+
+#[test]
 fn undo_brings_the_last_card_back() {
     let mut app = app();
     press(&mut app, KeyCode::Enter);
