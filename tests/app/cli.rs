@@ -297,6 +297,32 @@ fn plan_toward_an_interview_reports_pace_retention_and_readiness() {
 }
 
 #[test]
+fn plan_counts_the_days_to_the_interview_as_a_calendar_does() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let today = streamdrill::shell::clock::now()
+        .with_timezone(&chrono::Local)
+        .date_naive();
+    for (ahead, says) in [
+        (21, "21 days from today"),
+        (1, "1 day from today"),
+        (0, "today,"),
+    ] {
+        let interview = (today + chrono::Duration::days(ahead)).to_string();
+        let output = streamdrill(
+            dir.path(),
+            &["plan", "--interview", &interview, "--dry-run"],
+            "",
+        );
+        assert!(output.status.success(), "{output:?}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains(&format!("interview {interview} ({says}")),
+            "{ahead}: {stdout}"
+        );
+    }
+}
+
+#[test]
 fn sim_answers_each_command_with_json_and_is_deterministic() {
     let dir = tempfile::tempdir().expect("temp dir");
     let script = "aws kinesis create-stream --stream-name orders --shard-count 2\n\

@@ -460,6 +460,15 @@ fn optimize(cli: &Cli) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// "today", "1 day from today", "21 days from today".
+fn days_from_today(days: i64) -> String {
+    match days {
+        0 => "today".to_owned(),
+        1 => "1 day from today".to_owned(),
+        n => format!("{n} days from today"),
+    }
+}
+
 fn plan(cli: &Cli, args: &PlanArgs) -> Result<ExitCode, CliError> {
     use crate::srs::planner::PlanInput;
     let mut workspace = open_workspace(cli)?;
@@ -473,7 +482,9 @@ fn plan(cli: &Cli, args: &PlanArgs) -> Result<ExitCode, CliError> {
     };
     let now = clock::now();
     let today = now.with_timezone(&chrono::Local).date_naive();
-    let days = (interview - today).num_days() + 1;
+    let days_ahead = (interview - today).num_days();
+    // The planner counts the interview day itself among the days to study.
+    let days = days_ahead + 1;
     let cards = crate::srs::planner::plan_cards(&workspace.library, &workspace.progress(now)?);
     let input = PlanInput {
         now,
@@ -501,8 +512,11 @@ fn plan(cli: &Cli, args: &PlanArgs) -> Result<ExitCode, CliError> {
     }
     writeln!(
         out,
-        "interview {interview} ({days} day(s) from today, {} min/day): learn {} new cards a day at desired retention {:.2}",
-        args.minutes_per_day, chosen.new_per_day, chosen.desired_retention
+        "interview {interview} ({}, {} min/day): learn {} new cards a day at desired retention {:.2}",
+        days_from_today(days_ahead),
+        args.minutes_per_day,
+        chosen.new_per_day,
+        chosen.desired_retention
     )?;
     writeln!(
         out,
