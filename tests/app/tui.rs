@@ -13,7 +13,7 @@ use streamdrill::srs::queue::Progress;
 use streamdrill::srs::scheduler::{Rating, Scheduler};
 use streamdrill::srs::session::Phase;
 use streamdrill::store::{Confidence, Review, ReviewOutcome};
-use streamdrill::tui::app::{Confirm, Step};
+use streamdrill::tui::app::{Confirm, Step, summarize};
 use streamdrill::tui::view::render;
 use streamdrill::tui::{App, Effect, Msg, Screen};
 
@@ -350,6 +350,13 @@ fn the_summary_offers_the_misses_again_as_practice() {
     insta::assert_snapshot!("summary_80x24", draw(&app, 80, 24).backend());
     insta::assert_snapshot!("summary_120x40", draw(&app, 120, 40).backend());
 
+    // Both are misses: the card graded "again" and the myth answered wrong (whatever its
+    // grade), so both come back, and the summary's accuracy and misses agree.
+    let summary = app.drill.as_ref().map(|d| summarize(&d.results));
+    assert_eq!(
+        summary.as_ref().map(|s| (s.misses, s.accuracy)),
+        Some((2, Some(0.0)))
+    );
     press(&mut app, KeyCode::Char('r'));
     assert_eq!(app.screen, Screen::Drill);
     assert_eq!(current_id(&app).as_deref(), Some("tui-fixture/acks"));
@@ -358,7 +365,33 @@ fn the_summary_offers_the_misses_again_as_practice() {
         press(&mut app, KeyCode::Char('3')).is_empty(),
         "practice grades are not saved"
     );
+    assert_eq!(current_id(&app).as_deref(), Some("tui-fixture/myth-cost"));
+    press(&mut app, KeyCode::Char('f'));
+    press(&mut app, KeyCode::Char('s'));
+    assert!(
+        press(&mut app, KeyCode::Char('3')).is_empty(),
+        "practice grades are not saved"
+    );
     assert_eq!(app.screen, Screen::Summary);
+}
+
+#[test]
+fn a_hard_grade_is_not_a_miss_and_accuracy_counts_what_was_not_missed() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('2'));
+    saved(&mut app);
+    press(&mut app, KeyCode::Char('f'));
+    press(&mut app, KeyCode::Char('s'));
+    press(&mut app, KeyCode::Char('3'));
+    saved(&mut app);
+    assert_eq!(app.screen, Screen::Summary);
+    let summary = summarize(&app.drill.as_ref().expect("drill").results);
+    assert_eq!((summary.misses, summary.accuracy), (0, Some(1.0)));
+    let screen = format!("{:?}", draw(&app, 80, 24).backend());
+    assert!(screen.contains("accuracy         100%"), "{screen}");
+    assert!(screen.contains("misses           0"), "{screen}");
 }
 
 #[test]

@@ -51,6 +51,14 @@ pub struct CardResult {
     pub over_time: bool,
 }
 
+impl CardResult {
+    /// A miss: graded "again", or answered wrong where the answer was checked. The summary's
+    /// accuracy, its misses and weakest tags, and "drill the misses again" all count this one.
+    pub fn missed(&self) -> bool {
+        self.rating == Rating::Again || self.correct == Some(false)
+    }
+}
+
 #[derive(Debug)]
 pub struct Drill {
     pub session: Session,
@@ -190,7 +198,7 @@ impl App {
                     .map(|d| {
                         d.results
                             .iter()
-                            .filter(|r| r.rating == Rating::Again)
+                            .filter(|r| r.missed())
                             .map(|r| r.item.clone())
                             .collect()
                     })
@@ -530,23 +538,20 @@ impl App {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
     pub cards: usize,
-    /// Share graded good or easy (or answered right, where checked).
+    /// Share of the cards that were not missed (see [`CardResult::missed`]).
     pub accuracy: Option<f64>,
     pub average_seconds: Option<f64>,
     pub over_time: usize,
     pub misses: usize,
-    /// Tags of the cards graded "again", most frequent first.
+    /// Tags of the missed cards, most frequent first.
     pub weakest_tags: Vec<(String, usize)>,
 }
 
 pub fn summarize(results: &[CardResult]) -> Summary {
     let cards = results.len();
-    let good = results
-        .iter()
-        .filter(|r| r.correct.unwrap_or(r.rating >= Rating::Good))
-        .count();
+    let misses = results.iter().filter(|r| r.missed()).count();
     let mut tags: BTreeMap<&str, usize> = BTreeMap::new();
-    for r in results.iter().filter(|r| r.rating == Rating::Again) {
+    for r in results.iter().filter(|r| r.missed()) {
         for tag in &r.item.card.tags {
             *tags.entry(tag).or_default() += 1;
         }
@@ -557,12 +562,12 @@ pub fn summarize(results: &[CardResult]) -> Summary {
     weakest_tags.truncate(5);
     Summary {
         cards,
-        accuracy: (cards > 0).then(|| good as f64 / cards as f64),
+        accuracy: (cards > 0).then(|| (cards - misses) as f64 / cards as f64),
         average_seconds: (cards > 0).then(|| {
             results.iter().map(|r| r.elapsed_ms).sum::<u64>() as f64 / cards as f64 / 1000.0
         }),
         over_time: results.iter().filter(|r| r.over_time).count(),
-        misses: results.iter().filter(|r| r.rating == Rating::Again).count(),
+        misses,
         weakest_tags,
     }
 }
