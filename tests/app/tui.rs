@@ -395,6 +395,25 @@ fn a_hard_grade_is_not_a_miss_and_accuracy_counts_what_was_not_missed() {
 }
 
 #[test]
+fn todays_first_review_extends_the_streak_on_home() {
+    let mut app = app().with_streak(4);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('3'));
+    saved(&mut app);
+    assert_eq!(app.streak_days, 5, "the first review today extends the streak");
+    press(&mut app, KeyCode::Char('f'));
+    press(&mut app, KeyCode::Char('s'));
+    press(&mut app, KeyCode::Char('3'));
+    saved(&mut app);
+    assert_eq!(app.streak_days, 5, "later reviews today do not");
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen, Screen::Home);
+    let screen = format!("{:?}", draw(&app, 80, 24).backend());
+    assert!(screen.contains("streak 5 day(s)"), "{screen}");
+}
+
+#[test]
 fn esc_on_home_does_nothing_and_q_quits() {
     let mut app = app();
     assert_eq!(app.screen, Screen::Home);

@@ -440,6 +440,11 @@ impl App {
                 if let Some((state, card)) = drill.pending.take() {
                     let id = card.item.id.clone();
                     let was_new = self.progress.states.insert(id.clone(), state).is_none();
+                    // Without a review today the streak counts up to yesterday; today's
+                    // first review extends it, as `stats` counts it.
+                    if self.progress.reviewed_today.is_empty() {
+                        self.streak_days += 1;
+                    }
                     self.progress.reviewed_today.insert(id.clone());
                     if let Some(flags) = self.progress.flags.get_mut(&id) {
                         flags.changed = false;
