@@ -159,6 +159,21 @@ impl Session {
         };
     }
 
+    /// Moves past the current item without a grade (it was suspended): nothing is reviewed.
+    pub fn skip(&mut self, now: DateTime<Utc>) {
+        if !matches!(self.phase, Phase::Answering | Phase::Revealed { .. }) {
+            return;
+        }
+        self.index += 1;
+        self.answer.clear();
+        self.shown_at = now;
+        self.phase = if self.index < self.items.len() {
+            Phase::Answering
+        } else {
+            Phase::Finished
+        };
+    }
+
     /// Saving failed: back to the revealed item so the user can grade again.
     pub fn retry(&mut self) {
         if let Phase::Saving { .. } = self.phase

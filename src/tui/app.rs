@@ -60,7 +60,11 @@ pub enum Effect {
     },
     /// Remove the last review from the store, then send back [`Msg::Undone`].
     UndoLastReview,
-    Suspend(String),
+    /// Suspend (true) or unsuspend (false) a drill item.
+    SetSuspended {
+        item: String,
+        suspended: bool,
+    },
     Flag(String),
     /// Make this plan the schedule until the interview.
     SavePlan(crate::store::SavedPlan),

@@ -116,8 +116,8 @@ fn perform(effect: Effect, store: &mut Store, scheduler: &Scheduler) -> Option<M
             });
             Some(Msg::Undone(undone.map_err(|e| e.to_string())))
         }
-        Effect::Suspend(item) => store
-            .set_suspended(&item, true)
+        Effect::SetSuspended { item, suspended } => store
+            .set_suspended(&item, suspended)
             .err()
             .map(|e| Msg::Failed(e.to_string())),
         Effect::Flag(item) => store

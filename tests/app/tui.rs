@@ -401,7 +401,10 @@ fn todays_first_review_extends_the_streak_on_home() {
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('3'));
     saved(&mut app);
-    assert_eq!(app.streak_days, 5, "the first review today extends the streak");
+    assert_eq!(
+        app.streak_days, 5,
+        "the first review today extends the streak"
+    );
     press(&mut app, KeyCode::Char('f'));
     press(&mut app, KeyCode::Char('s'));
     press(&mut app, KeyCode::Char('3'));
@@ -411,6 +414,56 @@ fn todays_first_review_extends_the_streak_on_home() {
     assert_eq!(app.screen, Screen::Home);
     let screen = format!("{:?}", draw(&app, 80, 24).backend());
     assert!(screen.contains("streak 5 day(s)"), "{screen}");
+}
+
+#[test]
+fn suspend_moves_on_without_a_grade_and_undo_brings_the_card_back() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    let (_, total) = position(&app);
+    press(&mut app, KeyCode::Enter);
+    assert!(matches!(phase(&app), Phase::Revealed { .. }));
+    assert_eq!(
+        press(&mut app, KeyCode::Char('x')),
+        vec![Effect::SetSuspended {
+            item: "tui-fixture/acks".into(),
+            suspended: true
+        }]
+    );
+    assert_eq!(current_id(&app).as_deref(), Some("tui-fixture/myth-cost"));
+    assert!(matches!(phase(&app), Phase::Answering));
+    assert_eq!(position(&app), (2, total));
+    assert!(
+        app.drill.as_ref().expect("drill").results.is_empty(),
+        "no grade recorded"
+    );
+
+    assert_eq!(
+        app.update(ctrl('z'), t0()),
+        vec![Effect::SetSuspended {
+            item: "tui-fixture/acks".into(),
+            suspended: false
+        }]
+    );
+    assert_eq!(current_id(&app).as_deref(), Some("tui-fixture/acks"));
+    assert_eq!(position(&app), (1, total));
+    // Nothing more of this session to undo.
+    assert!(app.update(ctrl('z'), t0()).is_empty());
+}
+
+#[test]
+fn suspending_the_last_card_ends_the_session() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('3'));
+    saved(&mut app);
+    press(&mut app, KeyCode::Char('f'));
+    press(&mut app, KeyCode::Char('s'));
+    assert!(matches!(phase(&app), Phase::Revealed { .. }));
+    press(&mut app, KeyCode::Char('x'));
+    assert_eq!(app.screen, Screen::Summary);
+    assert_eq!(app.drill.as_ref().expect("drill").results.len(), 1);
 }
 
 #[test]

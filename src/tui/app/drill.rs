@@ -81,6 +81,8 @@ pub struct Drill {
     pub confidence: Option<Confidence>,
     pub results: Vec<CardResult>,
     pending: Option<(CardState, CardResult)>,
+    /// The card suspended last, until the next grade: undo brings it back.
+    suspended_last: Option<DrillItem>,
 }
 
 impl Drill {
@@ -162,6 +164,7 @@ impl App {
             confidence: None,
             results: Vec::new(),
             pending: None,
+            suspended_last: None,
         };
         self.enter_card(&mut drill, now);
         self.drill = Some(drill);
@@ -277,10 +280,18 @@ impl App {
                 drill.notice = Some("No suggestion for this card: grade it with 1-4.".to_owned());
             }
             (Phase::Revealed { .. }, Some(Action::Suspend)) => {
-                if let Some(item) = drill.session.current() {
+                if let Some(item) = drill.session.current().cloned() {
                     let id = item.id.clone();
-                    drill.notice = Some(format!("Suspended {id}; grade it to move on."));
-                    return vec![Effect::Suspend(id)];
+                    drill.session.skip(now);
+                    drill.suspended_last = Some(item);
+                    self.after_advance(now);
+                    if let Some(drill) = self.drill.as_mut() {
+                        drill.notice = Some(format!("Suspended {id}; u brings it back."));
+                    }
+                    return vec![Effect::SetSuspended {
+                        item: id,
+                        suspended: true,
+                    }];
                 }
             }
             (Phase::Revealed { .. }, Some(Action::Flag)) => {
@@ -306,6 +317,18 @@ impl App {
                 }
             }
             (Phase::Answering | Phase::Revealed { .. }, Some(Action::Undo)) => {
+                if let Some(item) = drill.suspended_last.take() {
+                    let id = item.id.clone();
+                    drill.session.redo(item, now);
+                    self.enter_current(now);
+                    if let Some(drill) = self.drill.as_mut() {
+                        drill.notice = Some(format!("Unsuspended {id}."));
+                    }
+                    return vec![Effect::SetSuspended {
+                        item: id,
+                        suspended: false,
+                    }];
+                }
                 if drill.mode == DrillMode::Scheduled && !drill.results.is_empty() {
                     return vec![Effect::UndoLastReview];
                 }
@@ -464,6 +487,7 @@ impl App {
                     drill.results.push(card);
                 }
                 drill.error = None;
+                drill.suspended_last = None;
                 drill.session.advance(now);
                 self.after_advance(now);
             }
