@@ -135,7 +135,7 @@ impl SimDuration {
 /// shorter ones in milliseconds. Every form parses back with [`SimDuration::parse`].
 impl fmt::Display for SimDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 % MICROS_PER_SEC == 0 {
+        if self.0.is_multiple_of(MICROS_PER_SEC) {
             write!(f, "{}s", self.0 / MICROS_PER_SEC)
         } else if self.0 >= MICROS_PER_SEC {
             let secs = format!("{:.3}", self.0 as f64 / MICROS_PER_SEC as f64);

@@ -279,21 +279,7 @@ impl App {
                 }
                 drill.notice = Some("No suggestion for this card: grade it with 1-4.".to_owned());
             }
-            (Phase::Revealed { .. }, Some(Action::Suspend)) => {
-                if let Some(item) = drill.session.current().cloned() {
-                    let id = item.id.clone();
-                    drill.session.skip(now);
-                    drill.suspended_last = Some(item);
-                    self.after_advance(now);
-                    if let Some(drill) = self.drill.as_mut() {
-                        drill.notice = Some(format!("Suspended {id}; u brings it back."));
-                    }
-                    return vec![Effect::SetSuspended {
-                        item: id,
-                        suspended: true,
-                    }];
-                }
-            }
+            (Phase::Revealed { .. }, Some(Action::Suspend)) => return self.suspend_current(now),
             (Phase::Revealed { .. }, Some(Action::Flag)) => {
                 if let Some(item) = drill.session.current() {
                     let id = item.id.clone();
@@ -317,27 +303,57 @@ impl App {
                 }
             }
             (Phase::Answering | Phase::Revealed { .. }, Some(Action::Undo)) => {
-                if let Some(item) = drill.suspended_last.take() {
-                    let id = item.id.clone();
-                    drill.session.redo(item, now);
-                    self.enter_current(now);
-                    if let Some(drill) = self.drill.as_mut() {
-                        drill.notice = Some(format!("Unsuspended {id}."));
-                    }
-                    return vec![Effect::SetSuspended {
-                        item: id,
-                        suspended: false,
-                    }];
-                }
-                if drill.mode == DrillMode::Scheduled && !drill.results.is_empty() {
-                    return vec![Effect::UndoLastReview];
-                }
-                drill.notice = Some("Nothing to undo in this session.".to_owned());
+                return self.undo(now);
             }
             (Phase::Revealed { .. } | Phase::Finished, Some(Action::Quit)) => self.quit = true,
             (Phase::Finished, Some(Action::Reveal)) => self.screen = Screen::Summary,
             _ => {}
         }
+        Vec::new()
+    }
+
+    /// `x` on a revealed card: suspend it and move on without a grade.
+    fn suspend_current(&mut self, now: DateTime<Utc>) -> Vec<Effect> {
+        let Some(drill) = self.drill.as_mut() else {
+            return Vec::new();
+        };
+        let Some(item) = drill.session.current().cloned() else {
+            return Vec::new();
+        };
+        let id = item.id.clone();
+        drill.session.skip(now);
+        drill.suspended_last = Some(item);
+        self.after_advance(now);
+        if let Some(drill) = self.drill.as_mut() {
+            drill.notice = Some(format!("Suspended {id}; u brings it back."));
+        }
+        vec![Effect::SetSuspended {
+            item: id,
+            suspended: true,
+        }]
+    }
+
+    /// Undo: the suspension just made, else the last grade of this session.
+    fn undo(&mut self, now: DateTime<Utc>) -> Vec<Effect> {
+        let Some(drill) = self.drill.as_mut() else {
+            return Vec::new();
+        };
+        if let Some(item) = drill.suspended_last.take() {
+            let id = item.id.clone();
+            drill.session.redo(item, now);
+            self.enter_current(now);
+            if let Some(drill) = self.drill.as_mut() {
+                drill.notice = Some(format!("Unsuspended {id}."));
+            }
+            return vec![Effect::SetSuspended {
+                item: id,
+                suspended: false,
+            }];
+        }
+        if drill.mode == DrillMode::Scheduled && !drill.results.is_empty() {
+            return vec![Effect::UndoLastReview];
+        }
+        drill.notice = Some("Nothing to undo in this session.".to_owned());
         Vec::new()
     }
 

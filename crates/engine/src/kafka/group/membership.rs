@@ -264,11 +264,12 @@ impl Group {
         if let Some(m) = self.members.get_mut(id) {
             m.join_sent = Some(t);
         }
-        if let Some(rb) = &mut self.rebalance {
-            if rb.phase == Phase::Joining && rb.delay_until > t {
-                let delay = self.settings.initial_rebalance_delay;
-                rb.delay_until = rb.delay_until.max((t + delay).min(rb.deadline));
-            }
+        if let Some(rb) = &mut self.rebalance
+            && rb.phase == Phase::Joining
+            && rb.delay_until > t
+        {
+            let delay = self.settings.initial_rebalance_delay;
+            rb.delay_until = rb.delay_until.max((t + delay).min(rb.deadline));
         }
         Ok(())
     }
@@ -305,10 +306,9 @@ impl Group {
                 phase: Phase::Syncing { target, .. },
                 ..
             }) = &mut self.rebalance
+                && let Some(a) = target.remove(old)
             {
-                if let Some(a) = target.remove(old) {
-                    target.insert(id.to_string(), a);
-                }
+                target.insert(id.to_string(), a);
             }
         }
         let joining = self

@@ -201,16 +201,16 @@ impl Group {
                 self.away_insert(&m, back);
             }
         }
-        if !late.is_empty() {
-            if let Some(r) = self.log.back_mut() {
-                append_reason(
-                    &mut r.reason,
-                    &format!(
-                        "{} removed: not rejoined within the rebalance timeout",
-                        late.join(", ")
-                    ),
-                );
-            }
+        if !late.is_empty()
+            && let Some(r) = self.log.back_mut()
+        {
+            append_reason(
+                &mut r.reason,
+                &format!(
+                    "{} removed: not rejoined within the rebalance timeout",
+                    late.join(", ")
+                ),
+            );
         }
         if self.members.is_empty() {
             self.go_empty(t, "no member rejoined".to_string());
