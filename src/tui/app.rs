@@ -76,6 +76,13 @@ pub enum Effect {
     },
 }
 
+/// Paths the settings screen shows, sanitised: they come from the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsPaths {
+    pub config_file: Option<String>,
+    pub data_dir: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
     Home,
@@ -160,6 +167,8 @@ pub struct App {
     pub labs_done: std::collections::BTreeSet<String>,
     /// The plan in force, if any (shown on the settings screen).
     pub active_plan: Option<crate::store::SavedPlan>,
+    /// Where the configuration file and the data live, for the settings screen.
+    pub paths: Option<SettingsPaths>,
     pub quit: bool,
     /// The current time as of the last message, for drawing clocks.
     pub now: DateTime<Utc>,
@@ -206,6 +215,7 @@ impl App {
             lab: None,
             labs_done: std::collections::BTreeSet::new(),
             active_plan: None,
+            paths: None,
             quit: false,
             now,
             library,
@@ -271,6 +281,15 @@ impl App {
 
     pub fn new_left_today(&self) -> usize {
         self.limits.new_left_today
+    }
+
+    /// Where the config file (`None`: no config directory on this platform) and the data live.
+    pub fn with_paths(mut self, config_file: Option<&str>, data_dir: &str) -> Self {
+        self.paths = Some(SettingsPaths {
+            config_file: config_file.map(crate::text::sanitize),
+            data_dir: crate::text::sanitize(data_dir),
+        });
+        self
     }
 
     pub fn with_plan(mut self, plan: Option<crate::store::SavedPlan>) -> Self {

@@ -822,11 +822,10 @@ fn render_summary(app: &App, frame: &mut Frame, area: Rect) {
     );
 }
 
-fn render_settings(app: &App, frame: &mut Frame, area: Rect) {
+/// The settings box: the configuration in force, the plan, and where config and data live.
+fn settings_lines(app: &App) -> Vec<Line<'static>> {
     let theme = &app.theme;
     let config = app.config();
-    let [config_area, plan_area] =
-        Layout::vertical([Constraint::Length(9), Constraint::Min(3)]).areas(area);
     let mut lines = vec![
         Line::from(format!(
             "desired retention   {:.2}",
@@ -853,15 +852,40 @@ fn render_settings(app: &App, frame: &mut Frame, area: Rect) {
             ),
             theme.accent,
         )),
-        None => lines.push(Line::styled(
-            "plan                none (edit config.toml for the rest)",
-            theme.muted,
-        )),
+        None => lines.push(Line::styled("plan                none", theme.muted)),
     }
-    frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" Settings ")),
-        config_area,
-    );
+    if let Some(paths) = &app.paths {
+        let config_file = paths
+            .config_file
+            .as_deref()
+            .unwrap_or("none (no config directory here; use --config FILE)");
+        lines.push(Line::from(format!("config file         {config_file}")));
+        lines.push(Line::from(format!(
+            "data                {}",
+            paths.data_dir
+        )));
+        lines.push(Line::styled(
+            "edit the config file for the rest; --config and --data-dir choose others",
+            theme.muted,
+        ));
+    }
+    lines
+}
+
+fn render_settings(app: &App, frame: &mut Frame, area: Rect) {
+    let theme = &app.theme;
+    // Long paths wrap; the box grows to hold them, leaving the plan form at least 3 rows.
+    let settings = Paragraph::new(settings_lines(app))
+        .wrap(Wrap { trim: false })
+        .block(Block::bordered().title(" Settings "));
+    let wanted =
+        u16::try_from(settings.line_count(area.width.saturating_sub(2))).unwrap_or(u16::MAX);
+    let [config_area, plan_area] = Layout::vertical([
+        Constraint::Length(wanted.max(9).min(area.height.saturating_sub(3))),
+        Constraint::Min(3),
+    ])
+    .areas(area);
+    frame.render_widget(settings, config_area);
 
     let form = &app.plan_form;
     let field = |label: &str, value: String, active: bool| {

@@ -705,8 +705,44 @@ fn pasted_text_lands_in_the_answer_without_controls() {
 }
 
 #[test]
+fn settings_show_the_config_and_data_paths_whole_even_when_long() {
+    let deep = format!(
+        "/srv/{}/streamdrill-data",
+        "very-long-directory-name/".repeat(6)
+    );
+    let mut app = starter().with_paths(None, &format!("{deep}\u{1b}]0;owned\u{7}"));
+    press(&mut app, KeyCode::Char('p'));
+    assert_eq!(app.screen, Screen::Settings);
+    for (width, height) in [(80, 24), (120, 40)] {
+        let backend = draw(&app, width, height);
+        let rows: Vec<String> = (0..height)
+            .map(|y| {
+                (0..width)
+                    .map(|x| backend.backend().buffer()[(x, y)].symbol().to_owned())
+                    .collect::<String>()
+            })
+            .collect();
+        // The box wraps the path: its pieces, read in order inside the borders, are the path.
+        let inside: String = rows
+            .iter()
+            .filter(|r| r.starts_with('│'))
+            .map(|r| r.trim_matches(|c| c == '│' || c == ' ').to_owned())
+            .collect();
+        assert!(
+            inside.contains("streamdrill-data"),
+            "{width}x{height}: {rows:#?}"
+        );
+        assert!(inside.contains("none (no config directory"), "{rows:#?}");
+        assert!(!inside.contains('\u{1b}'), "escape sequences are stripped");
+    }
+}
+
+#[test]
 fn settings_plans_toward_an_interview_and_applies_it() {
-    let mut app = starter();
+    let mut app = starter().with_paths(
+        Some("/home/learner/.config/streamdrill/config.toml"),
+        "/home/learner/.local/share/streamdrill",
+    );
     press(&mut app, KeyCode::Char('p'));
     assert_eq!(app.screen, Screen::Settings);
     type_text(&mut app, "2026-06-30");

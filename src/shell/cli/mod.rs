@@ -261,6 +261,7 @@ fn run_tui(
     // Fail before touching the database when there is no terminal to draw on.
     tui::terminal::ensure_terminal()?;
     let workspace = open_workspace(cli)?;
+    let places = locations(cli);
     if let Some(scope) = drill_scope {
         check_scope(&workspace.library, scope)?;
     }
@@ -288,6 +289,13 @@ fn run_tui(
         .with_streak(streak)
         .with_lab_results(&stats.labs)
         .with_plan(active_plan)
+        .with_paths(
+            places
+                .config_file()
+                .map(|p| p.display().to_string())
+                .as_deref(),
+            &places.data_dir()?.display().to_string(),
+        )
         .with_seed(seed.unwrap_or_else(clock::seed));
     if let Some(scope) = drill_scope {
         app.start_drill(scope, now);
