@@ -46,6 +46,8 @@ pub enum Msg {
     Failed(String),
     /// A left click at (column, row).
     Click(u16, u16),
+    /// The mouse wheel: rows down (negative: up).
+    Scroll(i16),
     /// The terminal was resized; the next draw uses the new size.
     Resize,
 }
@@ -410,6 +412,15 @@ impl App {
         match msg {
             Msg::Click(column, row) if self.confirm.is_none() && !self.help => {
                 self.click(column, row, now)
+            }
+            Msg::Scroll(rows) => {
+                if self.screen == Screen::Drill
+                    && let Some(drill) = self.drill.as_mut()
+                    && matches!(drill.session.phase(), Phase::Revealed { .. })
+                {
+                    drill.wheel_reveal(rows);
+                }
+                Vec::new()
             }
             Msg::Resize | Msg::Click(..) => Vec::new(),
             Msg::StatsLoaded(result, day_start) => {

@@ -9,6 +9,10 @@ use crate::srs::scheduler::Rating;
 pub enum Action {
     Up,
     Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
     StartSelected,
     StartAll,
     ToggleTags,
@@ -214,6 +218,55 @@ pub const REVEALED: &[Binding] = &[
     ),
     key(KeyCode::Char('u'), Action::Undo, "u", "undo last"),
     quiet(ctrl('z', Action::Undo, "u", "undo last")),
+    // Quiet: the answer box's title names these keys whenever there is more to scroll to.
+    quiet(key(
+        KeyCode::Down,
+        Action::Down,
+        "↑↓ PgUp PgDn",
+        "scroll the answer",
+    )),
+    quiet(key(
+        KeyCode::Char('j'),
+        Action::Down,
+        "↑↓ PgUp PgDn",
+        "scroll the answer",
+    )),
+    quiet(key(
+        KeyCode::Up,
+        Action::Up,
+        "↑↓ PgUp PgDn",
+        "scroll the answer",
+    )),
+    quiet(key(
+        KeyCode::Char('k'),
+        Action::Up,
+        "↑↓ PgUp PgDn",
+        "scroll the answer",
+    )),
+    quiet(key(
+        KeyCode::PageDown,
+        Action::PageDown,
+        "↑↓ PgUp PgDn",
+        "scroll the answer",
+    )),
+    quiet(key(
+        KeyCode::PageUp,
+        Action::PageUp,
+        "↑↓ PgUp PgDn",
+        "scroll the answer",
+    )),
+    quiet(key(
+        KeyCode::Home,
+        Action::Top,
+        "home/end",
+        "top / end of the answer",
+    )),
+    quiet(key(
+        KeyCode::End,
+        Action::Bottom,
+        "home/end",
+        "top / end of the answer",
+    )),
     quiet(key(
         KeyCode::Char('x'),
         Action::Suspend,

@@ -82,14 +82,20 @@ fn event_loop(
     Ok(())
 }
 
+/// Rows one notch of the mouse wheel scrolls.
+const WHEEL_ROWS: i16 = 3;
+
 fn to_msg(event: Event) -> Option<Msg> {
     match event {
         Event::Key(key) if key.kind != KeyEventKind::Release => Some(Msg::Key(key)),
         Event::Paste(text) => Some(Msg::Paste(text)),
         Event::Resize(..) => Some(Msg::Resize),
-        Event::Mouse(mouse) if mouse.kind == MouseEventKind::Down(MouseButton::Left) => {
-            Some(Msg::Click(mouse.column, mouse.row))
-        }
+        Event::Mouse(mouse) => match mouse.kind {
+            MouseEventKind::Down(MouseButton::Left) => Some(Msg::Click(mouse.column, mouse.row)),
+            MouseEventKind::ScrollDown => Some(Msg::Scroll(WHEEL_ROWS)),
+            MouseEventKind::ScrollUp => Some(Msg::Scroll(-WHEEL_ROWS)),
+            _ => None,
+        },
         _ => None,
     }
 }

@@ -7,7 +7,10 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Cell, Clear, Gauge, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{
+    Block, Cell, Clear, Gauge, Paragraph, Row, Scrollbar, ScrollbarOrientation, ScrollbarState,
+    Table, TableState, Wrap,
+};
 
 use super::app::{App, Confirm, Drill, HomeList, Screen, Step, summarize, uses_text};
 use super::keys::{self, Binding};
@@ -732,12 +735,7 @@ fn render_reveal(drill: &Drill, assessment: &Assessment, app: &App, frame: &mut 
     if drill.over_time {
         text.push_line(Line::styled("Over time: the clock ran out.", theme.warn));
     }
-    frame.render_widget(
-        Paragraph::new(text)
-            .wrap(Wrap { trim: false })
-            .block(Block::bordered().title(" Model answer ")),
-        answer_area,
-    );
+    render_scrolled_answer(drill, text, theme, frame, answer_area);
 
     let suggested = super::app::suggested_rating(assessment, drill.over_time).map(Rating::number);
     let mut spans = vec![Span::from(" Grade: ")];
@@ -769,6 +767,52 @@ fn render_reveal(drill: &Drill, assessment: &Assessment, app: &App, frame: &mut 
         ));
     }
     frame.render_widget(Line::from(spans), grades_area);
+}
+
+/// The model answer and checklist, scrolled by the drill's offset. When it is taller than the
+/// box, the title says which rows show and how to scroll, and a scrollbar marks the place.
+fn render_scrolled_answer(
+    drill: &Drill,
+    text: Text<'_>,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let inner_width = area.width.saturating_sub(2);
+    let in_view = area.height.saturating_sub(2);
+    let paragraph = Paragraph::new(text).wrap(Wrap { trim: false });
+    let total = u16::try_from(paragraph.line_count(inner_width.max(1))).unwrap_or(u16::MAX);
+    let max = total.saturating_sub(in_view);
+    drill.reveal_view.set((max, in_view));
+    let offset = drill.reveal_scroll.min(max);
+    let title = if max == 0 {
+        " Model answer ".to_owned()
+    } else {
+        let last = offset.saturating_add(in_view).min(total);
+        format!(
+            " Model answer · rows {}-{last} of {total} · ↑↓ PgUp PgDn ",
+            offset + 1
+        )
+    };
+    frame.render_widget(
+        paragraph
+            .scroll((offset, 0))
+            .block(Block::bordered().title(title)),
+        area,
+    );
+    if max > 0 {
+        let mut state = ScrollbarState::new(usize::from(max) + 1)
+            .position(usize::from(offset))
+            .viewport_content_length(usize::from(in_view));
+        frame.render_stateful_widget(
+            Scrollbar::new(ScrollbarOrientation::VerticalRight).style(theme.muted),
+            area.inner(ratatui::layout::Margin {
+                vertical: 1,
+                horizontal: 0,
+            }),
+            &mut state,
+        );
+    }
 }
 
 fn render_summary(app: &App, frame: &mut Frame, area: Rect) {

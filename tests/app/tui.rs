@@ -466,6 +466,64 @@ fn suspending_the_last_card_ends_the_session() {
     assert_eq!(app.drill.as_ref().expect("drill").results.len(), 1);
 }
 
+fn screen_text(app: &App, width: u16, height: u16) -> String {
+    let terminal = draw(app, width, height);
+    let buffer = terminal.backend().buffer();
+    (0..height)
+        .map(|y| {
+            (0..width)
+                .map(|x| buffer[(x, y)].symbol().to_owned())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_long_revealed_card_scrolls_to_its_last_rubric_line_by_key_and_wheel() {
+    let mut app = app_with(&["valid/long.toml"]);
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "acks=all");
+    press(&mut app, KeyCode::Enter);
+    assert!(matches!(phase(&app), Phase::Revealed { .. }));
+    let first = screen_text(&app, 80, 24);
+    assert!(first.contains("Model answer · rows 1-"), "{first}");
+    assert!(!first.contains("last rubric point"), "{first}");
+    insta::assert_snapshot!("drill_revealed_long_80x24", first);
+
+    // End shows the last rubric line; scrolling further does nothing.
+    press(&mut app, KeyCode::End);
+    let end = screen_text(&app, 80, 24);
+    assert!(
+        end.contains("last rubric point: replication factor 3"),
+        "{end}"
+    );
+    let at_end = app.drill.as_ref().expect("drill").reveal_scroll;
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::PageDown);
+    assert_eq!(app.drill.as_ref().expect("drill").reveal_scroll, at_end);
+
+    // Back to the top by key, then down by the wheel and j, one row at a time.
+    press(&mut app, KeyCode::Home);
+    assert_eq!(app.drill.as_ref().expect("drill").reveal_scroll, 0);
+    app.update(Msg::Scroll(3), t0());
+    press(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.drill.as_ref().expect("drill").reveal_scroll, 4);
+    press(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.drill.as_ref().expect("drill").reveal_scroll, 3);
+    for _ in 0..40 {
+        press(&mut app, KeyCode::PageDown);
+    }
+    draw(&app, 80, 24);
+    assert!(screen_text(&app, 80, 24).contains("last rubric point"));
+
+    // At 120x40 the whole card fits: no scrolling, no indicator.
+    let wide = screen_text(&app, 120, 40);
+    assert!(wide.contains("last rubric point"), "{wide}");
+    assert!(!wide.contains("rows 1-"), "{wide}");
+    insta::assert_snapshot!("drill_revealed_long_120x40", wide);
+}
+
 #[test]
 fn esc_on_home_does_nothing_and_q_quits() {
     let mut app = app();
