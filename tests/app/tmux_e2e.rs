@@ -1,5 +1,6 @@
 //! End to end through a real terminal: drive the binary in tmux (`send-keys`), read what a user
-//! sees (`capture-pane`): start, drill two cards, quit, restart, see the progress.
+//! sees (`capture-pane`): start, drill two cards, quit, restart, see the progress; scroll a
+//! revealed card taller than an 80x24 screen to its last rubric line.
 //!
 //! Needs tmux. Without it the test says so and passes, unless `STREAMDRILL_REQUIRE_TMUX` is set
 //! (CI sets it, after installing tmux).
@@ -14,6 +15,11 @@ struct Tmux {
 
 impl Tmux {
     fn start(session: &str, command: &str) -> Self {
+        Self::start_sized(session, command, 110, 32)
+    }
+
+    fn start_sized(session: &str, command: &str, width: u16, height: u16) -> Self {
+        let (width, height) = (width.to_string(), height.to_string());
         let status = Command::new("tmux")
             .args([
                 "new-session",
@@ -21,9 +27,9 @@ impl Tmux {
                 "-s",
                 session,
                 "-x",
-                "110",
+                &width,
                 "-y",
-                "32",
+                &height,
                 command,
             ])
             .status()
@@ -124,14 +130,59 @@ fn answer_and_grade(tmux: &Tmux) {
     tmux.keys(&["3"]);
 }
 
+/// Without tmux a test says so and passes, unless CI requires tmux.
+fn skip_without_tmux() -> bool {
+    if tmux_available() {
+        return false;
+    }
+    assert!(
+        std::env::var_os("STREAMDRILL_REQUIRE_TMUX").is_none(),
+        "tmux is required here but missing"
+    );
+    eprintln!("tmux is not installed: skipping the terminal end-to-end test");
+    true
+}
+
+#[test]
+fn a_long_revealed_card_scrolls_to_its_last_rubric_line_at_80x24() {
+    if skip_without_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").expect("config");
+    let decks = dir.path().join("decks-extra");
+    std::fs::create_dir(&decks).expect("deck dir");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid/long.toml");
+    std::fs::copy(&fixture, decks.join("long.toml")).expect("copy the long fixture");
+    let command = format!(
+        "{} --data-dir {} --config {} --content {} drill --deck long-fixture",
+        env!("CARGO_BIN_EXE_streamdrill"),
+        dir.path().display(),
+        config.display(),
+        decks.display()
+    );
+    let session = format!("streamdrill-e2e-long-{}", std::process::id());
+    let tmux = Tmux::start_sized(&session, &command, 80, 24);
+    tmux.wait_for("Diagnose, step by");
+    tmux.text("acks=all");
+    tmux.keys(&["Enter"]);
+    let revealed = tmux.wait_for("Model answer · rows 1-");
+    assert!(!revealed.contains("last rubric point"), "{revealed}");
+    tmux.keys(&["NPage"]);
+    tmux.wait_for("Model answer · rows ");
+    tmux.keys(&["End"]);
+    let end = tmux.wait_for("last rubric point: replication factor 3");
+    assert!(end.contains("Grade:"), "the grade row stays in view: {end}");
+    tmux.keys(&["Home"]);
+    tmux.wait_for("Walk the stack from the producer");
+    tmux.keys(&["q"]);
+    tmux.wait_until_closed();
+}
+
 #[test]
 fn drill_two_cards_quit_restart_and_see_the_progress() {
-    if !tmux_available() {
-        assert!(
-            std::env::var_os("STREAMDRILL_REQUIRE_TMUX").is_none(),
-            "tmux is required here but missing"
-        );
-        eprintln!("tmux is not installed: skipping the terminal end-to-end test");
+    if skip_without_tmux() {
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
