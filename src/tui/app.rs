@@ -641,11 +641,14 @@ impl App {
                 }];
             }
             Some(Action::Finder) => self.open_finder(),
-            Some(Action::Down) => self.selected = (self.selected + 1) % self.home_rows().max(1),
-            Some(Action::Up) => {
-                let rows = self.home_rows().max(1);
-                self.selected = (self.selected + rows - 1) % rows;
-            }
+            Some(
+                a @ (Action::Down
+                | Action::Up
+                | Action::PageDown
+                | Action::PageUp
+                | Action::Top
+                | Action::Bottom),
+            ) => self.selected = keys::list_move(self.selected, self.home_rows(), a),
             Some(Action::StartSelected) => {
                 if let Some(scope) = self.selected_scope() {
                     self.start_drill(&scope, now);

@@ -100,6 +100,32 @@ const HELP_F1: Binding = key(KeyCode::F(1), Action::Help, "f1", "help");
 
 pub const HOME: &[Binding] = &[
     quiet(key(KeyCode::Down, Action::Down, "↓/j", "next row")),
+    quiet(key(
+        KeyCode::PageDown,
+        Action::PageDown,
+        "PgUp/PgDn",
+        "a page down / up",
+    )),
+    quiet(key(
+        KeyCode::PageUp,
+        Action::PageUp,
+        "PgUp/PgDn",
+        "a page down / up",
+    )),
+    quiet(key(KeyCode::Home, Action::Top, "g/G", "first / last row")),
+    quiet(key(
+        KeyCode::Char('g'),
+        Action::Top,
+        "g/G",
+        "first / last row",
+    )),
+    quiet(key(KeyCode::End, Action::Bottom, "g/G", "first / last row")),
+    quiet(key(
+        KeyCode::Char('G'),
+        Action::Bottom,
+        "g/G",
+        "first / last row",
+    )),
     key(KeyCode::Char('j'), Action::Down, "↓/j", "next row"),
     quiet(key(KeyCode::Up, Action::Up, "↑/k", "previous row")),
     key(KeyCode::Char('k'), Action::Up, "↑/k", "previous row"),
@@ -348,6 +374,32 @@ pub const LAB_LIST: &[Binding] = &[
     key(KeyCode::Char('j'), Action::Down, "↓/j", "next lab"),
     quiet(key(KeyCode::Up, Action::Up, "↑/k", "previous lab")),
     key(KeyCode::Char('k'), Action::Up, "↑/k", "previous lab"),
+    quiet(key(
+        KeyCode::PageDown,
+        Action::PageDown,
+        "PgUp/PgDn",
+        "a page down / up",
+    )),
+    quiet(key(
+        KeyCode::PageUp,
+        Action::PageUp,
+        "PgUp/PgDn",
+        "a page down / up",
+    )),
+    quiet(key(KeyCode::Home, Action::Top, "g/G", "first / last row")),
+    quiet(key(
+        KeyCode::Char('g'),
+        Action::Top,
+        "g/G",
+        "first / last row",
+    )),
+    quiet(key(KeyCode::End, Action::Bottom, "g/G", "first / last row")),
+    quiet(key(
+        KeyCode::Char('G'),
+        Action::Bottom,
+        "g/G",
+        "first / last row",
+    )),
     key(KeyCode::Enter, Action::StartSelected, "enter", "start"),
     key(KeyCode::Esc, Action::Back, "esc", "home"),
     HELP,
@@ -409,6 +461,27 @@ fn distinct<'a>(bindings: impl Iterator<Item = &'a Binding>) -> Vec<(&'static st
     lines
 }
 
+/// Rows a page key moves in a list.
+pub const PAGE_ROWS: usize = 10;
+
+/// The row a list moves to from `selected` (of `len`) on `action`: up and down wrap around,
+/// page keys and first/last stop at the ends. Other actions leave it where it is.
+pub fn list_move(selected: usize, len: usize, action: Action) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    let last = len - 1;
+    match action {
+        Action::Down => (selected + 1) % len,
+        Action::Up => (selected + len - 1) % len,
+        Action::PageDown => (selected + PAGE_ROWS).min(last),
+        Action::PageUp => selected.saturating_sub(PAGE_ROWS),
+        Action::Top => 0,
+        Action::Bottom => last,
+        _ => selected.min(last),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,5 +505,18 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn lists_wrap_by_row_and_stop_at_the_ends_by_page() {
+        assert_eq!(list_move(0, 89, Action::Up), 88);
+        assert_eq!(list_move(88, 89, Action::Down), 0);
+        assert_eq!(list_move(0, 89, Action::PageDown), PAGE_ROWS);
+        assert_eq!(list_move(85, 89, Action::PageDown), 88);
+        assert_eq!(list_move(5, 89, Action::PageUp), 0);
+        assert_eq!(list_move(40, 89, Action::Bottom), 88);
+        assert_eq!(list_move(40, 89, Action::Top), 0);
+        assert_eq!(list_move(3, 0, Action::Down), 0);
+        assert_eq!(list_move(7, 3, Action::Reveal), 2);
     }
 }

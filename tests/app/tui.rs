@@ -525,6 +525,35 @@ fn a_long_revealed_card_scrolls_to_its_last_rubric_line_by_key_and_wheel() {
 }
 
 #[test]
+fn home_and_lab_lists_page_and_jump_to_their_ends() {
+    let mut app = app_with(&["valid/tui.toml", "valid/starter.toml", "valid/long.toml"]);
+    press(&mut app, KeyCode::Char('t'));
+    let rows = app.home_rows();
+    assert!(rows > 2, "{rows} tags");
+    press(&mut app, KeyCode::End);
+    assert_eq!(app.selected, rows - 1);
+    press(&mut app, KeyCode::Char('g'));
+    assert_eq!(app.selected, 0);
+    press(&mut app, KeyCode::Char('G'));
+    assert_eq!(app.selected, rows - 1);
+    press(&mut app, KeyCode::PageUp);
+    assert_eq!(app.selected, (rows - 1).saturating_sub(10));
+    press(&mut app, KeyCode::Home);
+    press(&mut app, KeyCode::PageDown);
+    assert_eq!(app.selected, 10.min(rows - 1));
+
+    press(&mut app, KeyCode::Char('t'));
+    press(&mut app, KeyCode::Char('l'));
+    assert_eq!(app.screen, Screen::Labs);
+    press(&mut app, KeyCode::End);
+    assert_eq!(app.lab_selected, app.labs.len() - 1);
+    press(&mut app, KeyCode::Home);
+    assert_eq!(app.lab_selected, 0);
+    press(&mut app, KeyCode::PageDown);
+    assert_eq!(app.lab_selected, 10.min(app.labs.len() - 1));
+}
+
+#[test]
 fn esc_on_home_does_nothing_and_q_quits() {
     let mut app = app();
     assert_eq!(app.screen, Screen::Home);

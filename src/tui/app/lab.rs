@@ -39,10 +39,18 @@ impl App {
     }
 
     pub(super) fn on_lab_list_action(&mut self, action: Option<Action>) {
-        let count = self.labs.len().max(1);
         match action {
-            Some(Action::Down) => self.lab_selected = (self.lab_selected + 1) % count,
-            Some(Action::Up) => self.lab_selected = (self.lab_selected + count - 1) % count,
+            Some(
+                a @ (Action::Down
+                | Action::Up
+                | Action::PageDown
+                | Action::PageUp
+                | Action::Top
+                | Action::Bottom),
+            ) => {
+                self.lab_selected =
+                    crate::tui::keys::list_move(self.lab_selected, self.labs.len(), a);
+            }
             Some(Action::StartSelected) => {
                 if let Some(lab) = self.labs.get(self.lab_selected).cloned() {
                     self.open_lab(lab);
