@@ -266,6 +266,9 @@ fn render_shard_loads(lab: &LabScreen, theme: &Theme, frame: &mut Frame, load_ar
     );
 }
 
+/// Widest partition name column; longer names are cut by the panel's edge like any line.
+const PARTITION_NAME_WIDTH_MAX: usize = 40;
+
 #[allow(clippy::too_many_lines)] // one panel, line by line
 /// The Kafka panel: controller and brokers, each partition's leader and ISR, then the clients
 /// (producer outcomes, consumer lag and pauses per member, processors) and the cleaner.
@@ -372,12 +375,28 @@ fn render_kafka(view: &KafkaView, theme: &Theme, frame: &mut Frame, area: Rect) 
         ]));
     }
     let room = usize::from(area.height.saturating_sub(2)).saturating_sub(lines.len());
-    for p in view.partitions.iter().take(room) {
+    // Partitions that do not fit are counted on a last line rather than dropped silently.
+    let shown = if view.partitions.len() > room {
+        room.saturating_sub(1)
+    } else {
+        room
+    };
+    // The name column is as wide as the longest name shown (topic names are ASCII), so a
+    // long name never runs into the leader column.
+    let name_width = view
+        .partitions
+        .iter()
+        .take(shown)
+        .map(|p| p.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(PARTITION_NAME_WIDTH_MAX);
+    for p in view.partitions.iter().take(shown) {
         let isr_short = p.isr.len() < p.replicas.len();
         let leader = p.leader.map_or("-".to_owned(), |l| l.to_string());
         let isr: Vec<String> = p.isr.iter().map(ToString::to_string).collect();
         lines.push(Line::from(vec![
-            Span::from(format!("{:<12}", p.name)),
+            Span::from(format!("{:<name_width$} ", p.name)),
             Span::styled(
                 format!("L{leader:<3}"),
                 if p.leader.is_none() {
@@ -395,6 +414,13 @@ fn render_kafka(view: &KafkaView, theme: &Theme, frame: &mut Frame, area: Rect) 
                 theme.muted,
             ),
         ]));
+    }
+    let hidden = view.partitions.len() - shown.min(view.partitions.len());
+    if hidden > 0 && room > 0 {
+        lines.push(Line::styled(
+            format!("… {hidden} more partitions: kafka-topics --describe lists them all"),
+            theme.muted,
+        ));
     }
     frame.render_widget(
         Paragraph::new(lines).block(Block::bordered().title(" Kafka cluster ")),
