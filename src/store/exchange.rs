@@ -57,6 +57,9 @@ struct FlagsLine {
     suspended: bool,
     leech: bool,
     reset_at: Option<DateTime<Utc>>,
+    /// Flagged for a second look (`!`). Files written before flags were exported lack it.
+    #[serde(default)]
+    flagged: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -127,6 +130,7 @@ impl Store {
                 suspended: f.suspended,
                 leech: f.leech,
                 reset_at: f.reset_at,
+                flagged: f.flagged,
             }))?;
         }
         let decks = self.item_decks()?;
@@ -196,12 +200,14 @@ impl Store {
                 .optional()?
                 .flatten();
             tx.execute(
-                "INSERT INTO item_flags (item_id, suspended, leech, reset_at) VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO item_flags (item_id, suspended, leech, reset_at, flagged)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT(item_id) DO UPDATE SET
                     suspended = MAX(suspended, excluded.suspended),
                     leech = MAX(leech, excluded.leech),
-                    reset_at = MAX(COALESCE(reset_at, excluded.reset_at), COALESCE(excluded.reset_at, reset_at))",
-                params![f.item_id, f.suspended, f.leech, reset_at],
+                    reset_at = MAX(COALESCE(reset_at, excluded.reset_at), COALESCE(excluded.reset_at, reset_at)),
+                    flagged = MAX(flagged, excluded.flagged)",
+                params![f.item_id, f.suspended, f.leech, reset_at, f.flagged],
             )?;
             if reset_at > local_reset {
                 let deck: Option<String> = tx

@@ -335,6 +335,11 @@ impl App {
     }
 
     /// The card's text changed since it was last reviewed.
+    /// Flagged for a second look (`!`).
+    pub fn is_flagged(&self, item_id: &str) -> bool {
+        self.progress.flags.get(item_id).is_some_and(|f| f.flagged)
+    }
+
     pub fn is_changed(&self, item_id: &str) -> bool {
         self.progress.flags.get(item_id).is_some_and(|f| f.changed)
     }

@@ -485,6 +485,9 @@ fn render_drill(drill: &Drill, changed: bool, app: &App, frame: &mut Frame, area
     if changed {
         title.push_str(" · changed since last review");
     }
+    if app.is_flagged(&item.id) {
+        title.push_str(" · ! flagged");
+    }
     if drill.mode == super::app::DrillMode::Cram {
         title.push_str(" · practice");
     }

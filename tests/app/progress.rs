@@ -36,6 +36,43 @@ fn exported(store: &Store) -> Vec<u8> {
 }
 
 #[test]
+fn flags_travel_with_export_and_import_and_importing_twice_changes_nothing() {
+    let scheduler = Scheduler::new(0.9).expect("retention");
+    let mut source = Store::open_in_memory().expect("store");
+    grade(&mut source, &scheduler, "d/a", Rating::Good, t0());
+    grade(&mut source, &scheduler, "d/b", Rating::Good, t0());
+    source.set_flagged("d/a", true).expect("flag");
+    let file = exported(&source);
+    assert!(
+        String::from_utf8_lossy(&file).contains("\"flagged\":true"),
+        "the flag is in the file"
+    );
+
+    let mut target = Store::open_in_memory().expect("store");
+    target
+        .import(Cursor::new(&file), &scheduler)
+        .expect("import");
+    target
+        .import(Cursor::new(&file), &scheduler)
+        .expect("again");
+    let flags = target.flags().expect("flags");
+    assert!(flags["d/a"].flagged);
+    assert!(!flags.get("d/b").is_some_and(|f| f.flagged));
+    assert_eq!(exported(&target), file, "a second import changes nothing");
+
+    // A file from before flags were exported (no `flagged` key) still imports.
+    let old = String::from_utf8(file)
+        .expect("utf-8")
+        .replace(",\"flagged\":true", "")
+        .replace(",\"flagged\":false", "");
+    let mut older = Store::open_in_memory().expect("store");
+    older
+        .import(Cursor::new(old.as_bytes()), &scheduler)
+        .expect("an older file imports");
+    assert!(!older.flags().expect("flags")["d/a"].flagged);
+}
+
+#[test]
 fn export_then_import_into_an_empty_store_reproduces_progress() {
     let scheduler = Scheduler::new(0.9).expect("retention");
     let mut source = Store::open_in_memory().expect("store");

@@ -554,6 +554,21 @@ fn home_and_lab_lists_page_and_jump_to_their_ends() {
 }
 
 #[test]
+fn a_flagged_card_says_so_in_its_title() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    assert!(!screen_text(&app, 80, 24).contains("flagged"));
+    assert_eq!(
+        press(&mut app, KeyCode::Char('!')),
+        vec![Effect::Flag("tui-fixture/acks".into())]
+    );
+    assert!(app.is_flagged("tui-fixture/acks"));
+    let screen = screen_text(&app, 120, 40);
+    assert!(screen.contains("tui-fixture/acks · ! flagged"), "{screen}");
+}
+
+#[test]
 fn esc_on_home_does_nothing_and_q_quits() {
     let mut app = app();
     assert_eq!(app.screen, Screen::Home);

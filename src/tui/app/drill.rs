@@ -325,6 +325,7 @@ impl App {
                 if let Some(item) = drill.session.current() {
                     let id = item.id.clone();
                     drill.notice = Some(format!("Flagged {id} for a second look."));
+                    self.progress.flags.entry(id.clone()).or_default().flagged = true;
                     return vec![Effect::Flag(id)];
                 }
             }
