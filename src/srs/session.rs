@@ -149,14 +149,7 @@ impl Session {
             return;
         }
         self.reviewed += 1;
-        self.index += 1;
-        self.answer.clear();
-        self.shown_at = now;
-        self.phase = if self.index < self.items.len() {
-            Phase::Answering
-        } else {
-            Phase::Finished
-        };
+        self.step_to_next(now);
     }
 
     /// Moves past the current item without a grade (it was suspended): nothing is reviewed.
@@ -164,6 +157,11 @@ impl Session {
         if !matches!(self.phase, Phase::Answering | Phase::Revealed { .. }) {
             return;
         }
+        self.step_to_next(now);
+    }
+
+    /// Shows the next item, or finishes when there is none.
+    fn step_to_next(&mut self, now: DateTime<Utc>) {
         self.index += 1;
         self.answer.clear();
         self.shown_at = now;

@@ -98,34 +98,42 @@ const HELP: Binding = key(KeyCode::Char('?'), Action::Help, "?", "help");
 /// While typing, `?` is text: help moves to F1.
 const HELP_F1: Binding = key(KeyCode::F(1), Action::Help, "f1", "help");
 
+// Paging and jumping in a list (home's decks and tags, the labs), shared by both tables.
+const LIST_PAGE_DOWN: Binding = quiet(key(
+    KeyCode::PageDown,
+    Action::PageDown,
+    "PgUp/PgDn",
+    "a page down / up",
+));
+const LIST_PAGE_UP: Binding = quiet(key(
+    KeyCode::PageUp,
+    Action::PageUp,
+    "PgUp/PgDn",
+    "a page down / up",
+));
+const LIST_HOME: Binding = quiet(key(KeyCode::Home, Action::Top, "g/G", "first / last row"));
+const LIST_FIRST: Binding = quiet(key(
+    KeyCode::Char('g'),
+    Action::Top,
+    "g/G",
+    "first / last row",
+));
+const LIST_END: Binding = quiet(key(KeyCode::End, Action::Bottom, "g/G", "first / last row"));
+const LIST_LAST: Binding = quiet(key(
+    KeyCode::Char('G'),
+    Action::Bottom,
+    "g/G",
+    "first / last row",
+));
+
 pub const HOME: &[Binding] = &[
     quiet(key(KeyCode::Down, Action::Down, "↓/j", "next row")),
-    quiet(key(
-        KeyCode::PageDown,
-        Action::PageDown,
-        "PgUp/PgDn",
-        "a page down / up",
-    )),
-    quiet(key(
-        KeyCode::PageUp,
-        Action::PageUp,
-        "PgUp/PgDn",
-        "a page down / up",
-    )),
-    quiet(key(KeyCode::Home, Action::Top, "g/G", "first / last row")),
-    quiet(key(
-        KeyCode::Char('g'),
-        Action::Top,
-        "g/G",
-        "first / last row",
-    )),
-    quiet(key(KeyCode::End, Action::Bottom, "g/G", "first / last row")),
-    quiet(key(
-        KeyCode::Char('G'),
-        Action::Bottom,
-        "g/G",
-        "first / last row",
-    )),
+    LIST_PAGE_DOWN,
+    LIST_PAGE_UP,
+    LIST_HOME,
+    LIST_FIRST,
+    LIST_END,
+    LIST_LAST,
     key(KeyCode::Char('j'), Action::Down, "↓/j", "next row"),
     quiet(key(KeyCode::Up, Action::Up, "↑/k", "previous row")),
     key(KeyCode::Char('k'), Action::Up, "↑/k", "previous row"),
@@ -374,32 +382,12 @@ pub const LAB_LIST: &[Binding] = &[
     key(KeyCode::Char('j'), Action::Down, "↓/j", "next lab"),
     quiet(key(KeyCode::Up, Action::Up, "↑/k", "previous lab")),
     key(KeyCode::Char('k'), Action::Up, "↑/k", "previous lab"),
-    quiet(key(
-        KeyCode::PageDown,
-        Action::PageDown,
-        "PgUp/PgDn",
-        "a page down / up",
-    )),
-    quiet(key(
-        KeyCode::PageUp,
-        Action::PageUp,
-        "PgUp/PgDn",
-        "a page down / up",
-    )),
-    quiet(key(KeyCode::Home, Action::Top, "g/G", "first / last row")),
-    quiet(key(
-        KeyCode::Char('g'),
-        Action::Top,
-        "g/G",
-        "first / last row",
-    )),
-    quiet(key(KeyCode::End, Action::Bottom, "g/G", "first / last row")),
-    quiet(key(
-        KeyCode::Char('G'),
-        Action::Bottom,
-        "g/G",
-        "first / last row",
-    )),
+    LIST_PAGE_DOWN,
+    LIST_PAGE_UP,
+    LIST_HOME,
+    LIST_FIRST,
+    LIST_END,
+    LIST_LAST,
     key(KeyCode::Enter, Action::StartSelected, "enter", "start"),
     key(KeyCode::Esc, Action::Back, "esc", "home"),
     HELP,

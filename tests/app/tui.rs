@@ -816,14 +816,8 @@ fn settings_show_the_config_and_data_paths_whole_even_when_long() {
     press(&mut app, KeyCode::Char('p'));
     assert_eq!(app.screen, Screen::Settings);
     for (width, height) in [(80, 24), (120, 40)] {
-        let backend = draw(&app, width, height);
-        let rows: Vec<String> = (0..height)
-            .map(|y| {
-                (0..width)
-                    .map(|x| backend.backend().buffer()[(x, y)].symbol().to_owned())
-                    .collect::<String>()
-            })
-            .collect();
+        let screen = screen_text(&app, width, height);
+        let rows: Vec<&str> = screen.lines().collect();
         // The box wraps the path: its pieces, read in order inside the borders, are the path.
         let inside: String = rows
             .iter()
