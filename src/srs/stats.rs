@@ -85,6 +85,8 @@ pub struct Stats {
     pub calibration: Calibration,
     /// Lab runs and passes per lab.
     pub labs: Vec<crate::store::LabSummary>,
+    /// Cards of the library flagged for a second look (`!`).
+    pub flagged: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -257,6 +259,7 @@ pub fn stats(
     }
 
     Stats {
+        flagged: flagged_count(&tagged, progress),
         labs: figures.labs.clone(),
         calibration,
         retention_by_week,
@@ -283,6 +286,14 @@ pub fn stats(
             .collect(),
         weakest_tags,
     }
+}
+
+/// Library items flagged for a second look (flags of cards no longer in a deck do not count).
+fn flagged_count(tagged: &[TaggedItem], progress: &Progress) -> usize {
+    tagged
+        .iter()
+        .filter(|(item, _)| progress.flags.get(&item.id).is_some_and(|f| f.flagged))
+        .count()
 }
 
 /// Item id -> (deck id, tags of the card and its deck).
@@ -488,5 +499,32 @@ mod tests {
         let figures_out = stats(&library(), &Progress::default(), &figures, now, day_start);
         assert_eq!(figures_out.streak_days, 1);
         assert_eq!(figures_out.true_retention.rate, None);
+    }
+
+    #[test]
+    fn flagged_counts_library_cards_only() {
+        let now = Utc
+            .with_ymd_and_hms(2026, 3, 10, 12, 0, 0)
+            .single()
+            .expect("date");
+        let library = library();
+        let items = library.items(None);
+        let mut progress = Progress::default();
+        for item in items.iter().take(2) {
+            progress.flags.entry(item.id.clone()).or_default().flagged = true;
+        }
+        // Suspended but not flagged, and a flag on a card no deck has any more.
+        progress
+            .flags
+            .entry(items[2].id.clone())
+            .or_default()
+            .suspended = true;
+        progress
+            .flags
+            .entry("gone-deck/gone-card".into())
+            .or_default()
+            .flagged = true;
+        let figures = stats(&library, &progress, &StoreFigures::default(), now, now);
+        assert_eq!(figures.flagged, 2);
     }
 }

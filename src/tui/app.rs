@@ -154,6 +154,8 @@ pub struct App {
     pub streak_days: u32,
     pub plan_form: PlanForm,
     pub stats: Option<Result<crate::srs::stats::Stats, String>>,
+    /// How far the stats screen's deck table is scrolled.
+    pub stats_scroll: super::scroll::Scroll,
     /// Clickable regions of the last frame drawn, and what a click there does. The view
     /// records them while drawing; nothing else reads them but a mouse click.
     pub hitboxes: std::cell::RefCell<Vec<(ratatui::layout::Rect, Click)>>,
@@ -208,6 +210,7 @@ impl App {
             streak_days: 0,
             plan_form: PlanForm::default(),
             stats: None,
+            stats_scroll: super::scroll::Scroll::default(),
             hitboxes: std::cell::RefCell::new(Vec::new()),
             finder: None,
             finder_return: Screen::Home,
@@ -423,7 +426,9 @@ impl App {
                     && let Some(drill) = self.drill.as_mut()
                     && matches!(drill.session.phase(), Phase::Revealed { .. })
                 {
-                    drill.wheel_reveal(rows);
+                    drill.reveal_scroll.wheel(rows);
+                } else if self.screen == Screen::Stats {
+                    self.stats_scroll.wheel(rows);
                 }
                 Vec::new()
             }
@@ -538,7 +543,10 @@ impl App {
                     Some(Action::Back) => self.screen = Screen::Home,
                     Some(Action::Finder) => self.open_finder(),
                     Some(Action::Quit) => self.quit = true,
-                    _ => {}
+                    Some(movement) => {
+                        self.stats_scroll.on_action(movement);
+                    }
+                    None => {}
                 }
                 Vec::new()
             }
@@ -640,6 +648,7 @@ impl App {
         match action {
             Some(Action::Stats) => {
                 self.stats = None;
+                self.stats_scroll.reset();
                 self.screen = Screen::Stats;
                 return vec![Effect::LoadStats {
                     day_start_hour: self.config.day_start_hour,

@@ -352,6 +352,37 @@ pub const SETTINGS: &[Binding] = &[
 ];
 
 pub const STATS: &[Binding] = &[
+    // Quiet: the deck table's title names these keys whenever there is more to scroll to.
+    quiet(key(
+        KeyCode::Down,
+        Action::Down,
+        "↑↓ PgUp PgDn",
+        "scroll the decks",
+    )),
+    quiet(key(
+        KeyCode::Up,
+        Action::Up,
+        "↑↓ PgUp PgDn",
+        "scroll the decks",
+    )),
+    quiet(key(
+        KeyCode::Char('j'),
+        Action::Down,
+        "↑↓ PgUp PgDn",
+        "scroll the decks",
+    )),
+    quiet(key(
+        KeyCode::Char('k'),
+        Action::Up,
+        "↑↓ PgUp PgDn",
+        "scroll the decks",
+    )),
+    LIST_PAGE_DOWN,
+    LIST_PAGE_UP,
+    LIST_HOME,
+    LIST_FIRST,
+    LIST_END,
+    LIST_LAST,
     key(KeyCode::Esc, Action::Back, "esc", "home"),
     key(KeyCode::Char('/'), Action::Finder, "/", "find cards"),
     HELP,

@@ -6,6 +6,7 @@ pub mod finder;
 pub mod keys;
 pub mod lab_view;
 mod palette;
+pub mod scroll;
 pub mod stats_view;
 pub mod terminal;
 pub mod textarea;

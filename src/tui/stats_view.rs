@@ -21,6 +21,7 @@ use ratatui::widgets::{
 use crate::srs::stats::{Retention, Stats};
 
 use super::palette::Palette;
+use super::scroll::{self, Scroll};
 use super::too_small::render_too_small;
 /// Below this size the screen does not fit; a one-line message says so instead.
 pub use super::too_small::{HEIGHT_MIN, WIDTH_MIN};
@@ -30,17 +31,24 @@ pub const SHADES: [char; 5] = [' ', '░', '▒', '▓', '█'];
 
 /// The headline panel needs this many columns; the calendar gets the rest it can use.
 const SUMMARY_MIN_WIDTH: u16 = 22;
-/// The headline panel's width when the weakest tags sit beside it.
-const SUMMARY_WIDTH: u16 = 26;
 /// Weekday labels left of the calendar ("Mon ").
 const GUTTER: u16 = 4;
 const WEAKEST_MIN_WIDTH: u16 = 30;
+/// Seven weekday rows and the borders.
+const CALENDAR_HEIGHT: u16 = 9;
+/// Rows the forecast and retention charts keep before the deck table takes more.
+const CHARTS_HEIGHT: u16 = 12;
+/// The deck table's columns after the title: due, new, cards, retention and their gaps.
+const DECK_NUMBERS_WIDTH: u16 = 21;
+/// The weakest tags box keeps this much beside a wide deck table.
+const WEAKEST_BESIDE_DECKS_MIN: u16 = 26;
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// Draws the stats screen into `area` (clipped to the frame); never panics at any size.
-pub fn render(stats: &Stats, colors: bool, frame: &mut Frame, area: Rect) {
+/// Draws the stats screen into `area` (clipped to the frame); never panics at any size. The
+/// deck table shows from `decks_scroll` down and records how far it can scroll.
+pub fn render(stats: &Stats, colors: bool, decks_scroll: &Scroll, frame: &mut Frame, area: Rect) {
     let area = area.intersection(frame.area());
     if area.width < WIDTH_MIN || area.height < HEIGHT_MIN {
         render_too_small(frame, area);
@@ -48,18 +56,28 @@ pub fn render(stats: &Stats, colors: bool, frame: &mut Frame, area: Rect) {
     }
     let palette = Palette { colors };
     let calendar = Calendar::of(stats);
+    let summary = summary_lines(stats, palette);
 
-    // Top: calendar | summary (| weakest tags).
-    let top_height = if area.height >= 30 { 10 } else { 9 };
+    // Top: calendar | summary (| weakest tags). The summary box is as tall and as wide as its
+    // lines, so nothing in it is cut; the calendar takes the width that is left.
+    let summary_width = summary
+        .iter()
+        .map(Line::width)
+        .max()
+        .map_or(SUMMARY_MIN_WIDTH, |w| (w as u16).saturating_add(2))
+        .max(SUMMARY_MIN_WIDTH);
+    let top_height = (summary.len() as u16 + 2)
+        .max(CALENDAR_HEIGHT + u16::from(area.height >= 30))
+        .min(area.height / 2);
     let [top, bottom] =
         Layout::vertical([Constraint::Length(top_height), Constraint::Fill(1)]).areas(area);
-    let heat_width = calendar.layout(area.width.saturating_sub(SUMMARY_MIN_WIDTH));
+    let heat_width = calendar.layout(area.width.saturating_sub(summary_width));
     let rest = area.width.saturating_sub(heat_width.width);
-    let weakest_on_top = rest >= SUMMARY_WIDTH + WEAKEST_MIN_WIDTH;
+    let weakest_on_top = rest >= summary_width + WEAKEST_MIN_WIDTH;
     let [heat_area, summary_area, weakest_top_area] = Layout::horizontal([
         Constraint::Length(heat_width.width),
         if weakest_on_top {
-            Constraint::Length(SUMMARY_WIDTH)
+            Constraint::Length(summary_width)
         } else {
             Constraint::Fill(1)
         },
@@ -67,12 +85,16 @@ pub fn render(stats: &Stats, colors: bool, frame: &mut Frame, area: Rect) {
     ])
     .areas(top);
     calendar.render(heat_width, palette, frame.buffer_mut(), heat_area);
-    render_summary(stats, palette, frame, summary_area);
+    frame.render_widget(
+        Paragraph::new(summary).block(palette.block("Summary")),
+        summary_area,
+    );
     if weakest_on_top {
         render_weakest(stats, palette, frame, weakest_top_area);
     }
 
-    // Middle: decks (| weakest tags); bottom: forecast | retention.
+    // Middle: decks (| weakest tags); bottom: forecast | retention. The deck table takes what
+    // the charts can spare and scrolls for the rest.
     let weakest_height = stats.weakest_tags.len().max(1) as u16 + 2;
     let deck_height = stats.decks.len().max(1) as u16 + 3;
     let wanted = if weakest_on_top {
@@ -83,17 +105,30 @@ pub fn render(stats: &Stats, colors: bool, frame: &mut Frame, area: Rect) {
     let middle_height = if bottom.height < 8 {
         0
     } else {
-        wanted.min(bottom.height / 2)
+        wanted.min((bottom.height / 2).max(bottom.height.saturating_sub(CHARTS_HEIGHT)))
     };
     let [middle, charts] =
         Layout::vertical([Constraint::Length(middle_height), Constraint::Fill(1)]).areas(bottom);
     if middle_height > 0 {
         if weakest_on_top {
-            render_decks(stats, palette, frame, middle);
+            render_decks(stats, palette, decks_scroll, frame, middle);
         } else {
+            // Deck titles are what a reader scans for: the table is as wide as its longest
+            // title, and the weakest tags (short names) take what is left.
+            let longest_title = stats
+                .decks
+                .iter()
+                .map(|d| d.title.chars().count())
+                .max()
+                .unwrap_or(0);
+            let decks_width = (longest_title as u16)
+                .saturating_add(DECK_NUMBERS_WIDTH + 2)
+                .min(middle.width.saturating_sub(WEAKEST_BESIDE_DECKS_MIN))
+                .max(middle.width / 2);
             let [decks_area, weakest_area] =
-                Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(middle);
-            render_decks(stats, palette, frame, decks_area);
+                Layout::horizontal([Constraint::Length(decks_width), Constraint::Fill(1)])
+                    .areas(middle);
+            render_decks(stats, palette, decks_scroll, frame, decks_area);
             render_weakest(stats, palette, frame, weakest_area);
         }
     }
@@ -299,8 +334,8 @@ pub fn shade_level(reviews: u64, busiest: u64) -> usize {
 // ---------------------------------------------------------------------------------------------
 // Panels
 
-fn render_summary(stats: &Stats, palette: Palette, frame: &mut Frame, area: Rect) {
-    let block = palette.block("Summary");
+/// The headline numbers, one short line each, so the box can size itself to them.
+fn summary_lines(stats: &Stats, palette: Palette) -> Vec<Line<'static>> {
     let value = Style::new().add_modifier(Modifier::BOLD);
     let retention = match stats.true_retention.rate {
         Some(rate) => Span::styled(
@@ -320,26 +355,26 @@ fn render_summary(stats: &Stats, palette: Palette, frame: &mut Frame, area: Rect
         value
     };
     let label = |text: &'static str| Span::styled(text, palette.dim());
-    let lines = vec![
+    let mut lines = vec![
         Line::from(vec![
             label("Reviews    "),
             Span::styled(format_count(stats.reviews_total), value),
+            Span::styled(
+                format!(" · {}", format_duration(stats.time_spent_ms)),
+                palette.dim(),
+            ),
         ]),
         Line::from(vec![
             label("Today      "),
             Span::styled(format_count(stats.reviews_today), value),
+            Span::styled(
+                format!(" · {}", format_duration(stats.time_spent_today_ms)),
+                palette.dim(),
+            ),
         ]),
         Line::from(vec![
             label("Streak     "),
             Span::styled(streak, streak_style),
-        ]),
-        Line::from(vec![
-            label("Time today "),
-            Span::styled(format_duration(stats.time_spent_today_ms), value),
-        ]),
-        Line::from(vec![
-            label("Time total "),
-            Span::styled(format_duration(stats.time_spent_ms), value),
         ]),
         Line::from(vec![label("Retention  "), retention]),
         Line::from(vec![
@@ -348,43 +383,47 @@ fn render_summary(stats: &Stats, palette: Palette, frame: &mut Frame, area: Rect
             Span::styled(format!(" of {}", stats.cards_total), palette.dim()),
         ]),
     ];
-    let mut lines = lines;
+    if stats.flagged > 0 {
+        lines.push(Line::from(vec![
+            label("Flagged    "),
+            Span::styled(stats.flagged.to_string(), value),
+        ]));
+    }
     if !stats.labs.is_empty() {
         let passed = stats.labs.iter().filter(|l| l.passed > 0).count();
         let runs: u64 = stats.labs.iter().map(|l| l.runs).sum();
         lines.push(Line::from(vec![
             label("Labs       "),
             Span::styled(format!("{passed} passed"), value),
-            Span::styled(
-                format!(" of {} tried, {runs} runs", stats.labs.len()),
-                palette.dim(),
-            ),
+            Span::styled(format!(" of {}", stats.labs.len()), palette.dim()),
+        ]));
+        lines.push(Line::from(vec![
+            label("Lab runs   "),
+            Span::styled(runs.to_string(), value),
         ]));
     }
     let c = stats.calibration;
-    let sure = c.sure_correct + c.sure_wrong;
-    if sure + c.unsure_correct + c.unsure_wrong > 0 {
+    if c.sure_correct + c.sure_wrong + c.unsure_correct + c.unsure_wrong > 0 {
         // Overconfidence shows as "sure" calls that were wrong.
-        let rate = |right: u64, all: u64| {
-            if all == 0 {
+        let rate = |right: u64, wrong: u64| {
+            if right + wrong == 0 {
                 "—".to_owned()
             } else {
-                format!("{:.0}%", right as f64 * 100.0 / all as f64)
+                format!("{:.0}%", right as f64 * 100.0 / (right + wrong) as f64)
             }
         };
         lines.push(Line::from(vec![
             label("Sure calls "),
-            Span::styled(rate(c.sure_correct, sure), value),
-            Span::styled(
-                format!(
-                    " right · unsure {}",
-                    rate(c.unsure_correct, c.unsure_correct + c.unsure_wrong)
-                ),
-                palette.dim(),
-            ),
+            Span::styled(rate(c.sure_correct, c.sure_wrong), value),
+            Span::styled(" right", palette.dim()),
+        ]));
+        lines.push(Line::from(vec![
+            label("Unsure     "),
+            Span::styled(rate(c.unsure_correct, c.unsure_wrong), value),
+            Span::styled(" right", palette.dim()),
         ]));
     }
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    lines
 }
 
 fn render_weakest(stats: &Stats, palette: Palette, frame: &mut Frame, area: Rect) {
@@ -395,16 +434,30 @@ fn render_weakest(stats: &Stats, palette: Palette, frame: &mut Frame, area: Rect
         frame.render_widget(Paragraph::new(text).block(block), area);
         return;
     }
-    // tag, gauge (10), " 100%", " 12/34"
+    // The tag is what the row is about, then its rate: the counts and the gauge give way first
+    // when the box is narrow.
     let longest = stats
         .weakest_tags
         .iter()
         .map(|t| t.tag.chars().count())
         .max()
         .unwrap_or(0);
-    let gauge_width = if inner_width >= 40 { 10 } else { 5 };
-    // Room for the tag, the gauge, " 100%" and " 12/34".
-    let tag_width = longest.min(inner_width.saturating_sub(gauge_width + 13).max(4));
+    let count_of = |t: &crate::srs::stats::TagRetention| {
+        format!(" {}/{}", t.retention.passed, t.retention.reviews)
+    };
+    let count_width = stats
+        .weakest_tags
+        .iter()
+        .map(|t| count_of(t).chars().count())
+        .max()
+        .unwrap_or(0);
+    let tag_width = longest.min(inner_width.saturating_sub(6)).max(1);
+    let room = inner_width.saturating_sub(tag_width + 6);
+    let gauge_width = [10, 5, 0]
+        .into_iter()
+        .find(|&g| g + count_width <= room)
+        .unwrap_or(0);
+    let show_count = gauge_width + count_width <= room;
     let lines: Vec<Line> = stats
         .weakest_tags
         .iter()
@@ -414,22 +467,33 @@ fn render_weakest(stats: &Stats, palette: Palette, frame: &mut Frame, area: Rect
             let gauge: String = std::iter::repeat_n('█', filled)
                 .chain(std::iter::repeat_n('░', gauge_width - filled))
                 .collect();
-            let tag: String = t.tag.chars().take(tag_width).collect();
-            Line::from(vec![
+            let tag = fit(&t.tag, tag_width);
+            let mut spans = vec![
                 Span::raw(format!("{tag:<tag_width$} ")),
                 Span::styled(gauge, palette.rate(rate)),
                 Span::styled(
                     format!("{:>5}", percent(rate)),
                     palette.rate(rate).add_modifier(Modifier::BOLD),
                 ),
-                Span::styled(
-                    format!(" {}/{}", t.retention.passed, t.retention.reviews),
-                    palette.dim(),
-                ),
-            ])
+            ];
+            if show_count {
+                spans.push(Span::styled(count_of(t), palette.dim()));
+            }
+            Line::from(spans)
         })
         .collect();
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// `text` in at most `width` chars, ending in "…" when it had to be cut.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_owned()
+    } else {
+        let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    }
 }
 
 fn retention_cell(retention: Option<&Retention>, palette: Palette) -> Cell<'static> {
@@ -439,20 +503,26 @@ fn retention_cell(retention: Option<&Retention>, palette: Palette) -> Cell<'stat
     }
 }
 
-fn render_decks(stats: &Stats, palette: Palette, frame: &mut Frame, area: Rect) {
+fn render_decks(stats: &Stats, palette: Palette, scroll: &Scroll, frame: &mut Frame, area: Rect) {
+    // Borders and the header row.
+    let in_view = area.height.saturating_sub(3);
+    let total = u16::try_from(stats.decks.len()).unwrap_or(u16::MAX);
+    let offset = scroll.fit(total, in_view);
+    // A title cut to its column says so with "…" (the home screen lists it whole).
+    let title_width = usize::from(area.width.saturating_sub(2 + DECK_NUMBERS_WIDTH));
     let header = Row::new(["Deck", "Due", "New", "Cards", "Ret."]).style(
         Style::new()
             .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
             .patch(palette.fg(Color::Cyan)),
     );
-    let rows = stats.decks.iter().map(|deck| {
+    let rows = stats.decks.iter().skip(usize::from(offset)).map(|deck| {
         let due_style = if deck.due > 0 {
             palette.fg(Color::Yellow).add_modifier(Modifier::BOLD)
         } else {
             palette.dim()
         };
         Row::new([
-            Cell::from(deck.title.as_str()),
+            Cell::from(fit(&deck.title, title_width)),
             Cell::from(Span::styled(deck.due.to_string(), due_style)),
             Cell::from(deck.new.to_string()),
             Cell::from(deck.cards.to_string()),
@@ -470,8 +540,14 @@ fn render_decks(stats: &Stats, palette: Palette, frame: &mut Frame, area: Rect) 
         ],
     )
     .header(header)
-    .block(palette.block("Decks"));
+    .block(palette.block(&scroll::title("Decks", offset, in_view, total)));
     frame.render_widget(table, area);
+    let below_header = Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    scroll::render_scrollbar(frame, below_header, offset, in_view, total, palette.dim());
 }
 
 fn render_forecast(stats: &Stats, palette: Palette, frame: &mut Frame, area: Rect) {

@@ -7,13 +7,11 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{
-    Block, Cell, Clear, Gauge, Paragraph, Row, Scrollbar, ScrollbarOrientation, ScrollbarState,
-    Table, TableState, Wrap,
-};
+use ratatui::widgets::{Block, Cell, Clear, Gauge, Paragraph, Row, Table, TableState, Wrap};
 
 use super::app::{App, Confirm, Drill, HomeList, Screen, Step, summarize, uses_text};
 use super::keys::{self, Binding};
+use super::scroll;
 use super::theme::Theme;
 use crate::deck::CardBody;
 use crate::grading::Assessment;
@@ -64,7 +62,9 @@ pub fn render(app: &App, frame: &mut Frame) {
                 Paragraph::new(format!(" Could not load stats: {message}")).style(theme.bad),
                 body,
             ),
-            Some(Ok(stats)) => super::stats_view::render(stats, theme.colors, frame, body),
+            Some(Ok(stats)) => {
+                super::stats_view::render(stats, theme.colors, &app.stats_scroll, frame, body);
+            }
         },
         Screen::Labs => super::lab_view::render_list(app, frame, body),
         Screen::Lab => {
@@ -785,37 +785,18 @@ fn render_scrolled_answer(
     let in_view = area.height.saturating_sub(2);
     let paragraph = Paragraph::new(text).wrap(Wrap { trim: false });
     let total = u16::try_from(paragraph.line_count(inner_width.max(1))).unwrap_or(u16::MAX);
-    let max = total.saturating_sub(in_view);
-    drill.reveal_view.set((max, in_view));
-    let offset = drill.reveal_scroll.min(max);
-    let title = if max == 0 {
-        " Model answer ".to_owned()
-    } else {
-        let last = offset.saturating_add(in_view).min(total);
-        format!(
-            " Model answer · rows {}-{last} of {total} · ↑↓ PgUp PgDn ",
-            offset + 1
-        )
-    };
+    let offset = drill.reveal_scroll.fit(total, in_view);
+    let title = format!(
+        " {} ",
+        scroll::title("Model answer", offset, in_view, total)
+    );
     frame.render_widget(
         paragraph
             .scroll((offset, 0))
             .block(Block::bordered().title(title)),
         area,
     );
-    if max > 0 {
-        let mut state = ScrollbarState::new(usize::from(max) + 1)
-            .position(usize::from(offset))
-            .viewport_content_length(usize::from(in_view));
-        frame.render_stateful_widget(
-            Scrollbar::new(ScrollbarOrientation::VerticalRight).style(theme.muted),
-            area.inner(ratatui::layout::Margin {
-                vertical: 1,
-                horizontal: 0,
-            }),
-            &mut state,
-        );
-    }
+    scroll::render_scrollbar(frame, area, offset, in_view, total, theme.muted);
 }
 
 fn render_summary(app: &App, frame: &mut Frame, area: Rect) {

@@ -498,19 +498,22 @@ fn a_long_revealed_card_scrolls_to_its_last_rubric_line_by_key_and_wheel() {
         end.contains("last rubric point: replication factor 3"),
         "{end}"
     );
-    let at_end = app.drill.as_ref().expect("drill").reveal_scroll;
+    let at_end = app.drill.as_ref().expect("drill").reveal_scroll.offset();
     press(&mut app, KeyCode::Down);
     press(&mut app, KeyCode::PageDown);
-    assert_eq!(app.drill.as_ref().expect("drill").reveal_scroll, at_end);
+    assert_eq!(
+        app.drill.as_ref().expect("drill").reveal_scroll.offset(),
+        at_end
+    );
 
     // Back to the top by key, then down by the wheel and j, one row at a time.
     press(&mut app, KeyCode::Home);
-    assert_eq!(app.drill.as_ref().expect("drill").reveal_scroll, 0);
+    assert_eq!(app.drill.as_ref().expect("drill").reveal_scroll.offset(), 0);
     app.update(Msg::Scroll(3), t0());
     press(&mut app, KeyCode::Char('j'));
-    assert_eq!(app.drill.as_ref().expect("drill").reveal_scroll, 4);
+    assert_eq!(app.drill.as_ref().expect("drill").reveal_scroll.offset(), 4);
     press(&mut app, KeyCode::Char('k'));
-    assert_eq!(app.drill.as_ref().expect("drill").reveal_scroll, 3);
+    assert_eq!(app.drill.as_ref().expect("drill").reveal_scroll.offset(), 3);
     for _ in 0..40 {
         press(&mut app, KeyCode::PageDown);
     }
@@ -890,6 +893,51 @@ fn the_stats_screen_loads_its_figures_through_the_shell() {
     insta::assert_snapshot!("stats_120x40", draw(&app, 120, 40).backend());
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.screen, Screen::Home);
+}
+
+#[test]
+fn the_stats_deck_table_scrolls_by_key_and_wheel_to_the_last_bundled_deck() {
+    let mut app = App::new(
+        Library::bundled(),
+        Progress::default(),
+        Scheduler::new(0.9).expect("retention"),
+        t0(),
+    )
+    .with_config(Config::default(), true);
+    // Long titles end in "…" at 80 columns; their first words identify them.
+    let opening = |title: &str| title.chars().take(20).collect::<String>();
+    let last_deck = opening(&app.decks.last().expect("bundled decks").title);
+    let first_deck = opening(&app.decks.first().expect("bundled decks").title);
+    press(&mut app, KeyCode::Char('s'));
+    app.update(
+        Msg::StatsLoaded(
+            Ok(streamdrill::srs::stats::StoreFigures::default()),
+            t0() - Duration::hours(6),
+        ),
+        t0(),
+    );
+    let shown = |app: &App| screen_text(app, 80, 24);
+    let top = shown(&app);
+    assert!(
+        top.contains("PgUp PgDn"),
+        "the title says the table scrolls:\n{top}"
+    );
+    assert!(!top.contains(&last_deck), "{top}");
+    press(&mut app, KeyCode::Char('G'));
+    let bottom = shown(&app);
+    assert!(bottom.contains(&last_deck), "{bottom}");
+    press(&mut app, KeyCode::Char('g'));
+    let back = shown(&app);
+    assert!(back.contains(&first_deck), "{first_deck}:\n{back}");
+    app.update(Msg::Scroll(50), t0());
+    assert!(
+        shown(&app).contains(&last_deck),
+        "the wheel reaches the end"
+    );
+    // Leaving and coming back starts from the top again.
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('s'));
+    assert_eq!(app.stats_scroll.offset(), 0);
 }
 
 #[test]

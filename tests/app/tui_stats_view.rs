@@ -9,6 +9,9 @@ use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
 use streamdrill::srs::stats::{DayCount, DeckStats, Retention, Stats, TagRetention, WeekRetention};
+use streamdrill::store::LabSummary;
+use streamdrill::tui::keys::Action;
+use streamdrill::tui::scroll::Scroll;
 use streamdrill::tui::stats_view::{SHADES, format_duration, render, shade_level};
 
 fn today() -> NaiveDate {
@@ -157,13 +160,14 @@ fn stats() -> Stats {
         due_forecast: forecast(),
         weakest_tags,
         retention_by_week: weeks(),
+        flagged: 0,
     }
 }
 
 fn draw(stats: &Stats, colors: bool, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
     terminal
-        .draw(|frame| render(stats, colors, frame, frame.area()))
+        .draw(|frame| render(stats, colors, &Scroll::default(), frame, frame.area()))
         .expect("draw");
     terminal
 }
@@ -209,6 +213,7 @@ fn snapshot_empty_stats_80x24() {
         due_forecast: Vec::new(),
         weakest_tags: Vec::new(),
         retention_by_week: Vec::new(),
+        flagged: 0,
     };
     insta::assert_snapshot!(draw(&empty, true, 80, 24).backend());
 }
@@ -328,8 +333,20 @@ fn never_panics_at_any_size() {
     let mut terminal = Terminal::new(TestBackend::new(50, 20)).expect("test backend");
     terminal
         .draw(|frame| {
-            render(&stats, true, frame, Rect::new(10, 5, 200, 60));
-            render(&stats, true, frame, Rect::new(300, 300, 80, 24));
+            render(
+                &stats,
+                true,
+                &Scroll::default(),
+                frame,
+                Rect::new(10, 5, 200, 60),
+            );
+            render(
+                &stats,
+                true,
+                &Scroll::default(),
+                frame,
+                Rect::new(300, 300, 80, 24),
+            );
         })
         .expect("draw");
 }
@@ -344,4 +361,103 @@ fn the_too_small_message_is_one_line() {
     );
     let terminal = draw(&stats(), true, 40, 12);
     assert!(!terminal.backend().to_string().contains("too small"));
+}
+
+/// The bundled library's twelve decks, two labs passed of three, flags: more than any box
+/// holds at 80x24.
+fn long_stats() -> Stats {
+    let mut stats = stats();
+    stats.decks = (1..=12)
+        .map(|n| DeckStats {
+            id: format!("deck-{n:02}"),
+            title: format!("Deck number {n:02}"),
+            cards: 10 + n,
+            due: n % 3,
+            new: n,
+        })
+        .collect();
+    stats.labs = ["hot-key", "isr", "reshard"]
+        .iter()
+        .enumerate()
+        .map(|(i, lab)| LabSummary {
+            lab_id: (*lab).to_owned(),
+            runs: 2,
+            passed: u64::from(i < 2),
+            last_passed: None,
+        })
+        .collect();
+    stats.flagged = 4;
+    stats
+}
+
+fn draw_scrolled(stats: &Stats, scroll: &Scroll, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
+    terminal
+        .draw(|frame| render(stats, true, scroll, frame, frame.area()))
+        .expect("draw");
+    terminal.backend().to_string()
+}
+
+#[test]
+fn snapshot_long_stats_80x24() {
+    insta::assert_snapshot!(draw_scrolled(&long_stats(), &Scroll::default(), 80, 24));
+}
+
+#[test]
+fn snapshot_long_stats_120x40() {
+    insta::assert_snapshot!(draw_scrolled(&long_stats(), &Scroll::default(), 120, 40));
+}
+
+#[test]
+fn the_summary_box_shows_every_line_it_holds() {
+    for (width, height) in [(80, 24), (120, 40), (200, 60)] {
+        let screen = draw_scrolled(&long_stats(), &Scroll::default(), width, height);
+        for line in [
+            "Labs       2 passed of 3",
+            "Lab runs   6",
+            "Flagged    4",
+            "Sure calls 75% right",
+            "Unsure     50% right",
+            "Due now    18 of 224",
+        ] {
+            assert!(
+                screen.contains(line),
+                "{width}x{height}: {line:?} in\n{screen}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_deck_shows_at_120x40() {
+    let screen = draw_scrolled(&long_stats(), &Scroll::default(), 120, 40);
+    for n in 1..=12 {
+        assert!(
+            screen.contains(&format!("Deck number {n:02}")),
+            "{n}:\n{screen}"
+        );
+    }
+    assert!(!screen.contains("rows 1-"), "nothing to scroll:\n{screen}");
+}
+
+#[test]
+fn the_deck_table_scrolls_to_its_last_row_at_80x24() {
+    let mut scroll = Scroll::default();
+    let first = draw_scrolled(&long_stats(), &scroll, 80, 24);
+    assert!(first.contains("Deck number 01"), "{first}");
+    assert!(!first.contains("Deck number 12"), "{first}");
+    assert!(
+        first.contains("of 12 · ↑↓ PgUp PgDn"),
+        "the title says there is more:\n{first}"
+    );
+    scroll.on_action(Action::Bottom);
+    let last = draw_scrolled(&long_stats(), &scroll, 80, 24);
+    assert!(last.contains("Deck number 12"), "{last}");
+    assert!(!last.contains("Deck number 01"), "{last}");
+    // Paging back up from the end reaches the first row again.
+    for _ in 0..12 {
+        scroll.on_action(Action::PageUp);
+    }
+    let top = draw_scrolled(&long_stats(), &scroll, 80, 24);
+    assert!(top.contains("Deck number 01"), "{top}");
 }

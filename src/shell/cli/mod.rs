@@ -715,6 +715,13 @@ fn show_stats(cli: &Cli, json: bool) -> Result<ExitCode, CliError> {
             figures.cards_total,
             figures.streak_days
         )?;
+        if figures.flagged > 0 {
+            writeln!(
+                out,
+                "flagged for a second look: {} card(s) (find them with `/` then `!` in the app)",
+                figures.flagged
+            )?;
+        }
         if let Some(rate) = figures.true_retention.rate {
             writeln!(
                 out,

@@ -1,7 +1,6 @@
 //! The drill session inside the app: starting one, the steps of answering each kind of card,
 //! reveal, grading (saved through the shell before the next card), undo and the summary.
 
-use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -15,6 +14,7 @@ use crate::srs::scheduler::{CardState, Rating};
 use crate::srs::session::{Phase, Session};
 use crate::store::{Confidence, Observations, Review, ReviewOutcome};
 use crate::tui::keys::Action;
+use crate::tui::scroll::Scroll;
 use crate::tui::textarea::TextArea;
 
 /// Whether grades count for scheduling.
@@ -84,10 +84,8 @@ pub struct Drill {
     pending: Option<(CardState, CardResult)>,
     /// The card suspended last, until the next grade: undo brings it back.
     suspended_last: Option<DrillItem>,
-    /// Rows the revealed card is scrolled down by.
-    pub reveal_scroll: u16,
-    /// The last drawn reveal's (furthest scroll, rows in view), so scrolling stops at the end.
-    pub reveal_view: Cell<(u16, u16)>,
+    /// How far the revealed card is scrolled down.
+    pub reveal_scroll: Scroll,
 }
 
 impl Drill {
@@ -101,28 +99,6 @@ impl Drill {
 
     pub(super) fn answering(&self) -> bool {
         matches!(self.session.phase(), Phase::Answering)
-    }
-
-    /// Scrolls the revealed card by key, within what the last frame showed.
-    pub fn scroll_reveal(&mut self, action: Action) {
-        let (max, page) = self.reveal_view.get();
-        let page = page.saturating_sub(1).max(1);
-        self.reveal_scroll = match action {
-            Action::Down => self.reveal_scroll.saturating_add(1),
-            Action::Up => self.reveal_scroll.saturating_sub(1),
-            Action::PageDown => self.reveal_scroll.saturating_add(page),
-            Action::PageUp => self.reveal_scroll.saturating_sub(page),
-            Action::Top => 0,
-            Action::Bottom => max,
-            _ => self.reveal_scroll,
-        }
-        .min(max);
-    }
-
-    /// The mouse wheel over a revealed card: `rows` down (negative: up).
-    pub fn wheel_reveal(&mut self, rows: i16) {
-        let (max, _) = self.reveal_view.get();
-        self.reveal_scroll = self.reveal_scroll.saturating_add_signed(rows).min(max);
     }
 }
 
@@ -192,8 +168,7 @@ impl App {
             results: Vec::new(),
             pending: None,
             suspended_last: None,
-            reveal_scroll: 0,
-            reveal_view: Cell::new((0, 0)),
+            reveal_scroll: Scroll::default(),
         };
         self.enter_card(&mut drill, now);
         self.drill = Some(drill);
@@ -204,7 +179,7 @@ impl App {
     /// Sets up the step and clock for the session's current card.
     pub(super) fn enter_card(&self, drill: &mut Drill, now: DateTime<Utc>) {
         drill.input.clear();
-        drill.reveal_scroll = 0;
+        drill.reveal_scroll.reset();
         drill.over_time = false;
         drill.confidence = None;
         drill.delays = None;
@@ -320,7 +295,9 @@ impl App {
                     | Action::Top
                     | Action::Bottom),
                 ),
-            ) => drill.scroll_reveal(a),
+            ) => {
+                drill.reveal_scroll.on_action(a);
+            }
             (Phase::Revealed { .. }, Some(Action::Flag)) => {
                 if let Some(item) = drill.session.current() {
                     let id = item.id.clone();
