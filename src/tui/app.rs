@@ -585,6 +585,7 @@ impl App {
                 prompt: item.prompt(),
                 answer: item.model_answer(),
                 tags: item.card.tags.clone(),
+                flagged: self.is_flagged(&item.id),
                 item_id: item.id,
             })
             .collect();

@@ -1,10 +1,13 @@
 //! The fuzzy finder over every card: a small state machine fed with key events, and its render.
 //!
 //! Each entry is matched through one search line built from its prompt, tags, id and answer
-//! (skim's algorithm, smart case; a query with spaces needs every word to match). The list
-//! shows kind, deck and prompt with the matched characters highlighted; the preview shows the
-//! selected card in full. Results are recomputed only when the query's words change, and a
-//! query that extends the previous one only searches the previous matches.
+//! (skim's algorithm, smart case; a query with spaces needs every word to match). Ranking puts
+//! real words first: a query word found as a whole word outranks one found as a word's start,
+//! which outranks letters that merely sit close together; skim's score orders within a tier.
+//! The word `!` keeps flagged cards only. The list shows kind, deck and prompt with the matched
+//! characters highlighted; the preview shows the selected card in full. Results are recomputed
+//! only when the query's words change, and a query that extends the previous one only searches
+//! the previous matches.
 
 use std::cell::Cell as StdCell;
 use std::collections::BTreeSet;
@@ -30,7 +33,14 @@ const SIDE_PREVIEW_MIN_WIDTH: u16 = 100;
 /// Longer search lines fall back to skim's cheaper linear match (score matrix cells).
 const MATCH_ELEMENT_LIMIT: usize = 200_000;
 const MARKER: &str = "●";
-const HINTS: [(&str, &str); 3] = [("enter", "drill these"), ("tab", "mark"), ("esc", "back")];
+/// A query word that filters instead of matching: flagged cards only.
+pub const FLAGGED_FILTER: &str = "!";
+const HINTS: [(&str, &str); 4] = [
+    ("enter", "drill these"),
+    ("tab", "mark"),
+    ("!", "flagged only"),
+    ("esc", "back"),
+];
 
 /// One card as the finder sees it; the text is already sanitised.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +51,8 @@ pub struct FinderEntry {
     pub prompt: String,
     pub answer: String,
     pub tags: Vec<String>,
+    /// Flagged for a second look (`!` on a revealed card).
+    pub flagged: bool,
 }
 
 /// What the app should do after a key.
@@ -56,6 +68,8 @@ pub enum FinderAction {
 #[derive(Debug, Clone)]
 struct SearchLine {
     text: String,
+    /// `text` lowercased char for char, so char indices agree, for finding whole words.
+    folded: Vec<char>,
     prompt_start: usize,
     tags_start: usize,
     id_start: usize,
@@ -86,8 +100,13 @@ impl SearchLine {
         let id_start = push(&mut text, &entry.item_id);
         let tags_start = push(&mut text, &entry.tags.join(" "));
         let prompt_start = push(&mut text, &entry.prompt);
+        let folded = text
+            .chars()
+            .map(|c| c.to_lowercase().next().unwrap_or(c))
+            .collect();
         SearchLine {
             text,
+            folded,
             prompt_start,
             tags_start,
             id_start,
@@ -99,6 +118,8 @@ impl SearchLine {
 #[derive(Debug, Clone)]
 struct Match {
     entry: usize,
+    /// How many query words were found as real words (see [`WordFit`]), summed.
+    tier: u32,
     score: i64,
     /// Matched char indices in the entry's search line, ascending.
     positions: Vec<usize>,
@@ -315,9 +336,16 @@ impl Finder {
         self.matched_query.clone_from(&self.query);
         self.selected = 0;
         self.scroll.set(0);
-        let terms: Vec<&str> = self.query.split_whitespace().collect();
+        let words: Vec<&str> = self.query.split_whitespace().collect();
+        let flagged_only = words.contains(&FLAGGED_FILTER);
+        let terms: Vec<&str> = words.into_iter().filter(|w| *w != FLAGGED_FILTER).collect();
+        let entries = &self.entries;
+        let kept = |entry: usize| !flagged_only || entries[entry].flagged;
         if terms.is_empty() {
-            self.matches = (0..self.entries.len()).map(unranked).collect();
+            self.matches = (0..entries.len())
+                .filter(|&e| kept(e))
+                .map(unranked)
+                .collect();
             return;
         }
         // A query that extends the previous one can only match fewer entries.
@@ -328,12 +356,13 @@ impl Finder {
         };
         let mut matches: Vec<Match> = candidates
             .into_iter()
+            .filter(|&entry| kept(entry))
             .filter_map(|entry| self.match_entry(entry, &terms))
             .collect();
-        let entries = &self.entries;
         matches.sort_by(|a, b| {
-            b.score
-                .cmp(&a.score)
+            b.tier
+                .cmp(&a.tier)
+                .then(b.score.cmp(&a.score))
                 .then_with(|| entries[a.entry].item_id.cmp(&entries[b.entry].item_id))
                 .then(a.entry.cmp(&b.entry))
         });
@@ -341,11 +370,20 @@ impl Finder {
     }
 
     fn match_entry(&self, entry: usize, terms: &[&str]) -> Option<Match> {
-        let line = &self.lines[entry].text;
+        let line = &self.lines[entry];
+        let mut tier = 0;
         let mut score = 0;
         let mut positions = Vec::new();
         for term in terms {
-            let (term_score, term_positions) = self.matcher.fuzzy_indices(line, term)?;
+            let fuzzy = self.matcher.fuzzy_indices(&line.text, term);
+            if let Some((fit, start)) = word_fit(&line.folded, term) {
+                // A real word: highlight it, not the letters skim happened to align.
+                tier += fit as u32;
+                score += fuzzy.map_or(0, |(s, _)| s);
+                positions.extend(start..start + term.chars().count());
+                continue;
+            }
+            let (term_score, term_positions) = fuzzy?;
             // The letters must sit close together: a word typed loosely ("mskserverless")
             // matches, its letters scattered across a long answer do not.
             let spread = match (term_positions.first(), term_positions.last()) {
@@ -365,6 +403,7 @@ impl Finder {
         }
         Some(Match {
             entry,
+            tier,
             score,
             positions,
         })
@@ -445,8 +484,11 @@ impl Finder {
             return;
         }
         if self.matches.is_empty() {
+            let flagged_only = self.query.split_whitespace().any(|w| w == FLAGGED_FILTER);
             let text = if self.entries.is_empty() {
                 "No cards loaded".to_owned()
+            } else if flagged_only && !self.entries.iter().any(|e| e.flagged) {
+                "No flagged cards yet: press ! on a revealed card to flag it".to_owned()
             } else {
                 format!("No card matches “{}”", self.query.trim())
             };
@@ -477,12 +519,16 @@ impl Finder {
             .map(|(row, m)| {
                 let entry = &self.entries[m.entry];
                 let mut spans = Vec::with_capacity(8);
-                if self.marked.contains(&m.entry) {
-                    spans.push(Span::styled(MARKER, palette.marked()));
-                    spans.push(Span::raw(" "));
+                spans.push(if self.marked.contains(&m.entry) {
+                    Span::styled(MARKER, palette.marked())
                 } else {
-                    spans.push(Span::raw("  "));
-                }
+                    Span::raw(" ")
+                });
+                spans.push(if entry.flagged {
+                    Span::styled(FLAGGED_FILTER, palette.accent())
+                } else {
+                    Span::raw(" ")
+                });
                 spans.push(Span::styled(
                     pad(entry.kind, kind_width),
                     palette.kind(entry.kind),
@@ -546,6 +592,9 @@ impl Finder {
         if self.marked.contains(&m.entry) {
             header.push(Span::styled(format!(" {MARKER} marked"), palette.marked()));
         }
+        if entry.flagged {
+            header.push(Span::styled(" ! flagged", palette.accent()));
+        }
         let mut lines = vec![Line::from(header)];
         if !entry.tags.is_empty() {
             let mut tags = field(&entry.tags.join(" "), line.tags_start, palette.accent());
@@ -599,9 +648,48 @@ fn answer_lines<'a>(
         .collect()
 }
 
+/// How well a query word sits in a line, beyond skim's fuzzy alignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum WordFit {
+    /// The start of a word ("repl" in "replication").
+    Prefix = 1,
+    /// A whole word ("acks" in "acks=all").
+    Whole = 2,
+}
+
+/// The best place `term` starts a word of `folded` (a lowercased search line), as a char index.
+/// Among equally good places the last wins: the prompt ends the line and is what the list shows.
+fn word_fit(folded: &[char], term: &str) -> Option<(WordFit, usize)> {
+    let term: Vec<char> = term
+        .chars()
+        .map(|c| c.to_lowercase().next().unwrap_or(c))
+        .collect();
+    if term.is_empty() || term.len() > folded.len() {
+        return None;
+    }
+    let mut best: Option<(WordFit, usize)> = None;
+    for start in 0..=folded.len() - term.len() {
+        let starts_word = start == 0 || !folded[start - 1].is_alphanumeric();
+        if !starts_word || folded[start..start + term.len()] != term[..] {
+            continue;
+        }
+        let end = start + term.len();
+        let fit = if end == folded.len() || !folded[end].is_alphanumeric() {
+            WordFit::Whole
+        } else {
+            WordFit::Prefix
+        };
+        if best.is_none_or(|(b, _)| fit >= b) {
+            best = Some((fit, start));
+        }
+    }
+    best
+}
+
 fn unranked(entry: usize) -> Match {
     Match {
         entry,
+        tier: 0,
         score: 0,
         positions: Vec::new(),
     }

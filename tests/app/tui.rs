@@ -569,6 +569,13 @@ fn a_flagged_card_says_so_in_its_title() {
     assert!(app.is_flagged("tui-fixture/acks"));
     let screen = screen_text(&app, 120, 40);
     assert!(screen.contains("tui-fixture/acks · ! flagged"), "{screen}");
+
+    // The finder's `!` word lists it, and only it.
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "!");
+    let finder = app.finder.as_ref().expect("finder open");
+    let found: Vec<&str> = finder.results().map(|e| e.item_id.as_str()).collect();
+    assert_eq!(found, vec!["tui-fixture/acks"]);
 }
 
 #[test]

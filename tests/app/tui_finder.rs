@@ -23,6 +23,7 @@ fn entry(
         prompt: prompt.to_owned(),
         answer: answer.to_owned(),
         tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        flagged: false,
     }
 }
 
@@ -361,6 +362,106 @@ fn an_exact_word_outranks_a_scattered_match() {
 }
 
 #[test]
+fn whole_words_outrank_word_starts_which_outrank_close_letters() {
+    let finder_entries = vec![
+        entry(
+            "a/close",
+            "question",
+            "Deck",
+            "Why a rep lica lags",
+            "",
+            &[],
+        ),
+        entry(
+            "b/prefix",
+            "question",
+            "Deck",
+            "Replication across AZs",
+            "",
+            &[],
+        ),
+        entry(
+            "c/whole",
+            "question",
+            "Deck",
+            "What a replica fetches",
+            "",
+            &[],
+        ),
+    ];
+    let mut finder = Finder::new(finder_entries);
+    finder.set_query("replica");
+    assert_eq!(
+        ids(finder.results()),
+        vec!["c/whole", "b/prefix", "a/close"]
+    );
+    // Each query word is ranked on its own: one whole word and one start beat one whole word.
+    finder.set_query("what replica");
+    assert_eq!(ids(finder.results())[0], "c/whole");
+}
+
+#[test]
+fn a_word_match_highlights_the_word_itself() {
+    // Skim alone would light "r" of "reads" and "eplica" further on; the word is what counts.
+    let finder_entries = vec![entry(
+        "a/one",
+        "question",
+        "Deck",
+        "reads from a replica",
+        "",
+        &[],
+    )];
+    let mut finder = Finder::new(finder_entries);
+    finder.set_query("replica");
+    let terminal = draw(&finder, true, 80, 24);
+    // The list row (the query line above it says "/ replica" too).
+    let (rx, ry) = find(&terminal, "reads from a replica").expect("shown");
+    let (x, y) = (rx + "reads from a ".len() as u16, ry);
+    let buffer = terminal.backend().buffer();
+    for dx in 0..7 {
+        assert_ne!(buffer[(x + dx, y)].fg, Color::Reset, "letter {dx} lit");
+    }
+    assert_eq!(
+        buffer[(rx, ry)].fg,
+        Color::Reset,
+        "the r of reads is not lit"
+    );
+}
+
+#[test]
+fn the_bang_word_keeps_flagged_cards_only() {
+    let mut finder_entries = entries();
+    finder_entries[1].flagged = true;
+    finder_entries[2].flagged = true;
+    let flagged = vec![
+        finder_entries[1].item_id.clone(),
+        finder_entries[2].item_id.clone(),
+    ];
+    let mut finder = Finder::new(finder_entries);
+    type_text(&mut finder, "!");
+    assert_eq!(ids(finder.results()), flagged);
+    // With a word as well: flagged cards that match it.
+    type_text(&mut finder, " replica");
+    assert_eq!(ids(finder.results()), vec![flagged[1].as_str()]);
+    // Taking the filter away lists unflagged matches again.
+    finder.set_query("replica");
+    assert!(finder.match_count() > 1);
+    // Flagged rows carry a mark in the list.
+    finder.set_query("!");
+    let screen = draw(&finder, true, 80, 24).backend().to_string();
+    assert!(screen.contains(" !failure"), "{screen}");
+}
+
+#[test]
+fn the_bang_word_with_nothing_flagged_says_how_to_flag() {
+    let mut finder = Finder::new(entries());
+    finder.set_query("!");
+    assert_eq!(finder.match_count(), 0);
+    let screen = draw(&finder, true, 80, 24).backend().to_string();
+    assert!(screen.contains("No flagged cards yet"), "{screen}");
+}
+
+#[test]
 fn equal_scores_rank_by_item_id() {
     let same = |id: &str| entry(id, "myth", "Deck", "acks=all is slow", "", &[]);
     let mut finder = Finder::new(vec![same("z/last"), same("a/first"), same("m/middle")]);
@@ -495,7 +596,7 @@ fn the_cursor_follows_the_query() {
     let text = terminal.backend().to_string();
     assert!(text.contains("/ acks"), "{text}");
     assert!(
-        text.contains("enter drill these  tab mark  esc back"),
+        text.contains("enter drill these  tab mark  ! flagged only  esc back"),
         "{text}"
     );
 }
