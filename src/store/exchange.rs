@@ -1,10 +1,11 @@
 //! Progress across machines: export to JSON lines, import by merging.
 //!
-//! A file is a header line, one line per review, flag and state, and an end line with the counts,
-//! so a truncated file is recognised. Import checks the whole file before touching the database,
-//! inserts only reviews it does not have (same item and same instant), and rebuilds the state of
-//! every item that gained reviews by replaying its log: importing the same file twice changes
-//! nothing, and two machines' histories merge without duplicates.
+//! A file is a header line, one line per review, flag, state and lab result, and an end line with
+//! the counts, so a truncated file is recognised. Import checks the whole file before touching the
+//! database, inserts only reviews and lab results it does not have (same item or lab, same
+//! instant), and rebuilds the state of every item that gained reviews by replaying its log:
+//! importing the same file twice changes nothing, and two machines' histories merge without
+//! duplicates.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, Write};
@@ -17,7 +18,8 @@ use super::{Store, StoreError, rebuild_state};
 use crate::srs::scheduler::{CardState, Rating, Scheduler};
 
 pub const FORMAT: &str = "streamdrill-progress";
-pub const VERSION: u32 = 1;
+/// 2 added lab results; version 1 files (without them) still import.
+pub const VERSION: u32 = 2;
 /// Upper bound on one line, so a corrupt file cannot make us read gigabytes into one string.
 const LINE_BYTES_MAX: usize = 1024 * 1024;
 
@@ -32,10 +34,14 @@ enum Line {
     Review(ReviewLine),
     Flags(FlagsLine),
     State(StateLine),
+    Lab(LabLine),
     End {
         reviews: u64,
         flags: u64,
         states: u64,
+        /// Version 1 files have no lab results.
+        #[serde(default)]
+        labs: u64,
     },
 }
 
@@ -70,6 +76,25 @@ struct StateLine {
     state: CardState,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LabLine {
+    lab_id: String,
+    finished_at: DateTime<Utc>,
+    passed: bool,
+    commands: u32,
+    hints: u32,
+}
+
+/// What a progress file holds once read and checked.
+#[derive(Debug, Default)]
+struct ProgressFile {
+    reviews: Vec<ReviewLine>,
+    flags: Vec<FlagsLine>,
+    states: u64,
+    labs: Vec<LabLine>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ExchangeError {
     #[error("line {line}: {message}")]
@@ -96,6 +121,8 @@ pub struct ImportSummary {
     pub reviews_in_file: u64,
     pub reviews_added: u64,
     pub items_rebuilt: u64,
+    pub lab_runs_in_file: u64,
+    pub lab_runs_added: u64,
 }
 
 impl Store {
@@ -143,10 +170,21 @@ impl Store {
                 state: *state,
             }))?;
         }
+        let labs = self.lab_results()?;
+        for lab in &labs {
+            write(&Line::Lab(LabLine {
+                lab_id: lab.lab_id.clone(),
+                finished_at: lab.finished_at,
+                passed: lab.passed,
+                commands: lab.commands,
+                hints: lab.hints,
+            }))?;
+        }
         write(&Line::End {
             reviews: reviews.len() as u64,
             flags: flags.len() as u64,
             states: states.len() as u64,
+            labs: labs.len() as u64,
         })?;
         out.flush()?;
         Ok(reviews.len() as u64)
@@ -159,37 +197,38 @@ impl Store {
         input: impl BufRead,
         scheduler: &Scheduler,
     ) -> Result<ImportSummary, ExchangeError> {
-        let (reviews, flags) = read_progress_file(input)?;
+        let file = read_progress_file(input)?;
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut summary = ImportSummary {
-            reviews_in_file: reviews.len() as u64,
+            reviews_in_file: file.reviews.len() as u64,
+            lab_runs_in_file: file.labs.len() as u64,
             ..ImportSummary::default()
         };
         let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
-        for r in &reviews {
-            let added = tx.execute(
+        for r in &file.reviews {
+            let added = tx.prepare_cached(
                 "INSERT INTO review_log
                     (item_id, deck_id, reviewed_at, rating, duration_ms, answer, stability, difficulty, due)
                  SELECT ?1, ?2, ?3, ?4, ?5, ?6, 0, 0, ?3
                  WHERE NOT EXISTS
                     (SELECT 1 FROM review_log WHERE item_id = ?1 AND reviewed_at = ?3)",
-                params![
+            )?
+            .execute(params![
                     r.item_id,
                     r.deck_id,
                     r.reviewed_at.timestamp_millis(),
                     r.rating.number(),
                     i64::try_from(r.duration_ms).unwrap_or(i64::MAX),
-                    r.answer
-                ],
-            )?;
+                r.answer
+            ])?;
             if added > 0 {
                 summary.reviews_added += 1;
                 touched.insert((r.item_id.clone(), r.deck_id.clone()));
             }
         }
-        for f in &flags {
+        for f in &file.flags {
             let reset_at = f.reset_at.map(|t| t.timestamp_millis());
             let local_reset: Option<i64> = tx
                 .query_row(
@@ -224,6 +263,22 @@ impl Store {
             rebuild_state(&tx, scheduler, item_id, deck_id)?;
         }
         summary.items_rebuilt = touched.len() as u64;
+        for lab in &file.labs {
+            summary.lab_runs_added += tx
+                .prepare_cached(
+                    "INSERT INTO lab_results (lab_id, finished_at, passed, commands, hints)
+                     SELECT ?1, ?2, ?3, ?4, ?5
+                     WHERE NOT EXISTS
+                        (SELECT 1 FROM lab_results WHERE lab_id = ?1 AND finished_at = ?2)",
+                )?
+                .execute(params![
+                    lab.lab_id,
+                    lab.finished_at.timestamp_millis(),
+                    lab.passed,
+                    lab.commands,
+                    lab.hints
+                ])? as u64;
+        }
         tx.commit()?;
         Ok(summary)
     }
@@ -237,12 +292,8 @@ impl Store {
     }
 }
 
-fn read_progress_file(
-    mut input: impl BufRead,
-) -> Result<(Vec<ReviewLine>, Vec<FlagsLine>), ExchangeError> {
-    let mut reviews = Vec::new();
-    let mut flags = Vec::new();
-    let mut states = 0u64;
+fn read_progress_file(mut input: impl BufRead) -> Result<ProgressFile, ExchangeError> {
+    let mut file = ProgressFile::default();
     let mut header_seen = false;
     let mut end = None;
     let mut buffer = Vec::new();
@@ -305,14 +356,16 @@ fn read_progress_file(
                     "the first line must be the header".to_owned(),
                 ));
             }
-            Line::Review(r) => reviews.push(r),
-            Line::Flags(f) => flags.push(f),
-            Line::State(_) => states += 1,
+            Line::Review(r) => file.reviews.push(r),
+            Line::Flags(f) => file.flags.push(f),
+            Line::State(_) => file.states += 1,
+            Line::Lab(lab) => file.labs.push(lab),
             Line::End {
-                reviews: r,
-                flags: f,
-                states: s,
-            } => end = Some((r, f, s)),
+                reviews,
+                flags,
+                states,
+                labs,
+            } => end = Some((reviews, flags, states, labs)),
         }
     }
     if !header_seen {
@@ -323,11 +376,17 @@ fn read_progress_file(
             "no end line after {number} lines"
         )));
     };
-    let found = (reviews.len() as u64, flags.len() as u64, states);
+    let found = (
+        file.reviews.len() as u64,
+        file.flags.len() as u64,
+        file.states,
+        file.labs.len() as u64,
+    );
     if expected != found {
         return Err(ExchangeError::Truncated(format!(
-            "the end line promises {expected:?} reviews, flags and states, the file has {found:?}"
+            "the end line promises {expected:?} reviews, flags, states and lab runs, the file has \
+             {found:?}"
         )));
     }
-    Ok((reviews, flags))
+    Ok(file)
 }

@@ -667,6 +667,24 @@ impl Store {
         Ok(())
     }
 
+    /// Every lab run, oldest first (for export).
+    pub fn lab_results(&self) -> Result<Vec<LabResult>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT lab_id, finished_at, passed, commands, hints FROM lab_results
+             ORDER BY finished_at, id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(LabResult {
+                lab_id: r.get(0)?,
+                finished_at: from_millis(r.get(1)?),
+                passed: r.get(2)?,
+                commands: r.get(3)?,
+                hints: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Per lab: runs, passes, and when it was last passed.
     pub fn lab_summaries(&self) -> Result<Vec<LabSummary>, StoreError> {
         let mut stmt = self.conn.prepare(

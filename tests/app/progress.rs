@@ -5,7 +5,7 @@ use std::io::Cursor;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use streamdrill::srs::scheduler::{Rating, Scheduler};
 use streamdrill::store::exchange::ExchangeError;
-use streamdrill::store::{LEECH_LAPSES, Review, Store};
+use streamdrill::store::{LEECH_LAPSES, LabResult, Review, Store};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 2, 2, 9, 0, 0)
@@ -70,6 +70,85 @@ fn flags_travel_with_export_and_import_and_importing_twice_changes_nothing() {
         .import(Cursor::new(old.as_bytes()), &scheduler)
         .expect("an older file imports");
     assert!(!older.flags().expect("flags")["d/a"].flagged);
+}
+
+#[test]
+fn lab_results_travel_with_export_and_import_and_importing_twice_changes_nothing() {
+    let scheduler = Scheduler::new(0.9).expect("retention");
+    let mut source = Store::open_in_memory().expect("store");
+    grade(&mut source, &scheduler, "d/a", Rating::Good, t0());
+    for (minutes, lab, passed) in [(5, "kinesis-hot-key", false), (9, "kinesis-hot-key", true)] {
+        source
+            .record_lab_result(&LabResult {
+                lab_id: lab.to_owned(),
+                finished_at: t0() + Duration::minutes(minutes),
+                passed,
+                commands: 7,
+                hints: 1,
+            })
+            .expect("recorded");
+    }
+    let file = exported(&source);
+    let text = String::from_utf8_lossy(&file).into_owned();
+    assert_eq!(text.matches("{\"lab\":").count(), 2, "{text}");
+
+    let mut target = Store::open_in_memory().expect("store");
+    // The target ran a lab of its own: a merge keeps it beside the imported runs.
+    target
+        .record_lab_result(&LabResult {
+            lab_id: "kafka-isr-shrinkage".to_owned(),
+            finished_at: t0() + Duration::minutes(1),
+            passed: true,
+            commands: 3,
+            hints: 0,
+        })
+        .expect("recorded");
+    let first = target
+        .import(Cursor::new(&file), &scheduler)
+        .expect("import");
+    assert_eq!((first.lab_runs_in_file, first.lab_runs_added), (2, 2));
+    let again = target
+        .import(Cursor::new(&file), &scheduler)
+        .expect("again");
+    assert_eq!((again.lab_runs_in_file, again.lab_runs_added), (2, 0));
+    let summaries = target.lab_summaries().expect("summaries");
+    let hot_key = summaries
+        .iter()
+        .find(|s| s.lab_id == "kinesis-hot-key")
+        .expect("imported lab");
+    assert_eq!((hot_key.runs, hot_key.passed), (2, 1));
+    assert_eq!(hot_key.last_passed, Some(t0() + Duration::minutes(9)));
+    assert_eq!(target.lab_results().expect("runs").len(), 3);
+
+    // A version 1 file (no lab lines, no lab count) still imports.
+    let version_1: String = text
+        .lines()
+        .filter(|l| !l.starts_with("{\"lab\":"))
+        .map(|l| {
+            l.replace("\"version\":2", "\"version\":1")
+                .replace(",\"labs\":2", "")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut older = Store::open_in_memory().expect("store");
+    let summary = older
+        .import(Cursor::new(version_1.as_bytes()), &scheduler)
+        .expect("a version 1 file imports");
+    assert_eq!((summary.reviews_added, summary.lab_runs_in_file), (1, 0));
+
+    // A lab line dropped from the middle is a truncated file, and nothing is imported.
+    let cut: String = text
+        .lines()
+        .filter(|l| !l.contains("\"finished_at\":\"2026-02-02T09:05:00Z\""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut untouched = Store::open_in_memory().expect("store");
+    assert!(matches!(
+        untouched.import(Cursor::new(cut.as_bytes()), &scheduler),
+        Err(ExchangeError::Truncated(_))
+    ));
+    assert!(untouched.lab_results().expect("runs").is_empty());
+    assert!(untouched.all_reviews().expect("reviews").is_empty());
 }
 
 #[test]

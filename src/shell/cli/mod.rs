@@ -437,11 +437,13 @@ fn import(cli: &Cli, file: &std::path::Path) -> Result<ExitCode, CliError> {
         .store
         .import(io::BufReader::new(input), &workspace.scheduler)?;
     println!(
-        "imported {}: {} reviews in the file, {} new, {} cards rebuilt",
-        file.display(),
+        "imported {}: {} reviews in the file, {} new, {} cards rebuilt; {} lab runs, {} new",
+        crate::text::sanitize(&file.display().to_string()),
         summary.reviews_in_file,
         summary.reviews_added,
-        summary.items_rebuilt
+        summary.items_rebuilt,
+        summary.lab_runs_in_file,
+        summary.lab_runs_added
     );
     Ok(ExitCode::SUCCESS)
 }
