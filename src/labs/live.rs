@@ -13,7 +13,7 @@ use streamdrill_engine::{Console, SimDuration};
 /// Upper bound on the event log kept for the screen.
 const LOG_LINES_MAX: usize = 200;
 
-/// One shard's writes in the last second, against its limit.
+/// One shard's writes in the last complete second, against its limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShardLoad {
     pub shard: String,
@@ -357,7 +357,8 @@ impl LiveLab {
             .collect()
     }
 
-    /// Writes per open shard in the last second of each stream the goal watches.
+    /// Writes per open shard in the last complete second of each stream the goal watches: a
+    /// shard that stopped throttling reads 0, not the last throttle it had.
     pub fn shard_loads(&self) -> Vec<ShardLoad> {
         let mut loads = Vec::new();
         let mut streams: Vec<&str> = self
@@ -370,8 +371,9 @@ impl LiveLab {
             })
             .collect();
         streams.dedup();
+        let second = self.console.sim.now().as_secs().saturating_sub(1);
         let last = |series: Option<&streamdrill_engine::metrics::Series>| {
-            series.map_or(0, streamdrill_engine::metrics::Series::last)
+            series.map_or(0, |s| s.at(second))
         };
         for name in streams {
             let Ok(stream) = self.console.sim.kinesis.stream(name) else {

@@ -418,7 +418,7 @@ fn render_kafka(view: &KafkaView, theme: &Theme, frame: &mut Frame, area: Rect) 
     let hidden = view.partitions.len().saturating_sub(shown);
     if hidden > 0 && room > 0 {
         lines.push(Line::styled(
-            format!("… {hidden} more partitions: kafka-topics --describe lists them all"),
+            format!("… {hidden} more partitions (kafka-topics --describe)"),
             theme.muted,
         ));
     }

@@ -722,3 +722,30 @@ fn escape_sequences_in_lab_prose_never_survive_parsing() {
     }
     assert!(!lab.title.contains("pwned"), "the OSC payload goes too");
 }
+
+#[test]
+fn shard_loads_read_the_last_second_so_a_fixed_shard_stops_showing_throttles() {
+    let lab = bundled::find("kinesis-hot-key").expect("bundled lab");
+    let mut live = LiveLab::new(lab, SEED);
+    live.advance(SimDuration::from_secs(90));
+    let hot: Vec<_> = live
+        .shard_loads()
+        .into_iter()
+        .filter(|l| l.throttled > 0)
+        .collect();
+    assert_eq!(hot.len(), 1, "one hot shard throttles: {hot:?}");
+
+    // The salting fix: the producer spreads its keys again.
+    live.command("gen stop orders");
+    live.command(
+        "gen start orders --stream orders --rate 3000/s --size 1KB --keys uniform:1000 --mode flow",
+    );
+    live.advance(SimDuration::from_secs(5));
+    let loads = live.shard_loads();
+    assert!(loads.iter().all(|l| l.throttled == 0), "{loads:?}");
+    assert!(loads.iter().all(|l| l.records > 0), "{loads:?}");
+    // And with the producer stopped, the bars fall to zero rather than freezing.
+    live.command("gen stop orders");
+    live.advance(SimDuration::from_secs(2));
+    assert!(live.shard_loads().iter().all(|l| l.records == 0));
+}

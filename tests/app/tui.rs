@@ -1230,3 +1230,44 @@ fn a_kafka_lab_shows_brokers_partitions_clients_and_cluster_events() {
     // A tiny terminal does not panic.
     draw(&app, 20, 6);
 }
+
+#[test]
+fn long_partition_names_keep_their_own_column_and_hidden_partitions_are_counted() {
+    let mut app = app();
+    let source = KAFKA_LAB
+        .replace("kafka-screen-test", "kafka-long-names")
+        .replace(
+            "    \"kafka-topics --create --topic orders",
+            "    \"kafka-topics --create --topic legacy-audit-archive --partitions 40 \
+             --replication-factor 3\",\n    \"kafka-topics --create --topic orders",
+        );
+    let lab = streamdrill::labs::parse_lab("kafka-long-names.toml", &source).expect("lab parses");
+    app.labs.insert(0, lab);
+    press(&mut app, KeyCode::Char('l'));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen, Screen::Lab);
+    app.update(ctrl('p'), t0());
+    app.update(ctrl('n'), t0());
+    let screen = screen_text(&app, 120, 40);
+    assert!(!screen.contains("setup failed"), "{screen}");
+    // `legacy-audit-archive-10` is the longest name shown: a space separates every name from
+    // its leader column, and shorter names are padded to the same column.
+    let rows: Vec<&str> = screen.lines().filter(|l| l.contains("ISR [")).collect();
+    assert!(rows.len() > 3, "{screen}");
+    let leader_columns: Vec<usize> = rows
+        .iter()
+        .map(|row| row.find(" L").expect("a leader column"))
+        .collect();
+    assert!(
+        leader_columns.windows(2).all(|w| w[0] == w[1]),
+        "one leader column:\n{screen}"
+    );
+    assert!(
+        !screen.contains("-0L"),
+        "a name ran into its leader:\n{screen}"
+    );
+    assert!(
+        screen.contains("more partitions (kafka-topics --describe)"),
+        "43 partitions do not fit at 120x40, and the panel says so:\n{screen}"
+    );
+}

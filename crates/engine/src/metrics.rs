@@ -254,6 +254,18 @@ impl Series {
             .filter(move |(s, _)| *s >= from_sec)
     }
 
+    /// The value of second `sec`: 0 for a second nothing was recorded in (unlike [`Series::last`],
+    /// which keeps the last value recorded however long ago).
+    pub fn at(&self, sec: u64) -> u64 {
+        // Buckets are in second order; most reads are of the latest seconds.
+        self.buckets
+            .iter()
+            .rev()
+            .take_while(|(s, _)| *s >= sec)
+            .find(|(s, _)| *s == sec)
+            .map_or(0, |(_, v)| *v)
+    }
+
     /// Largest per-second value at or after `from_sec`.
     pub fn max_since(&self, from_sec: u64) -> u64 {
         self.since(from_sec).map(|(_, v)| v).max().unwrap_or(0)
@@ -318,5 +330,7 @@ mod tests {
         assert_eq!(s.since(0).collect::<Vec<_>>(), vec![(0, 5), (2, 1)]);
         assert_eq!(s.total(), 6);
         assert_eq!(s.max_since(1), 1);
+        assert_eq!((s.at(0), s.at(1), s.at(2), s.at(3)), (5, 0, 1, 0));
+        assert_eq!(s.last(), 1, "last keeps the last value recorded");
     }
 }
