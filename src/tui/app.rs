@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use crossterm::event::KeyEvent;
 
 use super::keys::{self, Action, Binding};
+use super::list_filter::{FilterKey, ListFilter};
 use super::textarea::TextArea;
 use super::theme::Theme;
 use crate::deck::{CardBody, Diagnostic, DrillItem, Library, Scope};
@@ -127,6 +128,16 @@ pub enum Click {
     Grade(Rating),
 }
 
+/// One row of the home list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListRow {
+    All,
+    /// An index into [`App::decks`].
+    Deck(usize),
+    /// An index into [`App::tags`].
+    Tag(usize),
+}
+
 /// A question before something is lost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Confirm {
@@ -165,7 +176,13 @@ pub struct App {
     /// Grades of a finder session count for scheduling (off: practice only).
     pub finder_schedules: bool,
     pub labs: Vec<crate::labs::Lab>,
+    /// The selected row of the lab list as filtered (see [`App::lab_rows`]).
     pub lab_selected: usize,
+    pub lab_filter: ListFilter,
+    /// The home list's filter, kept while switching between decks and tags.
+    pub home_filter: ListFilter,
+    /// Rows a page key moves in the home and lab lists: the rows the last frame showed.
+    pub list_page: std::cell::Cell<usize>,
     pub lab: Option<LabScreen>,
     /// Labs passed at least once, by lab id (from the store, then from this run).
     pub labs_done: std::collections::BTreeSet<String>,
@@ -217,6 +234,9 @@ impl App {
             finder_schedules: false,
             labs: crate::labs::bundled::labs().unwrap_or_default(),
             lab_selected: 0,
+            lab_filter: ListFilter::default(),
+            home_filter: ListFilter::default(),
+            list_page: std::cell::Cell::new(keys::PAGE_ROWS),
             lab: None,
             labs_done: std::collections::BTreeSet::new(),
             active_plan: None,
@@ -262,21 +282,56 @@ impl App {
 
     /// Rows of the home list: "All decks" first, then each deck; or each tag.
     pub fn home_rows(&self) -> usize {
+        self.home_list_rows().len()
+    }
+
+    /// The home list's rows as the filter leaves them: "All decks" (unfiltered only), then the
+    /// decks or the tags whose names hold every filter word.
+    pub fn home_list_rows(&self) -> Vec<ListRow> {
+        let filter = &self.home_filter;
         match self.home_list {
-            HomeList::Decks => self.decks.len() + 1,
-            HomeList::Tags => self.tags.len(),
+            HomeList::Decks => {
+                let all = filter.query().trim().is_empty().then_some(ListRow::All);
+                all.into_iter()
+                    .chain(
+                        self.decks
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, d)| filter.keeps(&[d.title.as_str(), d.id.as_str()]))
+                            .map(|(i, _)| ListRow::Deck(i)),
+                    )
+                    .collect()
+            }
+            HomeList::Tags => self
+                .tags
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| filter.keeps(&[t.tag.as_str()]))
+                .map(|(i, _)| ListRow::Tag(i))
+                .collect(),
         }
+    }
+
+    /// Indices into `labs` of the lab list's rows, as its filter leaves them.
+    pub fn lab_rows(&self) -> Vec<usize> {
+        self.labs
+            .iter()
+            .enumerate()
+            .filter(|(_, lab)| {
+                self.lab_filter
+                    .keeps(&[lab.id.as_str(), lab.title.as_str()])
+            })
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// The scope of the selected home row.
     fn selected_scope(&self) -> Option<Scope> {
-        match self.home_list {
-            HomeList::Decks => Some(match self.selected.checked_sub(1) {
-                None => Scope::All,
-                Some(i) => Scope::Deck(self.decks.get(i)?.id.clone()),
-            }),
-            HomeList::Tags => Some(Scope::Tag(self.tags.get(self.selected)?.tag.clone())),
-        }
+        Some(match *self.home_list_rows().get(self.selected)? {
+            ListRow::All => Scope::All,
+            ListRow::Deck(i) => Scope::Deck(self.decks.get(i)?.id.clone()),
+            ListRow::Tag(i) => Scope::Tag(self.tags.get(i)?.tag.clone()),
+        })
     }
 
     /// Items reviewed since the study day started.
@@ -379,6 +434,8 @@ impl App {
             return keys::CONFIRM;
         }
         match self.screen {
+            Screen::Home if self.home_filter.is_editing() => keys::FILTERING,
+            Screen::Labs if self.lab_filter.is_editing() => keys::FILTERING,
             Screen::Home => keys::HOME,
             Screen::Summary => keys::SUMMARY,
             Screen::Settings => keys::SETTINGS,
@@ -531,6 +588,21 @@ impl App {
             }
             _ => {}
         }
+        let filter = match self.screen {
+            Screen::Home => Some(&mut self.home_filter),
+            Screen::Labs => Some(&mut self.lab_filter),
+            _ => None,
+        };
+        if action.is_none()
+            && let Some(filter) = filter
+            && filter.on_key(key) == FilterKey::Edited
+        {
+            match self.screen {
+                Screen::Home => self.selected = 0,
+                _ => self.lab_selected = 0,
+            }
+            return Vec::new();
+        }
         match self.screen {
             Screen::Home => self.on_home_action(action, now),
             Screen::Summary => {
@@ -663,11 +735,22 @@ impl App {
                 | Action::PageUp
                 | Action::Top
                 | Action::Bottom),
-            ) => self.selected = keys::list_move(self.selected, self.home_rows(), a),
+            ) => {
+                self.selected =
+                    keys::list_move(self.selected, self.home_rows(), a, self.list_page.get());
+            }
             Some(Action::StartSelected) => {
                 if let Some(scope) = self.selected_scope() {
+                    self.home_filter.close();
                     self.start_drill(&scope, now);
                 }
+            }
+            Some(Action::Filter) => self.home_filter.start(),
+            Some(Action::Back)
+                if !self.home_filter.query().is_empty() || self.home_filter.is_editing() =>
+            {
+                self.home_filter.clear();
+                self.selected = 0;
             }
             Some(Action::StartAll) => self.start_drill(&Scope::All, now),
             Some(Action::ToggleTags) => {
@@ -808,7 +891,7 @@ impl App {
                 self.on_home_action(Some(action), now)
             }
             Some(Click::LabRow(index))
-                if self.screen == Screen::Labs && index < self.labs.len() =>
+                if self.screen == Screen::Labs && index < self.lab_rows().len() =>
             {
                 if self.lab_selected == index {
                     self.on_lab_list_action(Some(Action::StartSelected));

@@ -44,6 +44,8 @@ pub enum Action {
     Settings,
     NextField,
     ApplyPlan,
+    /// Open the list's filter line.
+    Filter,
     Help,
     Yes,
     No,
@@ -161,8 +163,16 @@ pub const HOME: &[Binding] = &[
         "settings & plan",
     )),
     quiet(key(KeyCode::Char('l'), Action::Labs, "l", "labs")),
+    // Quiet: the list's title offers it.
+    quiet(key(
+        KeyCode::Char('f'),
+        Action::Filter,
+        "f",
+        "filter the list",
+    )),
+    // With a filter in force, esc clears it; without one, it does nothing here.
+    quiet(key(KeyCode::Esc, Action::Back, "esc", "clear the filter")),
     HELP,
-    // No `esc` here: it means "back" everywhere else, and home has nowhere to go back to.
     key(KeyCode::Char('q'), Action::Quit, "q", "quit"),
     FORCE_QUIT,
 ];
@@ -390,6 +400,25 @@ pub const STATS: &[Binding] = &[
     FORCE_QUIT,
 ];
 
+/// The filter line of a list is open: printable keys go into the filter; only these keys act.
+pub const FILTERING: &[Binding] = &[
+    key(
+        KeyCode::Enter,
+        Action::StartSelected,
+        "enter",
+        "start the selected row",
+    ),
+    quiet(key(KeyCode::Down, Action::Down, "↑/↓", "move")),
+    key(KeyCode::Up, Action::Up, "↑/↓", "move"),
+    LIST_PAGE_DOWN,
+    LIST_PAGE_UP,
+    LIST_HOME,
+    LIST_END,
+    key(KeyCode::Esc, Action::Back, "esc", "clear the filter"),
+    HELP_F1,
+    FORCE_QUIT,
+];
+
 /// The finder reads its own keys (typing is the query); this table documents them and keeps
 /// ctrl-c and help working.
 pub const FINDER: &[Binding] = &[
@@ -420,6 +449,12 @@ pub const LAB_LIST: &[Binding] = &[
     LIST_END,
     LIST_LAST,
     key(KeyCode::Enter, Action::StartSelected, "enter", "start"),
+    quiet(key(
+        KeyCode::Char('f'),
+        Action::Filter,
+        "f",
+        "filter the list",
+    )),
     key(KeyCode::Esc, Action::Back, "esc", "home"),
     HELP,
     key(KeyCode::Char('q'), Action::Quit, "q", "quit"),
@@ -480,12 +515,13 @@ fn distinct<'a>(bindings: impl Iterator<Item = &'a Binding>) -> Vec<(&'static st
     lines
 }
 
-/// Rows a page key moves in a list.
+/// Rows a page key moves in a list before a frame says how many rows show.
 pub const PAGE_ROWS: usize = 10;
 
 /// The row a list moves to from `selected` (of `len`) on `action`: up and down wrap around,
-/// page keys and first/last stop at the ends. Other actions leave it where it is.
-pub fn list_move(selected: usize, len: usize, action: Action) -> usize {
+/// page keys (`page` rows, at least one) and first/last stop at the ends. Other actions leave
+/// it where it is.
+pub fn list_move(selected: usize, len: usize, action: Action, page: usize) -> usize {
     if len == 0 {
         return 0;
     }
@@ -493,8 +529,8 @@ pub fn list_move(selected: usize, len: usize, action: Action) -> usize {
     match action {
         Action::Down => (selected + 1) % len,
         Action::Up => (selected + len - 1) % len,
-        Action::PageDown => (selected + PAGE_ROWS).min(last),
-        Action::PageUp => selected.saturating_sub(PAGE_ROWS),
+        Action::PageDown => (selected + page.max(1)).min(last),
+        Action::PageUp => selected.saturating_sub(page.max(1)),
         Action::Top => 0,
         Action::Bottom => last,
         _ => selected.min(last),
@@ -510,7 +546,7 @@ mod tests {
     fn no_key_is_bound_twice_in_a_table() {
         for table in [
             HOME, ANSWERING, CHOOSING, VERDICT, CONFIDENCE, SPEAKING, FOLLOW_UP, REVEALED,
-            FINISHED, SUMMARY, SETTINGS, STATS, FINDER, LAB_LIST, LAB, CONFIRM,
+            FINISHED, SUMMARY, SETTINGS, STATS, FINDER, LAB_LIST, LAB, CONFIRM, FILTERING,
         ] {
             for (i, a) in table.iter().enumerate() {
                 for b in &table[i + 1..] {
@@ -528,14 +564,17 @@ mod tests {
 
     #[test]
     fn lists_wrap_by_row_and_stop_at_the_ends_by_page() {
-        assert_eq!(list_move(0, 89, Action::Up), 88);
-        assert_eq!(list_move(88, 89, Action::Down), 0);
-        assert_eq!(list_move(0, 89, Action::PageDown), PAGE_ROWS);
-        assert_eq!(list_move(85, 89, Action::PageDown), 88);
-        assert_eq!(list_move(5, 89, Action::PageUp), 0);
-        assert_eq!(list_move(40, 89, Action::Bottom), 88);
-        assert_eq!(list_move(40, 89, Action::Top), 0);
-        assert_eq!(list_move(3, 0, Action::Down), 0);
-        assert_eq!(list_move(7, 3, Action::Reveal), 2);
+        assert_eq!(list_move(0, 89, Action::Up, PAGE_ROWS), 88);
+        assert_eq!(list_move(88, 89, Action::Down, PAGE_ROWS), 0);
+        assert_eq!(list_move(0, 89, Action::PageDown, PAGE_ROWS), PAGE_ROWS);
+        assert_eq!(list_move(85, 89, Action::PageDown, PAGE_ROWS), 88);
+        assert_eq!(list_move(5, 89, Action::PageUp, PAGE_ROWS), 0);
+        assert_eq!(list_move(40, 89, Action::Bottom, PAGE_ROWS), 88);
+        assert_eq!(list_move(40, 89, Action::Top, PAGE_ROWS), 0);
+        assert_eq!(list_move(3, 0, Action::Down, PAGE_ROWS), 0);
+        assert_eq!(list_move(7, 3, Action::Reveal, PAGE_ROWS), 2);
+        // A page is what the last frame showed, and at least one row.
+        assert_eq!(list_move(0, 89, Action::PageDown, 17), 17);
+        assert_eq!(list_move(20, 89, Action::PageUp, 0), 19);
     }
 }

@@ -23,7 +23,8 @@ pub fn render_list(app: &App, frame: &mut Frame, area: Rect) {
         .map(|l| l.id.chars().count())
         .max()
         .unwrap_or(0);
-    let rows = app.labs.iter().map(|lab| {
+    let shown = app.lab_rows();
+    let rows = shown.iter().filter_map(|&i| app.labs.get(i)).map(|lab| {
         let passed = if app.labs_done.contains(&lab.id) {
             "✓"
         } else {
@@ -44,7 +45,7 @@ pub fn render_list(app: &App, frame: &mut Frame, area: Rect) {
     let title = if total == 0 {
         " Labs: none bundled ".to_owned()
     } else {
-        format!(" Labs · {done}/{total} passed ")
+        format!(" Labs · {done}/{total} passed{} ", app.lab_filter.title())
     };
     let table = Table::new(rows, widths)
         .row_highlight_style(theme.selected)
@@ -54,8 +55,9 @@ pub fn render_list(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_stateful_widget(table, list_area, &mut state);
     // Rows start below the border; the table may have scrolled.
     let visible = usize::from(list_area.height.saturating_sub(2));
+    app.list_page.set(visible);
     let mut hitboxes = app.hitboxes.borrow_mut();
-    for line in 0..visible.min(app.labs.len().saturating_sub(state.offset())) {
+    for line in 0..visible.min(shown.len().saturating_sub(state.offset())) {
         let row = Rect::new(
             list_area.x + 1,
             list_area.y + 1 + u16::try_from(line).unwrap_or(u16::MAX),

@@ -5,6 +5,7 @@ pub mod app;
 pub mod finder;
 pub mod keys;
 pub mod lab_view;
+pub mod list_filter;
 mod palette;
 pub mod scroll;
 pub mod stats_view;

@@ -9,7 +9,7 @@ use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Cell, Clear, Gauge, Paragraph, Row, Table, TableState, Wrap};
 
-use super::app::{App, Confirm, Drill, HomeList, Screen, Step, summarize, uses_text};
+use super::app::{App, Confirm, Drill, HomeList, ListRow, Screen, Step, summarize, uses_text};
 use super::keys::{self, Binding};
 use super::scroll;
 use super::theme::Theme;
@@ -232,7 +232,7 @@ fn count_widths(more: Option<u16>) -> Vec<Constraint> {
     widths
 }
 
-fn deck_table<'a>(app: &App) -> Table<'a> {
+fn deck_table<'a>(app: &App, rows: &[ListRow]) -> Table<'a> {
     let lab_cell = |(passed, total): (usize, usize)| {
         if total == 0 {
             String::new()
@@ -240,40 +240,46 @@ fn deck_table<'a>(app: &App) -> Table<'a> {
             format!("{passed}/{total}")
         }
     };
-    let mut rows = vec![count_row(
-        Cell::from("All decks").bold(),
-        app.decks.iter().map(|d| d.due).sum(),
-        app.decks.iter().map(|d| d.new).sum(),
-        app.decks.iter().map(|d| d.cards).sum(),
-        Some(lab_cell(app.labs_passed(None))),
-    )];
-    rows.extend(app.decks.iter().map(|d| {
-        count_row(
-            Cell::from(d.title.clone()),
-            d.due,
-            d.new,
-            d.cards,
-            Some(lab_cell(app.labs_passed(Some(&d.id)))),
-        )
-    }));
+    let rows = rows.iter().filter_map(|row| match *row {
+        ListRow::All => Some(count_row(
+            Cell::from("All decks").bold(),
+            app.decks.iter().map(|d| d.due).sum(),
+            app.decks.iter().map(|d| d.new).sum(),
+            app.decks.iter().map(|d| d.cards).sum(),
+            Some(lab_cell(app.labs_passed(None))),
+        )),
+        ListRow::Deck(i) => app.decks.get(i).map(|d| {
+            count_row(
+                Cell::from(d.title.clone()),
+                d.due,
+                d.new,
+                d.cards,
+                Some(lab_cell(app.labs_passed(Some(&d.id)))),
+            )
+        }),
+        ListRow::Tag(_) => None,
+    });
     Table::new(rows, count_widths(Some(5)))
         .header(Row::new(vec!["Deck", "Due", "New", "Cards", "Learned", "Labs"]).underlined())
-        .block(Block::bordered().title(" Decks · t: tags "))
+        .block(Block::bordered().title(format!(" Decks · t: tags{} ", app.home_filter.title())))
 }
 
-fn tag_table<'a>(app: &App) -> Table<'a> {
-    let rows = app.tags.iter().map(|t| {
-        count_row(
-            Cell::from(format!("#{}", t.tag)),
-            t.due,
-            t.new,
-            t.cards,
-            None,
-        )
+fn tag_table<'a>(app: &App, rows: &[ListRow]) -> Table<'a> {
+    let rows = rows.iter().filter_map(|row| match *row {
+        ListRow::Tag(i) => app.tags.get(i).map(|t| {
+            count_row(
+                Cell::from(format!("#{}", t.tag)),
+                t.due,
+                t.new,
+                t.cards,
+                None,
+            )
+        }),
+        ListRow::All | ListRow::Deck(_) => None,
     });
     Table::new(rows, count_widths(None))
         .header(Row::new(vec!["Tag", "Due", "New", "Cards", "Learned"]).underlined())
-        .block(Block::bordered().title(" Tags · t: decks "))
+        .block(Block::bordered().title(format!(" Tags · t: decks{} ", app.home_filter.title())))
 }
 
 /// What the home screen offers, in the order shown; labels come from the key table.
@@ -351,9 +357,10 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
     );
     render_home_entries(app, frame, menu_area);
 
+    let rows = app.home_list_rows();
     let table = match app.home_list {
-        HomeList::Decks => deck_table(app),
-        HomeList::Tags => tag_table(app),
+        HomeList::Decks => deck_table(app, &rows),
+        HomeList::Tags => tag_table(app, &rows),
     }
     .row_highlight_style(theme.selected)
     .highlight_symbol("> ");
@@ -362,8 +369,10 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
     // Rows start below the border and the header row; the table may have scrolled.
     let first_row = list_area.y + 2;
     let visible = list_area.height.saturating_sub(3);
+    app.list_page.set(usize::from(visible));
     let mut hitboxes = app.hitboxes.borrow_mut();
-    for line in 0..visible.min(app.home_rows() as u16) {
+    let listed = rows.len().saturating_sub(state.offset());
+    for line in 0..visible.min(u16::try_from(listed).unwrap_or(u16::MAX)) {
         let index = state.offset() + usize::from(line);
         let row = Rect::new(
             list_area.x + 1,

@@ -13,7 +13,7 @@ use streamdrill::srs::queue::Progress;
 use streamdrill::srs::scheduler::{Rating, Scheduler};
 use streamdrill::srs::session::Phase;
 use streamdrill::store::{Confidence, Review, ReviewOutcome};
-use streamdrill::tui::app::{Confirm, Step, summarize};
+use streamdrill::tui::app::{Confirm, ListRow, Step, summarize};
 use streamdrill::tui::view::render;
 use streamdrill::tui::{App, Effect, Msg, Screen};
 
@@ -902,15 +902,20 @@ fn the_stats_screen_loads_its_figures_through_the_shell() {
     assert_eq!(app.screen, Screen::Home);
 }
 
-#[test]
-fn the_stats_deck_table_scrolls_by_key_and_wheel_to_the_last_bundled_deck() {
-    let mut app = App::new(
+/// The app on the bundled decks and labs: twelve-odd decks, dozens of tags.
+fn bundled_app() -> App {
+    App::new(
         Library::bundled(),
         Progress::default(),
         Scheduler::new(0.9).expect("retention"),
         t0(),
     )
-    .with_config(Config::default(), true);
+    .with_config(Config::default(), true)
+}
+
+#[test]
+fn the_stats_deck_table_scrolls_by_key_and_wheel_to_the_last_bundled_deck() {
+    let mut app = bundled_app();
     // Long titles end in "…" at 80 columns; their first words identify them.
     let opening = |title: &str| title.chars().take(20).collect::<String>();
     let last_deck = opening(&app.decks.last().expect("bundled decks").title);
@@ -1269,5 +1274,131 @@ fn long_partition_names_keep_their_own_column_and_hidden_partitions_are_counted(
     assert!(
         screen.contains("more partitions (kafka-topics --describe)"),
         "43 partitions do not fit at 120x40, and the panel says so:\n{screen}"
+    );
+}
+
+#[test]
+fn f_filters_the_home_list_and_enter_drills_the_row_left() {
+    let mut app = bundled_app();
+    let expected: Vec<String> = app
+        .decks
+        .iter()
+        .filter(|d| d.id.contains("myths") || d.title.to_lowercase().contains("myths"))
+        .map(|d| d.title.clone())
+        .collect();
+    assert!(!expected.is_empty());
+    press(&mut app, KeyCode::Char('f'));
+    // Letters are text now: `s` of "myths" does not open the stats.
+    type_text(&mut app, "MYTHS");
+    assert_eq!(app.screen, Screen::Home);
+    assert_eq!(
+        app.home_rows(),
+        expected.len(),
+        "no 'All decks' row while filtering"
+    );
+    let screen = screen_text(&app, 80, 24);
+    assert!(screen.contains("filter: MYTHS▏ (esc clears)"), "{screen}");
+    assert!(screen.contains(&expected[0]), "{screen}");
+    assert!(!screen.contains("All decks"), "{screen}");
+    assert!(
+        screen.contains("esc  clear the filter"),
+        "the hint bar says how out:\n{screen}"
+    );
+
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen, Screen::Drill);
+    assert!(
+        app.drill
+            .as_ref()
+            .expect("drill")
+            .title
+            .contains(&expected[0])
+    );
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen, Screen::Home);
+    // Back home the filter still holds, closed: letters are commands again.
+    assert_eq!(app.home_rows(), expected.len());
+    assert!(screen_text(&app, 80, 24).contains("filter: MYTHS (f edits, esc clears)"));
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(
+        app.home_rows(),
+        app.decks.len() + 1,
+        "esc clears the filter"
+    );
+    assert!(!app.quit);
+}
+
+#[test]
+fn the_tag_list_pages_by_the_rows_in_view_and_filters_to_a_tag() {
+    let mut app = bundled_app();
+    press(&mut app, KeyCode::Char('t'));
+    drop(screen_text(&app, 80, 24));
+    let page = app.list_page.get();
+    assert!(page > 10, "80x24 shows more than ten tags: {page}");
+    press(&mut app, KeyCode::PageDown);
+    assert_eq!(app.selected, page);
+    press(&mut app, KeyCode::PageUp);
+    assert_eq!(app.selected, 0);
+
+    press(&mut app, KeyCode::Char('f'));
+    type_text(&mut app, "kcl");
+    let rows = app.home_list_rows();
+    assert!(!rows.is_empty());
+    assert!(rows.len() < app.tags.len());
+    for row in &rows {
+        let ListRow::Tag(i) = *row else {
+            panic!("a tag row: {row:?}")
+        };
+        assert!(app.tags[i].tag.contains("kcl"), "{}", app.tags[i].tag);
+    }
+    // Down moves within the filtered rows; j would be text.
+    press(&mut app, KeyCode::Down);
+    assert_eq!(app.selected, 1.min(rows.len() - 1));
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Backspace);
+    assert_eq!(
+        app.home_rows(),
+        app.tags.len(),
+        "an empty filter keeps every tag"
+    );
+    assert_eq!(
+        app.selected, 0,
+        "editing the filter goes back to the first row"
+    );
+}
+
+#[test]
+fn the_lab_list_filters_and_esc_clears_before_it_leaves() {
+    let mut app = bundled_app();
+    press(&mut app, KeyCode::Char('l'));
+    press(&mut app, KeyCode::Char('f'));
+    type_text(&mut app, "hot");
+    let rows = app.lab_rows();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(app.labs[rows[0]].id, "kinesis-hot-key");
+    let screen = screen_text(&app, 80, 24);
+    assert!(screen.contains("kinesis-hot-key"), "{screen}");
+    assert!(!screen.contains("kafka-isr-shrinkage"), "{screen}");
+
+    type_text(&mut app, "zzz");
+    assert!(app.lab_rows().is_empty());
+    assert!(press(&mut app, KeyCode::Enter).is_empty());
+    assert_eq!(app.screen, Screen::Labs, "enter on no row starts nothing");
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen, Screen::Labs, "the first esc clears the filter");
+    assert_eq!(app.lab_rows().len(), app.labs.len());
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen, Screen::Home);
+
+    // A closed filter: enter starts the lab it left.
+    press(&mut app, KeyCode::Char('l'));
+    press(&mut app, KeyCode::Char('f'));
+    type_text(&mut app, "isr");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen, Screen::Lab);
+    assert_eq!(
+        app.lab.as_ref().map(|l| l.live.lab.id.as_str()),
+        Some("kafka-isr-shrinkage")
     );
 }

@@ -48,13 +48,26 @@ impl App {
                 | Action::Top
                 | Action::Bottom),
             ) => {
-                self.lab_selected =
-                    crate::tui::keys::list_move(self.lab_selected, self.labs.len(), a);
+                self.lab_selected = crate::tui::keys::list_move(
+                    self.lab_selected,
+                    self.lab_rows().len(),
+                    a,
+                    self.list_page.get(),
+                );
             }
             Some(Action::StartSelected) => {
-                if let Some(lab) = self.labs.get(self.lab_selected).cloned() {
+                let chosen = self.lab_rows().get(self.lab_selected).copied();
+                if let Some(lab) = chosen.and_then(|i| self.labs.get(i)).cloned() {
+                    self.lab_filter.close();
                     self.open_lab(lab);
                 }
+            }
+            Some(Action::Filter) => self.lab_filter.start(),
+            Some(Action::Back)
+                if self.lab_filter.is_editing() || !self.lab_filter.query().is_empty() =>
+            {
+                self.lab_filter.clear();
+                self.lab_selected = 0;
             }
             Some(Action::Back) => self.screen = Screen::Home,
             Some(Action::Quit) => self.quit = true,
