@@ -218,6 +218,8 @@ impl Finder {
             KeyCode::Char('n') if ctrl => self.move_by(1),
             KeyCode::PageUp => self.move_by(-(self.page.get().max(1) as isize)),
             KeyCode::PageDown => self.move_by(self.page.get().max(1) as isize),
+            KeyCode::Home => self.selected = 0,
+            KeyCode::End => self.selected = self.listed().saturating_sub(1),
             KeyCode::Tab => {
                 self.toggle_mark();
                 self.move_by(1);

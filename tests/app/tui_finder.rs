@@ -654,6 +654,14 @@ fn the_list_scrolls_to_keep_the_selection_visible() {
     assert_eq!(finder.selected_index(), 499);
     let terminal = draw(&finder, true, 80, 24);
     assert!(terminal.backend().to_string().contains("Card number 499"));
+    finder.handle_key(&key(KeyCode::Home));
+    assert_eq!(finder.selected_index(), 0);
+    finder.handle_key(&key(KeyCode::End));
+    assert_eq!(
+        finder.selected_index(),
+        499,
+        "end is the last listed result"
+    );
 }
 
 #[test]
