@@ -56,6 +56,14 @@ pub fn render_list(app: &App, frame: &mut Frame, area: Rect) {
     // Rows start below the border; the table may have scrolled.
     let visible = usize::from(list_area.height.saturating_sub(2));
     app.list_page.set(visible);
+    crate::tui::scroll::render_scrollbar(
+        frame,
+        list_area,
+        u16::try_from(state.offset()).unwrap_or(u16::MAX),
+        u16::try_from(visible).unwrap_or(u16::MAX),
+        u16::try_from(shown.len()).unwrap_or(u16::MAX),
+        theme.muted,
+    );
     let mut hitboxes = app.hitboxes.borrow_mut();
     for line in 0..visible.min(shown.len().saturating_sub(state.offset())) {
         let row = Rect::new(

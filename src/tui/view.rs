@@ -370,6 +370,20 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
     let first_row = list_area.y + 2;
     let visible = list_area.height.saturating_sub(3);
     app.list_page.set(usize::from(visible));
+    // Below the header row, a scrollbar says where the rows in view sit in a longer list.
+    let rows_area = Rect {
+        y: list_area.y + 1,
+        height: list_area.height.saturating_sub(1),
+        ..list_area
+    };
+    scroll::render_scrollbar(
+        frame,
+        rows_area,
+        u16::try_from(state.offset()).unwrap_or(u16::MAX),
+        visible,
+        u16::try_from(rows.len()).unwrap_or(u16::MAX),
+        theme.muted,
+    );
     let mut hitboxes = app.hitboxes.borrow_mut();
     let listed = rows.len().saturating_sub(state.offset());
     for line in 0..visible.min(u16::try_from(listed).unwrap_or(u16::MAX)) {

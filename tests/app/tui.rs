@@ -1402,3 +1402,39 @@ fn the_lab_list_filters_and_esc_clears_before_it_leaves() {
         Some("kafka-isr-shrinkage")
     );
 }
+
+/// A deck of 60 myth cards, each with its own tag, so the tag list is longer than any screen.
+fn many_tags_app() -> App {
+    let mut source =
+        String::from("[deck]\nid = \"tags\"\ntitle = \"Many tags\"\ndescription = \"d\"\n");
+    for n in 0..60 {
+        source.push_str(&format!(
+            "\n[[cards]]\nid = \"m{n:02}\"\nkind = \"myth\"\ntags = [\"topic-{n:02}\"]\n\
+             source = \"s\"\nclaim = \"Claim {n}.\"\nis_true = false\nreality = \"r\"\n"
+        ));
+    }
+    let mut library = Library::default();
+    library.add(Origin::File("tags.toml".into()), "tags.toml", &source);
+    assert!(library.problems.is_empty(), "{:?}", library.problems);
+    App::new(
+        library,
+        Progress::default(),
+        Scheduler::new(0.9).expect("retention"),
+        t0(),
+    )
+    .with_config(Config::default(), true)
+}
+
+#[test]
+fn a_long_tag_list_pages_and_filters_at_80x24_and_120x40() {
+    let mut app = many_tags_app();
+    press(&mut app, KeyCode::Char('t'));
+    press(&mut app, KeyCode::Char('G'));
+    insta::assert_snapshot!("tags_at_the_end_80x24", draw(&app, 80, 24).backend());
+    assert!(screen_text(&app, 80, 24).contains("> #topic-59"));
+    press(&mut app, KeyCode::Char('g'));
+    press(&mut app, KeyCode::Char('f'));
+    type_text(&mut app, "topic-4");
+    assert_eq!(app.home_rows(), 10);
+    insta::assert_snapshot!("tags_filtered_120x40", draw(&app, 120, 40).backend());
+}
