@@ -10,6 +10,7 @@
 
 pub mod bundled;
 pub mod live;
+pub mod readable;
 
 use crate::deck::Diagnostic;
 use crate::deck::diagnostic::line_column;
