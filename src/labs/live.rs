@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use std::collections::BTreeMap;
 
-use super::{ANSWER_COMMAND, Lab, Outcome, Scope, evaluate, record_answer};
+use super::completion::{self, Completion, Names};
+use super::{ANSWER_COMMAND, Lab, Outcome, Scope, commands, evaluate, record_answer};
 use streamdrill_engine::metrics::Metric;
 use streamdrill_engine::{Console, SimDuration};
 
@@ -172,8 +173,11 @@ impl LiveLab {
             }
             self.advance_to(at);
             let reply = execute(&mut self.console, &command);
-            let note = error_of(&reply).map_or_else(String::new, |e| format!(" failed: {e}"));
-            self.push_log(format!("t={at} {command}{note}"));
+            // The script's own steps stay unnamed (they would give the incident away); its
+            // effects show in the metrics and the cluster events. A failing step is a lab bug.
+            if let Some(error) = error_of(&reply) {
+                self.push_log(format!("t={at} lab script step failed: {error}"));
+            }
             self.next += 1;
         }
         self.advance_to(target);
@@ -229,6 +233,39 @@ impl LiveLab {
         for line in lines {
             self.push_log(line);
         }
+    }
+
+    /// What exists in the run now, by kind, for completing names on the console line.
+    pub fn names(&self) -> Names {
+        let sim = &self.console.sim;
+        let mut names = Names {
+            generators: sim.generators.keys().cloned().collect(),
+            kcl_apps: sim.kcl.keys().cloned().collect(),
+            delivery_streams: sim.firehoses.keys().cloned().collect(),
+            loaders: sim.loaders.keys().cloned().collect(),
+            pollers: sim.pollers.keys().cloned().collect(),
+            ..Names::default()
+        };
+        for stream in sim.kinesis.streams() {
+            names.streams.push(stream.name.clone());
+            for index in stream.open_shards() {
+                names.shards.push((
+                    stream.name.clone(),
+                    streamdrill_engine::kinesis::shard_id(*index),
+                ));
+            }
+        }
+        if let Some(k) = sim.kafka.as_ref() {
+            names.topics = k.cluster.topics.keys().cloned().collect();
+            names.groups = k.groups.keys().cloned().collect();
+            names.producers = k.producers.keys().cloned().collect();
+        }
+        names
+    }
+
+    /// Completes the console line: command words, options, names of what exists.
+    pub fn complete(&self, line: &str) -> Completion {
+        completion::complete(line, &commands::allowed_commands(&self.lab), &self.names())
     }
 
     /// The Kafka cluster and its clients as the screen draws them; `None` without a cluster.
@@ -323,29 +360,48 @@ impl LiveLab {
         Some(view)
     }
 
-    /// Runs a learner command now, if the lab allows it; logs and returns the reply.
-    pub fn command(&mut self, command: &str) -> Value {
-        let command = command.trim();
-        if command.is_empty() {
-            return Value::Null;
+    /// Runs a learner command now, if the lab allows it, and returns what the console shows.
+    /// `help` is always allowed and costs nothing; a trailing `--json` asks for the raw reply.
+    pub fn command(&mut self, line: &str) -> Reply {
+        let line = line.trim();
+        if line.is_empty() {
+            return Reply::Nothing;
+        }
+        let (line, raw) = match line.strip_suffix("--json") {
+            Some(rest) if rest.ends_with(char::is_whitespace) => (rest.trim_end(), true),
+            _ => (line, false),
+        };
+        if line == "help" || line.starts_with("help ") {
+            return Reply::Text(commands::help(&self.lab, line.trim_start_matches("help")));
         }
         if self.finished() {
-            self.push_log("the run is over".to_owned());
-            return Value::Null;
+            return Reply::Text(vec![
+                "The run is over: ctrl-r runs the lab again, esc goes back to the labs.".to_owned(),
+            ]);
         }
-        if !self.lab.allows(command) {
-            self.push_log(format!("t={} not allowed here: {command}", self.now));
-            return serde_json::json!({"Error": {"Code": "NotAllowed", "Message": "this lab does not allow that command"}});
+        let all = commands::all_commands();
+        if commands::known(&all, line).is_none() && !line.starts_with("kinesis ") {
+            let mut text = format!("unknown command '{line}'");
+            if let Some(near) = commands::nearest(&all, line) {
+                text.push_str(&format!(": did you mean '{}'?", near.name));
+            }
+            text.push_str(" (`help` lists this lab's commands)");
+            return Reply::Text(vec![text]);
+        }
+        if !self.lab.allows(line) {
+            return Reply::Text(vec![format!(
+                "not allowed in this lab: '{line}' (`help` lists what it allows)"
+            )]);
         }
         self.commands_used += 1;
-        let reply = if command.split_whitespace().next() == Some(ANSWER_COMMAND) {
-            record_answer(command, &mut self.answers)
+        let value = if line.split_whitespace().next() == Some(ANSWER_COMMAND) {
+            record_answer(line, &mut self.answers)
         } else {
-            execute(&mut self.console, command)
+            execute(&mut self.console, line)
         };
-        let summary = error_of(&reply).unwrap_or_else(|| short(&reply));
-        self.push_log(format!("t={} > {command}: {summary}", self.now));
-        reply
+        let note = error_of(&value).map_or_else(String::new, |e| format!(" (failed: {e})"));
+        self.push_log(format!("t={} > {line}{note}", self.now));
+        Reply::Json { value, raw }
     }
 
     /// The goal's predicates as of now, over windows ending now.
@@ -468,13 +524,33 @@ fn error_of(reply: &Value) -> Option<String> {
     })
 }
 
-/// A reply in one short line for the log.
-fn short(reply: &Value) -> String {
-    let text = reply.to_string();
-    if text.chars().count() > 100 {
-        let cut: String = text.chars().take(99).collect();
-        format!("{cut}…")
-    } else {
-        text
+/// What the console pane shows for a learner's line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// A blank line: nothing ran.
+    Nothing,
+    /// The engine's reply; `raw` when the learner asked for `--json`.
+    Json { value: Value, raw: bool },
+    /// The lab's own answer: help, "unknown command", "not allowed".
+    Text(Vec<String>),
+}
+
+impl Reply {
+    /// The reply as lines for a pane `width` columns wide.
+    pub fn lines(&self, width: usize) -> Vec<String> {
+        match self {
+            Reply::Nothing => Vec::new(),
+            Reply::Json { value, raw: true } => vec![value.to_string()],
+            Reply::Json { value, raw: false } => super::readable::readable(value, width),
+            Reply::Text(lines) => lines.clone(),
+        }
+    }
+
+    /// The JSON reply, if the engine ran the line.
+    pub fn value(&self) -> Option<&Value> {
+        match self {
+            Reply::Json { value, .. } => Some(value),
+            _ => None,
+        }
     }
 }

@@ -9,6 +9,8 @@
 //! is the engine's virtual time. The format is system-neutral so Kafka labs use it unchanged.
 
 pub mod bundled;
+pub mod commands;
+pub mod completion;
 pub mod live;
 pub mod readable;
 
