@@ -39,6 +39,36 @@ pub struct LiveLab {
     kafka_events_seen: u64,
     /// Rebalances already told in the log, per group.
     rebalances_seen: BTreeMap<String, u64>,
+    /// How and when the run ended, once it has.
+    ending: Option<(SimDuration, Ending)>,
+}
+
+/// How a live run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Every predicate held over a whole window of time after the learner had control and the
+    /// lab's script had run.
+    GoalHeld,
+    /// The lab's planned time ran out; the verdict is the goal at that moment, as `lab run`
+    /// judges it.
+    TimeUp { passed: bool },
+    /// The learner stopped the run.
+    GaveUp,
+}
+
+impl Ending {
+    pub fn passed(self) -> bool {
+        matches!(self, Ending::GoalHeld | Ending::TimeUp { passed: true })
+    }
+}
+
+/// A goal predicate as the screen shows it: its outcome now, and whether its window has filled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoalLine {
+    pub outcome: Outcome,
+    /// (time judged so far, the window) while the window is still filling: until then the
+    /// predicate cannot be judged, whatever its value.
+    pub filling: Option<(SimDuration, SimDuration)>,
 }
 
 /// Partitions the Kafka view lists at most (the rest are summarised).
@@ -151,6 +181,76 @@ impl LiveLab {
             answers: BTreeMap::new(),
             kafka_events_seen: 0,
             rebalances_seen: BTreeMap::new(),
+            ending: None,
+        }
+    }
+
+    /// Plays the lab's setup and script up to its handover at full speed (the incident
+    /// happens before the learner has control), then hands over.
+    pub fn start(&mut self) {
+        let handover = self.lab.handover();
+        if handover > self.now {
+            self.advance(SimDuration(handover.0 - self.now.0));
+            self.push_log(format!("t={handover} the page: you have control"));
+        } else {
+            self.push_log(format!("t={} you have control", self.now));
+        }
+    }
+
+    /// The learner stops the run; it is not passed.
+    pub fn give_up(&mut self) {
+        if self.ending.is_none() {
+            self.ending = Some((self.now, Ending::GaveUp));
+            self.push_log(format!("t={} given up", self.now));
+        }
+    }
+
+    pub fn ending(&self) -> Option<(SimDuration, Ending)> {
+        self.ending
+    }
+
+    pub fn passed(&self) -> bool {
+        self.ending.is_some_and(|(_, e)| e.passed())
+    }
+
+    /// From when the goal can be judged: after the handover and the lab's last scripted step,
+    /// so a window that ends early cannot pass on time before the incident.
+    fn judged_from(&self) -> SimDuration {
+        self.lab.handover().max(self.lab.last_scheduled())
+    }
+
+    /// Each goal predicate now, with how much of its window has filled.
+    pub fn goal_lines(&self) -> Vec<GoalLine> {
+        let from = self.judged_from();
+        let judged = SimDuration(self.now.0.saturating_sub(from.0));
+        self.lab
+            .goal
+            .iter()
+            .zip(self.outcomes())
+            .map(|(predicate, outcome)| {
+                let window = SimDuration::parse(&predicate.window).unwrap_or(SimDuration(0));
+                GoalLine {
+                    outcome,
+                    filling: (judged < window).then_some((judged, window)),
+                }
+            })
+            .collect()
+    }
+
+    /// Ends the run when its time is up or the goal has held for its windows.
+    fn settle(&mut self) {
+        if self.ending.is_some() {
+            return;
+        }
+        if self.now >= self.lab.duration() {
+            let passed = self.outcomes().iter().all(|o| o.met);
+            self.ending = Some((self.now, Ending::TimeUp { passed }));
+            return;
+        }
+        let lines = self.goal_lines();
+        if lines.iter().all(|l| l.outcome.met && l.filling.is_none()) {
+            self.ending = Some((self.now, Ending::GoalHeld));
+            self.push_log(format!("t={} the goal held for its window", self.now));
         }
     }
 
@@ -159,12 +259,15 @@ impl LiveLab {
     }
 
     pub fn finished(&self) -> bool {
-        self.now >= self.lab.duration()
+        self.ending.is_some()
     }
 
     /// Moves virtual time forward by `step` (not past the end), running scheduled commands on
     /// the way.
     pub fn advance(&mut self, step: SimDuration) {
+        if self.ending.is_some() {
+            return;
+        }
         let end = self.lab.duration();
         let target = SimDuration((self.now.0 + step.0).min(end.0));
         while let Some((at, command)) = self.schedule.get(self.next).cloned() {
@@ -181,6 +284,7 @@ impl LiveLab {
             self.next += 1;
         }
         self.advance_to(target);
+        self.settle();
     }
 
     fn advance_to(&mut self, at: SimDuration) {

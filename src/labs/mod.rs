@@ -58,6 +58,12 @@ pub struct Lab {
     pub allowed: Vec<String>,
     /// How long the run lasts in virtual time (e.g. `10m`).
     pub duration: String,
+    /// When a live run hands the learner control (e.g. `60s`, the page): the lab plays its
+    /// setup and schedule up to here at full speed first, so the incident has happened and no
+    /// scripted step can undo a fix. Absent: control from the start (labs where the learner
+    /// must prepare before the fault).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handover: Option<String>,
     /// The goal: every predicate must hold.
     pub goal: Vec<Predicate>,
     /// Progressive hints, gentlest first.
@@ -304,6 +310,23 @@ impl Lab {
         SimDuration::parse(&self.duration).unwrap_or(SimDuration::from_secs(0))
     }
 
+    /// When a live run hands over control (0 without a `handover`).
+    pub fn handover(&self) -> SimDuration {
+        self.handover
+            .as_deref()
+            .and_then(|h| SimDuration::parse(h).ok())
+            .unwrap_or(SimDuration(0))
+    }
+
+    /// The time of the lab's last scripted step (0 without a schedule).
+    pub fn last_scheduled(&self) -> SimDuration {
+        self.schedule
+            .iter()
+            .filter_map(|t| SimDuration::parse(&t.at).ok())
+            .max()
+            .unwrap_or(SimDuration(0))
+    }
+
     /// True if the learner may run `command`.
     pub fn allows(&self, command: &str) -> bool {
         let words: Vec<&str> = command.split_whitespace().collect();
@@ -387,6 +410,16 @@ pub fn parse_lab(path: &str, source: &str) -> Result<Lab, Vec<Diagnostic>> {
         Err(e) => report(&lab.duration, e),
     }
     let duration = lab.duration();
+    if let Some(handover) = &lab.handover {
+        match SimDuration::parse(handover) {
+            Ok(at) if at < duration => {}
+            Ok(_) => report(
+                handover,
+                format!("handover {handover} is not before the run ends"),
+            ),
+            Err(e) => report(handover, e),
+        }
+    }
     for t in &lab.schedule {
         match SimDuration::parse(&t.at) {
             Ok(at) if at <= duration => {}

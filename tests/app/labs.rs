@@ -3,7 +3,7 @@
 
 use std::path::Path;
 use std::sync::OnceLock;
-use streamdrill::labs::live::LiveLab;
+use streamdrill::labs::live::{Ending, LiveLab};
 use streamdrill::labs::{
     LAB_SCHEMA_DIRECTIVE, LAB_SCHEMA_PATH, Lab, Verdict, bundled, lab_schema_json, parse_lab,
     parse_script, run,
@@ -748,4 +748,83 @@ fn shard_loads_read_the_last_second_so_a_fixed_shard_stops_showing_throttles() {
     live.command("gen stop orders");
     live.advance(SimDuration::from_secs(2));
     assert!(live.shard_loads().iter().all(|l| l.records == 0));
+}
+
+#[test]
+fn with_no_learner_action_a_live_run_never_ends_early_and_fails_when_time_is_up() {
+    let endings = each_lab(|lab| {
+        let mut live = LiveLab::new(lab.clone(), SEED);
+        live.start();
+        assert!(
+            live.now() >= lab.handover(),
+            "{}: start plays up to the handover",
+            lab.id
+        );
+        // Step the way the screen does at 60x, judging after every step.
+        let step = SimDuration::from_secs(15);
+        let mut steps = 0;
+        while !live.finished() && steps < 100_000 {
+            live.advance(step);
+            steps += 1;
+        }
+        (lab.id.clone(), live.ending())
+    });
+    for (id, ending) in endings {
+        let (at, ending) = ending.unwrap_or_else(|| panic!("{id}: the run ends"));
+        assert_eq!(
+            ending,
+            Ending::TimeUp { passed: false },
+            "{id}: ended {ending:?} at {at} with no learner action"
+        );
+    }
+}
+
+#[test]
+fn a_live_run_can_be_given_up_and_its_goal_says_when_windows_fill() {
+    let lab = bundled::find("kinesis-hot-key").expect("bundled lab");
+    let mut live = LiveLab::new(lab, SEED);
+    live.start();
+    assert_eq!(
+        live.now(),
+        SimDuration::from_secs(60),
+        "control at the page"
+    );
+    live.advance(SimDuration::from_secs(120));
+    let lines = live.goal_lines();
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.filling == Some((SimDuration::from_secs(120), SimDuration::from_secs(300)))),
+        "{lines:?}"
+    );
+    assert!(!live.finished());
+    live.give_up();
+    assert_eq!(live.ending().map(|(_, e)| e), Some(Ending::GaveUp));
+    assert!(!live.passed());
+    let before = live.now();
+    live.advance(SimDuration::from_secs(60));
+    assert_eq!(live.now(), before, "a finished run stands still");
+}
+
+#[test]
+fn the_reference_fix_after_the_page_ends_the_run_early_once_the_goal_holds() {
+    let lab = bundled::find("kinesis-hot-key").expect("bundled lab");
+    let script = parse_script(bundled::solution(&lab.id).expect("solution")).expect("parses");
+    let mut live = LiveLab::new(lab.clone(), SEED);
+    live.start();
+    for (at, command) in &script {
+        live.advance(SimDuration(at.0.saturating_sub(live.now().0)));
+        live.command(command);
+    }
+    while !live.finished() {
+        live.advance(SimDuration::from_secs(10));
+    }
+    let (at, ending) = live.ending().expect("ended");
+    assert_eq!(ending, Ending::GoalHeld);
+    assert!(
+        at < lab.duration(),
+        "ended at {at}, before the planned {}",
+        lab.duration()
+    );
+    assert!(live.passed());
 }

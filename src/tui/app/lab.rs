@@ -131,7 +131,7 @@ impl App {
             return Vec::new();
         }
         lab.saved = true;
-        let passed = lab.live.outcomes().iter().all(|o| o.met);
+        let passed = lab.live.passed();
         if passed {
             self.labs_done.insert(lab.live.lab.id.clone());
         }
