@@ -17,7 +17,15 @@ pub struct DrillItem {
     pub cell: Option<Cell>,
     /// For a calc card: the values drawn for this showing (see [`DrillItem::draw`]).
     pub calc: Option<CalcInstance>,
+    /// For a choice card: the order its options show in this showing, as indices into the
+    /// card's options (see [`DrillItem::draw`]). None shows the card's own order. The order
+    /// travels with the item, so an undone review shows the same order again.
+    pub choice_order: Option<Vec<usize>>,
 }
+
+/// The keys that pick a choice option, in display order: letters, so that no pick key is
+/// also a grade key (`1`-`4`) and a double tap cannot pick and grade at once.
+pub const CHOICE_LETTERS: [char; 8] = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cell {
@@ -58,6 +66,7 @@ pub fn items_of(deck: &Deck) -> Vec<DrillItem> {
                                 row: row.clone(),
                             }),
                             calc: None,
+                            choice_order: None,
                         });
                     }
                 }
@@ -69,6 +78,7 @@ pub fn items_of(deck: &Deck) -> Vec<DrillItem> {
                 card: card.clone(),
                 cell: None,
                 calc: None,
+                choice_order: None,
             }),
         }
     }
@@ -102,11 +112,42 @@ impl DrillItem {
 
     /// For a calc card, draws this showing's values (deterministic in `seed` and the item id);
     /// other items are returned unchanged.
+    /// For a choice card, shuffles the options the same way (deterministic in `seed` and the id).
     pub fn draw(mut self, seed: u64) -> Result<Self, CalcError> {
-        if let CardBody::Calc(c) = &self.card.body {
-            self.calc = Some(calc::draw(c, calc::item_seed(seed, &self.id))?);
+        match &self.card.body {
+            CardBody::Calc(c) => {
+                self.calc = Some(calc::draw(c, calc::item_seed(seed, &self.id))?);
+            }
+            CardBody::Choice(c) => {
+                self.choice_order =
+                    Some(shuffled(c.options.len(), calc::item_seed(seed, &self.id)));
+            }
+            _ => {}
         }
         Ok(self)
+    }
+
+    /// A choice card's options in the order they show (the card's order if not drawn).
+    pub fn shown_options(&self) -> Vec<&str> {
+        let CardBody::Choice(c) = &self.card.body else {
+            return Vec::new();
+        };
+        match &self.choice_order {
+            Some(order) if order.len() == c.options.len() => order
+                .iter()
+                .filter_map(|&i| c.options.get(i).map(String::as_str))
+                .collect(),
+            _ => c.options.iter().map(String::as_str).collect(),
+        }
+    }
+
+    /// The letter under which a choice card's correct option shows.
+    pub fn correct_choice_letter(&self) -> Option<char> {
+        let CardBody::Choice(c) = &self.card.body else {
+            return None;
+        };
+        let shown = self.shown_options().iter().position(|o| *o == c.answer)?;
+        CHOICE_LETTERS.get(shown).copied()
     }
 
     /// What the user is asked, as plain lines of text.
@@ -127,8 +168,8 @@ impl DrillItem {
             }
             CardBody::Choice(c) => {
                 let mut text = format!("{}\nWhich do you pick?", c.situation);
-                for (i, option) in c.options.iter().enumerate() {
-                    text.push_str(&format!("\n  {}. {option}", i + 1));
+                for (letter, option) in CHOICE_LETTERS.iter().zip(self.shown_options()) {
+                    text.push_str(&format!("\n  {letter}) {option}"));
                 }
                 text
             }
@@ -169,8 +210,8 @@ impl DrillItem {
                 text
             }
             CardBody::Choice(c) => format!(
-                "{}. {}\n{}",
-                c.answer_number().unwrap_or(0),
+                "{}) {}\n{}",
+                self.correct_choice_letter().unwrap_or('?'),
                 c.answer,
                 c.reason
             ),
@@ -194,10 +235,100 @@ impl DrillItem {
     }
 }
 
+/// A permutation of `0..len`, Fisher-Yates driven by SplitMix64 from `seed`.
+fn shuffled(len: usize, seed: u64) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..len).collect();
+    let mut state = seed;
+    for i in (1..len).rev() {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        let j = (z % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
+    order
+}
+
 pub fn format_number(value: f64) -> String {
     if value.fract() == 0.0 && value.abs() < 1e15 {
         format!("{value:.0}")
     } else {
         format!("{value}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deck::model::{Choice, Deck, DeckMeta};
+    use proptest::prelude::*;
+
+    fn choice_item(options: Vec<String>, answer: usize) -> DrillItem {
+        let deck = Deck {
+            meta: DeckMeta {
+                id: "d".into(),
+                title: "D".into(),
+                description: String::new(),
+                tags: Vec::new(),
+                systems: Vec::new(),
+            },
+            cards: vec![Card {
+                id: "pick".into(),
+                tags: Vec::new(),
+                source: "test".into(),
+                body: CardBody::Choice(Choice {
+                    situation: "Which?".into(),
+                    answer: options[answer].clone(),
+                    options,
+                    reason: "because".into(),
+                }),
+            }],
+        };
+        items_of(&deck).remove(0)
+    }
+
+    proptest! {
+        /// Whatever the seed and the options, the shuffle is a permutation and the correct
+        /// option is exactly the one under the letter the reveal names.
+        #[test]
+        fn shuffling_never_changes_which_option_is_correct(
+            count in 2usize..=8,
+            answer_seed in any::<usize>(),
+            seed in any::<u64>(),
+        ) {
+            let options: Vec<String> = (0..count).map(|i| format!("option {i}")).collect();
+            let answer = answer_seed % count;
+            let item = choice_item(options.clone(), answer).draw(seed).expect("choice draws");
+            let mut order = item.choice_order.clone().expect("drawn");
+            order.sort_unstable();
+            prop_assert_eq!(order, (0..count).collect::<Vec<_>>());
+            let letter = item.correct_choice_letter().expect("a letter");
+            prop_assert_eq!(item.shown_options()[CHOICE_LETTERS.iter().position(|&l| l == letter).expect("letter")], options[answer].as_str());
+            for (i, l) in CHOICE_LETTERS.iter().take(count).enumerate() {
+                let verdict = item.assess(&l.to_string());
+                let correct = item.shown_options()[i] == options[answer];
+                prop_assert_eq!(verdict, crate::grading::Assessment::Verdict { correct });
+            }
+            // The same seed gives the same order: an undone review shows it again.
+            let again = choice_item(options, answer).draw(seed).expect("choice draws");
+            prop_assert_eq!(again.choice_order, item.choice_order);
+        }
+    }
+
+    #[test]
+    fn seeds_do_shuffle() {
+        let options: Vec<String> = (0..4).map(|i| format!("option {i}")).collect();
+        let orders: std::collections::BTreeSet<Vec<usize>> = (0..32)
+            .map(|seed| {
+                choice_item(options.clone(), 0)
+                    .draw(seed)
+                    .expect("draws")
+                    .choice_order
+                    .expect("drawn")
+            })
+            .collect();
+        assert!(orders.len() > 8, "{orders:?}");
     }
 }

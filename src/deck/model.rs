@@ -134,10 +134,34 @@ pub enum Level {
 pub struct RubricPoint {
     /// What a strong answer names, in words.
     pub point: String,
-    /// Phrases that show the point; any one is enough. Case and punctuation are ignored,
-    /// so "acks=all" also matches "acks all".
+    /// Phrases that show the point; any one is enough. Case, punctuation, hyphens and plurals
+    /// are ignored ("acks=all" also matches "ACKS = all", "patching" matches "patches"), the
+    /// shared alias table (`content/aliases.toml`) supplies other spellings ("postgres" for
+    /// "postgresql"), and words of a term may come in any order within a few words unless the
+    /// term is spelled as configuration (`acks=all`, `min.insync.replicas`). A term counts only
+    /// in a clause that does not negate it ("not", "never", "without", ...).
     #[schemars(length(min = 1))]
     pub terms: Vec<String>,
+    /// The relation the point is about: when listed, one of these phrases must be stated in the
+    /// same clause as the term (`min.insync.replicas` with `2`; `LEO` with what it is). A bare
+    /// list of names does not show a definition.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub with: Vec<String>,
+    /// Wrong claims about the point (the card's trap, a reversed side): an answer that states
+    /// one loses the point, and the reveal says why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wrong: Vec<WrongClaim>,
+}
+
+/// A wrong claim about a rubric point.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WrongClaim {
+    /// Phrases that state the claim, matched like `terms`; any one is enough.
+    #[schemars(length(min = 1))]
+    pub says: Vec<String>,
+    /// Why the claim is wrong, shown when an answer states it.
+    pub why: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]

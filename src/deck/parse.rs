@@ -301,7 +301,7 @@ impl<'a> Checker<'a> {
             if point
                 .terms
                 .iter()
-                .all(|t| crate::grading::rubric::normalize(t).is_empty())
+                .all(|t| crate::grading::normalise::normalise(t).is_empty())
             {
                 self.report(
                     spans.get("rubric"),
@@ -310,6 +310,21 @@ impl<'a> Checker<'a> {
                         point.point
                     ),
                 );
+            }
+            for claim in &point.wrong {
+                let no_words = claim
+                    .says
+                    .iter()
+                    .all(|t| crate::grading::normalise::normalise(t).is_empty());
+                if no_words || claim.why.trim().is_empty() {
+                    self.report(
+                        spans.get("rubric"),
+                        format!(
+                            "a wrong claim of rubric point `{}` needs `says` phrases and a `why`",
+                            point.point
+                        ),
+                    );
+                }
             }
         }
         for follow_up in &q.follow_ups {
@@ -474,6 +489,15 @@ fn sanitize_body(body: CardBody) -> CardBody {
                 .map(|p| super::model::RubricPoint {
                     point: s(&p.point),
                     terms: p.terms.iter().map(s).collect(),
+                    with: p.with.iter().map(s).collect(),
+                    wrong: p
+                        .wrong
+                        .iter()
+                        .map(|w| super::model::WrongClaim {
+                            says: w.says.iter().map(s).collect(),
+                            why: s(&w.why),
+                        })
+                        .collect(),
                 })
                 .collect(),
             trap: q.trap.as_ref().map(s),

@@ -7,7 +7,8 @@ use std::io::{self, BufRead, Write};
 use chrono::{DateTime, Utc};
 
 use crate::deck::DrillItem;
-use crate::grading::Assessment;
+use crate::grading::rubric::Evidence;
+use crate::grading::{Assessment, Circumstances};
 use crate::srs::scheduler::CardState;
 use crate::srs::scheduler::{Rating, Scheduler, SchedulerError, format_delay};
 use crate::srs::session::{Phase, Session};
@@ -149,13 +150,24 @@ fn write_reveal(out: &mut impl Write, item: &DrillItem, assessment: &Assessment)
     writeln!(out, "MODEL ANSWER")?;
     writeln!(out, "{}", item.model_answer())?;
     match assessment {
-        Assessment::Rubric(points) => {
+        Assessment::Rubric { points, .. } => {
             let hits = points.iter().filter(|p| p.hit()).count();
-            writeln!(out, "RUBRIC {hits}/{} matched", points.len())?;
+            let wrong = points.iter().filter(|p| p.contradicted()).count();
+            writeln!(
+                out,
+                "RUBRIC {hits}/{} matched, {wrong} contradicted",
+                points.len()
+            )?;
             for point in points {
-                match &point.matched_term {
-                    Some(term) => writeln!(out, "  [x] {} (you said {term:?})", point.point)?,
-                    None => writeln!(out, "  [ ] {}", point.point)?,
+                match &point.evidence {
+                    Evidence::Named { quote, .. } => {
+                        writeln!(out, "  [x] {} (you said {quote:?})", point.point)?;
+                    }
+                    Evidence::Contradicted { quote, why, .. } => {
+                        writeln!(out, "  [!] {}", point.point)?;
+                        writeln!(out, "      contradicted: {quote:?}: {why}")?;
+                    }
+                    Evidence::Missed => writeln!(out, "  [ ] {}", point.point)?,
                 }
             }
         }
@@ -166,9 +178,16 @@ fn write_reveal(out: &mut impl Write, item: &DrillItem, assessment: &Assessment)
                 if *correct { "correct" } else { "incorrect" }
             )?;
         }
+        Assessment::WrongUnit { said, expected } => writeln!(
+            out,
+            "CHECK unit {said:?} is not this card's unit ({expected}): answer in {expected}, or compare with the model answer"
+        )?,
         Assessment::SelfCheck => writeln!(out, "CHECK compare your answer with the model answer")?,
     }
-    if let Some(n) = assessment.suggested_rating().and_then(Rating::from_number) {
+    if let Some(n) = assessment
+        .suggested_rating(Circumstances::default())
+        .and_then(Rating::from_number)
+    {
         writeln!(out, "SUGGESTED {} {}", n.number(), n.name())?;
     }
     Ok(())

@@ -192,15 +192,17 @@ pub const ANSWERING: &[Binding] = &[
     FORCE_QUIT,
 ];
 
+/// Picking a choice option: letters, never the grade digits, so a double tap cannot pick and
+/// then grade.
 pub const CHOOSING: &[Binding] = &[
-    key(KeyCode::Char('1'), Action::Pick(1), "1-8", "pick an option"),
-    quiet(key(KeyCode::Char('2'), Action::Pick(2), "1-8", "pick")),
-    quiet(key(KeyCode::Char('3'), Action::Pick(3), "1-8", "pick")),
-    quiet(key(KeyCode::Char('4'), Action::Pick(4), "1-8", "pick")),
-    quiet(key(KeyCode::Char('5'), Action::Pick(5), "1-8", "pick")),
-    quiet(key(KeyCode::Char('6'), Action::Pick(6), "1-8", "pick")),
-    quiet(key(KeyCode::Char('7'), Action::Pick(7), "1-8", "pick")),
-    quiet(key(KeyCode::Char('8'), Action::Pick(8), "1-8", "pick")),
+    key(KeyCode::Char('a'), Action::Pick(1), "a-h", "pick an option"),
+    quiet(key(KeyCode::Char('b'), Action::Pick(2), "a-h", "pick")),
+    quiet(key(KeyCode::Char('c'), Action::Pick(3), "a-h", "pick")),
+    quiet(key(KeyCode::Char('d'), Action::Pick(4), "a-h", "pick")),
+    quiet(key(KeyCode::Char('e'), Action::Pick(5), "a-h", "pick")),
+    quiet(key(KeyCode::Char('f'), Action::Pick(6), "a-h", "pick")),
+    quiet(key(KeyCode::Char('g'), Action::Pick(7), "a-h", "pick")),
+    quiet(key(KeyCode::Char('h'), Action::Pick(8), "a-h", "pick")),
     quiet(ctrl('z', Action::Undo, "ctrl-z", "undo last grade")),
     key(KeyCode::Esc, Action::Back, "esc", "home"),
     HELP,

@@ -1,8 +1,6 @@
 //! Drawing: a pure function of the app state.
 
 use chrono::Duration;
-use fuzzy_matcher::FuzzyMatcher;
-use fuzzy_matcher::skim::SkimMatcherV2;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Style, Stylize};
@@ -15,6 +13,7 @@ use super::scroll;
 use super::theme::Theme;
 use crate::deck::CardBody;
 use crate::grading::Assessment;
+use crate::grading::rubric::{Evidence, PointResult};
 use crate::srs::scheduler::{Rating, format_delay};
 use crate::srs::session::Phase;
 
@@ -527,13 +526,9 @@ fn render_drill(drill: &Drill, changed: bool, app: &App, frame: &mut Frame, area
     } else {
         let answer = session.answer();
         let highlighted = match session.phase() {
-            Phase::Revealed {
-                assessment: Assessment::Rubric(points),
-            } => highlight_terms(
-                answer,
-                points.iter().filter_map(|p| p.matched_term.as_deref()),
-                theme,
-            ),
+            Phase::Revealed { assessment } => {
+                highlight_evidence(answer, assessment.points(), theme)
+            }
             _ => Text::from(answer.to_owned()),
         };
         frame.render_widget(
@@ -626,7 +621,7 @@ fn render_step(
         Step::Typing | Step::Fix { .. }
             if item.is_some_and(|i| matches!(i.card.body, CardBody::Choice(_))) =>
         {
-            Text::from("Press the number of your pick.")
+            Text::from("Press the letter of your pick (a-h).")
         }
         step if uses_text(step) && drill.think => Text::from(vec![
             Line::from("Think mode: answer in your head (or out loud)."),
@@ -660,53 +655,125 @@ fn render_step(
     );
 }
 
-/// The learner's answer with the characters that matched rubric terms highlighted.
-fn highlight_terms<'a>(
-    answer: &str,
-    terms: impl Iterator<Item = &'a str>,
-    theme: &Theme,
-) -> Text<'static> {
-    let matcher = SkimMatcherV2::default().ignore_case();
-    let chars: Vec<char> = answer.chars().collect();
-    let mut marked = vec![false; chars.len()];
-    for term in terms {
-        if let Some((_, indices)) = matcher.fuzzy_indices(answer, term) {
-            for i in indices {
-                if let Some(m) = marked.get_mut(i) {
-                    *m = true;
+/// The learner's answer with exactly the words the scorer used marked: the evidence for a
+/// named point highlighted, the words of a wrong claim in the "bad" style and crossed out (so
+/// they differ from evidence without colour too).
+fn highlight_evidence(answer: &str, points: &[PointResult], theme: &Theme) -> Text<'static> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        Plain,
+        Named,
+        Wrong,
+    }
+    let mut marks = vec![Mark::Plain; answer.len()];
+    for point in points {
+        let mark = if point.contradicted() {
+            Mark::Wrong
+        } else {
+            Mark::Named
+        };
+        // Words of one piece of evidence joined by punctuation alone (`min.insync.replicas`)
+        // are marked as one run.
+        let spans = point.spans();
+        let joins = spans.windows(2).filter_map(|pair| {
+            let gap = pair[0].end..pair[1].start;
+            let joined = answer
+                .get(gap.clone())
+                .is_some_and(|g| !g.is_empty() && !g.contains(char::is_whitespace));
+            joined.then_some(gap)
+        });
+        let runs: Vec<std::ops::Range<usize>> = spans.iter().cloned().chain(joins).collect();
+        for span in runs {
+            for m in marks.get_mut(span).into_iter().flatten() {
+                // A wrong claim shows through evidence that overlaps it.
+                if *m != Mark::Wrong {
+                    *m = mark;
                 }
             }
         }
     }
+    let style = |mark: Mark| match mark {
+        Mark::Plain => Style::new(),
+        Mark::Named => theme.highlight,
+        Mark::Wrong => theme
+            .bad
+            .add_modifier(ratatui::style::Modifier::CROSSED_OUT),
+    };
     let mut lines = vec![Line::default()];
-    let mut run = String::new();
-    let mut run_marked = false;
-    let flush = |lines: &mut Vec<Line<'static>>, run: &mut String, marked: bool| {
-        if !run.is_empty() {
-            let style = if marked {
-                theme.highlight
-            } else {
-                Style::new()
-            };
-            if let Some(line) = lines.last_mut() {
-                line.push_span(Span::styled(std::mem::take(run), style));
+    let mut offset = 0;
+    for (n, text_line) in answer.split('\n').enumerate() {
+        if n > 0 {
+            lines.push(Line::default());
+        }
+        let mut run_start = 0;
+        let chars: Vec<(usize, char)> = text_line.char_indices().collect();
+        for (k, &(i, _)) in chars.iter().enumerate() {
+            let next = chars.get(k + 1).map_or(text_line.len(), |(j, _)| *j);
+            let here = marks.get(offset + i).copied().unwrap_or(Mark::Plain);
+            let after = marks.get(offset + next).copied().unwrap_or(Mark::Plain);
+            if next == text_line.len() || here != after {
+                if let Some(line) = lines.last_mut() {
+                    line.push_span(Span::styled(
+                        text_line[run_start..next].to_owned(),
+                        style(here),
+                    ));
+                }
+                run_start = next;
             }
         }
-    };
-    for (c, m) in chars.iter().zip(marked) {
-        if *c == '\n' {
-            flush(&mut lines, &mut run, run_marked);
-            lines.push(Line::default());
-            continue;
-        }
-        if m != run_marked {
-            flush(&mut lines, &mut run, run_marked);
-            run_marked = m;
-        }
-        run.push(*c);
+        offset += text_line.len() + 1;
     }
-    flush(&mut lines, &mut run, run_marked);
     Text::from(lines)
+}
+
+/// The rubric under the model answer: per point what the answer said for it, the wrong claim it
+/// made, or that it was not named. In interview mode the spoken answer was not heard, so the
+/// rubric is a checklist to grade oneself against.
+fn rubric_lines(points: &[PointResult], interview: bool, theme: &Theme) -> Vec<Line<'static>> {
+    let hits = points.iter().filter(|p| p.hit()).count();
+    let wrong = points.iter().filter(|p| p.contradicted()).count();
+    let heading = if interview {
+        format!(
+            "Self-grade against this checklist: which did you say? ({} points)",
+            points.len()
+        )
+    } else if wrong > 0 {
+        format!(
+            "Rubric: {hits}/{} named, {wrong} contradicted",
+            points.len()
+        )
+    } else {
+        format!("Rubric: {hits}/{} named", points.len())
+    };
+    let mut lines = vec![Line::styled(heading, theme.accent)];
+    for point in points {
+        match &point.evidence {
+            Evidence::Named { quote, .. } => lines.push(Line::from(vec![
+                Span::styled(" ✓ ", theme.good),
+                Span::from(point.point.clone()),
+                Span::styled(format!(" (you said \"{quote}\")"), theme.muted),
+            ])),
+            Evidence::Contradicted { quote, why, .. } => {
+                lines.push(Line::from(vec![
+                    Span::styled(" ! ", theme.bad),
+                    Span::from(point.point.clone()),
+                ]));
+                lines.push(Line::from(vec![
+                    Span::styled(format!("   wrong: \"{quote}\": "), theme.bad),
+                    Span::from(why.clone()),
+                ]));
+            }
+            Evidence::Missed => lines.push(Line::from(vec![
+                if interview {
+                    Span::styled(" ? ", theme.muted)
+                } else {
+                    Span::styled(" ✗ ", theme.bad)
+                },
+                Span::from(point.point.clone()),
+            ])),
+        }
+    }
+    lines
 }
 
 fn render_reveal(drill: &Drill, assessment: &Assessment, app: &App, frame: &mut Frame, area: Rect) {
@@ -719,29 +786,8 @@ fn render_reveal(drill: &Drill, assessment: &Assessment, app: &App, frame: &mut 
     let mut text = Text::from(item.model_answer());
     text.push_line(Line::default());
     match assessment {
-        Assessment::Rubric(points) => {
-            let hits = points.iter().filter(|p| p.hit()).count();
-            let heading = if drill.interview {
-                format!(
-                    "Self-check: did you name these? ({hits}/{} found in your notes)",
-                    points.len()
-                )
-            } else {
-                format!("Rubric: {hits}/{} named", points.len())
-            };
-            text.push_line(Line::styled(heading, theme.accent));
-            for point in points {
-                let line = match &point.matched_term {
-                    Some(term) => Line::from(vec![
-                        Span::styled(" ✓ ", theme.good),
-                        Span::from(point.point.clone()),
-                        Span::styled(format!(" ({term})"), theme.muted),
-                    ]),
-                    None => Line::from(vec![
-                        Span::styled(" ✗ ", theme.bad),
-                        Span::from(point.point.clone()),
-                    ]),
-                };
+        Assessment::Rubric { points, .. } => {
+            for line in rubric_lines(points, drill.interview, theme) {
                 text.push_line(line);
             }
         }
@@ -750,6 +796,15 @@ fn render_reveal(drill: &Drill, assessment: &Assessment, app: &App, frame: &mut 
         }
         Assessment::Verdict { correct: false } => {
             text.push_line(Line::styled("Not quite.", theme.bad));
+        }
+        Assessment::WrongUnit { said, expected } => {
+            text.push_line(Line::styled(
+                format!(
+                    "Not checked: you answered in {said}, this card asks for {expected}. \
+                     Compare with the model answer and grade yourself."
+                ),
+                theme.warn,
+            ));
         }
         Assessment::SelfCheck => {
             text.push_line(Line::styled(
@@ -763,7 +818,7 @@ fn render_reveal(drill: &Drill, assessment: &Assessment, app: &App, frame: &mut 
     }
     render_scrolled_answer(drill, text, theme, frame, answer_area);
 
-    let suggested = super::app::suggested_rating(assessment, drill.over_time).map(Rating::number);
+    let suggested = super::app::suggested_rating(assessment, drill).map(Rating::number);
     let mut spans = vec![Span::from(" Grade: ")];
     let mut x = grades_area.x + 8;
     for rating in Rating::ALL {

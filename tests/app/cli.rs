@@ -66,7 +66,7 @@ fn plain_mode_grades_persist_across_runs() {
     );
     assert!(text.contains("ANSWER>\n"));
     assert!(text.contains("GRADE> 1 again, 2 hard, 3 good, 4 easy\n"));
-    assert!(text.contains("  [x] acks=all (not acks=1 or 0)"));
+    assert!(text.contains("  [x] acks=all (not acks=1 or 0) (you said \"acks=all\")"));
     assert!(text.contains("  [ ] delivery.timeout.ms caps retries"));
     assert!(text.contains("CHECK correct"), "the myth was called a myth");
     assert!(
@@ -352,4 +352,53 @@ fn sim_answers_each_command_with_json_and_is_deterministic() {
         first.stdout, again.stdout,
         "same input and seed, same bytes"
     );
+}
+
+#[test]
+fn plain_mode_shows_the_evidence_and_the_wrong_claim_per_point() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let evidence = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid/evidence.toml");
+    let answer =
+        "Disks are saturated, so the ISR shrinks. Then lower min.insync.replicas to 1.\n1\n";
+    let output = Command::new(env!("CARGO_BIN_EXE_streamdrill"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("--content")
+        .arg(&evidence)
+        .args(["drill", "--plain", "--deck", "evidence-fixture"])
+        .env_remove("STREAMDRILL_DATA_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(answer.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("binary runs");
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}");
+    assert!(
+        text.contains("RUBRIC 2/3 matched, 1 contradicted\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  [x] ISR shrinkage (you said \"ISR shrinks\")\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  [!] acks=all with min.insync.replicas=2 rejects the writes\n      contradicted: \"lower min.insync.replicas\": That trades durability"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("  [x] Root cause: saturated disk I/O (you said \"saturated\")"),
+        "{text}"
+    );
+    assert!(text.contains("SUGGESTED 1 again"), "{text}");
 }

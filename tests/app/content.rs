@@ -19,6 +19,17 @@ fn the_committed_schema_is_generated_from_the_current_types() {
 }
 
 #[test]
+fn the_committed_alias_table_schema_is_current() {
+    use streamdrill::grading::aliases::{ALIASES_SCHEMA_PATH, aliases_schema_json};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(ALIASES_SCHEMA_PATH);
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == aliases_schema_json(),
+        "{ALIASES_SCHEMA_PATH} is stale: run `cargo run -- schema --aliases > {ALIASES_SCHEMA_PATH}`"
+    );
+}
+
+#[test]
 fn the_committed_price_sheet_schema_is_current() {
     use streamdrill::deck::schema::{PRICES_SCHEMA_PATH, prices_schema_json};
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(PRICES_SCHEMA_PATH);

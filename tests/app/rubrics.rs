@@ -71,3 +71,75 @@ fn kinesis_to_s3_exactly_once_good_and_bad_answers() {
     let results = assess_card(INTERVIEW, "kinesis-to-s3-exactly-once", bad);
     assert_eq!(hits(&results), [false, false, false, false], "{results:?}");
 }
+
+const INTERNALS: &str = "kafka-kinesis-internals";
+
+fn contradicted(results: &[PointResult]) -> Vec<bool> {
+    results.iter().map(PointResult::contradicted).collect()
+}
+
+#[test]
+fn offsets_defined_in_own_words_match_and_a_bare_list_does_not() {
+    let good = "LEO is the offset the next record appended to the replica will get. The HW is the \
+        point every in-sync replica has reached, and consumers read up to it. The LSO stops just \
+        before the first open transaction, and read_committed consumers stop there.";
+    let results = assess_card(INTERNALS, "kafka-hw-leo-lso", good);
+    assert_eq!(hits(&results), [true, true, true], "{results:?}");
+
+    for bare in [
+        "LEO HW LSO",
+        "LEO, HW and LSO.",
+        "log end offset, high watermark, last stable offset",
+    ] {
+        let results = assess_card(INTERNALS, "kafka-hw-leo-lso", bare);
+        assert_eq!(hits(&results), [false, false, false], "{bare}: {results:?}");
+    }
+}
+
+#[test]
+fn swapped_offset_definitions_are_contradictions() {
+    let swapped = "The LEO is the highest offset replicated to all in-sync replicas and consumers \
+        read up to the LEO. The HW is the next offset to be written on the leader. The LSO is the \
+        last committed consumer offset.";
+    let results = assess_card(INTERNALS, "kafka-hw-leo-lso", swapped);
+    assert_eq!(contradicted(&results), [true, true, true], "{results:?}");
+}
+
+#[test]
+fn acks_levels_need_their_meaning_not_just_their_names() {
+    let bare = "acks=0, acks=1, acks=all";
+    let results = assess_card(INTERNALS, "kafka-acks-levels", bare);
+    assert_eq!(hits(&results), [false, false, false], "{results:?}");
+    let good = "acks=0: the producer does not wait for any acknowledgement. acks=1: only the leader \
+        has to write it. acks=all: every in-sync replica must have it.";
+    let results = assess_card(INTERNALS, "kafka-acks-levels", good);
+    assert_eq!(hits(&results), [true, true, true], "{results:?}");
+}
+
+#[test]
+fn negated_and_contradicting_fixes_do_not_earn_the_point() {
+    let card = "producer-drops-during-broker-restart";
+    let answer = "The ISR is fine and acks=all never blocks, so lower min.insync.replicas to 1.";
+    let results = assess_card(INTERVIEW, card, answer);
+    assert_eq!(
+        contradicted(&results),
+        [false, true, false, true],
+        "{results:?}"
+    );
+    assert!(results.iter().all(|p| !p.hit()), "{results:?}");
+    let answer = "Never lower min.insync.replicas; use acks=all with min.insync.replicas=2.";
+    let results = assess_card(INTERVIEW, card, answer);
+    assert!(results[1].hit(), "{results:?}");
+}
+
+#[test]
+fn reversed_exactly_once_sides_lose_both_sides() {
+    let reversed = "Kinesis is exactly-once on the producer side with transactions, and Kafka on \
+        the consumer side through KCL checkpoints; consumers read committed data only.";
+    let results = assess_card(
+        "kafka-kinesis-surfaces",
+        "exactly-once-which-side",
+        reversed,
+    );
+    assert_eq!(contradicted(&results), [true, false, true], "{results:?}");
+}

@@ -120,8 +120,8 @@ fn answer_and_grade(tmux: &Tmux) {
         tmux.keys(&["t"]);
         tmux.wait_for("How sure");
         tmux.keys(&["s"]);
-    } else if screen.contains("Press the number") {
-        tmux.keys(&["1"]);
+    } else if screen.contains("Press the letter") {
+        tmux.keys(&["a"]);
     } else {
         tmux.text("an answer");
         tmux.keys(&["Enter"]);

@@ -289,13 +289,51 @@ fn a_failure_is_staged_cause_then_fix_and_a_choice_takes_one_key() {
         current_id(&app).as_deref(),
         Some("starter/pick-lambda-per-event")
     );
-    press(&mut app, KeyCode::Char('1'));
+    // Options are shuffled per showing: pick the letter the correct option shows under.
+    let item = app
+        .drill
+        .as_ref()
+        .and_then(|d| d.session.current().cloned())
+        .expect("a choice");
+    let letter = item.correct_choice_letter().expect("a letter");
+    let prompt = item.prompt();
+    assert!(prompt.contains(&format!("\n  {letter}) ")), "{prompt}");
+    // Digits are grades, not picks: nothing happens while choosing.
+    assert!(press(&mut app, KeyCode::Char('1')).is_empty());
+    assert!(matches!(phase(&app), Phase::Answering));
+    press(&mut app, KeyCode::Char(letter));
     assert!(matches!(
         phase(&app),
         Phase::Revealed {
             assessment: streamdrill::grading::Assessment::Verdict { correct: true }
         }
     ));
+    // A double tap of the letter does not grade.
+    assert!(press(&mut app, KeyCode::Char(letter)).is_empty());
+    assert!(matches!(phase(&app), Phase::Revealed { .. }));
+    // Graded and undone, the card shows its options in the same order.
+    press(&mut app, KeyCode::Char('3'));
+    saved(&mut app);
+    assert_eq!(app.update(ctrl('z'), t0()), vec![Effect::UndoLastReview]);
+    let review = Review {
+        item_id: item.id.clone(),
+        deck_id: item.deck_id.clone(),
+        reviewed_at: t0(),
+        rating: Rating::Good,
+        duration_ms: 0,
+        answer: letter.to_string(),
+    };
+    app.update(Msg::Undone(Ok(Some((review, None)))), t0());
+    let shown_again = app.drill.as_ref().and_then(|d| {
+        d.session
+            .current()
+            .map(streamdrill::deck::DrillItem::prompt)
+    });
+    assert_eq!(
+        current_id(&app).as_deref(),
+        Some("starter/pick-lambda-per-event")
+    );
+    assert_eq!(shown_again.as_deref(), Some(prompt.as_str()));
 }
 
 #[test]
@@ -966,7 +1004,7 @@ fn the_finder_drills_its_results_as_practice() {
         current_id(&app).as_deref(),
         Some("starter/pick-lambda-per-event")
     );
-    press(&mut app, KeyCode::Char('1'));
+    press(&mut app, KeyCode::Char('a'));
     assert!(
         press(&mut app, KeyCode::Char('3')).is_empty(),
         "practice is not scheduled"
@@ -979,7 +1017,7 @@ fn the_finder_drills_its_results_as_practice() {
     assert!(app.finder_schedules);
     type_text(&mut app, "lambda");
     press(&mut app, KeyCode::Enter);
-    press(&mut app, KeyCode::Char('1'));
+    press(&mut app, KeyCode::Char('a'));
     assert_eq!(
         press(&mut app, KeyCode::Char('3')).len(),
         1,
@@ -1437,4 +1475,118 @@ fn a_long_tag_list_pages_and_filters_at_80x24_and_120x40() {
     type_text(&mut app, "topic-4");
     assert_eq!(app.home_rows(), 10);
     insta::assert_snapshot!("tags_filtered_120x40", draw(&app, 120, 40).backend());
+}
+
+/// The screen, and under each row of the answer box a row that marks the words the scorer
+/// used: `^` under evidence for a point, `!` under the words of a wrong claim.
+fn screen_with_evidence(app: &App, width: u16, height: u16) -> String {
+    use ratatui::style::Modifier;
+    let terminal = draw(app, width, height);
+    let buffer = terminal.backend().buffer();
+    let mut rows = Vec::new();
+    let mut in_answer_box = false;
+    for y in 0..height {
+        let row: String = (0..width)
+            .map(|x| buffer[(x, y)].symbol().to_owned())
+            .collect();
+        if row.contains(" Your answer ") {
+            in_answer_box = true;
+            rows.push(row);
+            continue;
+        }
+        if in_answer_box && row.starts_with('└') {
+            in_answer_box = false;
+        }
+        rows.push(row);
+        if in_answer_box {
+            let marks: String = (0..width)
+                .map(|x| {
+                    let modifier = buffer[(x, y)].modifier;
+                    if modifier.contains(Modifier::CROSSED_OUT) {
+                        '!'
+                    } else if modifier.contains(Modifier::UNDERLINED) {
+                        '^'
+                    } else {
+                        ' '
+                    }
+                })
+                .collect();
+            rows.push(marks.trim_end().to_owned());
+        }
+    }
+    rows.join("\n")
+}
+
+fn revealed_evidence_card(answer: &str) -> App {
+    let mut app = app_with(&["valid/evidence.toml"]);
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, answer);
+    press(&mut app, KeyCode::Enter);
+    assert!(matches!(phase(&app), Phase::Revealed { .. }));
+    app
+}
+
+const EVIDENCE_ANSWER: &str = "Followers fall behind on saturated disks, so the ISR shrinks and \
+    writes get NotEnoughReplicas. Quick fix: lower min.insync.replicas to 1.";
+
+#[test]
+fn the_reveal_highlights_exactly_the_words_the_scorer_used() {
+    let app = revealed_evidence_card(EVIDENCE_ANSWER);
+    insta::assert_snapshot!(
+        "drill_revealed_evidence_80x24",
+        screen_with_evidence(&app, 80, 24)
+    );
+    insta::assert_snapshot!(
+        "drill_revealed_evidence_120x40",
+        screen_with_evidence(&app, 120, 40)
+    );
+    let screen = screen_text(&app, 120, 40);
+    assert!(
+        screen.contains("Rubric: 2/3 named, 1 contradicted"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("wrong: \"lower min.insync.replicas\""),
+        "{screen}"
+    );
+    assert!(screen.contains("suggested: again"), "{screen}");
+}
+
+#[test]
+fn enter_never_applies_an_again_the_learner_did_not_choose() {
+    let mut app = revealed_evidence_card(EVIDENCE_ANSWER);
+    let effects = press(&mut app, KeyCode::Enter);
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(matches!(phase(&app), Phase::Revealed { .. }));
+    let notice = app.drill.as_ref().and_then(|d| d.notice.clone());
+    assert!(notice.is_some_and(|n| n.contains("Press 1")));
+    // Chosen, it applies.
+    let effects = press(&mut app, KeyCode::Char('1'));
+    assert!(!effects.is_empty());
+    assert!(matches!(
+        phase(&app),
+        Phase::Saving {
+            rating: Rating::Again
+        }
+    ));
+}
+
+#[test]
+fn a_good_answer_is_taken_by_enter_and_a_thin_one_gets_no_suggestion() {
+    let mut app = revealed_evidence_card(
+        "Disk I/O is saturated, so followers drop out of the ISR and acks=all writes fail with \
+         NotEnoughReplicas because min.insync.replicas is 2.",
+    );
+    assert!(!press(&mut app, KeyCode::Enter).is_empty());
+    assert!(matches!(
+        phase(&app),
+        Phase::Saving {
+            rating: Rating::Good
+        }
+    ));
+
+    let mut app = revealed_evidence_card("ISR shrinks");
+    assert!(!screen_text(&app, 120, 40).contains("suggested:"));
+    assert!(press(&mut app, KeyCode::Enter).is_empty());
+    assert!(matches!(phase(&app), Phase::Revealed { .. }));
 }

@@ -52,10 +52,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print the JSON Schema of deck files (or of the price sheet)
+    /// Print the JSON Schema of deck files (or of the price sheet, or of the alias table)
     Schema {
-        #[arg(long)]
+        #[arg(long, conflicts_with = "aliases")]
         prices: bool,
+        #[arg(long)]
+        aliases: bool,
     },
     /// Suspend, unsuspend or reset a card (a drill item id, or a card id for all its cells)
     #[command(subcommand)]
@@ -217,9 +219,11 @@ fn dispatch(cli: &Cli) -> Result<ExitCode, CliError> {
         Some(Command::Deck(DeckCommand::Check { paths })) => Ok(deck_check(cli, paths)),
         Some(Command::Deck(DeckCommand::List { json })) => deck_list(cli, *json),
         Some(Command::Stats { json }) => show_stats(cli, *json),
-        Some(Command::Schema { prices }) => {
+        Some(Command::Schema { prices, aliases }) => {
             if *prices {
                 print!("{}", crate::deck::schema::prices_schema_json());
+            } else if *aliases {
+                print!("{}", crate::grading::aliases::aliases_schema_json());
             } else {
                 print!("{}", deck_schema_json());
             }

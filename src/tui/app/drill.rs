@@ -261,11 +261,7 @@ impl App {
                     self.reveal(now);
                 }
             }
-            (Phase::Answering, Some(Action::Pick(n))) => {
-                drill.input.clear();
-                drill.input.paste(&n.to_string());
-                self.reveal(now);
-            }
+            (Phase::Answering, Some(Action::Pick(n))) => self.pick(n, now),
             (Phase::Answering, None) => {
                 let choice = drill
                     .session
@@ -279,10 +275,7 @@ impl App {
                 return self.grade(rating, now);
             }
             (Phase::Revealed { assessment }, Some(Action::AcceptSuggestion)) => {
-                if let Some(rating) = suggested_rating(&assessment, drill.over_time) {
-                    return self.grade(rating, now);
-                }
-                drill.notice = Some("No suggestion for this card: grade it with 1-4.".to_owned());
+                return self.accept_suggestion(&assessment, now);
             }
             (Phase::Revealed { .. }, Some(Action::Suspend)) => return self.suspend_current(now),
             (
@@ -437,6 +430,51 @@ impl App {
             Ok(delays) => drill.delays = Some(delays),
             Err(e) => drill.error = Some(e.to_string()),
         }
+    }
+
+    /// A choice pick: the `n`th option shown (1-based). A letter past the last option picks
+    /// nothing.
+    fn pick(&mut self, n: usize, now: DateTime<Utc>) {
+        let Some(drill) = self.drill.as_mut() else {
+            return;
+        };
+        let shown = drill
+            .session
+            .current()
+            .map_or(0, |i| i.shown_options().len());
+        let letter = n
+            .checked_sub(1)
+            .filter(|&i| i < shown)
+            .and_then(|i| crate::deck::item::CHOICE_LETTERS.get(i));
+        if let Some(letter) = letter {
+            drill.input.clear();
+            drill.input.paste(&letter.to_string());
+            self.reveal(now);
+        }
+    }
+
+    /// Enter on a revealed card: the suggested grade, except that it never fails a card by
+    /// itself ("again" is applied only when the learner presses it).
+    fn accept_suggestion(
+        &mut self,
+        assessment: &crate::grading::Assessment,
+        now: DateTime<Utc>,
+    ) -> Vec<Effect> {
+        let Some(drill) = self.drill.as_mut() else {
+            return Vec::new();
+        };
+        match suggested_rating(assessment, drill) {
+            Some(Rating::Again) => {
+                drill.notice = Some(
+                    "Suggested: again. Press 1 to grade it again, or another grade.".to_owned(),
+                );
+            }
+            Some(rating) => return self.grade(rating, now),
+            None => {
+                drill.notice = Some("No suggestion for this card: grade it with 1-4.".to_owned());
+            }
+        }
+        Vec::new()
     }
 
     pub(super) fn grade(&mut self, rating: Rating, now: DateTime<Utc>) -> Vec<Effect> {
@@ -636,13 +674,15 @@ pub fn summarize(results: &[CardResult]) -> Summary {
     }
 }
 
-/// The grade to suggest: from the answer's check, at most "hard" when the clock ran out.
-pub fn suggested_rating(
-    assessment: &crate::grading::Assessment,
-    over_time: bool,
-) -> Option<Rating> {
-    let n = assessment.suggested_rating()?;
-    Rating::from_number(if over_time { n.min(2) } else { n })
+/// The grade to suggest for the drill's current card: from the answer's check and how it was
+/// given (none in think or interview mode, at most "hard" when the clock ran out).
+pub fn suggested_rating(assessment: &crate::grading::Assessment, drill: &Drill) -> Option<Rating> {
+    let circumstances = crate::grading::Circumstances {
+        over_time: drill.over_time,
+        think: drill.think,
+        interview: drill.interview,
+    };
+    Rating::from_number(assessment.suggested_rating(circumstances)?)
 }
 
 /// Kinds whose cards use the text area.
