@@ -25,6 +25,9 @@ pub struct Config {
     pub session_cards: u32,
     /// Seconds allowed per card, by kind; kinds not listed use `default`.
     pub time_limits: BTreeMap<String, u32>,
+    /// Seconds a review may count beyond its card's time limit (Anki's "maximum answer
+    /// seconds"): an idle card is logged and timed as at most limit + this.
+    pub review_overrun_seconds: u32,
     pub theme: Theme,
 }
 
@@ -53,6 +56,7 @@ impl Default for Config {
                 ("numeric".to_owned(), 120),
                 ("calc".to_owned(), 180),
             ]),
+            review_overrun_seconds: 60,
             theme: Theme::Dark,
         }
     }
@@ -111,6 +115,12 @@ impl Config {
                 "session_minutes must be 1 to 1440".to_owned(),
             );
         }
+        if config.review_overrun_seconds > 3600 {
+            bad(
+                "review_overrun_seconds",
+                "review_overrun_seconds must be 0 to 3600".to_owned(),
+            );
+        }
         for (kind, seconds) in &config.time_limits {
             if kind != "default" && !crate::deck::model::KINDS.contains(&kind.as_str()) {
                 bad(
@@ -139,6 +149,15 @@ impl Config {
             .or_else(|| self.time_limits.get("default"))
             .copied()
             .unwrap_or(90)
+    }
+
+    /// The most a review of each kind counts for: its time limit plus the allowed overrun.
+    pub fn review_caps(&self) -> crate::srs::session::ReviewCaps {
+        crate::srs::session::ReviewCaps::new(
+            crate::deck::model::KINDS.iter().copied(),
+            |kind| self.time_limit_seconds(kind),
+            self.review_overrun_seconds,
+        )
     }
 }
 

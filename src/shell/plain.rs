@@ -34,6 +34,8 @@ pub struct PlainDeps<'a> {
     /// Items whose text changed since they were last reviewed.
     pub changed: &'a std::collections::HashSet<String>,
     pub clock: &'a mut dyn FnMut() -> DateTime<Utc>,
+    /// The most a review counts for, by kind (from the configuration).
+    pub caps: crate::srs::session::ReviewCaps,
 }
 
 enum Line {
@@ -66,8 +68,9 @@ pub fn run(
         states,
         changed,
         clock,
+        caps,
     } = deps;
-    let mut session = Session::new(items, clock());
+    let mut session = Session::new(items, clock()).with_review_caps(caps);
     if session.is_finished() {
         writeln!(out, "Nothing to drill: no card is due or new.")?;
     }

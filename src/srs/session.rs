@@ -2,7 +2,9 @@
 //! database or the clock. A grade becomes a [`Review`] the shell must make durable; only then does
 //! [`Session::advance`] show the next item, so no grade is acknowledged before it is committed.
 
-use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
 
 use crate::deck::DrillItem;
 use crate::grading::Assessment;
@@ -24,6 +26,39 @@ pub enum Phase {
     Finished,
 }
 
+/// The most a review counts for, by card kind, as Anki caps "maximum answer seconds": a card
+/// left open while the learner is away neither enters the log as a long review nor uses up the
+/// session's time box.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReviewCaps {
+    by_kind: BTreeMap<String, Duration>,
+    /// For kinds not listed; `None` means no cap.
+    default: Option<Duration>,
+}
+
+impl ReviewCaps {
+    /// A cap of `limit(kind) + overrun` for every kind in `kinds` and for the rest.
+    pub fn new<'a>(
+        kinds: impl IntoIterator<Item = &'a str>,
+        limit: impl Fn(&str) -> u32,
+        overrun_seconds: u32,
+    ) -> Self {
+        let cap =
+            |kind: &str| Duration::seconds(i64::from(limit(kind)) + i64::from(overrun_seconds));
+        Self {
+            by_kind: kinds
+                .into_iter()
+                .map(|kind| (kind.to_owned(), cap(kind)))
+                .collect(),
+            default: Some(cap("default")),
+        }
+    }
+
+    pub fn cap(&self, kind: &str) -> Option<Duration> {
+        self.by_kind.get(kind).copied().or(self.default)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Session {
     items: Vec<DrillItem>,
@@ -32,6 +67,9 @@ pub struct Session {
     answer: String,
     shown_at: DateTime<Utc>,
     reviewed: usize,
+    caps: ReviewCaps,
+    /// Time counted for the cards already left behind (graded or skipped), each capped.
+    time_counted: Duration,
 }
 
 impl Session {
@@ -48,7 +86,30 @@ impl Session {
             answer: String::new(),
             shown_at: now,
             reviewed: 0,
+            caps: ReviewCaps::default(),
+            time_counted: Duration::zero(),
         }
+    }
+
+    /// Caps how long a review can count for (see [`ReviewCaps`]).
+    #[must_use]
+    pub fn with_review_caps(mut self, caps: ReviewCaps) -> Self {
+        self.caps = caps;
+        self
+    }
+
+    /// How long the current card counts for so far: the time it has been shown, capped.
+    pub fn current_counted(&self, now: DateTime<Utc>) -> Duration {
+        let shown = (now - self.shown_at).max(Duration::zero());
+        match self.current().and_then(|item| self.caps.cap(item.kind())) {
+            Some(cap) => shown.min(cap),
+            None => shown,
+        }
+    }
+
+    /// The session's working time: every card left behind plus the current one, each capped.
+    pub fn time_used(&self, now: DateTime<Utc>) -> Duration {
+        self.time_counted + self.current_counted(now)
     }
 
     pub fn current(&self) -> Option<&DrillItem> {
@@ -129,8 +190,8 @@ impl Session {
         let Phase::Revealed { .. } = self.phase else {
             return None;
         };
+        let elapsed_ms = u64::try_from(self.current_counted(now).num_milliseconds()).unwrap_or(0);
         let item = self.items.get(self.index)?;
-        let elapsed_ms = (now - self.shown_at).num_milliseconds().max(0) as u64;
         let review = Review {
             item_id: item.id.clone(),
             deck_id: item.deck_id.clone(),
@@ -162,6 +223,7 @@ impl Session {
 
     /// Shows the next item, or finishes when there is none.
     fn step_to_next(&mut self, now: DateTime<Utc>) {
+        self.time_counted += self.current_counted(now);
         self.index += 1;
         self.answer.clear();
         self.shown_at = now;

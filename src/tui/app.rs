@@ -198,6 +198,10 @@ pub struct App {
     scheduler: Scheduler,
     limits: Limits,
     config: Config,
+    /// Average seconds per review from the history, for the planner (as `plan` uses it).
+    seconds_per_review: Option<f32>,
+    /// The learner's offset from UTC, so the planner counts days as `plan` does.
+    local_offset: chrono::FixedOffset,
     /// Seeds the values drawn for calc cards; each session gets its own.
     seed: u64,
     sessions_started: u64,
@@ -248,6 +252,8 @@ impl App {
             scheduler,
             limits: Limits::unlimited(SESSION_LIMIT_DEFAULT),
             config: Config::default(),
+            seconds_per_review: None,
+            local_offset: chrono::Offset::fix(&Utc),
             seed: 0,
             sessions_started: 0,
         };
@@ -385,6 +391,17 @@ impl App {
                 total + 1,
             )
         })
+    }
+
+    /// The learner's pace and time zone, so the planner screen and `plan` agree.
+    pub fn with_review_pace(
+        mut self,
+        seconds_per_review: Option<f32>,
+        local_offset: chrono::FixedOffset,
+    ) -> Self {
+        self.seconds_per_review = seconds_per_review;
+        self.local_offset = local_offset;
+        self
     }
 
     pub fn with_streak(mut self, days: u32) -> Self {
@@ -850,14 +867,14 @@ impl App {
             return;
         };
         let minutes: f32 = self.plan_form.minutes.text().trim().parse().unwrap_or(0.0);
-        let today = now.date_naive();
+        let today = now.with_timezone(&self.local_offset).date_naive();
         let days = usize::try_from((date - today).num_days() + 1).unwrap_or(0);
         let cards = crate::srs::planner::plan_cards(&self.library, &self.progress);
         let input = crate::srs::planner::PlanInput {
             now,
             days,
             minutes_per_day: minutes,
-            seconds_per_review: None,
+            seconds_per_review: self.seconds_per_review,
             parameters: self.scheduler.parameters().to_vec(),
             cards,
         };

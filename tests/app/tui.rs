@@ -364,13 +364,48 @@ fn the_card_clock_reveals_when_time_runs_out() {
 
 #[test]
 fn the_session_time_box_ends_the_session_after_the_current_card() {
+    let config = Config {
+        session_minutes: 5,
+        ..Config::default()
+    };
+    let mut app = app().with_config(config, true);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    let first = t0() + Duration::minutes(4);
+    app.update(key(KeyCode::Char('3')), first);
+    app.update(Msg::Saved(Ok(ReviewOutcome::default())), first);
+    assert_eq!(app.screen, Screen::Drill, "4 of 5 minutes used");
+    app.update(key(KeyCode::Enter), first + Duration::seconds(30));
+    let second = first + Duration::minutes(2);
+    app.update(key(KeyCode::Char('3')), second);
+    app.update(Msg::Saved(Ok(ReviewOutcome::default())), second);
+    assert_eq!(
+        app.screen,
+        Screen::Summary,
+        "6 minutes of work: the box is used up"
+    );
+}
+
+#[test]
+fn an_idle_card_counts_for_its_limit_plus_a_minute_and_does_not_end_the_session() {
     let mut app = app();
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Enter);
-    let late = t0() + Duration::minutes(16);
-    app.update(key(KeyCode::Char('3')), late);
-    app.update(Msg::Saved(Ok(ReviewOutcome::default())), late);
-    assert_eq!(app.screen, Screen::Summary);
+    // The learner walked away for 18 minutes on a question card (limit 180 s).
+    let back = t0() + Duration::minutes(18);
+    let effects = app.update(key(KeyCode::Char('3')), back);
+    let [Effect::SaveReview { review, .. }] = effects.as_slice() else {
+        panic!("one save effect expected, got {effects:?}");
+    };
+    assert_eq!(review.duration_ms, 240_000, "180 s limit + 60 s overrun");
+    app.update(Msg::Saved(Ok(ReviewOutcome::default())), back);
+    assert_eq!(
+        app.screen,
+        Screen::Drill,
+        "4 counted minutes of a 15-minute box"
+    );
+    let left = app.drill.as_ref().map(|d| d.session_remaining(back));
+    assert_eq!(left, Some(Duration::minutes(11)));
 }
 
 #[test]
@@ -1589,4 +1624,49 @@ fn a_good_answer_is_taken_by_enter_and_a_thin_one_gets_no_suggestion() {
     assert!(!screen_text(&app, 120, 40).contains("suggested:"));
     assert!(press(&mut app, KeyCode::Enter).is_empty());
     assert!(matches!(phase(&app), Phase::Revealed { .. }));
+}
+
+#[test]
+fn the_planner_screen_uses_the_learners_pace_as_plan_does() {
+    let plan_on_screen = |seconds: Option<f32>| {
+        let mut app = app_with(&["valid/starter.toml", "valid/tui.toml"])
+            .with_review_pace(seconds, chrono::Offset::fix(&Utc));
+        press(&mut app, KeyCode::Char('p'));
+        type_text(&mut app, "2026-06-08");
+        press(&mut app, KeyCode::Tab);
+        for _ in 0..4 {
+            press(&mut app, KeyCode::Backspace);
+        }
+        type_text(&mut app, "1");
+        press(&mut app, KeyCode::Enter);
+        app.plan_form
+            .result
+            .clone()
+            .expect("planned")
+            .expect("a valid plan")
+            .1
+    };
+    let library = library_from(&["valid/starter.toml", "valid/tui.toml"]);
+    let input = streamdrill::srs::planner::PlanInput {
+        now: t0(),
+        days: 8,
+        minutes_per_day: 1.0,
+        seconds_per_review: Some(90.0),
+        parameters: Scheduler::new(0.9)
+            .expect("retention")
+            .parameters()
+            .to_vec(),
+        cards: streamdrill::srs::planner::plan_cards(&library, &Progress::default()),
+    };
+    let by_cli = streamdrill::srs::planner::plan(&input).expect("plan");
+    let slow = plan_on_screen(Some(90.0));
+    assert_eq!(
+        slow, by_cli,
+        "the screen plans as `plan` does for the same pace"
+    );
+    let quick = plan_on_screen(Some(5.0));
+    assert!(
+        quick.new_per_day > slow.new_per_day || quick.predicted_recall > slow.predicted_recall,
+        "a learner who takes 5 s a review can do more in a minute a day than one who takes 90 s: {quick:?} vs {slow:?}"
+    );
 }

@@ -276,6 +276,8 @@ fn run_tui(
     let stats = workspace.stats(now)?;
     let streak = stats.streak_days;
     let active_plan = workspace.store.plan()?;
+    let seconds_per_review = workspace.store.seconds_per_review()?;
+    let local_offset = chrono::Offset::fix(now.with_timezone(&chrono::Local).offset());
     let scheduler = crate::shell::workspace::scheduler_for(
         &workspace.store,
         workspace.config.desired_retention,
@@ -291,6 +293,7 @@ fn run_tui(
         .with_limits(limits)
         .with_config(config, no_color)
         .with_streak(streak)
+        .with_review_pace(seconds_per_review, local_offset)
         .with_lab_results(&stats.labs)
         .with_plan(active_plan)
         .with_paths(
@@ -347,6 +350,7 @@ fn run_plain(cli: &Cli, args: &DrillArgs) -> Result<ExitCode, CliError> {
             states: &mut progress.states,
             changed: &changed,
             clock: &mut now,
+            caps: workspace.config.review_caps(),
         },
     )?;
     Ok(ExitCode::SUCCESS)

@@ -76,7 +76,6 @@ pub struct Drill {
     pub notice: Option<String>,
     pub card_started: DateTime<Utc>,
     pub card_limit: Duration,
-    pub session_started: DateTime<Utc>,
     pub session_limit: Duration,
     pub over_time: bool,
     pub confidence: Option<Confidence>,
@@ -93,8 +92,10 @@ impl Drill {
         (self.card_started + self.card_limit - now).max(Duration::zero())
     }
 
+    /// The time box left: the limit less the working time, which counts each card for at
+    /// most its cap, so a card left open while the learner was away does not end the session.
     pub fn session_remaining(&self, now: DateTime<Utc>) -> Duration {
-        (self.session_started + self.session_limit - now).max(Duration::zero())
+        (self.session_limit - self.session.time_used(now)).max(Duration::zero())
     }
 
     pub(super) fn answering(&self) -> bool {
@@ -147,7 +148,7 @@ impl App {
     ) {
         self.sessions_started += 1;
         let items = draw_all(items, self.seed.wrapping_add(self.sessions_started));
-        let session = Session::new(items, now);
+        let session = Session::new(items, now).with_review_caps(self.config.review_caps());
         let mut drill = Drill {
             session,
             title,
@@ -161,7 +162,6 @@ impl App {
             notice: None,
             card_started: now,
             card_limit: Duration::seconds(90),
-            session_started: now,
             session_limit: Duration::minutes(i64::from(self.config.session_minutes)),
             over_time: false,
             confidence: None,
