@@ -2,8 +2,9 @@
 //! values.
 //!
 //! Due items come first, least likely to be recalled first (lowest FSRS retrievability); new
-//! items are spread evenly among them; daily limits cap both; suspended items never show; and
-//! siblings (cells of the same comparison row) are not shown on the same day.
+//! items are spread evenly among them, taking decks and kinds in turn; daily limits cap both;
+//! suspended items never show; and siblings (cells of the same comparison row) are not shown on
+//! the same day.
 
 use std::collections::{HashMap, HashSet};
 
@@ -144,8 +145,50 @@ pub fn build_queue(
     let new_cap = limits
         .new_left_today
         .min(limits.session_cards.saturating_sub(due.len()));
-    let new = take_unique(new, new_cap);
+    let new = take_unique(mix_decks_and_kinds(new), new_cap);
     interleave(due, new)
+}
+
+/// New items in turn from each (deck, kind), in the library's order within each, so a fresh
+/// session does not open on a run of one deck's comparison cells.
+fn mix_decks_and_kinds(new: Vec<DrillItem>) -> Vec<DrillItem> {
+    let mut order: Vec<(String, &'static str)> = Vec::new();
+    let mut groups: HashMap<(String, &'static str), std::collections::VecDeque<DrillItem>> =
+        HashMap::new();
+    for item in new {
+        let key = (item.deck_id.clone(), item.kind());
+        if !groups.contains_key(&key) {
+            order.push(key.clone());
+        }
+        groups.entry(key).or_default().push_back(item);
+    }
+    // Alternate kinds across decks too: the first group of each deck, then the second, ...
+    let mut rank_in_deck: HashMap<&str, usize> = HashMap::new();
+    let mut ranked: Vec<(usize, usize, &(String, &'static str))> = order
+        .iter()
+        .enumerate()
+        .map(|(position, key)| {
+            let rank = rank_in_deck.entry(key.0.as_str()).or_default();
+            *rank += 1;
+            (*rank, position, key)
+        })
+        .collect();
+    ranked.sort_by_key(|&(rank, position, _)| (rank, position));
+    let order: Vec<(String, &'static str)> =
+        ranked.into_iter().map(|(_, _, key)| key.clone()).collect();
+    let total = groups.values().map(std::collections::VecDeque::len).sum();
+    let mut out = Vec::with_capacity(total);
+    while out.len() < total {
+        for key in &order {
+            if let Some(item) = groups
+                .get_mut(key)
+                .and_then(std::collections::VecDeque::pop_front)
+            {
+                out.push(item);
+            }
+        }
+    }
+    out
 }
 
 /// Spreads `new` evenly through `due`, so a session never ends on a block of unseen cards.

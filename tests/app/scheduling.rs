@@ -219,3 +219,42 @@ fn siblings_of_a_comparison_row_do_not_share_a_day() {
         "only the relearning cell itself may return today"
     );
 }
+
+#[test]
+fn a_fresh_all_decks_session_takes_decks_and_kinds_in_turn() {
+    let library = Library::bundled();
+    let scheduler = Scheduler::new(0.9).expect("retention");
+    let queue = build_queue(
+        library.items(None),
+        &Progress::default(),
+        &scheduler,
+        t0(),
+        Limits::unlimited(20),
+    );
+    assert_eq!(queue.len(), 20);
+    let decks: std::collections::BTreeSet<&str> =
+        queue.iter().map(|i| i.deck_id.as_str()).collect();
+    let kinds: std::collections::BTreeSet<&str> = queue
+        .iter()
+        .map(streamdrill::deck::DrillItem::kind)
+        .collect();
+    assert!(
+        decks.len() >= 10,
+        "20 new cards from {} decks: {decks:?}",
+        decks.len()
+    );
+    assert!(
+        kinds.len() >= 5,
+        "20 new cards of {} kinds: {kinds:?}",
+        kinds.len()
+    );
+    for pair in queue.windows(2) {
+        assert_ne!(
+            (&pair[0].deck_id, pair[0].kind()),
+            (&pair[1].deck_id, pair[1].kind()),
+            "two cards of one deck and kind in a row: {} then {}",
+            pair[0].id,
+            pair[1].id
+        );
+    }
+}
