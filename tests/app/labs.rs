@@ -735,10 +735,10 @@ fn shard_loads_read_the_last_second_so_a_fixed_shard_stops_showing_throttles() {
         .collect();
     assert_eq!(hot.len(), 1, "one hot shard throttles: {hot:?}");
 
-    // The salting fix: the producer spreads its keys again.
+    // The salting fix: the hot key spreads over 16 suffixes.
     live.command("gen stop orders");
     live.command(
-        "gen start orders --stream orders --rate 3000/s --size 1KB --keys uniform:1000 --mode flow",
+        "gen start orders --stream orders --rate 3000/s --size 1KB --keys hot:0.5:1000:16 --mode flow",
     );
     live.advance(SimDuration::from_secs(5));
     let loads = live.shard_loads();

@@ -20,19 +20,29 @@ pub enum KeyDist {
         keys: u32,
         s: f64,
     },
-    /// `key-0` takes `hot_fraction` of the traffic, the rest is uniform over all keys.
+    /// `key-0` takes `hot_fraction` of the traffic, the rest is uniform over all keys. With
+    /// `salts` above 1 the producer salts the hot key, as the fix for a hot key does: each of
+    /// its records carries one of `salts` suffixes (`key-0#0` .. `key-0#{salts-1}`), so its
+    /// traffic spreads over that many hash ranges and is re-aggregated downstream.
     HotKey {
         keys: u32,
         hot_fraction: f64,
+        salts: u32,
     },
 }
 
+/// Most suffixes a salted hot key may take.
+pub const SALTS_MAX: u32 = 1_024;
+
 impl KeyDist {
-    /// Parses `uniform:1000`, `zipf:1.1:1000`, `hot:0.9:1000`.
+    /// Parses `uniform:1000`, `zipf:1.1:1000`, `hot:0.9:1000`, and `hot:0.9:1000:16` for the
+    /// hot key salted over 16 suffixes.
     pub fn parse(text: &str) -> Result<KeyDist, String> {
         let parts: Vec<&str> = text.split(':').collect();
         let bad = || {
-            format!("invalid key distribution '{text}': use uniform:N, zipf:S:N or hot:FRACTION:N")
+            format!(
+                "invalid key distribution '{text}': use uniform:N, zipf:S:N, hot:FRACTION:N or hot:FRACTION:N:SALTS"
+            )
         };
         let keys = |s: &str| -> Result<u32, String> {
             let n: u32 = s.parse().map_err(|_| bad())?;
@@ -50,14 +60,25 @@ impl KeyDist {
                 }
                 Ok(KeyDist::Zipf { keys: keys(n)?, s })
             }
-            ["hot", f, n] => {
+            ["hot", f, n, salts @ ..] if salts.len() <= 1 => {
                 let f: f64 = f.parse().map_err(|_| bad())?;
                 if !(0.0..=1.0).contains(&f) {
                     return Err(format!("hot key fraction {f} out of range 0..=1"));
                 }
+                let salts = match salts.first() {
+                    None => 1,
+                    Some(s) => {
+                        let n: u32 = s.parse().map_err(|_| bad())?;
+                        if !(1..=SALTS_MAX).contains(&n) {
+                            return Err(format!("salt count {n} out of range 1..={SALTS_MAX}"));
+                        }
+                        n
+                    }
+                };
                 Ok(KeyDist::HotKey {
                     keys: keys(n)?,
                     hot_fraction: f,
+                    salts,
                 })
             }
             _ => Err(bad()),
@@ -72,18 +93,40 @@ impl KeyDist {
         }
     }
 
+    /// Key indices a sampler draws from: the keys, then a salted hot key's suffixes.
+    pub fn slots(&self) -> u32 {
+        match *self {
+            KeyDist::HotKey { keys, salts, .. } if salts > 1 => keys + salts,
+            _ => self.keys(),
+        }
+    }
+
+    /// The partition key of index `i` (see [`KeyDist::slots`]).
+    pub fn key_name(&self, i: u32) -> String {
+        let keys = self.keys();
+        if i < keys {
+            format!("key-{i}")
+        } else {
+            format!("key-0#{}", i - keys)
+        }
+    }
+
     pub fn describe(&self) -> String {
         match *self {
             KeyDist::Uniform { keys } => format!("uniform:{keys}"),
             KeyDist::Zipf { keys, s } => format!("zipf:{s}:{keys}"),
-            KeyDist::HotKey { keys, hot_fraction } => format!("hot:{hot_fraction}:{keys}"),
+            KeyDist::HotKey {
+                keys,
+                hot_fraction,
+                salts: 1,
+            } => format!("hot:{hot_fraction}:{keys}"),
+            KeyDist::HotKey {
+                keys,
+                hot_fraction,
+                salts,
+            } => format!("hot:{hot_fraction}:{keys}:{salts}"),
         }
     }
-}
-
-/// The name of key `i` of a generator.
-pub fn key_name(i: u32) -> String {
-    format!("key-{i}")
 }
 
 /// Draws key indices from a [`KeyDist`].
@@ -127,11 +170,20 @@ impl KeySampler {
                 let u = rng.unit();
                 (self.cdf.partition_point(|c| *c < u) as u32).min(self.dist.keys() - 1)
             }
-            KeyDist::HotKey { keys, hot_fraction } => {
-                if rng.unit() < hot_fraction {
+            KeyDist::HotKey {
+                keys,
+                hot_fraction,
+                salts,
+            } => {
+                let key = if rng.unit() < hot_fraction {
                     0
                 } else {
                     rng.below(u64::from(keys)) as u32
+                };
+                if key == 0 && salts > 1 {
+                    keys + rng.below(u64::from(salts)) as u32
+                } else {
+                    key
                 }
             }
         }
@@ -152,10 +204,18 @@ impl KeySampler {
                     })
                     .collect()
             }
-            KeyDist::HotKey { keys, hot_fraction } => {
+            KeyDist::HotKey {
+                keys,
+                hot_fraction,
+                salts,
+            } => {
                 let base = (1.0 - hot_fraction) / f64::from(keys);
                 let mut v = vec![base; keys as usize];
                 v[0] += hot_fraction;
+                if salts > 1 {
+                    let hot = std::mem::take(&mut v[0]);
+                    v.extend(std::iter::repeat_n(hot / f64::from(salts), salts as usize));
+                }
                 v
             }
         }
@@ -316,11 +376,40 @@ mod tests {
         let s = KeySampler::new(KeyDist::HotKey {
             keys: 100,
             hot_fraction: 0.9,
+            salts: 1,
         });
         let mut rng = SimRng::new(1);
         let hot = (0..10_000).filter(|_| s.sample(&mut rng) == 0).count();
         assert!((8_900..=9_200).contains(&hot), "{hot}");
         let p = s.probabilities();
         assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_salted_hot_key_spreads_over_its_suffixes_and_is_never_sent_bare() {
+        let dist = KeyDist::parse("hot:0.5:1000:16").unwrap();
+        assert_eq!(dist.describe(), "hot:0.5:1000:16");
+        assert_eq!(dist.slots(), 1016);
+        assert_eq!(dist.key_name(3), "key-3");
+        assert_eq!(dist.key_name(1000), "key-0#0");
+        assert_eq!(dist.key_name(1015), "key-0#15");
+        let s = KeySampler::new(dist);
+        let mut rng = SimRng::new(7);
+        let mut counts = vec![0u32; 1016];
+        for _ in 0..160_000 {
+            counts[s.sample(&mut rng) as usize] += 1;
+        }
+        assert_eq!(counts[0], 0, "the bare hot key is salted away");
+        for salted in &counts[1000..] {
+            // Each suffix takes 1/16 of the hot half: 5,000 of 160,000.
+            assert!((4_600..=5_400).contains(salted), "{salted}");
+        }
+        let p = s.probabilities();
+        assert_eq!(p.len(), 1016);
+        assert!(p[0].abs() < 1e-12);
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+        assert!(KeyDist::parse("hot:0.5:1000:0").is_err());
+        assert!(KeyDist::parse("hot:0.5:1000:2000").is_err());
+        assert!(KeyDist::parse("hot:0.5:1000:4:4").is_err());
     }
 }

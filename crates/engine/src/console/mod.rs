@@ -148,7 +148,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("now", ""),
     (
         "gen start",
-        "NAME --stream S --rate 1000/s|5MB/s [--size 1KB|100..2000] [--keys uniform:N|zipf:S:N|hot:FRACTION:N] [--mode record|flow] [--tick 10ms]",
+        "NAME --stream S --rate 1000/s|5MB/s [--size 1KB|100..2000] [--keys uniform:N|zipf:S:N|hot:FRACTION:N[:SALTS]] [--mode record|flow] [--tick 10ms]",
     ),
     ("gen stop", "NAME"),
     ("gen list", ""),

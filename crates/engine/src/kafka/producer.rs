@@ -29,7 +29,7 @@ use super::partitioner::{StickyPartitioner, partition_for_key};
 use crate::metrics::{Metric, MetricSet};
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
-use crate::workload::{GenMode, KeyDist, KeySampler, Pacer, SizeDist, key_name};
+use crate::workload::{GenMode, KeyDist, KeySampler, Pacer, SizeDist};
 use std::collections::{BTreeMap, VecDeque};
 
 /// Batches one producer may hold unsent or unacknowledged per partition (on top of
@@ -237,8 +237,13 @@ impl Workload {
     /// Recomputes each key's partition for a partition count (murmur2 once per key, not once
     /// per record).
     fn refresh_partition_cache(&mut self, count: u32) {
+        let Some(dist) = self.keys.as_ref() else {
+            self.partition_of.clear();
+            self.cache_partitions = count;
+            return;
+        };
         self.partition_of = (0..self.key_ids.len() as u32)
-            .map(|i| partition_for_key(key_name(i).as_bytes(), count))
+            .map(|i| partition_for_key(dist.key_name(i).as_bytes(), count))
             .collect();
         self.cache_partitions = count;
     }
@@ -753,10 +758,11 @@ impl Producer {
         now: SimTime,
     ) -> Result<()> {
         let sampler = keys.clone().map(KeySampler::new);
-        let n = keys.as_ref().map_or(0, KeyDist::keys);
-        let mut key_ids = Vec::with_capacity(n as usize);
-        for i in 0..n {
-            key_ids.push(table.intern(&key_name(i))?);
+        let mut key_ids = Vec::new();
+        if let Some(dist) = keys.as_ref() {
+            for i in 0..dist.slots() {
+                key_ids.push(table.intern(&dist.key_name(i))?);
+            }
         }
         self.workload = Some(Workload {
             rate_per_sec,

@@ -8,7 +8,7 @@ use super::{KeyId, Kinesis};
 use crate::faults::Faults;
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
-use crate::workload::{GenMode, KeyDist, KeySampler, Pacer, SizeDist, key_name};
+use crate::workload::{GenMode, KeyDist, KeySampler, Pacer, SizeDist};
 use std::collections::BTreeMap;
 
 /// Record mode: most records drawn in one generator tick (bounds the tick's buffers).
@@ -109,7 +109,7 @@ impl Generator {
                 spec.rate_per_sec, spec.tick
             ));
         }
-        let longest_key = key_name(spec.keys.keys() - 1).len() as u64;
+        let longest_key = spec.keys.key_name(spec.keys.slots() - 1).len() as u64;
         let largest = match spec.size {
             SizeDist::Fixed(n) => n,
             SizeDist::Uniform { max, .. } => max,
@@ -119,10 +119,10 @@ impl Generator {
                 "records of up to {largest} bytes plus a {longest_key}-byte key exceed the 1 MiB maximum record size"
             ));
         }
-        let n = spec.keys.keys();
+        let n = spec.keys.slots();
         let mut keys = Vec::with_capacity(n as usize);
         for i in 0..n {
-            let name = key_name(i);
+            let name = spec.keys.key_name(i);
             let id = kinesis.keys.intern(&name).map_err(|e| e.to_string())?;
             keys.push(GenKey {
                 id,
