@@ -783,7 +783,9 @@ fn render_reveal(drill: &Drill, assessment: &Assessment, app: &App, frame: &mut 
     };
     let [answer_area, grades_area] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
-    let mut text = Text::from(item.model_answer());
+    // The answer to what was asked, the assessment, then the rest (a comparison row's other cells).
+    let (answer, rest) = item.model_answer_parts();
+    let mut text = Text::from(answer);
     text.push_line(Line::default());
     match assessment {
         Assessment::Rubric { points, .. } => {
@@ -815,6 +817,12 @@ fn render_reveal(drill: &Drill, assessment: &Assessment, app: &App, frame: &mut 
     }
     if drill.over_time {
         text.push_line(Line::styled("Over time: the clock ran out.", theme.warn));
+    }
+    if let Some(rest) = rest {
+        text.push_line(Line::default());
+        for line in rest.lines() {
+            text.push_line(Line::from(line.to_owned()));
+        }
     }
     render_scrolled_answer(drill, text, theme, frame, answer_area);
 
