@@ -240,8 +240,8 @@ fn a_compare_cell_asks_its_own_question_under_the_dimension() {
     assert_eq!(
         prompts,
         [
-            "Retention\nHow long can Self-hosted Kafka keep records, and what decides it?",
             "Retention\nHow long can AWS Kinesis Data Streams keep records, and what decides it?",
+            "Retention\nHow long can Self-hosted Kafka keep records, and what decides it?",
             "Retention\nHow long can AWS MSK keep records, and what decides it?",
         ]
     );
@@ -261,7 +261,7 @@ fn a_compare_cell_asks_its_own_question_under_the_dimension() {
 #[test]
 fn a_compare_reveal_shows_the_asked_cell_then_the_rest_of_the_row() {
     let items = compare_fixture_items();
-    let kinesis = &items[1];
+    let kinesis = &items[0];
     let (answer, rest) = kinesis.model_answer_parts();
     assert_eq!(answer, "24 hours by default, up to 365 days");
     assert_eq!(
@@ -282,7 +282,7 @@ fn a_compare_reveal_shows_the_asked_cell_then_the_rest_of_the_row() {
 fn a_compare_cell_with_points_is_assessed_by_its_rubric_and_one_without_is_self_checked() {
     use streamdrill::grading::{Assessment, Circumstances};
     let items = compare_fixture_items();
-    let (kafka, kinesis) = (&items[0], &items[1]);
+    let (kinesis, kafka) = (&items[0], &items[1]);
 
     let strong = kinesis.assess(
         "Kinesis keeps records for 24 hours by default, and you can raise that to 365 days.",
