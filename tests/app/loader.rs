@@ -317,3 +317,49 @@ fn a_compare_cell_with_points_is_assessed_by_its_rubric_and_one_without_is_self_
         Assessment::SelfCheck
     );
 }
+
+/// Pieces of compare cards with asks and points, good and bad, for the fuzz test below.
+const COMPARE_FRAGMENTS: &[&str] = &[
+    "[deck]\nid = \"d\"\ntitle = \"T\"\nsystems = [{ id = \"a\", name = \"A\" }]\n",
+    "[[cards]]\nid = \"c\"\nkind = \"compare\"\nsource = \"s\"\ndimension = \"D\"\n",
+    "ask = \"On {system}?\"\n",
+    "ask = \"{other} {system\"\n",
+    "ask = \"}{{\"\n",
+    "ask = 3\n",
+    "[cards.values]\na = \"v\"\n",
+    "[cards.points]\na = []\n",
+    "[cards.points]\nb = 1\n",
+    "points = \"x\"\n",
+    "[[cards.points.a]]\npoint = \"p\"\nterms = [\"t\"]\n",
+    "[[cards.points.z]]\npoint = \"\"\nterms = [\"\"]\n",
+    "[[cards.points.a.wrong]]\nsays = []\nwhy = \"\"\n",
+    "with = [\"w\"]\n",
+    "\u{1b}[2J",
+];
+
+proptest::proptest! {
+    /// Whatever mix of asks and points a deck has, checking it never panics, every problem
+    /// points inside the file, and a deck that loads renders every cell's prompt.
+    #[test]
+    fn hostile_compare_cards_never_panic(
+        picks in proptest::collection::vec(0..COMPARE_FRAGMENTS.len(), 0..24),
+    ) {
+        let source: String = picks.iter().map(|i| COMPARE_FRAGMENTS[*i]).collect();
+        match parse_deck("fuzz.toml", &source) {
+            Err(problems) => {
+                let lines = source.lines().count().max(1) + 1;
+                for p in problems {
+                    proptest::prop_assert!(p.line >= 1 && p.line <= lines, "{p}");
+                    proptest::prop_assert!(p.column >= 1, "{p}");
+                }
+            }
+            Ok(deck) => {
+                for item in streamdrill::deck::item::items_of(&deck) {
+                    let prompt = item.prompt();
+                    proptest::prop_assert!(!prompt.contains("{system}"), "{prompt}");
+                    let _ = item.assess("an answer of several words about the cell");
+                }
+            }
+        }
+    }
+}
