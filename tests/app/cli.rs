@@ -435,7 +435,7 @@ fn plain_mode_grades_a_compare_cell_by_its_points_and_shows_the_row_after() {
     assert!(output.status.success(), "{text}");
     assert!(
         text.contains(
-            "CARD compare-fixture/cmp-retention/kinesis compare\nRetention\nHow long can AWS Kinesis Data Streams keep records, and what decides it?\n"
+            "CARD compare-fixture/cmp-retention/kinesis compare\nRetention\nHow long can AWS Kinesis Data Streams keep records, and what decides how long they stay?\n"
         ),
         "{text}"
     );

@@ -240,9 +240,9 @@ fn a_compare_cell_asks_its_own_question_under_the_dimension() {
     assert_eq!(
         prompts,
         [
-            "Retention\nHow long can AWS Kinesis Data Streams keep records, and what decides it?",
-            "Retention\nHow long can Self-hosted Kafka keep records, and what decides it?",
-            "Retention\nHow long can AWS MSK keep records, and what decides it?",
+            "Retention\nHow long can AWS Kinesis Data Streams keep records, and what decides how long they stay?",
+            "Retention\nHow long can Self-hosted Kafka keep records, and what decides how long they stay?",
+            "Retention\nHow long can AWS MSK keep records, and what decides how long they stay?",
         ]
     );
     // Without `ask`, the cell asks what it always asked.

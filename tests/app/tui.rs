@@ -1702,8 +1702,18 @@ fn a_revealed_compare_cell_shows_its_value_then_the_evidence_then_the_rest_of_th
     );
     let screen = screen_text(&app, 120, 40);
     assert!(
-        screen.contains("How long can AWS Kinesis Data Streams keep records, and what decides it?"),
+        screen.contains(
+            "How long can AWS Kinesis Data Streams keep records, and what decides how long they stay?"
+        ),
         "{screen}"
+    );
+    // At 80x24 the question wraps, and the revealed card still shows all of it.
+    let small = screen_text(&app, 80, 24);
+    assert!(
+        small.contains("│Retention ")
+            && small.contains("│How long can AWS Kinesis Data Streams keep records")
+            && small.contains("│they stay? "),
+        "{small}"
     );
     let value = screen
         .find("24 hours by default, up to 365 days")
