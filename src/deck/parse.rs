@@ -396,8 +396,8 @@ impl<'a> Checker<'a> {
                 "`ask` must contain `{system}`, where the cell's system name goes",
             );
         }
-        let mut unknown: Vec<&String> = names.iter().filter(|n| *n != SYSTEM_PLACEHOLDER).collect();
-        unknown.dedup();
+        let unknown: BTreeSet<&String> =
+            names.iter().filter(|n| *n != SYSTEM_PLACEHOLDER).collect();
         for name in unknown {
             self.report(
                 span.clone(),
