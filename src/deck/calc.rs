@@ -198,7 +198,12 @@ pub fn placeholders(template: &str) -> Vec<String> {
     names
 }
 
-fn render_template(template: &str, mut value: impl FnMut(&str) -> Option<String>) -> String {
+/// Fills `template`'s `{name}` placeholders with `value(name)`; a placeholder without a value and
+/// a lone brace stay as written, `{{` and `}}` are literal braces.
+pub(crate) fn render_template(
+    template: &str,
+    mut value: impl FnMut(&str) -> Option<String>,
+) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(i) = rest.find(['{', '}']) {

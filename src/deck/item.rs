@@ -4,7 +4,7 @@
 //! comparison table and every cell is drilled on its own, as `deck-id/card-id/system-id`.
 
 use super::calc::{self, CalcError, CalcInstance};
-use super::model::{Card, CardBody, Deck};
+use super::model::{Card, CardBody, Compare, Deck, RubricPoint, SYSTEM_PLACEHOLDER};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct DrillItem {
@@ -164,7 +164,10 @@ impl DrillItem {
                     .cell
                     .as_ref()
                     .map_or("", |cell| cell.system_name.as_str());
-                format!("{}: what is it for {system}?", c.dimension)
+                match &c.ask {
+                    Some(ask) => format!("{}\n{}", c.dimension, render_ask(ask, system)),
+                    None => format!("{}: what is it for {system}?", c.dimension),
+                }
             }
             CardBody::Choice(c) => {
                 let mut text = format!("{}\nWhich do you pick?", c.situation);
@@ -178,6 +181,29 @@ impl DrillItem {
                 Some(instance) => format!("{}\n(answer in {})", instance.render(&c.prompt), c.unit),
                 None => format!("{}\n(answer in {})", c.prompt, c.unit),
             },
+        }
+    }
+
+    /// The rubric points of a comparison cell (empty for other items and cells without points).
+    pub fn cell_points(&self) -> &[RubricPoint] {
+        match (&self.card.body, &self.cell) {
+            (CardBody::Compare(c), Some(cell)) => {
+                c.points.get(&cell.system_id).map_or(&[], Vec::as_slice)
+            }
+            _ => &[],
+        }
+    }
+
+    /// The model answer as the reveal shows it: what answers the question, shown before the
+    /// assessment, and what is worth reading after it. For a comparison cell, the asked cell's
+    /// value, then the rest of the row; other items have no second part.
+    pub fn model_answer_parts(&self) -> (String, Option<String>) {
+        match (&self.card.body, &self.cell) {
+            (CardBody::Compare(c), Some(cell)) => {
+                let value = c.values.get(&cell.system_id).cloned().unwrap_or_default();
+                (value, rest_of_row(c, cell))
+            }
+            _ => (self.model_answer(), None),
         }
     }
 
@@ -196,16 +222,13 @@ impl DrillItem {
             }
             CardBody::Failure(f) => format!("Cause: {}\nFix: {}", f.cause, f.fix),
             CardBody::Compare(c) => {
-                let mut text = self
-                    .cell
-                    .as_ref()
-                    .and_then(|cell| c.values.get(&cell.system_id).cloned())
-                    .unwrap_or_default();
-                if let Some(cell) = &self.cell {
-                    text.push_str(&format!("\n\n{} across systems:", c.dimension));
-                    for (system, value) in &cell.row {
-                        text.push_str(&format!("\n  {system}: {value}"));
-                    }
+                let Some(cell) = &self.cell else {
+                    return String::new();
+                };
+                let mut text = c.values.get(&cell.system_id).cloned().unwrap_or_default();
+                if let Some(rest) = rest_of_row(c, cell) {
+                    text.push_str("\n\n");
+                    text.push_str(&rest);
                 }
                 text
             }
@@ -233,6 +256,30 @@ impl DrillItem {
             },
         }
     }
+}
+
+/// A compare card's `ask` for one system: `{system}` becomes the system's name.
+pub fn render_ask(ask: &str, system_name: &str) -> String {
+    calc::render_template(ask, |name| {
+        (name == SYSTEM_PLACEHOLDER).then(|| system_name.to_owned())
+    })
+}
+
+/// The row's other cells, under the dimension: what the reveal shows after the asked cell.
+fn rest_of_row(compare: &Compare, cell: &Cell) -> Option<String> {
+    let others: Vec<&(String, String)> = cell
+        .row
+        .iter()
+        .filter(|(system, _)| *system != cell.system_name)
+        .collect();
+    if others.is_empty() {
+        return None;
+    }
+    let mut text = format!("{} on the other systems:", compare.dimension);
+    for (system, value) in others {
+        text.push_str(&format!("\n  {system}: {value}"));
+    }
+    Some(text)
 }
 
 /// A permutation of `0..len`, Fisher-Yates driven by SplitMix64 from `seed`.
@@ -315,6 +362,15 @@ mod tests {
             let again = choice_item(options, answer).draw(seed).expect("choice draws");
             prop_assert_eq!(again.choice_order, item.choice_order);
         }
+    }
+
+    #[test]
+    fn an_ask_fills_in_the_system_and_keeps_literal_braces() {
+        assert_eq!(
+            render_ask("On {system}, what does {{acks}} do?", "AWS MSK"),
+            "On AWS MSK, what does {acks} do?"
+        );
+        assert_eq!(render_ask("{ system } twice: {system}", "K"), "K twice: K");
     }
 
     #[test]

@@ -198,9 +198,23 @@ pub struct Failure {
 #[serde(deny_unknown_fields)]
 pub struct Compare {
     pub dimension: String,
+    /// The question each cell asks, with `{system}` where the system's name goes, e.g. "On
+    /// {system}, who runs and patches the brokers, and what is left to you?". It must contain
+    /// `{system}` and no other placeholder (`{{` and `}}` are literal braces). Without it a cell
+    /// asks "{dimension}: what is it for {system}?".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ask: Option<String>,
     /// One value per system id declared in the deck's `systems`.
     pub values: BTreeMap<String, String>,
+    /// Rubric points per cell, keyed by system id (`[[cards.points.kafka]]`), matched against a
+    /// typed answer as a question's rubric is. Each key must be a system the card has a value
+    /// for, with at least one point; a cell without points is self-checked against its value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub points: BTreeMap<String, Vec<RubricPoint>>,
 }
+
+/// The placeholder a compare card's `ask` must contain.
+pub const SYSTEM_PLACEHOLDER: &str = "system";
 
 /// A situation with options; one option is the answer.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]

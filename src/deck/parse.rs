@@ -15,6 +15,7 @@ use super::model::{
     COMMON_FIELDS, Card, CardBody, CardCommon, Choice, Compare, Deck, DeckMeta, KINDS, Numeric,
     Question,
 };
+use super::model::{RubricPoint, SYSTEM_PLACEHOLDER};
 use crate::text::sanitize;
 
 const CHOICE_OPTIONS_MIN: usize = 2;
@@ -339,6 +340,10 @@ impl<'a> Checker<'a> {
 
     fn check_compare(&mut self, c: &Compare, spans: &FieldSpans, meta: Option<&DeckMeta>) {
         self.check_non_empty(&c.dimension, spans.get("dimension"), "dimension");
+        if let Some(ask) = &c.ask {
+            self.check_ask(ask, spans);
+        }
+        self.check_compare_points(c, spans);
         let Some(meta) = meta else { return };
         if meta.systems.is_empty() {
             self.report(
@@ -369,6 +374,97 @@ impl<'a> Checker<'a> {
                 self.report(
                     spans.get("values"),
                     format!("empty value for system `{system}`"),
+                );
+            }
+        }
+    }
+
+    /// A compare card's `ask`: a question with `{system}` and no other placeholder.
+    fn check_ask(&mut self, ask: &str, spans: &FieldSpans) {
+        let span = spans.get("ask");
+        if ask.trim().is_empty() {
+            self.report(
+                span,
+                "`ask` must not be empty: leave it out for the default question",
+            );
+            return;
+        }
+        let names = super::calc::placeholders(ask);
+        if !names.iter().any(|n| n == SYSTEM_PLACEHOLDER) {
+            self.report(
+                span.clone(),
+                "`ask` must contain `{system}`, where the cell's system name goes",
+            );
+        }
+        let unknown: BTreeSet<&String> =
+            names.iter().filter(|n| *n != SYSTEM_PLACEHOLDER).collect();
+        for name in unknown {
+            self.report(
+                span.clone(),
+                format!(
+                    "`{{{name}}}` in `ask` is not a placeholder: only `{{system}}` is filled in \
+                     (write `{{{{` and `}}}}` for literal braces)"
+                ),
+            );
+        }
+    }
+
+    /// A compare card's `points`: keyed by systems the card has values for, each non-empty.
+    fn check_compare_points(&mut self, c: &Compare, spans: &FieldSpans) {
+        for (system, points) in &c.points {
+            let key = format!("points.{system}");
+            if !c.values.contains_key(system) {
+                let given: BTreeSet<&str> = c.values.keys().map(String::as_str).collect();
+                self.report(
+                    spans.get(&key),
+                    format!(
+                        "points for `{system}`, which has no value in this card; values: {}",
+                        join(&given)
+                    ),
+                );
+            }
+            if points.is_empty() {
+                self.report(
+                    spans.get(&key),
+                    format!(
+                        "no points for `{system}`: list at least one rubric point, or leave `{system}` out"
+                    ),
+                );
+            }
+            for (i, point) in points.iter().enumerate() {
+                let span = spans.get(&format!("{key}[{i}]"));
+                self.check_rubric_point(point, span);
+            }
+        }
+    }
+
+    /// One rubric point of a compare cell: words to show it, and whole wrong claims.
+    fn check_rubric_point(&mut self, point: &RubricPoint, span: Range<usize>) {
+        if point.point.trim().is_empty() {
+            self.report(span.clone(), "a rubric point has an empty `point`");
+        }
+        let no_words = |terms: &[String]| {
+            terms
+                .iter()
+                .all(|t| crate::grading::normalise::normalise(t).is_empty())
+        };
+        if no_words(&point.terms) {
+            self.report(
+                span.clone(),
+                format!(
+                    "rubric point `{}` has no terms: list the words that show it",
+                    point.point
+                ),
+            );
+        }
+        for claim in &point.wrong {
+            if no_words(&claim.says) || claim.why.trim().is_empty() {
+                self.report(
+                    span.clone(),
+                    format!(
+                        "a wrong claim of rubric point `{}` needs `says` phrases and a `why`",
+                        point.point
+                    ),
                 );
             }
         }
@@ -441,7 +537,7 @@ struct FieldSpans {
 
 impl FieldSpans {
     fn of(table: &DeTable<'_>, card: Range<usize>) -> Self {
-        let fields = table
+        let mut fields: HashMap<String, Range<usize>> = table
             .iter()
             .map(|(key, value)| {
                 let span = if value.span().is_empty() {
@@ -452,6 +548,22 @@ impl FieldSpans {
                 (key.get_ref().to_string(), span)
             })
             .collect();
+        // The keys of a sub-table as `field.key`, and its arrays' tables as `field.key[i]`: a
+        // compare card's `points.kafka` and its points.
+        for (key, value) in table {
+            let DeValue::Table(sub) = value.get_ref() else {
+                continue;
+            };
+            for (sub_key, sub_value) in sub {
+                let path = format!("{}.{}", key.get_ref(), sub_key.get_ref());
+                if let DeValue::Array(items) = sub_value.get_ref() {
+                    for (i, item) in items.iter().enumerate() {
+                        fields.insert(format!("{path}[{i}]"), item.span());
+                    }
+                }
+                fields.insert(path, sub_key.span());
+            }
+        }
         Self { card, fields }
     }
 
@@ -524,7 +636,13 @@ fn sanitize_body(body: CardBody) -> CardBody {
         }),
         CardBody::Compare(c) => CardBody::Compare(Compare {
             dimension: s(&c.dimension),
+            ask: c.ask.as_ref().map(s),
             values: c.values.iter().map(|(k, v)| (k.clone(), s(v))).collect(),
+            points: c
+                .points
+                .iter()
+                .map(|(k, points)| (k.clone(), points.iter().map(sanitize_point).collect()))
+                .collect(),
         }),
         CardBody::Choice(c) => CardBody::Choice(Choice {
             situation: s(&c.situation),
@@ -544,6 +662,22 @@ fn sanitize_body(body: CardBody) -> CardBody {
             unit: s(&n.unit),
             ..n
         }),
+    }
+}
+
+fn sanitize_point(p: &RubricPoint) -> RubricPoint {
+    RubricPoint {
+        point: sanitize(&p.point),
+        terms: p.terms.iter().map(|t| sanitize(t)).collect(),
+        with: p.with.iter().map(|t| sanitize(t)).collect(),
+        wrong: p
+            .wrong
+            .iter()
+            .map(|w| super::model::WrongClaim {
+                says: w.says.iter().map(|t| sanitize(t)).collect(),
+                why: sanitize(&w.why),
+            })
+            .collect(),
     }
 }
 

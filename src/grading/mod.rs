@@ -33,7 +33,8 @@ const HARD_COVERAGE: f64 = 0.5;
 /// How a typed answer compares with the card, before the user grades themselves.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Assessment {
-    /// Question cards: the evidence for each rubric point, and how many words the answer had.
+    /// Question cards and comparison cells with points: the evidence for each rubric point, and
+    /// how many words the answer had.
     Rubric {
         points: Vec<PointResult>,
         answer_words: usize,
@@ -92,7 +93,7 @@ impl Assessment {
         })
     }
 
-    /// The rubric points, for question cards.
+    /// The rubric points, for question cards and comparison cells with points.
     pub fn points(&self) -> &[PointResult] {
         match self {
             Assessment::Rubric { points, .. } => points,
@@ -118,8 +119,8 @@ fn rubric_rating(points: &[PointResult]) -> u8 {
 }
 
 impl DrillItem {
-    /// Checks `answer` against the card: rubric points for questions, right or wrong for cards
-    /// with one answer, nothing to check for the rest.
+    /// Checks `answer` against the card: rubric points for questions and for comparison cells
+    /// that have them, right or wrong for cards with one answer, nothing to check for the rest.
     pub fn assess(&self, text: &str) -> Assessment {
         match &self.card.body {
             CardBody::Question(q) => Assessment::Rubric {
@@ -155,7 +156,14 @@ impl DrillItem {
                 },
                 _ => Assessment::SelfCheck,
             },
-            CardBody::Failure(_) | CardBody::Compare(_) => Assessment::SelfCheck,
+            CardBody::Compare(_) => match self.cell_points() {
+                [] => Assessment::SelfCheck,
+                points => Assessment::Rubric {
+                    points: rubric::assess(text, points),
+                    answer_words: normalise::words(text).len(),
+                },
+            },
+            CardBody::Failure(_) => Assessment::SelfCheck,
         }
     }
 }

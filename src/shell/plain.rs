@@ -150,8 +150,9 @@ pub fn run(
 }
 
 fn write_reveal(out: &mut impl Write, item: &DrillItem, assessment: &Assessment) -> io::Result<()> {
+    let (answer, rest) = item.model_answer_parts();
     writeln!(out, "MODEL ANSWER")?;
-    writeln!(out, "{}", item.model_answer())?;
+    writeln!(out, "{answer}")?;
     match assessment {
         Assessment::Rubric { points, .. } => {
             let hits = points.iter().filter(|p| p.hit()).count();
@@ -186,6 +187,9 @@ fn write_reveal(out: &mut impl Write, item: &DrillItem, assessment: &Assessment)
             "CHECK unit {said:?} is not this card's unit ({expected}): answer in {expected}, or compare with the model answer"
         )?,
         Assessment::SelfCheck => writeln!(out, "CHECK compare your answer with the model answer")?,
+    }
+    if let Some(rest) = rest {
+        writeln!(out, "{rest}")?;
     }
     if let Some(n) = assessment
         .suggested_rating(Circumstances::default())

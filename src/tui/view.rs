@@ -458,9 +458,18 @@ fn render_drill(drill: &Drill, changed: bool, app: &App, frame: &mut Frame, area
     let answer_rows = wrapped_rows(session.answer(), area.width.saturating_sub(2))
         .clamp(1, usize::from((area.height / 4).max(1)));
     let answer_height = u16::try_from(answer_rows).unwrap_or(1) + 2;
+    // Revealed, the prompt keeps the rows it needs (up to a quarter of the screen), so a long
+    // question (a comparison cell's ask under its dimension) is not cut while grading.
+    let prompt_rows = wrapped_rows(&item.prompt(), area.width.saturating_sub(2))
+        .clamp(1, usize::from((area.height / 4).max(1)));
+    let prompt_height = u16::try_from(prompt_rows).unwrap_or(1) + 2;
     let [clocks, prompt_area, input_area, reveal_area, notice_area] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Min(3),
+        if answering {
+            Constraint::Min(3)
+        } else {
+            Constraint::Length(prompt_height)
+        },
         Constraint::Length(if answering { 6 } else { answer_height }),
         Constraint::Fill(if answering { 0 } else { 3 }),
         Constraint::Length(notice_height),
@@ -783,7 +792,9 @@ fn render_reveal(drill: &Drill, assessment: &Assessment, app: &App, frame: &mut 
     };
     let [answer_area, grades_area] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
-    let mut text = Text::from(item.model_answer());
+    // The answer to what was asked, the assessment, then the rest (a comparison row's other cells).
+    let (answer, rest) = item.model_answer_parts();
+    let mut text = Text::from(answer);
     text.push_line(Line::default());
     match assessment {
         Assessment::Rubric { points, .. } => {
@@ -815,6 +826,12 @@ fn render_reveal(drill: &Drill, assessment: &Assessment, app: &App, frame: &mut 
     }
     if drill.over_time {
         text.push_line(Line::styled("Over time: the clock ran out.", theme.warn));
+    }
+    if let Some(rest) = rest {
+        text.push_line(Line::default());
+        for line in rest.lines() {
+            text.push_line(Line::from(line.to_owned()));
+        }
     }
     render_scrolled_answer(drill, text, theme, frame, answer_area);
 

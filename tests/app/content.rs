@@ -147,3 +147,23 @@ fn the_content_readme_maps_every_card() {
     }
     assert!(missing.is_empty(), "not in content/README.md: {missing:?}");
 }
+
+/// Every bundled comparison cell asks its own question and is assessed by rubric points.
+#[test]
+fn every_bundled_compare_cell_asks_a_question_and_has_points() {
+    let mut missing = Vec::new();
+    for loaded in Library::bundled().decks {
+        for item in streamdrill::deck::item::items_of(&loaded.deck) {
+            let streamdrill::deck::CardBody::Compare(c) = &item.card.body else {
+                continue;
+            };
+            if c.ask.is_none() {
+                missing.push(format!("{}: no `ask`", item.id));
+            }
+            if item.cell_points().is_empty() {
+                missing.push(format!("{}: no points", item.id));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}

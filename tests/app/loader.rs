@@ -173,3 +173,193 @@ fn a_broken_user_deck_is_skipped_and_reported_not_fatal() {
     assert_eq!(library.decks.len(), before);
     assert!(library.problems[1].message.contains("already used"));
 }
+
+#[test]
+fn every_problem_of_compare_asks_and_points_is_reported_in_one_run_at_its_place() {
+    let (label, source) = fixture("invalid/compare-ask-and-points.toml");
+    let problems = parse_deck(&label, &source).expect_err("five broken cards");
+    let located: Vec<(usize, usize, &str)> = problems
+        .iter()
+        .map(|p| (p.line, p.column, p.message.as_str()))
+        .collect();
+    assert_eq!(
+        located,
+        vec![
+            (
+                11,
+                7,
+                "`ask` must contain `{system}`, where the cell's system name goes"
+            ),
+            (
+                21,
+                7,
+                "`{dimension}` in `ask` is not a placeholder: only `{system}` is filled in \
+                 (write `{{` and `}}` for literal braces)"
+            ),
+            (
+                38,
+                16,
+                "points for `msk`, which has no value in this card; values: kafka, kinesis"
+            ),
+            (
+                51,
+                1,
+                "no points for `kinesis`: list at least one rubric point, or leave `kinesis` out"
+            ),
+            (
+                64,
+                1,
+                "rubric point `24 hours by default` has no terms: list the words that show it"
+            ),
+        ],
+        "{problems:#?}"
+    );
+    for problem in &problems {
+        assert!(
+            problem
+                .to_string()
+                .starts_with(&format!("{label}:{}:{}: ", problem.line, problem.column)),
+            "{problem}"
+        );
+    }
+}
+
+fn compare_fixture_items() -> Vec<streamdrill::deck::DrillItem> {
+    let (label, source) = fixture("valid/compare-evidence.toml");
+    let deck = parse_deck(&label, &source).expect("valid deck");
+    streamdrill::deck::item::items_of(&deck)
+}
+
+#[test]
+fn a_compare_cell_asks_its_own_question_under_the_dimension() {
+    let items = compare_fixture_items();
+    let prompts: Vec<String> = items
+        .iter()
+        .map(streamdrill::deck::DrillItem::prompt)
+        .collect();
+    assert_eq!(
+        prompts,
+        [
+            "Retention\nHow long can AWS Kinesis Data Streams keep records, and what decides how long they stay?",
+            "Retention\nHow long can Self-hosted Kafka keep records, and what decides how long they stay?",
+            "Retention\nHow long can AWS MSK keep records, and what decides how long they stay?",
+        ]
+    );
+    // Without `ask`, the cell asks what it always asked.
+    let (label, source) = fixture("valid/starter.toml");
+    let deck = parse_deck(&label, &source).expect("valid deck");
+    let kinesis = streamdrill::deck::item::items_of(&deck)
+        .into_iter()
+        .find(|i| i.id == "starter/cmp-retention/kinesis")
+        .expect("cell");
+    assert_eq!(
+        kinesis.prompt(),
+        "Retention: what is it for AWS Kinesis Data Streams?"
+    );
+}
+
+#[test]
+fn a_compare_reveal_shows_the_asked_cell_then_the_rest_of_the_row() {
+    let items = compare_fixture_items();
+    let kinesis = &items[0];
+    let (answer, rest) = kinesis.model_answer_parts();
+    assert_eq!(answer, "24 hours by default, up to 365 days");
+    assert_eq!(
+        rest.as_deref(),
+        Some(
+            "Retention on the other systems:\n  \
+             Self-hosted Kafka: Configurable; days to forever (you pay for disk)\n  \
+             AWS MSK: Configurable; days to forever"
+        )
+    );
+    assert_eq!(
+        kinesis.model_answer(),
+        format!("{answer}\n\n{}", rest.unwrap_or_default())
+    );
+}
+
+#[test]
+fn a_compare_cell_with_points_is_assessed_by_its_rubric_and_one_without_is_self_checked() {
+    use streamdrill::grading::{Assessment, Circumstances};
+    let items = compare_fixture_items();
+    let (kinesis, kafka) = (&items[0], &items[1]);
+
+    let strong = kinesis.assess(
+        "Kinesis keeps records for 24 hours by default, and you can raise that to 365 days.",
+    );
+    let Assessment::Rubric { points, .. } = &strong else {
+        panic!("a cell with points is assessed by them: {strong:?}");
+    };
+    assert!(
+        points
+            .iter()
+            .all(streamdrill::grading::rubric::PointResult::hit),
+        "{points:?}"
+    );
+    assert_eq!(strong.suggested_rating(Circumstances::default()), Some(3));
+
+    let reversed = kinesis.assess("Kinesis keeps records forever, like Kafka with enough disk.");
+    let Assessment::Rubric { points, .. } = &reversed else {
+        panic!("{reversed:?}");
+    };
+    assert!(points[1].contradicted(), "{points:?}");
+    assert_eq!(reversed.suggested_rating(Circumstances::default()), Some(1));
+
+    let negated = kinesis.assess("It is not 24 hours by default and it is never 365 days.");
+    assert!(
+        negated.points().iter().all(|p| !p.hit()),
+        "{:?}",
+        negated.points()
+    );
+
+    assert_eq!(
+        kafka.assess("Days to forever, you pay for the disk."),
+        Assessment::SelfCheck
+    );
+}
+
+/// Pieces of compare cards with asks and points, good and bad, for the fuzz test below.
+const COMPARE_FRAGMENTS: &[&str] = &[
+    "[deck]\nid = \"d\"\ntitle = \"T\"\nsystems = [{ id = \"a\", name = \"A\" }]\n",
+    "[[cards]]\nid = \"c\"\nkind = \"compare\"\nsource = \"s\"\ndimension = \"D\"\n",
+    "ask = \"On {system}?\"\n",
+    "ask = \"{other} {system\"\n",
+    "ask = \"}{{\"\n",
+    "ask = 3\n",
+    "[cards.values]\na = \"v\"\n",
+    "[cards.points]\na = []\n",
+    "[cards.points]\nb = 1\n",
+    "points = \"x\"\n",
+    "[[cards.points.a]]\npoint = \"p\"\nterms = [\"t\"]\n",
+    "[[cards.points.z]]\npoint = \"\"\nterms = [\"\"]\n",
+    "[[cards.points.a.wrong]]\nsays = []\nwhy = \"\"\n",
+    "with = [\"w\"]\n",
+    "\u{1b}[2J",
+];
+
+proptest::proptest! {
+    /// Whatever mix of asks and points a deck has, checking it never panics, every problem
+    /// points inside the file, and a deck that loads renders every cell's prompt.
+    #[test]
+    fn hostile_compare_cards_never_panic(
+        picks in proptest::collection::vec(0..COMPARE_FRAGMENTS.len(), 0..24),
+    ) {
+        let source: String = picks.iter().map(|i| COMPARE_FRAGMENTS[*i]).collect();
+        match parse_deck("fuzz.toml", &source) {
+            Err(problems) => {
+                let lines = source.lines().count().max(1) + 1;
+                for p in problems {
+                    proptest::prop_assert!(p.line >= 1 && p.line <= lines, "{p}");
+                    proptest::prop_assert!(p.column >= 1, "{p}");
+                }
+            }
+            Ok(deck) => {
+                for item in streamdrill::deck::item::items_of(&deck) {
+                    let prompt = item.prompt();
+                    proptest::prop_assert!(!prompt.contains("{system}"), "{prompt}");
+                    let _ = item.assess("an answer of several words about the cell");
+                }
+            }
+        }
+    }
+}

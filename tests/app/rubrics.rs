@@ -143,3 +143,95 @@ fn reversed_exactly_once_sides_lose_both_sides() {
     );
     assert_eq!(contradicted(&results), [true, false, true], "{results:?}");
 }
+
+/// The rubric of one bundled comparison cell.
+fn cell_points(card: &str, system: &str) -> Vec<streamdrill::deck::model::RubricPoint> {
+    let library = Library::bundled();
+    let deck = library
+        .deck("kafka-kinesis-comparison")
+        .expect("deck is bundled");
+    let id = format!("kafka-kinesis-comparison/{card}/{system}");
+    let item = streamdrill::deck::item::items_of(deck)
+        .into_iter()
+        .find(|i| i.id == id)
+        .expect("cell exists");
+    item.cell_points().to_vec()
+}
+
+/// Learners contrast the columns ("unlike Kinesis, ..."): what they say of the other system
+/// must not count as a wrong claim about this one.
+#[test]
+fn compare_cells_do_not_take_a_contrast_with_another_system_as_a_wrong_claim() {
+    let cases = [
+        (
+            "cmp-operational-model",
+            "kafka",
+            "Everything is on you. Unlike MSK, where AWS runs the brokers, here you operate \
+             the brokers, the controllers, storage, security and upgrades.",
+        ),
+        (
+            "cmp-operational-model",
+            "kinesis",
+            "It's a managed service, unlike self-hosted Kafka where you run the brokers. Your \
+             job is the shard count if you use provisioned mode.",
+        ),
+        (
+            "cmp-write-ceiling",
+            "kafka",
+            "Unlike Kinesis's 1 MB/s per shard, a partition has no fixed limit; it's limited \
+             by the broker's disks and network. More partitions give you more write throughput.",
+        ),
+        (
+            "cmp-multi-cloud",
+            "kinesis",
+            "No. Unlike Kafka, which runs on any cloud, Kinesis only runs on AWS, so switching \
+             means rewriting your producers and consumers.",
+        ),
+        (
+            "cmp-retention",
+            "kinesis",
+            "The default is 24 hours and you can extend it up to 8760 hours, one year, paying \
+             extra for extended retention; it cannot keep data forever like Kafka.",
+        ),
+    ];
+    for (card, system, answer) in cases {
+        let results = assess(answer, &cell_points(card, system));
+        assert!(
+            results.iter().all(PointResult::hit),
+            "{card}/{system}: {results:?}"
+        );
+    }
+}
+
+#[test]
+fn compare_cells_catch_the_classic_reversals() {
+    let cases = [
+        (
+            "cmp-multi-cloud",
+            "kinesis",
+            "Yes, Kinesis is multi-cloud, you can run it on Azure too.",
+        ),
+        (
+            "cmp-operational-model",
+            "msk",
+            "MSK is fully managed, AWS manages the topics and the ACLs.",
+        ),
+        (
+            "cmp-write-ceiling",
+            "kafka",
+            "Kafka caps each partition at 1 MB/s, like a Kinesis shard.",
+        ),
+        (
+            "cmp-read-ceiling",
+            "kinesis",
+            "Enhanced Fan-Out is free, so every consumer gets 2 MB/s.",
+        ),
+    ];
+    for (card, system, answer) in cases {
+        let results = assess(answer, &cell_points(card, system));
+        assert!(
+            results.iter().any(PointResult::contradicted),
+            "{card}/{system}: {results:?}"
+        );
+    }
+}

@@ -1670,3 +1670,64 @@ fn the_planner_screen_uses_the_learners_pace_as_plan_does() {
         "a learner who takes 5 s a review can do more in a minute a day than one who takes 90 s: {quick:?} vs {slow:?}"
     );
 }
+
+/// The fixture's comparison row at its Kinesis cell (the first, and the one with rubric points),
+/// with `answer` typed and revealed.
+fn revealed_compare_cell(answer: &str) -> App {
+    let mut app = app_with(&["valid/compare-evidence.toml"]);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        current_id(&app).as_deref(),
+        Some("compare-fixture/cmp-retention/kinesis")
+    );
+    type_text(&mut app, answer);
+    press(&mut app, KeyCode::Enter);
+    assert!(matches!(phase(&app), Phase::Revealed { .. }));
+    app
+}
+
+const COMPARE_ANSWER: &str = "By default a record stays 24 hours. You can raise it, but not \
+    to 365 days: Kinesis keeps data forever if you pay for it.";
+
+#[test]
+fn a_revealed_compare_cell_shows_its_value_then_the_evidence_then_the_rest_of_the_row() {
+    let app = revealed_compare_cell(COMPARE_ANSWER);
+    insta::assert_snapshot!(
+        "drill_revealed_compare_evidence_80x24",
+        screen_with_evidence(&app, 80, 24)
+    );
+    insta::assert_snapshot!(
+        "drill_revealed_compare_evidence_120x40",
+        screen_with_evidence(&app, 120, 40)
+    );
+    let screen = screen_text(&app, 120, 40);
+    assert!(
+        screen.contains(
+            "How long can AWS Kinesis Data Streams keep records, and what decides how long they stay?"
+        ),
+        "{screen}"
+    );
+    // At 80x24 the question wraps, and the revealed card still shows all of it.
+    let small = screen_text(&app, 80, 24);
+    assert!(
+        small.contains("│Retention ")
+            && small.contains("│How long can AWS Kinesis Data Streams keep records")
+            && small.contains("│they stay? "),
+        "{small}"
+    );
+    let value = screen
+        .find("24 hours by default, up to 365 days")
+        .expect(&screen);
+    let rubric = screen
+        .find("Rubric: 1/2 named, 1 contradicted")
+        .expect(&screen);
+    let rest = screen
+        .find("Retention on the other systems:")
+        .expect(&screen);
+    let kafka = screen
+        .find("Self-hosted Kafka: Configurable")
+        .expect(&screen);
+    assert!(value < rubric && rubric < rest && rest < kafka, "{screen}");
+    assert!(screen.contains("wrong: \"forever\""), "{screen}");
+    assert!(screen.contains("suggested: again"), "{screen}");
+}
