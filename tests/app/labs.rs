@@ -492,6 +492,17 @@ fn firehose_deduplicating_by_partition_key_loses_clicks() {
 }
 
 #[test]
+fn firehose_merging_on_a_sequence_number_the_objects_lack_does_not_pass() {
+    // Firehose's objects carry no sequence number unless a transformation adds it.
+    let v = run_script(
+        FIREHOSE,
+        "at 30s: loader configure --name warehouse --dedupe sequence-number\n",
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(!v.predicates[0].met, "{}", describe(&v));
+}
+
+#[test]
 fn firehose_deduplicating_after_duplicates_landed_does_not_pass() {
     let v = run_script(
         FIREHOSE,
