@@ -492,6 +492,17 @@ fn firehose_deduplicating_by_partition_key_loses_clicks() {
 }
 
 #[test]
+fn firehose_merging_on_a_sequence_number_the_objects_lack_does_not_pass() {
+    // Firehose's objects carry no sequence number unless a transformation adds it.
+    let v = run_script(
+        FIREHOSE,
+        "at 30s: loader configure --name warehouse --dedupe sequence-number\n",
+    );
+    assert!(!v.passed, "{}", describe(&v));
+    assert!(!v.predicates[0].met, "{}", describe(&v));
+}
+
+#[test]
 fn firehose_deduplicating_after_duplicates_landed_does_not_pass() {
     let v = run_script(
         FIREHOSE,
@@ -515,7 +526,7 @@ fn cost_crossover_the_rule_of_thumb_does_not_pass() {
 fn cost_crossover_the_last_answer_counts_and_bad_answers_are_errors() {
     let v = run_script(
         CROSSOVER,
-        "answer crossover 18MB/s\nanswer crossover 5\nanswer crossover soon\n",
+        "answer crossover 2MB/s\nanswer crossover 5\nanswer crossover soon\n",
     );
     assert!(
         v.actions[2].reply.get("Error").is_some(),
@@ -523,7 +534,7 @@ fn cost_crossover_the_last_answer_counts_and_bad_answers_are_errors() {
         describe(&v)
     );
     assert!(!v.passed, "{}", describe(&v));
-    let v = run_script(CROSSOVER, "answer crossover 5\nanswer crossover 18\n");
+    let v = run_script(CROSSOVER, "answer crossover 5\nanswer crossover 2\n");
     assert!(v.passed, "{}", describe(&v));
 }
 
@@ -538,12 +549,13 @@ fn cost_crossovers_follow_the_cost_model() {
         efo_consumers: 0,
         consumers: 1,
     };
-    assert_eq!(c("200", "MskProvisioned").mb_per_sec(), Some(18.0));
-    // With 1 KB records MSK crosses near 100 MB/s and self-hosted Kafka near the guide's 50.
+    assert_eq!(c("200", "MskProvisioned").mb_per_sec(), Some(2.0));
+    // At us-east-1 list prices, with 1 KB records, MSK crosses near 22 MB/s and self-hosted
+    // Kafka's infrastructure near 5 MB/s: the guide's ~50 MB/s includes engineer time.
     let msk = c("1KB", "MskProvisioned").mb_per_sec().unwrap();
     let own = c("1KB", "SelfHostedKafka").mb_per_sec().unwrap();
-    assert!((90.0..=110.0).contains(&msk), "{msk}");
-    assert!((45.0..=60.0).contains(&own), "{own}");
+    assert!((20.0..=25.0).contains(&msk), "{msk}");
+    assert!((4.0..=6.0).contains(&own), "{own}");
 }
 
 #[test]

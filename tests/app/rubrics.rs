@@ -60,10 +60,10 @@ fn kinesis_scaling_good_and_bad_answers() {
 
 #[test]
 fn kinesis_to_s3_exactly_once_good_and_bad_answers() {
-    let good = "Either Firehose with a dedup key built from the Kinesis sequence number and \
-        idempotent writes where the S3 object key is the dedupe boundary, or a Flink job with a \
-        two-phase commit file sink driven by checkpointing. Firehose is simpler; Flink if the job \
-        is stateful.";
+    let good = "Either Firehose, which has no dedupe of its own, with a transformation Lambda \
+        that appends the shard id and sequence number to every record, and the load merges on \
+        them downstream; or a Flink job with a two-phase commit file sink driven by \
+        checkpointing. Firehose is simpler; Flink if the job is stateful.";
     let results = assess_card(INTERVIEW, "kinesis-to-s3-exactly-once", good);
     assert_eq!(hits(&results), [true, true, true, true], "{results:?}");
 

@@ -55,6 +55,7 @@ impl Console {
                 };
                 let size = get("SizeInMBs", 5)?;
                 let interval = get("IntervalInSeconds", 300)?;
+                let transform = processing_enabled(&dest)?;
                 self.sim
                     .create_delivery_stream(
                         &name,
@@ -65,9 +66,31 @@ impl Console {
                         SimDuration::from_secs(u64::from(interval)),
                     )
                     .map_err(|m| fail("InvalidArgumentException", m))?;
+                if let Some(f) = self.sim.firehoses.get_mut(&name) {
+                    f.transform_adds_sequence_number = transform.unwrap_or(false);
+                }
                 Ok(
                     json!({"DeliveryStreamARN": format!("arn:aws:firehose:{}:{}:deliverystream/{name}", crate::kinesis::REGION, crate::kinesis::ACCOUNT_ID)}),
                 )
+            }
+            "update-destination" => {
+                let name = a.req("delivery-stream-name")?;
+                a.opt("current-delivery-stream-version-id")?;
+                a.opt("destination-id")?;
+                let update = a.req("extended-s3-destination-update")?;
+                a.finish(0)?;
+                let update = shorthand(&update)?;
+                let transform = processing_enabled(&update)?;
+                let f = self.sim.firehoses.get_mut(&name).ok_or_else(|| {
+                    fail(
+                        "ResourceNotFoundException",
+                        format!("Firehose {name} not found"),
+                    )
+                })?;
+                if let Some(t) = transform {
+                    f.transform_adds_sequence_number = t;
+                }
+                Ok(json!({}))
             }
             "describe-delivery-stream" => {
                 let name = a.req("delivery-stream-name")?;
@@ -88,6 +111,7 @@ impl Console {
                         "BucketARN": format!("arn:aws:s3:::{}", f.bucket),
                         "Prefix": f.prefix,
                         "BufferingHints": {"SizeInMBs": f.buffer_size_bytes / 1_048_576, "IntervalInSeconds": f.buffer_interval.0 / 1_000_000},
+                        "ProcessingConfiguration": {"Enabled": f.transform_adds_sequence_number},
                     }}],
                     "CreateTimestamp": f.created.to_rfc3339(),
                     "BufferedRecords": recs,
@@ -121,8 +145,8 @@ impl Console {
         })?;
         Ok(json!({"Objects": objs.iter().map(|o| json!({
             "Key": o.key, "Size": o.size, "LastModified": o.last_modified.to_rfc3339(), "RecordCount": o.records.len(),
-            "FirstSequenceNumber": o.records.first().map(|r| r.sequence_number.clone()),
-            "LastSequenceNumber": o.records.last().map(|r| r.sequence_number.clone()),
+            "FirstSequenceNumber": o.records.first().filter(|r| r.sequence_in_record).map(|r| r.sequence_number.clone()),
+            "LastSequenceNumber": o.records.last().filter(|r| r.sequence_in_record).map(|r| r.sequence_number.clone()),
         })).collect::<Vec<_>>()}))
     }
 
@@ -191,14 +215,36 @@ impl Console {
     pub(super) fn s3_dedupe(&mut self, mut a: Args) -> Out {
         let bucket = a.req("bucket")?;
         a.finish(0)?;
-        let (objects, records, unique) = self.sim.s3.dedupe_stats(&bucket).ok_or_else(|| {
-            fail(
-                "NoSuchBucket",
-                format!("The specified bucket does not exist: {bucket}"),
-            )
-        })?;
+        let (objects, records, carried, unique) = self
+            .sim
+            .s3
+            .readable_sequence_stats(&bucket)
+            .ok_or_else(|| {
+                fail(
+                    "NoSuchBucket",
+                    format!("The specified bucket does not exist: {bucket}"),
+                )
+            })?;
         Ok(
-            json!({"Bucket": bucket, "Objects": objects, "Records": records, "UniqueSequenceNumbers": unique, "DuplicateRecords": records - unique}),
+            json!({"Bucket": bucket, "Objects": objects, "Records": records, "RecordsWithSequenceNumber": carried, "UniqueSequenceNumbers": unique, "DuplicateRecords": carried - unique}),
         )
     }
+}
+
+/// `ProcessingConfiguration={Enabled=true,...}` in a destination configuration or update: a
+/// transformation Lambda that adds each record's Kinesis sequence number (from the
+/// `kinesisRecordMetadata` Firehose passes it) to the record. `None` when absent.
+fn processing_enabled(dest: &serde_json::Map<String, Value>) -> Result<Option<bool>, Fail> {
+    let Some(p) = dest.get("ProcessingConfiguration") else {
+        return Ok(None);
+    };
+    let enabled = p.get("Enabled").map_or(Some(false), |v| match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    });
+    enabled
+        .map(Some)
+        .ok_or_else(|| param("ProcessingConfiguration.Enabled must be true or false"))
 }

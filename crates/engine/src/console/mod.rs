@@ -114,6 +114,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "--delivery-stream-name F --kinesis-stream-source-configuration KinesisStreamARN=ARN,RoleARN=R --extended-s3-destination-configuration BucketARN=arn:aws:s3:::B,Prefix=P,BufferingHints={SizeInMBs=5,IntervalInSeconds=300}",
     ),
     (
+        "aws firehose update-destination",
+        "--delivery-stream-name F --extended-s3-destination-update ProcessingConfiguration={Enabled=true,Processors={Type=Lambda,LambdaArn=ARN}}  (a transformation Lambda that adds each record's Kinesis sequence number to it)",
+    ),
+    (
         "aws firehose describe-delivery-stream",
         "--delivery-stream-name F",
     ),
@@ -124,7 +128,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     (
         "s3-dedupe",
-        "--bucket B  (records vs unique sequence numbers in a bucket)",
+        "--bucket B  (records, and unique sequence numbers among the records that carry one)",
     ),
     (
         "loader start",

@@ -3,7 +3,10 @@
 //! buffer reaches `SizeInMBs` or `IntervalInSeconds` has passed since its first record, then
 //! writes one object. If the write's acknowledgement is lost (fault
 //! [`FaultPoint::FirehoseAckLost`]) Firehose retries, and the same records land in a second
-//! object: consumers must deduplicate by sequence number.
+//! object: consumers must deduplicate. Firehose has no deduplication of its own, and the objects
+//! hold only the record data: a record's Kinesis sequence number is in the object only when a
+//! transformation Lambda adds it (`ProcessingConfiguration`), so a loader can merge on it only
+//! then.
 
 use super::{IteratorType, KeyId, Kinesis, sequence_number, shard_id};
 use crate::faults::{FaultPoint, Faults};
@@ -21,9 +24,13 @@ pub const RETRY_DELAY: SimDuration = SimDuration::from_secs(5);
 /// One delivered record inside an object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ObjectRecord {
+    /// The record's Kinesis sequence number (the simulation's truth, always known).
     pub sequence_number: String,
     pub partition_key: KeyId,
     pub size: u32,
+    /// Whether the object's copy of the record carries its sequence number (a transformation
+    /// Lambda added it); without it a reader cannot merge on it.
+    pub sequence_in_record: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -67,6 +74,24 @@ impl S3 {
         }
         Some((b.len(), total, seen.len()))
     }
+
+    /// What a reader of the bucket can see: (objects, records, records that carry their
+    /// sequence number, unique sequence numbers among those).
+    pub fn readable_sequence_stats(&self, bucket: &str) -> Option<(usize, usize, usize, usize)> {
+        let b = self.buckets.get(bucket)?;
+        let mut seen = BTreeSet::new();
+        let (mut total, mut carried) = (0, 0);
+        for o in b {
+            for r in &o.records {
+                total += 1;
+                if r.sequence_in_record {
+                    carried += 1;
+                    seen.insert(r.sequence_number.as_str());
+                }
+            }
+        }
+        Some((b.len(), total, carried, seen.len()))
+    }
 }
 
 /// Rows a loader's table remembers for deduplication (the oldest are forgotten beyond it).
@@ -81,7 +106,8 @@ pub enum Dedupe {
     /// catches nothing.
     ObjectKey,
     /// Merge on the record's Kinesis sequence number (unique per record within a stream):
-    /// a record already in the table is skipped.
+    /// a record already in the table is skipped. Only records whose object carries the
+    /// sequence number can be matched; the others are appended.
     SequenceNumber,
     /// Merge on the partition key: skips duplicates, and every distinct record with the same key.
     PartitionKey,
@@ -167,7 +193,7 @@ impl Loader {
                 let in_table = self.rows.contains(&r.sequence_number);
                 let skip = match self.dedupe {
                     Dedupe::None | Dedupe::ObjectKey => false,
-                    Dedupe::SequenceNumber => in_table,
+                    Dedupe::SequenceNumber => in_table && r.sequence_in_record,
                     Dedupe::PartitionKey => self.keys.contains(&r.partition_key),
                 };
                 if skip {
@@ -208,6 +234,8 @@ pub struct DeliveryStream {
     pub prefix: String,
     pub buffer_size_bytes: u64,
     pub buffer_interval: SimDuration,
+    /// A transformation Lambda that adds each record's Kinesis sequence number to the record.
+    pub transform_adds_sequence_number: bool,
     pub created: SimTime,
     /// Per shard: next counter to read; `None` once the shard is finished.
     positions: BTreeMap<u32, Option<u64>>,
@@ -254,6 +282,7 @@ impl DeliveryStream {
             prefix: prefix.to_string(),
             buffer_size_bytes: u64::from(size_mb) * 1_048_576,
             buffer_interval: interval,
+            transform_adds_sequence_number: false,
             created: now,
             positions,
             roots,
@@ -384,6 +413,7 @@ impl DeliveryStream {
                     sequence_number: sequence_number(sh, r.counter),
                     partition_key: r.key,
                     size: r.size,
+                    sequence_in_record: self.transform_adds_sequence_number,
                 });
             }
             if out.next_iterator.is_none() {
@@ -411,7 +441,13 @@ impl DeliveryStream {
         if self.buffer.is_empty() {
             return;
         }
-        let recs = std::mem::take(&mut self.buffer);
+        let mut recs = std::mem::take(&mut self.buffer);
+        // The transformation runs on the buffered batch before delivery.
+        if self.transform_adds_sequence_number {
+            for r in &mut recs {
+                r.sequence_in_record = true;
+            }
+        }
         let bytes = std::mem::take(&mut self.buffer_bytes);
         self.buffer_started = None;
         self.write(s3, faults, now, recs, bytes, 1);

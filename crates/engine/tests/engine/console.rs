@@ -211,7 +211,7 @@ fn firehose_buffers_and_lost_acks_duplicate_objects() {
     let out = lines(
         r"
 aws kinesis create-stream --stream-name s --shard-count 2
-aws firehose create-delivery-stream --delivery-stream-name f --delivery-stream-type KinesisStreamAsSource --kinesis-stream-source-configuration KinesisStreamARN=arn:aws:kinesis:us-east-1:123456789012:stream/s,RoleARN=r --extended-s3-destination-configuration BucketARN=arn:aws:s3:::lake,Prefix=raw/,BufferingHints={SizeInMBs=1,IntervalInSeconds=60}
+aws firehose create-delivery-stream --delivery-stream-name f --delivery-stream-type KinesisStreamAsSource --kinesis-stream-source-configuration KinesisStreamARN=arn:aws:kinesis:us-east-1:123456789012:stream/s,RoleARN=r --extended-s3-destination-configuration BucketARN=arn:aws:s3:::lake,Prefix=raw/,BufferingHints={SizeInMBs=1,IntervalInSeconds=60},ProcessingConfiguration={Enabled=true}
 gen start g --stream s --rate 10/s --size 1KB
 advance 65s
 aws s3 ls s3://lake --recursive

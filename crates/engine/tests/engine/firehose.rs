@@ -101,11 +101,19 @@ fn lost_acknowledgements_duplicate_whole_objects() {
 #[test]
 fn a_loader_merging_on_sequence_numbers_drops_firehose_retries() {
     use streamdrill_engine::Console;
-    let run = |dedupe: &str| -> serde_json::Value {
+    let run_with = |dedupe: &str, transform: bool| -> serde_json::Value {
         let mut c = Console::new(9);
+        let processing = if transform {
+            ",ProcessingConfiguration={Enabled=true,Processors={Type=Lambda,LambdaArn=arn:aws:lambda:us-east-1:123456789012:function:add-seq}}"
+        } else {
+            ""
+        };
+        let create = format!(
+            "aws firehose create-delivery-stream --delivery-stream-name f --kinesis-stream-source-configuration KinesisStreamARN=arn:aws:kinesis:us-east-1:123456789012:stream/s,RoleARN=r --extended-s3-destination-configuration BucketARN=arn:aws:s3:::b,BufferingHints={{SizeInMBs=1,IntervalInSeconds=10}}{processing}"
+        );
         for cmd in [
             "aws kinesis create-stream --stream-name s --shard-count 1",
-            "aws firehose create-delivery-stream --delivery-stream-name f --kinesis-stream-source-configuration KinesisStreamARN=arn:aws:kinesis:us-east-1:123456789012:stream/s,RoleARN=r --extended-s3-destination-configuration BucketARN=arn:aws:s3:::b,BufferingHints={SizeInMBs=1,IntervalInSeconds=10}",
+            create.as_str(),
             "gen start g --stream s --rate 10/s --size 100 --keys uniform:5 --mode flow",
             &format!("loader start --name l --bucket b --dedupe {dedupe}"),
             "fault inject firehose-ack-lost --probability 1 --count 3",
@@ -116,6 +124,10 @@ fn a_loader_merging_on_sequence_numbers_drops_firehose_retries() {
         }
         serde_json::from_str(&c.execute("loader status --name l").unwrap()).unwrap()
     };
+    let run = |dedupe: &str| run_with(dedupe, true);
+    // Without a transformation the objects hold no sequence number: nothing to merge on.
+    let blind = run_with("sequence-number", false);
+    assert!(blind["DuplicateRows"].as_u64().unwrap() > 0, "{blind}");
     let plain = run("none");
     let by_key = run("object-key");
     let merged = run("sequence-number");
