@@ -18,7 +18,7 @@ pub fn sanitize(input: &str) -> String {
             '\u{90}' | '\u{9d}' | '\u{9e}' | '\u{9f}' | '\u{98}' => skip_string_body(&mut chars),
             c if c.is_control() => {}
             // Bidirectional overrides can make text display differently from what it says.
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {}
+            c if is_bidi_control(c) => {}
             c => out.push(c),
         }
     }
@@ -73,6 +73,30 @@ fn skip_string_body(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
     }
 }
 
+/// One line of a diagnostic that quotes untrusted input: every control character (the ESC
+/// of an escape sequence, BEL, C1 controls) and bidirectional override is shown as a visible
+/// `\u{1b}`, a newline as `\n` and a tab as `\t`, so the quote is safe on a terminal, cannot
+/// forge a line of its own (a fake "no problems"), and still shows the writer what to fix.
+pub fn sanitize_line(input: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(input.len());
+    for c in input.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || is_bidi_control(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// True when `text` would be changed by [`sanitize`].
 pub fn needs_sanitizing(text: &str) -> bool {
     sanitize(text) != text
@@ -114,12 +138,22 @@ mod tests {
         assert_eq!(sanitize("a\u{1b}]unterminated"), "a");
     }
 
+    #[test]
+    fn one_line_diagnostics_show_newlines() {
+        assert_eq!(
+            sanitize_line("a\nb\u{1b}]0;t\u{7}c\u{9b}\u{202e}"),
+            "a\\nb\\u{1b}]0;t\\u{7}c\\u{9b}\\u{202e}"
+        );
+    }
+
     proptest::proptest! {
         #[test]
         fn output_never_contains_controls_other_than_newline(s in ".*") {
             let clean = sanitize(&s);
             proptest::prop_assert!(clean.chars().all(|c| c == '\n' || !c.is_control()));
             proptest::prop_assert_eq!(sanitize(&clean), clean.clone());
+            let line = sanitize_line(&s);
+            proptest::prop_assert!(line.chars().all(|c| !c.is_control() && !is_bidi_control(c)));
         }
     }
 }

@@ -70,7 +70,22 @@ pub fn read_deck_file(path: &Path) -> Result<String, Diagnostic> {
             format!("file is {size} bytes; decks are limited to {DECK_FILE_BYTES_MAX} bytes"),
         ));
     }
-    fs::read_to_string(path).map_err(|e| Diagnostic::file(&label, e.to_string()))
+    let bytes = fs::read(path).map_err(|e| Diagnostic::file(&label, e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let valid_up_to = e.utf8_error().valid_up_to();
+        let before = std::str::from_utf8(&bytes[..valid_up_to]).unwrap_or_default();
+        let (line, column) = super::diagnostic::line_column(before, before.len());
+        Diagnostic {
+            path: label.clone(),
+            line,
+            column,
+            message: format!(
+                "not UTF-8 text (byte 0x{:02x}): deck files are UTF-8",
+                bytes[valid_up_to]
+            ),
+        }
+    })
 }
 
 /// Adds every deck under `path` to the library; unreadable or broken files become problems.

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::diagnostic::Diagnostic;
+use super::diagnostic::{Diagnostic, LineIndex};
 use super::model::{
     COMMON_FIELDS, Card, CardBody, CardCommon, Choice, Compare, Deck, DeckMeta, KINDS, Numeric,
     Question,
@@ -21,19 +21,49 @@ use crate::text::sanitize;
 const CHOICE_OPTIONS_MIN: usize = 2;
 const CHOICE_OPTIONS_MAX: usize = 8;
 
+/// Most cards in one deck: the largest bundled deck has 33; a deck of thousands is a mistake
+/// or an attack, and is refused before any card is checked.
+pub const CARDS_PER_DECK_MAX: usize = 2_000;
+/// Longest string in a deck, bytes: the longest bundled one is 1,210.
+pub const STRING_BYTES_MAX: usize = 16 * 1024;
+/// Most values (tables, arrays, strings, numbers) in one file:
+/// the largest bundled deck has 890.
+pub const VALUES_PER_DECK_MAX: usize = 100_000;
+/// Deepest nesting of tables and arrays: the format itself needs 6.
+pub const NESTING_MAX: usize = 16;
+/// Problems reported per file; past it one line says how many more there were and where the
+/// first of them is, so a broken generated file cannot flood the terminal.
+pub const PROBLEMS_PER_FILE_MAX: usize = 200;
+/// A card with more unknown fields than this is not retried field by field.
+const UNKNOWN_FIELD_RETRIES_MAX: usize = 8;
+
 /// Parses and checks a deck. `path` only labels diagnostics.
 pub fn parse_deck(path: &str, source: &str) -> Result<Deck, Vec<Diagnostic>> {
     let mut checker = Checker {
         path,
+        lines: LineIndex::new(source),
         source,
         problems: Vec::new(),
+        unshown: 0,
+        first_unshown: None,
     };
     let deck = checker.deck();
     match deck {
-        Some(deck) if checker.problems.is_empty() => Ok(deck),
+        Some(deck) if checker.problems.is_empty() && checker.unshown == 0 => Ok(deck),
         _ => {
             checker.problems.sort();
             checker.problems.dedup();
+            if let Some(first) = checker.first_unshown.take() {
+                let more = checker.unshown;
+                checker.problems.push(Diagnostic::located(
+                    path,
+                    &checker.lines,
+                    first,
+                    format!(
+                        "{more} more problem(s) from here on not shown (at most {PROBLEMS_PER_FILE_MAX} per file)"
+                    ),
+                ));
+            }
             Err(checker.problems)
         }
     }
@@ -42,13 +72,91 @@ pub fn parse_deck(path: &str, source: &str) -> Result<Deck, Vec<Diagnostic>> {
 struct Checker<'a> {
     path: &'a str,
     source: &'a str,
+    lines: LineIndex<'a>,
     problems: Vec<Diagnostic>,
+    /// Problems past [`PROBLEMS_PER_FILE_MAX`]: counted, not located.
+    unshown: usize,
+    first_unshown: Option<Range<usize>>,
 }
 
 impl<'a> Checker<'a> {
     fn report(&mut self, span: Range<usize>, message: impl Into<String>) {
+        if self.problems.len() >= PROBLEMS_PER_FILE_MAX {
+            self.unshown += 1;
+            self.first_unshown.get_or_insert(span);
+            return;
+        }
         self.problems
-            .push(Diagnostic::at(self.path, self.source, span, message));
+            .push(Diagnostic::located(self.path, &self.lines, span, message));
+    }
+
+    /// Walks the whole document once before anything else looks at it: too many values, too
+    /// deep a nesting or too long a string is reported where it is, and the file is not
+    /// checked further, so no later step can be made slow by the size of the input.
+    fn within_budget(&mut self, root: &DeTable<'a>) -> bool {
+        let mut values = 0usize;
+        let mut fine = true;
+        let mut stack: Vec<(&Spanned<DeValue<'a>>, usize)> = Vec::new();
+        if let Some(cards) = root.get("cards")
+            && let DeValue::Array(array) = cards.get_ref()
+            && array.len() > CARDS_PER_DECK_MAX
+        {
+            let first_over = array[CARDS_PER_DECK_MAX].span();
+            self.report(
+                first_over,
+                format!(
+                    "the deck has {} cards; a deck holds at most {CARDS_PER_DECK_MAX} (this is card {}): split it into several decks",
+                    array.len(),
+                    CARDS_PER_DECK_MAX + 1
+                ),
+            );
+            return false;
+        }
+        stack.extend(root.values().map(|v| (v, 1)));
+        while let Some((value, depth)) = stack.pop() {
+            values += 1;
+            if values > VALUES_PER_DECK_MAX {
+                self.report(
+                    value.span(),
+                    format!("too many values: a deck holds at most {VALUES_PER_DECK_MAX}"),
+                );
+                return false;
+            }
+            match value.get_ref() {
+                DeValue::String(text) if text.len() > STRING_BYTES_MAX => {
+                    self.report(
+                        value.span(),
+                        format!(
+                            "a string of {} bytes: deck text is limited to {STRING_BYTES_MAX} bytes per string",
+                            text.len()
+                        ),
+                    );
+                    fine = false;
+                }
+                DeValue::Table(table) => {
+                    if depth >= NESTING_MAX {
+                        self.report(
+                            value.span(),
+                            format!("nested deeper than {NESTING_MAX} tables and arrays"),
+                        );
+                        return false;
+                    }
+                    stack.extend(table.values().map(|v| (v, depth + 1)));
+                }
+                DeValue::Array(items) => {
+                    if depth >= NESTING_MAX {
+                        self.report(
+                            value.span(),
+                            format!("nested deeper than {NESTING_MAX} tables and arrays"),
+                        );
+                        return false;
+                    }
+                    stack.extend(items.iter().map(|v| (v, depth + 1)));
+                }
+                _ => {}
+            }
+        }
+        fine
     }
 
     fn report_toml(&mut self, error: &toml::de::Error, fallback: Range<usize>) {
@@ -67,6 +175,9 @@ impl<'a> Checker<'a> {
         }
         let root_span = root.span();
         let mut root = root.into_inner();
+        if !self.within_budget(&root) {
+            return None;
+        }
 
         let mut deck_value = None;
         let mut cards_value = None;
@@ -110,7 +221,7 @@ impl<'a> Checker<'a> {
             DeValue::Table(table) => FieldSpans::of(table, value.span()),
             _ => FieldSpans::of(&DeTable::new(), value.span()),
         };
-        let meta: DeckMeta = self.deserialize(value)?;
+        let meta: DeckMeta = self.deserialize_lenient(value)?;
         self.check_id(&meta.id, spans.get("id"), "deck id");
         self.check_non_empty(&meta.title, spans.get("title"), "deck title");
         let mut seen = BTreeSet::new();
@@ -152,7 +263,9 @@ impl<'a> Checker<'a> {
             self.report(span, "the deck has no cards");
         }
         let mut cards = Vec::new();
-        // Byte offset of each id's first use; turned into a line only for a duplicate.
+        // Byte offset of each id's first use; turned into a line only for a duplicate. Ids are
+        // read from the raw table, so a card that fails to parse still claims its id and a
+        // duplicate of it is reported in the same run.
         let mut first_seen: HashMap<String, usize> = HashMap::new();
         for item in array {
             let item_span = item.span();
@@ -160,21 +273,27 @@ impl<'a> Checker<'a> {
                 self.report(item_span, "each card must be a table");
                 continue;
             };
-            let id_span = table.get("id").map_or(item_span.clone(), Spanned::span);
-            if let Some(card) = self.card(Spanned::new(item_span, table), meta) {
-                if let Some(&first_offset) = first_seen.get(&card.id) {
-                    let (first, _) = super::diagnostic::line_column(self.source, first_offset);
+            let raw_id = table
+                .get("id")
+                .and_then(|v| v.get_ref().as_str().map(|id| (id.to_owned(), v.span())));
+            let card = self.card(Spanned::new(item_span, table), meta);
+            let mut duplicate = false;
+            if let Some((id, id_span)) = raw_id {
+                if let Some(&first_offset) = first_seen.get(&id) {
+                    let (first, _) = self.lines.line_column(first_offset);
                     self.report(
                         id_span,
-                        format!(
-                            "duplicate card id `{}` (first used on line {first})",
-                            card.id
-                        ),
+                        format!("duplicate card id `{id}` (first used on line {first})"),
                     );
+                    duplicate = true;
                 } else {
-                    first_seen.insert(card.id.clone(), id_span.start);
-                    cards.push(card);
+                    first_seen.insert(id, id_span.start);
                 }
+            }
+            if let Some(card) = card
+                && !duplicate
+            {
+                cards.push(card);
             }
         }
         cards
@@ -210,7 +329,8 @@ impl<'a> Checker<'a> {
             return None;
         }
 
-        let common: Option<CardCommon> = self.deserialize(table_value(common_table, &card_span));
+        let common: Option<CardCommon> =
+            self.deserialize_lenient(table_value(common_table, &card_span));
         // The tag stays in the table: serde's internally tagged enum reads it to pick the kind.
         let body: Option<CardBody> = self.deserialize_body(&kind, body_table, &card_span);
         let (common, body) = (common?, body?);
@@ -238,26 +358,61 @@ impl<'a> Checker<'a> {
         table.remove("kind");
         let value = table_value(table, card_span);
         match kind {
-            "question" => self.deserialize(value).map(CardBody::Question),
-            "myth" => self.deserialize(value).map(CardBody::Myth),
-            "failure" => self.deserialize(value).map(CardBody::Failure),
-            "compare" => self.deserialize(value).map(CardBody::Compare),
-            "choice" => self.deserialize(value).map(CardBody::Choice),
-            "numeric" => self.deserialize(value).map(CardBody::Numeric),
-            "calc" => self.deserialize(value).map(CardBody::Calc),
+            "question" => self.deserialize_lenient(value).map(CardBody::Question),
+            "myth" => self.deserialize_lenient(value).map(CardBody::Myth),
+            "failure" => self.deserialize_lenient(value).map(CardBody::Failure),
+            "compare" => self.deserialize_lenient(value).map(CardBody::Compare),
+            "choice" => self.deserialize_lenient(value).map(CardBody::Choice),
+            "numeric" => self.deserialize_lenient(value).map(CardBody::Numeric),
+            "calc" => self.deserialize_lenient(value).map(CardBody::Calc),
             _ => None,
         }
     }
 
-    fn deserialize<T: DeserializeOwned>(&mut self, value: Spanned<DeValue<'a>>) -> Option<T> {
+    /// Deserializes a table; an unknown field is reported and then left out, and the
+    /// rest deserialized again, so the table's other problems (and the semantic checks of what
+    /// did parse) are reported in the same run. The result stands only for those checks: the
+    /// reported unknown field already fails the file.
+    fn deserialize_lenient<T: DeserializeOwned>(
+        &mut self,
+        value: Spanned<DeValue<'a>>,
+    ) -> Option<T> {
         let span = value.span();
-        match T::deserialize(toml::de::ValueDeserializer::from(value)) {
-            Ok(parsed) => Some(parsed),
-            Err(error) => {
-                self.report_toml(&error, span);
-                None
+        let mut table = match value.into_inner() {
+            DeValue::Table(table) => table,
+            other => {
+                let other = Spanned::new(span.clone(), other);
+                return match T::deserialize(toml::de::ValueDeserializer::from(other)) {
+                    Ok(parsed) => Some(parsed),
+                    Err(error) => {
+                        self.report_toml(&error, span);
+                        None
+                    }
+                };
+            }
+        };
+        for _ in 0..=UNKNOWN_FIELD_RETRIES_MAX {
+            let attempt = table_value(table.clone(), &span);
+            match T::deserialize(toml::de::ValueDeserializer::from(attempt)) {
+                Ok(parsed) => return Some(parsed),
+                Err(error) => {
+                    self.report_toml(&error, span.clone());
+                    let unknown = error
+                        .message()
+                        .starts_with("unknown field")
+                        .then(|| error.span())
+                        .flatten()
+                        .and_then(|at| {
+                            table
+                                .keys()
+                                .find(|key| key.span() == at)
+                                .map(|key| key.get_ref().to_string())
+                        });
+                    table.remove(unknown?.as_str());
+                }
             }
         }
+        None
     }
 
     fn check_body(&mut self, body: &CardBody, spans: &FieldSpans, meta: Option<&DeckMeta>) {

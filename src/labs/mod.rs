@@ -515,6 +515,20 @@ pub fn parse_lab(path: &str, source: &str) -> Result<Lab, Vec<Diagnostic>> {
 /// Parses a learner script: one console command per line, optionally prefixed `at 30s:`; a line
 /// without a prefix acts at the time of the line before it (t=0 at first). Blank lines and `#`
 /// comments are skipped. Errors are `line N: message`.
+/// A script's bytes as text; the first byte that is not UTF-8 is reported at its line and
+/// column (counted in characters, as deck diagnostics are).
+pub fn decode_script(bytes: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let valid = &bytes[..e.valid_up_to()];
+        let before = std::str::from_utf8(valid).unwrap_or_default();
+        let (line, column) = line_column(before, before.len());
+        format!(
+            "line {line}, column {column}: not UTF-8 text (byte 0x{:02x})",
+            bytes[e.valid_up_to()]
+        )
+    })
+}
+
 pub fn parse_script(text: &str) -> Result<Vec<(SimDuration, String)>, String> {
     let mut out = Vec::new();
     let mut at = SimDuration::from_secs(0);

@@ -3,6 +3,7 @@
 
 mod cli;
 mod content;
+mod hostile;
 mod labs;
 mod labs_kafka;
 mod loader;

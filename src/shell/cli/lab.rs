@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
+use streamdrill_engine::console::terminal_safe_json;
+
 use super::{Cli, CliError, locations};
 use crate::deck::files::read_deck_file;
 use crate::shell::clock;
@@ -38,12 +40,12 @@ pub enum LabCommand {
 }
 
 pub(super) fn lab_command(cli: &Cli, command: &LabCommand) -> Result<ExitCode, CliError> {
-    use crate::labs::{bundled, lab_schema_json, parse_script, run};
+    use crate::labs::{bundled, lab_schema_json};
     let labs = match bundled::labs() {
         Ok(labs) => labs,
         Err(problems) => {
             for p in problems {
-                eprintln!("{p}");
+                super::complain(&p.to_string());
             }
             return Ok(ExitCode::from(2));
         }
@@ -68,76 +70,159 @@ pub(super) fn lab_command(cli: &Cli, command: &LabCommand) -> Result<ExitCode, C
             script,
             json,
             seed,
-        } => {
-            let Some(lab) = labs.iter().find(|l| &l.id == id) else {
-                eprintln!("no lab with id `{id}`; `streamdrill lab list` shows the ids");
-                return Ok(ExitCode::from(2));
-            };
-            let text = std::fs::read_to_string(script).map_err(|source| CliError::File {
-                path: script.display().to_string(),
-                source,
-            })?;
-            let commands = match parse_script(&text) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("{}: {e}", script.display());
-                    return Ok(ExitCode::from(2));
-                }
-            };
-            let verdict = run(lab, &commands, *seed);
-            store_lab_result(cli, &lab.id, &verdict);
-            if *json {
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string(&verdict).unwrap_or_default()
-                )?;
-            } else {
-                writeln!(
-                    out,
-                    "{}: {}",
-                    lab.id,
-                    if verdict.passed {
-                        "PASSED"
-                    } else {
-                        "NOT PASSED"
-                    }
-                )?;
-                for p in &verdict.predicates {
-                    writeln!(
-                        out,
-                        "  [{}] {}: {} = {} ({} {} over the last {})",
-                        if p.met { "x" } else { " " },
-                        p.name,
-                        p.metric,
-                        p.value,
-                        p.op,
-                        p.threshold,
-                        p.window
-                    )?;
-                }
-                for a in verdict
-                    .actions
-                    .iter()
-                    .filter(|a| !a.allowed || a.reply.get("Error").is_some())
-                {
-                    writeln!(out, "  at {}: `{}`: {}", a.at, a.command, a.reply)?;
-                }
-                for e in &verdict.schedule_errors {
-                    writeln!(out, "  lab error: {e}")?;
-                }
-                if verdict.passed {
-                    writeln!(out, "\n{}", lab.debrief.text.trim())?;
-                }
-            }
-            return Ok(if verdict.passed {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            });
-        }
+        } => return lab_run(cli, &labs, id, script, *json, *seed),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Exit code of a run whose goal was met.
+const EXIT_PASSED: u8 = 0;
+/// Exit code of a run that ended with the goal not met.
+const EXIT_NOT_PASSED: u8 = 1;
+/// Exit code when nothing ran: an unknown lab, or a script that cannot be read or parsed.
+const EXIT_BAD_INPUT: u8 = 2;
+/// Largest script file read: a thousand commands of a few hundred bytes each, with room.
+const SCRIPT_FILE_BYTES_MAX: u64 = 1024 * 1024;
+
+/// Why a headless run did not start: the `code` names the case for scripts reading `--json`.
+struct RunRefused {
+    code: &'static str,
+    message: String,
+}
+
+/// Runs a lab headless. With `--json` stdout carries exactly one JSON object whatever
+/// happens: the verdict, or `{"lab", "error": {"code", "message"}}` when nothing ran.
+fn lab_run(
+    cli: &Cli,
+    labs: &[crate::labs::Lab],
+    id: &str,
+    script: &std::path::Path,
+    json: bool,
+    seed: u64,
+) -> Result<ExitCode, CliError> {
+    let mut out = io::stdout().lock();
+    let prepared = labs
+        .iter()
+        .find(|l| l.id == id)
+        .ok_or_else(|| RunRefused {
+            code: "unknown_lab",
+            message: format!("no lab with id `{id}`; `streamdrill lab list` shows the ids"),
+        })
+        .and_then(|lab| read_script(script).map(|commands| (lab, commands)));
+    let (lab, commands) = match prepared {
+        Ok(prepared) => prepared,
+        Err(refused) => {
+            if json {
+                let error = serde_json::json!({
+                    "lab": id,
+                    "error": {"code": refused.code, "message": crate::text::sanitize_line(&refused.message)},
+                });
+                writeln!(out, "{}", terminal_safe_json(&error.to_string()))?;
+            } else {
+                super::complain(&refused.message);
+            }
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
+    let verdict = crate::labs::run(lab, &commands, seed);
+    store_lab_result(cli, &lab.id, &verdict);
+    if json {
+        let verdict_json = serde_json::to_string(&verdict).unwrap_or_default();
+        writeln!(out, "{}", terminal_safe_json(&verdict_json))?;
+    } else {
+        write_verdict(&mut out, lab, &verdict)?;
+    }
+    Ok(ExitCode::from(if verdict.passed {
+        EXIT_PASSED
+    } else {
+        EXIT_NOT_PASSED
+    }))
+}
+
+/// Reads and parses a script file; bytes that are not UTF-8 are an error at their line and
+/// column, not a failure without a location.
+fn read_script(
+    script: &std::path::Path,
+) -> Result<Vec<(streamdrill_engine::time::SimDuration, String)>, RunRefused> {
+    use std::io::Read;
+    let label = script.display().to_string();
+    let unreadable = |e: io::Error| RunRefused {
+        code: "script_unreadable",
+        message: format!("{label}: {e}"),
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(script)
+        .map_err(unreadable)?
+        .take(SCRIPT_FILE_BYTES_MAX + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > SCRIPT_FILE_BYTES_MAX {
+        return Err(RunRefused {
+            code: "script_too_large",
+            message: format!("{label}: a script is limited to {SCRIPT_FILE_BYTES_MAX} bytes"),
+        });
+    }
+    let text = crate::labs::decode_script(&bytes).map_err(|message| RunRefused {
+        code: "script_invalid",
+        message: format!("{label}: {message}"),
+    })?;
+    crate::labs::parse_script(text).map_err(|message| RunRefused {
+        code: "script_invalid",
+        message: format!("{label}: {message}"),
+    })
+}
+
+/// The human-readable verdict. Commands and replies quote the script, so they pass through
+/// the one line sanitiser the diagnostics use.
+fn write_verdict(
+    out: &mut impl Write,
+    lab: &crate::labs::Lab,
+    verdict: &crate::labs::Verdict,
+) -> io::Result<()> {
+    use crate::text::sanitize_line;
+    writeln!(
+        out,
+        "{}: {}",
+        lab.id,
+        if verdict.passed {
+            "PASSED"
+        } else {
+            "NOT PASSED"
+        }
+    )?;
+    for p in &verdict.predicates {
+        writeln!(
+            out,
+            "  [{}] {}: {} = {} ({} {} over the last {})",
+            if p.met { "x" } else { " " },
+            p.name,
+            p.metric,
+            p.value,
+            p.op,
+            p.threshold,
+            p.window
+        )?;
+    }
+    for a in verdict
+        .actions
+        .iter()
+        .filter(|a| !a.allowed || a.reply.get("Error").is_some())
+    {
+        writeln!(
+            out,
+            "  at {}: `{}`: {}",
+            a.at,
+            sanitize_line(&a.command),
+            sanitize_line(&a.reply.to_string())
+        )?;
+    }
+    for e in &verdict.schedule_errors {
+        writeln!(out, "  lab error: {}", sanitize_line(e))?;
+    }
+    if verdict.passed {
+        writeln!(out, "\n{}", lab.debrief.text.trim())?;
+    }
+    Ok(())
 }
 
 /// Checks lab files (or, with no path, reports on the bundled ones, already parsed).
@@ -211,6 +296,8 @@ fn store_lab_result(cli: &Cli, lab_id: &str, verdict: &crate::labs::Verdict) {
                 .map_err(|e| e.to_string())
         });
     if let Err(message) = stored {
-        eprintln!("streamdrill: the lab result was not saved: {message}");
+        super::complain(&format!(
+            "streamdrill: the lab result was not saved: {message}"
+        ));
     }
 }

@@ -197,10 +197,18 @@ pub fn run(cli: &Cli) -> ExitCode {
     match dispatch(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("streamdrill: {error}");
+            complain(&format!("streamdrill: {error}"));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The one place an error message of the CLI reaches stderr. Messages quote what the user
+/// gave (an id, a path, a line of an import file), so each line is sanitised (control
+/// characters shown as `\u{1b}`); the lines of a multi-line report (config problems) stay.
+pub(crate) fn complain(message: &str) {
+    let lines: Vec<String> = message.lines().map(crate::text::sanitize_line).collect();
+    eprintln!("{}", lines.join("\n"));
 }
 
 fn locations(cli: &Cli) -> Locations {
@@ -314,7 +322,7 @@ fn run_tui(
 fn run_plain(cli: &Cli, args: &DrillArgs) -> Result<ExitCode, CliError> {
     let mut workspace = open_workspace(cli)?;
     for problem in &workspace.library.problems {
-        eprintln!("skipped: {problem}");
+        complain(&format!("skipped: {problem}"));
     }
     let scope = args.scope();
     check_scope(&workspace.library, &scope)?;
@@ -703,7 +711,7 @@ fn deck_list(cli: &Cli, json: bool) -> Result<ExitCode, CliError> {
         }
     }
     for problem in &library.problems {
-        eprintln!("skipped: {problem}");
+        complain(&format!("skipped: {problem}"));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -34,13 +34,13 @@ mod kinesis;
 mod metrics;
 mod output;
 
-pub use output::base64;
+pub use output::{base64, terminal_safe_json};
 
 use crate::cost::PriceSheet;
 use crate::sim::Sim;
 use args::{Args, Out, fail, param};
 use serde_json::{Value, json};
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
 
 /// Longest accepted command line, bytes.
 pub const LINE_BYTES_MAX: usize = 16 * 1_048_576;
@@ -224,7 +224,7 @@ impl Console {
         let value =
             result.unwrap_or_else(|f| json!({"Error": {"Code": f.code, "Message": f.message}}));
         self.remember(&value);
-        Some(value.to_string())
+        Some(terminal_safe_json(&value.to_string()))
     }
 
     fn substitute(&self, tokens: Vec<String>) -> Vec<String> {
@@ -315,18 +315,63 @@ impl Console {
 /// assert_eq!(text.lines().count(), 3);
 /// assert!(text.lines().nth(1).unwrap().contains("\"ShardId\":\"shardId-000000000001\""));
 /// ```
-pub fn run_console(input: impl BufRead, mut output: impl Write, seed: u64) -> std::io::Result<()> {
+pub fn run_console(
+    mut input: impl BufRead,
+    mut output: impl Write,
+    seed: u64,
+) -> std::io::Result<()> {
     let mut console = Console::new(seed);
-    for line in input.lines() {
-        let line = line?;
-        let reply = if line.len() > LINE_BYTES_MAX {
-            Some(json!({"Error": {"Code": "ParamValidation", "Message": format!("command line longer than {LINE_BYTES_MAX} bytes")}}).to_string())
+    let mut line = Vec::new();
+    let mut number = 0usize;
+    loop {
+        line.clear();
+        number += 1;
+        // At most LINE_BYTES_MAX + 1 bytes of a line are ever held: a longer one is skipped to
+        // its end and answered with an error, so no input line can exhaust memory.
+        let read = (&mut input)
+            .take(LINE_BYTES_MAX as u64 + 1)
+            .read_until(b'\n', &mut line)?;
+        if read == 0 {
+            break;
+        }
+        let complete = line.last() == Some(&b'\n');
+        let reply = if line.len() > LINE_BYTES_MAX && !complete {
+            skip_rest_of_line(&mut input)?;
+            Some(error_line(&format!(
+                "line {number}: command line longer than {LINE_BYTES_MAX} bytes"
+            )))
         } else {
-            console.execute(&line)
+            match std::str::from_utf8(&line) {
+                Ok(text) => console.execute(text.trim_end_matches(['\n', '\r'])),
+                Err(e) => Some(error_line(&format!(
+                    "line {number}: not UTF-8 text (byte 0x{:02x} at byte {} of the line)",
+                    line[e.valid_up_to()],
+                    e.valid_up_to() + 1
+                ))),
+            }
         };
         if let Some(r) = reply {
             writeln!(output, "{r}")?;
         }
     }
     output.flush()
+}
+
+fn error_line(message: &str) -> String {
+    json!({"Error": {"Code": "ParamValidation", "Message": message}}).to_string()
+}
+
+fn skip_rest_of_line(input: &mut impl BufRead) -> std::io::Result<()> {
+    loop {
+        let buffer = input.fill_buf()?;
+        if buffer.is_empty() {
+            return Ok(());
+        }
+        if let Some(end) = buffer.iter().position(|&b| b == b'\n') {
+            input.consume(end + 1);
+            return Ok(());
+        }
+        let all = buffer.len();
+        input.consume(all);
+    }
 }

@@ -28,6 +28,28 @@ pub fn base64(data: &[u8]) -> String {
     out
 }
 
+/// JSON text made safe to print on a terminal. `serde_json` escapes C0 controls (ESC is
+/// `\u001b`), but prints C1 controls (U+0080 to U+009F, among them the 8-bit CSI) and
+/// bidirectional overrides as they are; here they become `\u` escapes too. Such characters can
+/// only stand inside JSON strings, where the escape means the same character, so the value is
+/// unchanged. Every reply the console prints passes through here.
+pub fn terminal_safe_json(json: &str) -> String {
+    use std::fmt::Write;
+    let unsafe_char = |c: char| matches!(c, '\u{80}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !json.chars().any(unsafe_char) {
+        return json.to_owned();
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if unsafe_char(c) {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 pub(crate) fn metrics_json(set: &MetricSet, only: Option<Metric>, from_sec: u64) -> Value {
     let metrics: Vec<Metric> = match only {
         Some(m) => vec![m],
@@ -61,6 +83,16 @@ pub(crate) fn metrics_json(set: &MetricSet, only: Option<Metric>, from_sec: u64)
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn c1_controls_and_bidi_are_escaped_and_the_value_is_unchanged() {
+        let value = serde_json::json!({"Message": "a\u{1b}[2J\u{9b}31m\u{202e}b"});
+        let safe = super::terminal_safe_json(&value.to_string());
+        assert!(safe.bytes().all(|b| b != 0x1b && b != 0x9b), "{safe}");
+        assert!(!safe.contains('\u{202e}'));
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back, value);
+    }
+
     use super::*;
 
     #[test]
