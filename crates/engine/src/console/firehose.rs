@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 const LOADERS_MAX: usize = 100;
 
 impl Console {
+    #[allow(clippy::too_many_lines)] // one dispatch over the Firehose operations
     pub(super) fn firehose(&mut self, op: &str, mut a: Args) -> Out {
         match op {
             "create-delivery-stream" => {
