@@ -1159,7 +1159,7 @@ fn a_lab_runs_live_and_its_result_goes_to_the_store() {
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.screen, Screen::Lab);
     assert!(app.next_wake(t0()).is_some(), "a running lab ticks");
-    // Pause, step to two minutes with ctrl-n, then salt the key as the briefing suggests.
+    // Pause, step to two minutes with ctrl-n, then salt the hot key over 16 suffixes.
     app.update(ctrl('p'), t0());
     assert!(
         app.next_wake(t0()).is_none(),
@@ -1170,7 +1170,7 @@ fn a_lab_runs_live_and_its_result_goes_to_the_store() {
     }
     for command in [
         "gen stop orders",
-        "gen start orders --stream orders --rate 3000/s --size 1KB --keys uniform:1000 --mode flow",
+        "gen start orders --stream orders --rate 3000/s --size 1KB --keys hot:0.5:1000:16 --mode flow",
     ] {
         type_text(&mut app, command);
         press(&mut app, KeyCode::Enter);
