@@ -451,37 +451,7 @@ impl<'a> Checker<'a> {
             );
         }
         for point in &q.rubric {
-            if point.point.trim().is_empty() {
-                self.report(spans.get("rubric"), "a rubric point has an empty `point`");
-            }
-            if point
-                .terms
-                .iter()
-                .all(|t| crate::grading::normalise::normalise(t).is_empty())
-            {
-                self.report(
-                    spans.get("rubric"),
-                    format!(
-                        "rubric point `{}` has no terms: list the words that show it",
-                        point.point
-                    ),
-                );
-            }
-            for claim in &point.wrong {
-                let no_words = claim
-                    .says
-                    .iter()
-                    .all(|t| crate::grading::normalise::normalise(t).is_empty());
-                if no_words || claim.why.trim().is_empty() {
-                    self.report(
-                        spans.get("rubric"),
-                        format!(
-                            "a wrong claim of rubric point `{}` needs `says` phrases and a `why`",
-                            point.point
-                        ),
-                    );
-                }
-            }
+            self.check_rubric_point(point, spans.get("rubric"));
         }
         for follow_up in &q.follow_ups {
             if follow_up.prompt.trim().is_empty() || follow_up.answer.trim().is_empty() {

@@ -13,11 +13,16 @@ fn starter() -> String {
 }
 
 fn streamdrill(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
+    streamdrill_on(data_dir, Path::new(&starter()), args, stdin)
+}
+
+/// The binary on one deck file, with `stdin` as its input.
+fn streamdrill_on(data_dir: &Path, content: &Path, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_streamdrill"))
         .arg("--data-dir")
         .arg(data_dir)
         .arg("--content")
-        .arg(starter())
+        .arg(content)
         .args(args)
         .env_remove("STREAMDRILL_DATA_DIR")
         .stdin(Stdio::piped())
@@ -362,26 +367,12 @@ fn plain_mode_shows_the_evidence_and_the_wrong_claim_per_point() {
     let evidence = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid/evidence.toml");
     let answer =
         "Disks are saturated, so the ISR shrinks. Then lower min.insync.replicas to 1.\n1\n";
-    let output = Command::new(env!("CARGO_BIN_EXE_streamdrill"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .arg("--content")
-        .arg(&evidence)
-        .args(["drill", "--plain", "--deck", "evidence-fixture"])
-        .env_remove("STREAMDRILL_DATA_DIR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(answer.as_bytes())?;
-            child.wait_with_output()
-        })
-        .expect("binary runs");
+    let output = streamdrill_on(
+        dir.path(),
+        &evidence,
+        &["drill", "--plain", "--deck", "evidence-fixture"],
+        answer,
+    );
     let text = stdout(&output);
     assert!(output.status.success(), "{text}");
     assert!(
@@ -411,26 +402,12 @@ fn plain_mode_grades_a_compare_cell_by_its_points_and_shows_the_row_after() {
     let fixture =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid/compare-evidence.toml");
     let answer = "Kinesis keeps records 24 hours by default, and you can raise that to 365 days at most.\n3\n";
-    let output = Command::new(env!("CARGO_BIN_EXE_streamdrill"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .arg("--content")
-        .arg(&fixture)
-        .args(["drill", "--plain", "--deck", "compare-fixture"])
-        .env_remove("STREAMDRILL_DATA_DIR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(answer.as_bytes())?;
-            child.wait_with_output()
-        })
-        .expect("binary runs");
+    let output = streamdrill_on(
+        dir.path(),
+        &fixture,
+        &["drill", "--plain", "--deck", "compare-fixture"],
+        answer,
+    );
     let text = stdout(&output);
     assert!(output.status.success(), "{text}");
     assert!(

@@ -330,34 +330,17 @@ fn a_lab_script_that_is_not_utf8_is_one_json_error_with_its_place() {
 
 #[test]
 fn lab_run_json_is_one_object_for_every_kind_of_refusal() {
-    let out = run(
-        &[
-            "lab",
-            "run",
-            "no-such-lab",
-            "--script",
-            "/nonexistent",
-            "--json",
-        ],
-        b"",
-    );
-    assert_eq!(out.status.code(), Some(2));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["error"]["code"], "unknown_lab");
-    let out = run(
-        &[
-            "lab",
-            "run",
-            "kinesis-hot-key",
-            "--script",
-            "/nonexistent",
-            "--json",
-        ],
-        b"",
-    );
-    assert_eq!(out.status.code(), Some(2));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["error"]["code"], "script_unreadable");
+    let refusal = |lab: &str| {
+        let out = run(
+            &["lab", "run", lab, "--script", "/nonexistent", "--json"],
+            b"",
+        );
+        assert_eq!(out.status.code(), Some(2));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["error"]["code"].clone()
+    };
+    assert_eq!(refusal("no-such-lab"), "unknown_lab");
+    assert_eq!(refusal("kinesis-hot-key"), "script_unreadable");
     let out = lab_run(b"at soon: advance 1s\n", true);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["error"]["code"], "script_invalid");
