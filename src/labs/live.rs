@@ -237,6 +237,57 @@ impl LiveLab {
             .collect()
     }
 
+    /// Per goal predicate, its metric per second over the last `seconds` seconds, oldest first
+    /// (a second without samples reads 0): the goal's sparklines. None for an answer goal; for
+    /// a ratio, the metric being divided.
+    pub fn goal_series(&self, seconds: u64) -> Vec<Option<Vec<u64>>> {
+        let to = self.console.sim.now().as_secs();
+        let from = to.saturating_sub(seconds);
+        self.lab
+            .goal
+            .iter()
+            .map(|p| {
+                if matches!(p.scope, Scope::Answer(_)) {
+                    return None;
+                }
+                let by_second =
+                    super::metric_by_second(&self.console, &p.scope, &p.metric, from, to);
+                Some(
+                    (from..to)
+                        .map(|sec| by_second.get(&sec).copied().unwrap_or(0))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// Once the run is over: whether it passed, and why, in a sentence.
+    pub fn verdict(&self) -> Option<(bool, String)> {
+        let (at, ending) = self.ending?;
+        let unmet: Vec<String> = self
+            .outcomes()
+            .into_iter()
+            .filter(|o| !o.met)
+            .map(|o| o.name)
+            .collect();
+        let reason = match ending {
+            Ending::GoalHeld => {
+                format!("PASSED at t={at}: every goal held over its whole window.")
+            }
+            Ending::TimeUp { passed: true } => format!(
+                "PASSED: the lab's {} ran out with every goal met.",
+                self.lab.duration()
+            ),
+            Ending::TimeUp { passed: false } => format!(
+                "NOT PASSED: the lab's {} ran out with goals not met: {}.",
+                self.lab.duration(),
+                unmet.join("; ")
+            ),
+            Ending::GaveUp => format!("NOT PASSED: you gave up at t={at}."),
+        };
+        Some((ending.passed(), reason))
+    }
+
     /// Ends the run when its time is up or the goal has held for its windows.
     fn settle(&mut self) {
         if self.ending.is_some() {

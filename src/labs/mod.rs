@@ -847,22 +847,10 @@ fn metric_value(console: &Console, p: &Predicate) -> f64 {
     let to = console.sim.now().as_secs();
     let window = SimDuration::parse(&p.window).unwrap_or(SimDuration::from_secs(to));
     let from = to.saturating_sub(window.as_micros() / 1_000_000);
-    let sets = scope_metrics(console, &p.scope);
     let series = |name: &str| -> Vec<u64> {
-        let Some(m) = Metric::parse(name) else {
-            return Vec::new();
-        };
-        let mut by_second: BTreeMap<u64, u64> = BTreeMap::new();
-        for set in &sets {
-            for m in scope_metric_names(&p.scope, m) {
-                if let Some(series) = set.get(m) {
-                    for (sec, v) in series.since(from).filter(|(sec, _)| *sec < to) {
-                        *by_second.entry(sec).or_default() += v;
-                    }
-                }
-            }
-        }
-        by_second.into_values().collect()
+        metric_by_second(console, &p.scope, name, from, to)
+            .into_values()
+            .collect()
     };
     let sum = |name: &str| series(name).iter().sum::<u64>() as f64;
     match p.stat {
@@ -885,6 +873,31 @@ fn metric_value(console: &Console, p: &Predicate) -> f64 {
             }
         }
     }
+}
+
+/// A metric summed over a predicate's scope, per whole second in `[from, to)`: seconds with
+/// no samples are absent.
+pub(crate) fn metric_by_second(
+    console: &Console,
+    scope: &Scope,
+    name: &str,
+    from: u64,
+    to: u64,
+) -> BTreeMap<u64, u64> {
+    let mut by_second: BTreeMap<u64, u64> = BTreeMap::new();
+    let Some(m) = Metric::parse(name) else {
+        return by_second;
+    };
+    for set in scope_metrics(console, scope) {
+        for m in scope_metric_names(scope, m) {
+            if let Some(series) = set.get(m) {
+                for (sec, v) in series.since(from).filter(|(sec, _)| *sec < to) {
+                    *by_second.entry(sec).or_default() += v;
+                }
+            }
+        }
+    }
+    by_second
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ mod lab;
 pub use drill::{
     CardResult, Drill, DrillMode, Step, Summary, suggested_rating, summarize, uses_text,
 };
-pub use lab::{LAB_SPEEDS, LabScreen};
+pub use lab::{Exchange, HISTORY_MAX, LAB_SPEEDS, LabPane, LabScreen, TRANSCRIPT_MAX};
 
 /// Cards per session unless the config says otherwise.
 pub const SESSION_LIMIT_DEFAULT: usize = 20;
@@ -184,6 +184,8 @@ pub struct App {
     /// Rows a page key moves in the home and lab lists: the rows the last frame showed.
     pub list_page: std::cell::Cell<usize>,
     pub lab: Option<LabScreen>,
+    /// Console lines typed per lab, oldest first, for the up and down keys.
+    pub lab_history: std::collections::BTreeMap<String, Vec<String>>,
     /// Labs passed at least once, by lab id (from the store, then from this run).
     pub labs_done: std::collections::BTreeSet<String>,
     /// The plan in force, if any (shown on the settings screen).
@@ -242,6 +244,7 @@ impl App {
             home_filter: ListFilter::default(),
             list_page: std::cell::Cell::new(keys::PAGE_ROWS),
             lab: None,
+            lab_history: std::collections::BTreeMap::new(),
             labs_done: std::collections::BTreeSet::new(),
             active_plan: None,
             paths: None,
@@ -427,12 +430,8 @@ impl App {
 
     /// When the shell should wake the app without input: each second while a clock is shown.
     pub fn next_wake(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        if self.screen == Screen::Lab
-            && let Some(lab) = &self.lab
-            && !lab.paused
-            && !lab.live.finished()
-        {
-            return Some(now + Duration::seconds(1));
+        if self.screen == Screen::Lab {
+            return self.lab_wake(now);
         }
         let drill = self
             .drill
@@ -503,6 +502,8 @@ impl App {
                     drill.reveal_scroll.wheel(rows);
                 } else if self.screen == Screen::Stats {
                     self.stats_scroll.wheel(rows);
+                } else if self.screen == Screen::Lab {
+                    self.on_lab_wheel(rows);
                 }
                 Vec::new()
             }
@@ -528,13 +529,8 @@ impl App {
                 Vec::new()
             }
             Msg::Tick => {
-                if self.screen == Screen::Lab
-                    && let Some(lab) = self.lab.as_mut()
-                    && !lab.paused
-                {
-                    lab.live
-                        .advance(streamdrill_engine::SimDuration::from_secs(lab.speed));
-                    return self.lab_finished(now);
+                if self.screen == Screen::Lab {
+                    return self.on_lab_tick(now);
                 }
                 self.on_tick(now);
                 Vec::new()

@@ -41,6 +41,12 @@ pub enum Action {
     Step,
     NextHint,
     Restart,
+    /// Complete the console line.
+    Complete,
+    /// Move the focus to the next pane.
+    FocusNext,
+    /// End a lab run as not passed.
+    GiveUp,
     Settings,
     NextField,
     ApplyPlan,
@@ -489,13 +495,68 @@ pub const LAB_LIST: &[Binding] = &[
 
 /// The lab screen: typing is the console line; the clock has control keys.
 pub const LAB: &[Binding] = &[
-    key(KeyCode::Enter, Action::Reveal, "enter", "run command"),
-    ctrl('p', Action::TogglePause, "ctrl-p", "pause/resume"),
-    ctrl('f', Action::Faster, "ctrl-f", "speed 1x/10x/60x"),
-    ctrl('n', Action::Step, "ctrl-n", "step 10 s"),
+    key(
+        KeyCode::Enter,
+        Action::Reveal,
+        "enter",
+        "run (empty line: start)",
+    ),
+    ctrl('p', Action::TogglePause, "ctrl-p", "start/pause"),
+    ctrl('f', Action::Faster, "ctrl-f", "1x/10x/60x"),
+    key(KeyCode::Tab, Action::Complete, "tab", "complete"),
+    key(KeyCode::PageUp, Action::PageUp, "PgUp/PgDn", "scroll"),
+    quiet(key(
+        KeyCode::PageDown,
+        Action::PageDown,
+        "PgUp/PgDn",
+        "scroll",
+    )),
+    key(KeyCode::F(3), Action::FocusNext, "f3", "next pane"),
     key(KeyCode::F(2), Action::NextHint, "f2", "hint"),
-    ctrl('r', Action::Restart, "ctrl-r", "run again from the start"),
-    key(KeyCode::Esc, Action::Back, "esc", "labs"),
+    quiet(key(
+        KeyCode::Up,
+        Action::Up,
+        "↑/↓",
+        "command history (in other panes: scroll)",
+    )),
+    quiet(key(
+        KeyCode::Down,
+        Action::Down,
+        "↑/↓",
+        "command history (in other panes: scroll)",
+    )),
+    quiet(Binding {
+        modifiers: KeyModifiers::CONTROL,
+        ..key(
+            KeyCode::Home,
+            Action::Top,
+            "ctrl-home/end",
+            "top / end of the pane (end: follow)",
+        )
+    }),
+    quiet(Binding {
+        modifiers: KeyModifiers::CONTROL,
+        ..key(
+            KeyCode::End,
+            Action::Bottom,
+            "ctrl-home/end",
+            "top / end of the pane (end: follow)",
+        )
+    }),
+    quiet(ctrl('n', Action::Step, "ctrl-n", "step 10 s")),
+    quiet(ctrl(
+        'g',
+        Action::GiveUp,
+        "ctrl-g",
+        "give up (the run ends, not passed)",
+    )),
+    quiet(ctrl(
+        'r',
+        Action::Restart,
+        "ctrl-r",
+        "run again from the start",
+    )),
+    key(KeyCode::Esc, Action::Back, "esc", "labs (the run waits)"),
     HELP_F1,
     FORCE_QUIT,
 ];

@@ -6,9 +6,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Sparkline, Table, TableState, Wrap};
 
-use super::app::{App, LabScreen};
+use super::app::{App, LabPane, LabScreen};
 use super::theme::Theme;
 use crate::labs::live::KafkaView;
+use streamdrill_engine::SimDuration;
 
 /// A shard accepts 1,000 records/s of writes (the Kinesis limit the bars are drawn against).
 const SHARD_RECORDS_PER_SEC: u64 = 1_000;
@@ -83,41 +84,146 @@ pub fn render_list(app: &App, frame: &mut Frame, area: Rect) {
     );
 }
 
-#[allow(clippy::too_many_lines)] // one screen, panel by panel
+/// Seconds of history the trend sparklines show.
+const TREND_SECONDS: u64 = 60;
+
+/// Output rows one console reply may take; the rest are counted on a last line.
+const REPLY_ROWS_MAX: usize = 400;
+
 pub fn render_lab(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let live = &lab.live;
-    let [main, console] = Layout::vertical([Constraint::Min(6), Constraint::Length(3)]).areas(area);
+    let console_height = (area.height / 3).clamp(6, 14);
+    let [main, console] =
+        Layout::vertical([Constraint::Min(6), Constraint::Length(console_height)]).areas(area);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(main);
-    let [briefing_area, goal_area] =
-        Layout::vertical([Constraint::Min(4), Constraint::Length(7)]).areas(left);
-    let lag_lines = live.consumer_lag(60);
-    let lag_height = if lag_lines.is_empty() {
+
+    let goal = goal_text(lab, theme);
+    let goal_width = left.width.saturating_sub(2);
+    let goal_rows = u16::try_from(
+        Paragraph::new(goal.clone())
+            .wrap(Wrap { trim: false })
+            .line_count(goal_width),
+    )
+    .unwrap_or(u16::MAX);
+    let [briefing_area, goal_area] = Layout::vertical([
+        Constraint::Min(4),
+        Constraint::Length((goal_rows + 2).min(left.height / 2)),
+    ])
+    .areas(left);
+    render_briefing(lab, theme, frame, briefing_area);
+    render_scrolled(
+        goal,
+        "Goal",
+        lab.focus == LabPane::Goal,
+        &lab.goal_scroll,
+        theme,
+        frame,
+        goal_area,
+    );
+
+    let trends = trends(lab);
+    let kafka = lab.live.kafka_view();
+    let trend_height = if trends.is_empty() {
         0
     } else {
-        (lag_lines.len().min(6) * 2 + 2) as u16
+        u16::try_from(trends.len() * 2 + 2)
+            .unwrap_or(u16::MAX)
+            .min(right.height / 3)
     };
-    let kafka = live.kafka_view();
-    let [load_area, lag_area, events_area] = Layout::vertical([
-        Constraint::Percentage(if kafka.is_some() { 55 } else { 35 }),
-        Constraint::Length(lag_height),
+    let picture = match &kafka {
+        Some(_) => Constraint::Percentage(50),
+        None => Constraint::Length(
+            u16::try_from(lab.live.shard_loads().len() + 2)
+                .unwrap_or(u16::MAX)
+                .clamp(3, right.height / 2),
+        ),
+    };
+    let [picture_area, trend_area, events_area] = Layout::vertical([
+        picture,
+        Constraint::Length(trend_height),
         Constraint::Min(3),
     ])
     .areas(right);
+    if let Some(view) = &kafka {
+        render_kafka(view, theme, frame, picture_area);
+    } else {
+        render_shard_loads(lab, theme, frame, picture_area);
+    }
+    render_trends(&trends, theme, frame, trend_area);
+    render_events(lab, theme, frame, events_area);
+    render_console(lab, theme, frame, console);
+}
 
-    let outcomes = live.outcomes();
-    // Once the run is over the briefing has done its job: the panel gives its room to the
-    // verdict and the debrief.
-    let briefing = if live.finished() {
-        let passed = outcomes.iter().all(|o| o.met);
-        let mut text = Text::from(Line::styled(
-            if passed {
-                "PASSED"
-            } else {
-                "NOT PASSED: ctrl-r runs the lab again"
-            },
+/// A pane's frame: its border lit while it has the focus, and where it stands when its
+/// content is taller than it ("rows 3-10 of 24").
+fn pane_block(
+    name: &str,
+    focused: bool,
+    theme: &Theme,
+    (offset, in_view, total): (u16, u16, u16),
+) -> Block<'static> {
+    let mut block = Block::bordered().title(format!(" {name} "));
+    if focused {
+        block = block.border_style(theme.accent);
+    }
+    if total > in_view {
+        let last = offset.saturating_add(in_view).min(total);
+        block = block.title_bottom(
+            Line::from(format!(
+                " rows {}-{last} of {total} · PgUp PgDn ",
+                offset + 1
+            ))
+            .right_aligned(),
+        );
+    }
+    block
+}
+
+/// A scrolled paragraph in a bordered pane, its scroll fitted to what the frame shows.
+fn render_scrolled(
+    text: Text<'_>,
+    name: &str,
+    focused: bool,
+    scroll: &crate::tui::scroll::Scroll,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let paragraph = Paragraph::new(text).wrap(Wrap { trim: false });
+    let in_view = area.height.saturating_sub(2);
+    let total =
+        u16::try_from(paragraph.line_count(area.width.saturating_sub(2))).unwrap_or(u16::MAX);
+    let offset = scroll.fit(total, in_view);
+    frame.render_widget(
+        paragraph.scroll((offset, 0)).block(pane_block(
+            name,
+            focused,
+            theme,
+            (offset, in_view, total),
+        )),
+        area,
+    );
+    crate::tui::scroll::render_scrollbar(frame, area, offset, in_view, total, theme.muted);
+}
+
+/// Before the end: the briefing, how to start, and the hints asked for. After it: the verdict
+/// with its reason, the debrief, and the cards to drill next.
+fn render_briefing(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let live = &lab.live;
+    // The title in full: a long one would be cut on the border.
+    let mut text = Text::from(Line::styled(
+        live.lab.title.clone(),
+        theme.accent.add_modifier(ratatui::style::Modifier::BOLD),
+    ));
+    let verdict = live.verdict();
+    if let Some((passed, reason)) = verdict {
+        text.push_line(Line::styled(
+            reason,
             if passed { theme.good } else { theme.bad },
         ));
+        if !passed {
+            text.push_line(Line::styled("ctrl-r runs the lab again.", theme.muted));
+        }
         text.push_line(Line::default());
         text.extend(Text::from(reflow(&live.lab.debrief.text)));
         if !live.lab.debrief.cards.is_empty() {
@@ -127,128 +233,323 @@ pub fn render_lab(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect)
                 text.push_line(Line::styled(format!("  {card}"), theme.muted));
             }
         }
-        text
     } else {
-        let mut text = Text::from(reflow(&live.lab.briefing));
-        if let Some(hint) = &lab.hint {
+        text.extend(Text::from(reflow(&live.lab.briefing)));
+        if !lab.started {
+            let handover = live.lab.handover();
             text.push_line(Line::default());
-            text.push_line(Line::styled(format!("Hint: {hint}"), theme.warn));
+            text.push_line(Line::styled(
+                if handover.0 > 0 {
+                    format!(
+                        "Enter on an empty line starts the lab: it plays to the page at \
+                         t={handover} and hands you control at 1x (ctrl-f for 10x, 60x)."
+                    )
+                } else {
+                    "Enter on an empty line starts the lab at 1x (ctrl-f for 10x, 60x).".to_owned()
+                },
+                theme.accent,
+            ));
         }
-        text
-    };
-    frame.render_widget(
-        Paragraph::new(briefing)
-            .wrap(Wrap { trim: false })
-            .block(Block::bordered().title(format!(" {} ", live.lab.title))),
-        briefing_area,
-    );
-
-    let goal: Vec<Line> = outcomes
-        .iter()
-        .map(|o| {
-            let (mark, style) = if o.met {
-                (" ✓ ", theme.good)
-            } else {
-                (" ✗ ", theme.bad)
-            };
-            Line::from(vec![
-                Span::styled(mark, style),
-                Span::from(o.name.clone()),
-                Span::styled(
-                    format!("  {} = {:.3} ({} {})", o.metric, o.value, o.op, o.threshold),
-                    theme.muted,
-                ),
-            ])
-        })
-        .collect();
-    frame.render_widget(
-        Paragraph::new(goal)
-            .wrap(Wrap { trim: false })
-            .block(Block::bordered().title(" Goal (now) ")),
-        goal_area,
-    );
-
-    if let Some(view) = &kafka {
-        render_kafka(view, theme, frame, load_area);
-    } else {
-        render_shard_loads(lab, theme, frame, load_area);
-    }
-
-    if !lag_lines.is_empty() {
-        let block = Block::bordered().title(" Consumer lag, last 60 s ");
-        let inner = block.inner(lag_area);
-        frame.render_widget(block, lag_area);
-        for (i, (app, lag)) in lag_lines.iter().take(6).enumerate() {
-            let y = inner.y + (i as u16) * 2;
-            if y + 1 >= inner.y + inner.height {
-                break;
-            }
-            let latest = lag.last().copied().unwrap_or(0);
-            frame.render_widget(
-                Line::from(vec![
-                    Span::from(format!("{app} ")),
-                    Span::styled(format!("{latest}"), theme.muted),
-                ]),
-                Rect::new(inner.x, y, inner.width, 1),
-            );
-            frame.render_widget(
-                Sparkline::default().data(lag).style(theme.accent),
-                Rect::new(inner.x, y + 1, inner.width, 1),
-            );
+        for (i, hint) in lab.hints.iter().enumerate() {
+            text.push_line(Line::default());
+            text.push_line(Line::styled(format!("Hint {}: {hint}", i + 1), theme.warn));
         }
     }
-
-    let visible = usize::from(events_area.height.saturating_sub(2));
-    let width = usize::from(events_area.width.saturating_sub(2));
-    // The newest whole events that fit, each wrapped (a cut-off "ISR shrinks to" says
-    // nothing); only an event taller than the panel is cut, to its end.
-    let mut log: Vec<Line> = Vec::new();
-    for event in live.log.iter().rev() {
-        let wrapped = wrap_event(event, width);
-        if log.len() + wrapped.len() > visible {
-            if log.is_empty() {
-                let tail = wrapped.len().saturating_sub(visible);
-                log.extend(wrapped.into_iter().skip(tail).map(Line::from));
-            }
-            break;
-        }
-        log.splice(0..0, wrapped.into_iter().map(Line::from));
-    }
-    frame.render_widget(
-        Paragraph::new(log).block(Block::bordered().title(" Events ")),
-        events_area,
-    );
-
-    let state = if live.finished() {
-        "finished".to_owned()
-    } else if lab.paused {
-        "paused".to_owned()
-    } else {
-        format!("running {}x", lab.speed)
-    };
-    let prompt = vec![
-        Span::styled("> ", theme.accent),
-        Span::from(lab.input.text()),
-        Span::styled("▏", theme.accent),
-    ];
-    frame.render_widget(
-        Paragraph::new(Line::from(prompt)).block(Block::bordered().title(format!(
-            " t={} / {} · {state} · commands {} · hints {} ",
-            live.now(),
-            live.lab.duration(),
-            live.commands_used,
-            live.hints_shown
-        ))),
-        console,
+    render_scrolled(
+        text,
+        if live.finished() {
+            "Debrief"
+        } else {
+            "Briefing"
+        },
+        lab.focus == LabPane::Briefing,
+        &lab.briefing_scroll,
+        theme,
+        frame,
+        area,
     );
 }
 
-fn render_shard_loads(lab: &LabScreen, theme: &Theme, frame: &mut Frame, load_area: Rect) {
+/// Each goal predicate: its mark, its value now against what it needs, and its window:
+/// "window filling (2m of 5m)" until it can be judged.
+fn goal_text(lab: &LabScreen, theme: &Theme) -> Text<'static> {
+    let mut text = Text::default();
+    for line in lab.live.goal_lines() {
+        let o = &line.outcome;
+        let (mark, style) = match (line.filling, o.met) {
+            (Some(_), _) => (" … ", theme.warn),
+            (None, true) => (" ✓ ", theme.good),
+            (None, false) => (" ✗ ", theme.bad),
+        };
+        text.push_line(Line::from(vec![
+            Span::styled(mark, style),
+            Span::from(o.name.clone()),
+        ]));
+        let window = match line.filling {
+            Some((judged, window)) => {
+                format!("window filling ({} of {})", span(judged), span(window))
+            }
+            None => format!("over the last {}", o.window),
+        };
+        text.push_line(Line::from(vec![
+            Span::from("   now "),
+            Span::styled(
+                goal_figure(o, o.value),
+                if o.met { theme.good } else { theme.bad },
+            ),
+            Span::styled(
+                format!(
+                    " · needs {} {} · {window}",
+                    o.op,
+                    goal_figure(o, o.threshold)
+                ),
+                theme.muted,
+            ),
+        ]));
+    }
+    text
+}
+
+/// A goal's value as its predicate means it: a ratio as a percentage, a rate per second.
+fn goal_figure(o: &crate::labs::Outcome, value: f64) -> String {
+    use crate::labs::Stat;
+    if o.stat == Stat::Ratio || o.metric.ends_with("RelativeError") {
+        let percent = value * 100.0;
+        return if percent.fract().abs() < 1e-9 || percent.abs() >= 10.0 {
+            format!("{percent:.0}%")
+        } else {
+            format!("{percent:.1}%")
+        };
+    }
+    let number = if value.fract().abs() < 1e-9 || value.abs() >= 100.0 {
+        thousands(value.round())
+    } else {
+        format!("{value:.2}")
+    };
+    if o.stat == Stat::PerSecond {
+        format!("{number}/s")
+    } else {
+        number
+    }
+}
+
+/// 2970 as "2,970".
+fn thousands(value: f64) -> String {
+    let digits = format!("{:.0}", value.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if value < 0.0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// One sparkline: its label, the latest value, a second per column.
+struct Trend {
+    label: String,
+    values: Vec<u64>,
+}
+
+/// What moves over time: each consumer's lag, then each goal metric per second.
+fn trends(lab: &LabScreen) -> Vec<Trend> {
     let live = &lab.live;
-    let bar_width = usize::from(load_area.width.saturating_sub(30)).clamp(4, 40);
-    let loads: Vec<Line> = live
-        .shard_loads()
+    let goals = live
+        .lab
+        .goal
         .iter()
+        .zip(live.goal_series(TREND_SECONDS))
+        .filter_map(|(p, series)| {
+            Some(Trend {
+                label: format!("{} /s", p.metric),
+                values: series?,
+            })
+        });
+    let lags = live
+        .consumer_lag(TREND_SECONDS)
+        .into_iter()
+        .map(|(name, values)| Trend {
+            label: format!("lag {name}"),
+            values,
+        });
+    lags.chain(goals).collect()
+}
+
+fn render_trends(trends: &[Trend], theme: &Theme, frame: &mut Frame, area: Rect) {
+    if area.height < 3 {
+        return;
+    }
+    let fits = usize::from(area.height.saturating_sub(2) / 2);
+    let title = if trends.len() > fits {
+        format!(" Last {TREND_SECONDS} s · {fits} of {} ", trends.len())
+    } else {
+        format!(" Last {TREND_SECONDS} s ")
+    };
+    let block = Block::bordered().title(title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    for (i, trend) in trends.iter().take(fits).enumerate() {
+        let y = inner.y + u16::try_from(i * 2).unwrap_or(u16::MAX);
+        let latest = trend.values.last().copied().unwrap_or(0);
+        let peak = trend.values.iter().copied().max().unwrap_or(0);
+        frame.render_widget(
+            Line::from(vec![
+                Span::styled(
+                    format!(
+                        "now {} · peak {} · ",
+                        thousands(latest as f64),
+                        thousands(peak as f64)
+                    ),
+                    theme.muted,
+                ),
+                Span::from(trend.label.clone()),
+            ]),
+            Rect::new(inner.x, y, inner.width, 1),
+        );
+        frame.render_widget(
+            Sparkline::default().data(&trend.values).style(theme.accent),
+            Rect::new(inner.x, y + 1, inner.width, 1),
+        );
+    }
+}
+
+/// The event log, each event wrapped with an indent, following its end unless scrolled up.
+fn render_events(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let width = usize::from(area.width.saturating_sub(3));
+    let lines: Vec<Line> = lab
+        .live
+        .log
+        .iter()
+        .flat_map(|event| wrap_event(event, width))
+        .map(Line::from)
+        .collect();
+    let in_view = area.height.saturating_sub(2);
+    let total = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+    let offset = lab.events_scroll.fit(total, in_view);
+    frame.render_widget(
+        Paragraph::new(lines).scroll((offset, 0)).block(pane_block(
+            "Events",
+            lab.focus == LabPane::Events,
+            theme,
+            (offset, in_view, total),
+        )),
+        area,
+    );
+    crate::tui::scroll::render_scrollbar(frame, area, offset, in_view, total, theme.muted);
+}
+
+/// The console: the transcript of commands and replies (scrolling, following the newest),
+/// the completion choices, and the line being typed, under a title with the clock.
+fn render_console(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let live = &lab.live;
+    let title = format!(
+        "Console · {} / {} · {} · commands {} · hints {}",
+        clock(live.now()),
+        clock(live.lab.duration()),
+        lab.state_label(),
+        live.commands_used,
+        live.hints_shown
+    );
+    let width = usize::from(area.width.saturating_sub(3));
+    let mut lines: Vec<Line> = Vec::new();
+    if lab.transcript.is_empty() {
+        lines.push(Line::styled(
+            if lab.started {
+                "Type a command and press enter; `help` lists what this lab allows, tab completes."
+            } else {
+                "The lab waits on its briefing. `help` lists its commands; enter on an empty line \
+                 starts it."
+            },
+            theme.muted,
+        ));
+    }
+    for exchange in &lab.transcript {
+        lines.push(Line::from(vec![
+            Span::styled(format!("t={} ", exchange.at), theme.muted),
+            Span::styled(format!("> {}", exchange.command), theme.accent),
+        ]));
+        let reply = exchange.reply.lines(width);
+        let hidden = reply.len().saturating_sub(REPLY_ROWS_MAX);
+        lines.extend(reply.into_iter().take(REPLY_ROWS_MAX).map(Line::from));
+        if hidden > 0 {
+            lines.push(Line::styled(
+                format!("… {hidden} more rows: narrow the command"),
+                theme.muted,
+            ));
+        }
+    }
+    let block = Block::bordered().title(format!(" {title} "));
+    let inner = block.inner(area);
+    let mut footer = vec![Line::from(vec![
+        Span::styled("> ", theme.accent),
+        Span::from(lab.input.text()),
+        Span::styled("▏", theme.accent),
+    ])];
+    if !lab.choices.is_empty() {
+        footer.insert(
+            0,
+            Line::styled(format!("tab: {}", lab.choices.join("  ")), theme.muted),
+        );
+    }
+    let footer_rows = u16::try_from(
+        Paragraph::new(footer.clone())
+            .wrap(Wrap { trim: false })
+            .line_count(inner.width),
+    )
+    .unwrap_or(u16::MAX)
+    .min(inner.height);
+    let [transcript_area, footer_area] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(footer_rows)]).areas(inner);
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let in_view = transcript_area.height;
+    let total = u16::try_from(paragraph.line_count(transcript_area.width)).unwrap_or(u16::MAX);
+    let offset = lab.console_scroll.fit(total, in_view);
+    frame.render_widget(
+        pane_block(
+            &title,
+            lab.focus == LabPane::Console,
+            theme,
+            (offset, in_view, total),
+        ),
+        area,
+    );
+    frame.render_widget(paragraph.scroll((offset, 0)), transcript_area);
+    frame.render_widget(
+        Paragraph::new(footer).wrap(Wrap { trim: false }),
+        footer_area,
+    );
+    if total > in_view {
+        crate::tui::scroll::render_scrollbar(
+            frame,
+            Rect {
+                height: transcript_area.height + 2,
+                ..area
+            },
+            offset,
+            in_view,
+            total,
+            theme.muted,
+        );
+    }
+}
+
+fn render_shard_loads(lab: &LabScreen, theme: &Theme, frame: &mut Frame, load_area: Rect) {
+    let bar_width = usize::from(load_area.width.saturating_sub(30)).clamp(4, 40);
+    let loads = lab.live.shard_loads();
+    let room = usize::from(load_area.height.saturating_sub(2));
+    // Shards that do not fit are counted on a last line rather than dropped silently.
+    let shown = if loads.len() > room {
+        room.saturating_sub(1)
+    } else {
+        loads.len()
+    };
+    let mut lines: Vec<Line> = loads
+        .iter()
+        .take(shown)
         .map(|load| {
             let filled = (load.records.min(SHARD_RECORDS_PER_SEC * 2) as usize * bar_width
                 / (SHARD_RECORDS_PER_SEC as usize * 2))
@@ -269,11 +570,38 @@ fn render_shard_loads(lab: &LabScreen, theme: &Theme, frame: &mut Frame, load_ar
             ])
         })
         .collect();
+    if shown < loads.len() && room > 0 {
+        lines.push(Line::styled(
+            format!("… {} more shards (metrics --by-shard)", loads.len() - shown),
+            theme.muted,
+        ));
+    }
     frame.render_widget(
-        Paragraph::new(loads)
-            .block(Block::bordered().title(" Writes per shard (limit 1,000/s at mid-bar) ")),
+        Paragraph::new(lines).block(Block::bordered().title(" Writes per shard (cap: mid-bar) ")),
         load_area,
     );
+}
+
+/// A virtual time as a clock: "2:05", "1:02:05".
+fn clock(d: SimDuration) -> String {
+    let secs = d.as_micros() / 1_000_000;
+    if secs >= 3_600 {
+        format!("{}:{:02}:{:02}", secs / 3_600, secs / 60 % 60, secs % 60)
+    } else {
+        format!("{}:{:02}", secs / 60, secs % 60)
+    }
+}
+
+/// A span of virtual time in words a goal uses: "45s", "5m", "2m30s", "1h".
+fn span(d: SimDuration) -> String {
+    let secs = d.as_micros() / 1_000_000;
+    match (secs / 3_600, secs / 60 % 60, secs % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, 0) => format!("{m}m"),
+        (0, m, s) => format!("{m}m{s:02}s"),
+        (h, 0, 0) => format!("{h}h"),
+        (h, m, _) => format!("{h}h{m:02}m"),
+    }
 }
 
 /// Widest partition name column; longer names are cut by the panel's edge like any line.
@@ -469,7 +797,22 @@ fn reflow(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::wrap_event;
+    use super::{SimDuration, clock, span, thousands, wrap_event};
+
+    #[test]
+    fn clocks_and_spans_read_as_people_write_them() {
+        assert_eq!(clock(SimDuration::from_secs(125)), "2:05");
+        assert_eq!(clock(SimDuration::from_millis(61_503)), "1:01");
+        assert_eq!(clock(SimDuration::from_secs(3_725)), "1:02:05");
+        assert_eq!(span(SimDuration::from_secs(45)), "45s");
+        assert_eq!(span(SimDuration::from_secs(300)), "5m");
+        assert_eq!(span(SimDuration::from_secs(150)), "2m30s");
+        assert_eq!(span(SimDuration::from_secs(3_600)), "1h");
+        assert_eq!(thousands(2_970.0), "2,970");
+        assert_eq!(thousands(1_234_567.0), "1,234,567");
+        assert_eq!(thousands(-1_000.0), "-1,000");
+        assert_eq!(thousands(12.0), "12");
+    }
 
     #[test]
     fn long_events_wrap_with_an_indent_and_lose_nothing() {

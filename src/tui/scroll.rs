@@ -45,11 +45,24 @@ impl Scroll {
             Action::PageDown => offset.saturating_add(page),
             Action::PageUp => offset.saturating_sub(page),
             Action::Top => 0,
-            Action::Bottom => max,
+            Action::Bottom => {
+                self.follow();
+                return true;
+            }
             _ => return false,
         }
         .min(max);
         true
+    }
+
+    /// Stays at the end as the content grows (a console's output), until moved up.
+    pub fn follow(&mut self) {
+        self.offset = u16::MAX;
+    }
+
+    /// The end is in view (as of the last frame): new content should keep it there.
+    pub fn at_end(&self) -> bool {
+        self.offset() >= self.extent.get().0
     }
 
     /// The mouse wheel: `rows` down (negative: up).
@@ -124,6 +137,24 @@ mod tests {
         scroll.on_action(Action::Bottom);
         assert_eq!(scroll.offset(), 20);
         assert!(!scroll.on_action(Action::Reveal));
+    }
+
+    #[test]
+    fn following_keeps_the_end_in_view_as_content_grows_until_moved_up() {
+        let mut scroll = Scroll::default();
+        scroll.fit(30, 10);
+        scroll.follow();
+        assert!(scroll.at_end());
+        assert_eq!(scroll.fit(50, 10), 40, "grown content: still at its end");
+        scroll.on_action(Action::PageUp);
+        assert!(!scroll.at_end());
+        assert_eq!(
+            scroll.fit(60, 10),
+            31,
+            "moved up: stays where the reader is"
+        );
+        scroll.on_action(Action::Bottom);
+        assert_eq!(scroll.fit(70, 10), 60, "the end key follows again");
     }
 
     #[test]

@@ -17,4 +17,5 @@ mod store;
 mod tmux_e2e;
 mod tui;
 mod tui_finder;
+mod tui_lab;
 mod tui_stats_view;

@@ -17,7 +17,7 @@ use streamdrill::tui::app::{Confirm, ListRow, Step, summarize};
 use streamdrill::tui::view::render;
 use streamdrill::tui::{App, Effect, Msg, Screen};
 
-fn t0() -> DateTime<Utc> {
+pub(crate) fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 6, 1, 10, 0, 0)
         .single()
         .expect("valid date")
@@ -46,7 +46,7 @@ fn app_with(fixtures: &[&str]) -> App {
     .with_seed(7)
 }
 
-fn app() -> App {
+pub(crate) fn app() -> App {
     app_with(&["valid/tui.toml"])
 }
 
@@ -56,25 +56,25 @@ fn starter() -> App {
     app_with(&["valid/starter.toml"])
 }
 
-fn key(code: KeyCode) -> Msg {
+pub(crate) fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
-fn ctrl(c: char) -> Msg {
+pub(crate) fn ctrl(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
 }
 
-fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+pub(crate) fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
     app.update(key(code), t0())
 }
 
-fn type_text(app: &mut App, text: &str) {
+pub(crate) fn type_text(app: &mut App, text: &str) {
     for c in text.chars() {
         assert!(app.update(key(KeyCode::Char(c)), t0()).is_empty());
     }
 }
 
-fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+pub(crate) fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
     terminal.draw(|frame| render(app, frame)).expect("draw");
     terminal
@@ -539,7 +539,7 @@ fn suspending_the_last_card_ends_the_session() {
     assert_eq!(app.drill.as_ref().expect("drill").results.len(), 1);
 }
 
-fn screen_text(app: &App, width: u16, height: u16) -> String {
+pub(crate) fn screen_text(app: &App, width: u16, height: u16) -> String {
     let terminal = draw(app, width, height);
     let buffer = terminal.backend().buffer();
     (0..height)
@@ -1151,206 +1151,6 @@ fn clicks_select_and_start_labs() {
 }
 
 #[test]
-fn a_lab_runs_live_and_its_result_goes_to_the_store() {
-    let mut app = app();
-    press(&mut app, KeyCode::Char('l'));
-    assert_eq!(app.screen, Screen::Labs);
-    insta::assert_snapshot!("labs_list_80x24", draw(&app, 80, 24).backend());
-    press(&mut app, KeyCode::Enter);
-    assert_eq!(app.screen, Screen::Lab);
-    assert!(app.next_wake(t0()).is_some(), "a running lab ticks");
-    // Pause, step to two minutes with ctrl-n, then salt the hot key over 16 suffixes.
-    app.update(ctrl('p'), t0());
-    assert!(
-        app.next_wake(t0()).is_none(),
-        "a paused lab does not wake the app"
-    );
-    for _ in 0..12 {
-        app.update(ctrl('n'), t0());
-    }
-    for command in [
-        "gen stop orders",
-        "gen start orders --stream orders --rate 3000/s --size 1KB --keys hot:0.5:1000:16 --mode flow",
-    ] {
-        type_text(&mut app, command);
-        press(&mut app, KeyCode::Enter);
-    }
-    app.update(key(KeyCode::F(2)), t0());
-    assert!(app.lab.as_ref().is_some_and(|l| l.hint.is_some()));
-    insta::assert_snapshot!("lab_running_120x40", draw(&app, 120, 40).backend());
-    // Resume at 60x until the run ends; the result is handed to the shell once.
-    app.update(ctrl('p'), t0());
-    app.update(ctrl('f'), t0());
-    let mut saved = Vec::new();
-    for _ in 0..20 {
-        saved.extend(app.update(Msg::Tick, t0()));
-    }
-    let [Effect::SaveLabResult(result)] = saved.as_slice() else {
-        panic!("one result expected: {saved:?}");
-    };
-    assert_eq!(result.lab_id, "kinesis-hot-key");
-    assert!(result.passed);
-    let (passed, total) = app.labs_passed(None);
-    assert_eq!(passed, 1, "the home screen counts the lab as passed");
-    assert!(total >= 2);
-    assert_eq!((result.commands, result.hints), (2, 1));
-    insta::assert_snapshot!("lab_finished_80x24", draw(&app, 80, 24).backend());
-    insta::assert_snapshot!("lab_finished_120x40", draw(&app, 120, 40).backend());
-    // ctrl-r runs the same lab again from its setup; the new run is stored on its own.
-    app.update(ctrl('r'), t0());
-    let lab = app.lab.as_ref().expect("a lab");
-    assert_eq!(lab.live.lab.id, "kinesis-hot-key");
-    assert!(!lab.live.finished() && !lab.saved && lab.hint.is_none());
-    assert_eq!(lab.live.now(), streamdrill_engine::SimDuration::ZERO);
-    press(&mut app, KeyCode::Esc);
-    assert_eq!(app.screen, Screen::Labs);
-    let list = format!("{:?}", draw(&app, 80, 24).backend());
-    assert!(list.contains(&format!("Labs · 1/{total} passed")), "{list}");
-    assert!(list.contains("│> ✓ kinesis-hot-key"), "{list}");
-}
-
-#[test]
-fn a_lab_with_consumers_shows_their_lag() {
-    let mut app = app();
-    press(&mut app, KeyCode::Char('l'));
-    let index = app
-        .labs
-        .iter()
-        .position(|l| l.id == "kinesis-read-throttling")
-        .expect("bundled lab");
-    for _ in 0..index {
-        press(&mut app, KeyCode::Char('j'));
-    }
-    press(&mut app, KeyCode::Enter);
-    app.update(ctrl('p'), t0());
-    for _ in 0..6 {
-        app.update(ctrl('n'), t0());
-    }
-    let lags = app.lab.as_ref().expect("lab").live.consumer_lag(60);
-    assert_eq!(lags.len(), 6, "six KCL applications");
-    let screen = format!("{}", draw(&app, 120, 40).backend());
-    assert!(screen.contains("Consumer lag"), "{screen}");
-    assert!(screen.contains("billing "), "{screen}");
-}
-
-const KAFKA_LAB: &str = r#"#:schema ../../schema/lab.schema.json
-id = "kafka-screen-test"
-title = "Kafka live view"
-system = "kafka"
-briefing = "A broker stops while a producer writes with acks=1."
-setup = [
-    "kafka-cluster create --brokers 3",
-    "kafka-topics --create --topic orders --partitions 3 --replication-factor 3",
-    "producer start p --topic orders --rate 2000/s --size 200 --config acks=1",
-    "consumer start --group billing --member c1 --topic orders --config auto.offset.reset=earliest",
-    "consumer start --group billing --member c2 --topic orders --config auto.offset.reset=earliest",
-]
-allowed = ["kafka-topics"]
-duration = "2m"
-
-[[schedule]]
-at = "20s"
-command = "broker stop 1 --hard"
-
-[[goal]]
-name = "no acknowledged record lost"
-metric = "Producer.AckedRecordsLost"
-scope = { producer = "p" }
-stat = "sum"
-op = "=="
-threshold = 0.0
-window = "2m"
-
-[debrief]
-text = "acks=1."
-"#;
-
-#[test]
-fn a_kafka_lab_shows_brokers_partitions_clients_and_cluster_events() {
-    let mut app = app();
-    let lab =
-        streamdrill::labs::parse_lab("kafka-screen-test.toml", KAFKA_LAB).expect("lab parses");
-    app.labs.insert(0, lab);
-    press(&mut app, KeyCode::Char('l'));
-    press(&mut app, KeyCode::Enter);
-    assert_eq!(app.screen, Screen::Lab);
-    app.update(ctrl('p'), t0());
-    for _ in 0..4 {
-        app.update(ctrl('n'), t0());
-    }
-    let live = &app.lab.as_ref().expect("lab").live;
-    let view = live.kafka_view().expect("a Kafka cluster");
-    assert_eq!(view.brokers.len(), 3);
-    assert_eq!(view.brokers[0].state, "DOWN");
-    assert_eq!(view.partitions_total, 3);
-    assert!(
-        view.partitions.iter().all(|p| p.leader != Some(1)),
-        "{view:?}"
-    );
-    assert_eq!(view.members.len(), 2);
-    assert!(
-        live.log.iter().any(|l| l.contains("broker 1 fenced")),
-        "cluster events reach the event log: {:?}",
-        live.log
-    );
-    assert!(
-        live.log
-            .iter()
-            .any(|l| l.contains("billing rebalance gen 1")),
-        "rebalances reach the event log: {:?}",
-        live.log
-    );
-    let screen = format!("{}", draw(&app, 120, 40).backend());
-    assert!(screen.contains("Kafka cluster"), "{screen}");
-    assert!(screen.contains("producer p (acks=1)"), "{screen}");
-    assert!(screen.contains("billing/c1"), "{screen}");
-    insta::assert_snapshot!("lab_kafka_running_120x40", draw(&app, 120, 40).backend());
-    // A tiny terminal does not panic.
-    draw(&app, 20, 6);
-}
-
-#[test]
-fn long_partition_names_keep_their_own_column_and_hidden_partitions_are_counted() {
-    let mut app = app();
-    let source = KAFKA_LAB
-        .replace("kafka-screen-test", "kafka-long-names")
-        .replace(
-            "    \"kafka-topics --create --topic orders",
-            "    \"kafka-topics --create --topic legacy-audit-archive --partitions 40 \
-             --replication-factor 3\",\n    \"kafka-topics --create --topic orders",
-        );
-    let lab = streamdrill::labs::parse_lab("kafka-long-names.toml", &source).expect("lab parses");
-    app.labs.insert(0, lab);
-    press(&mut app, KeyCode::Char('l'));
-    press(&mut app, KeyCode::Enter);
-    assert_eq!(app.screen, Screen::Lab);
-    app.update(ctrl('p'), t0());
-    app.update(ctrl('n'), t0());
-    let screen = screen_text(&app, 120, 40);
-    assert!(!screen.contains("setup failed"), "{screen}");
-    // `legacy-audit-archive-10` is the longest name shown: a space separates every name from
-    // its leader column, and shorter names are padded to the same column.
-    let rows: Vec<&str> = screen.lines().filter(|l| l.contains("ISR [")).collect();
-    assert!(rows.len() > 3, "{screen}");
-    let leader_columns: Vec<usize> = rows
-        .iter()
-        .map(|row| row.find(" L").expect("a leader column"))
-        .collect();
-    assert!(
-        leader_columns.windows(2).all(|w| w[0] == w[1]),
-        "one leader column:\n{screen}"
-    );
-    assert!(
-        !screen.contains("-0L"),
-        "a name ran into its leader:\n{screen}"
-    );
-    assert!(
-        screen.contains("more partitions (kafka-topics --describe)"),
-        "43 partitions do not fit at 120x40, and the panel says so:\n{screen}"
-    );
-}
-
-#[test]
 fn f_filters_the_home_list_and_enter_drills_the_row_left() {
     let mut app = bundled_app();
     let expected: Vec<String> = app
@@ -1730,4 +1530,12 @@ fn a_revealed_compare_cell_shows_its_value_then_the_evidence_then_the_rest_of_th
     assert!(value < rubric && rubric < rest && rest < kafka, "{screen}");
     assert!(screen.contains("wrong: \"forever\""), "{screen}");
     assert!(screen.contains("suggested: again"), "{screen}");
+}
+
+#[test]
+fn the_lab_list_shows_every_bundled_lab() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('l'));
+    assert_eq!(app.screen, Screen::Labs);
+    insta::assert_snapshot!("labs_list_80x24", draw(&app, 80, 24).backend());
 }
