@@ -168,4 +168,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
         hints       INTEGER NOT NULL
     ) STRICT;
     CREATE INDEX lab_results_lab ON lab_results(lab_id);",
+    // 9: the lab console's command history, per lab, for the up and down keys.
+    "CREATE TABLE lab_history (
+        id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        lab_id  TEXT NOT NULL,
+        command TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX lab_history_lab ON lab_history(lab_id, id);",
 ];

@@ -3,7 +3,7 @@
 //! Migrations are append-only and keyed by `PRAGMA user_version`; a shipped migration is never
 //! edited or reordered. Every grade is one transaction, synced before it is acknowledged.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration as StdDuration;
 
@@ -665,6 +665,41 @@ impl Store {
             ],
         )?;
         Ok(())
+    }
+
+    /// Remembers a lab console line, keeping only the newest `keep` of that lab.
+    pub fn record_lab_command(
+        &mut self,
+        lab_id: &str,
+        command: &str,
+        keep: usize,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO lab_history (lab_id, command) VALUES (?1, ?2)",
+            params![lab_id, command],
+        )?;
+        tx.execute(
+            "DELETE FROM lab_history WHERE lab_id = ?1 AND id NOT IN
+                (SELECT id FROM lab_history WHERE lab_id = ?1 ORDER BY id DESC LIMIT ?2)",
+            params![lab_id, i64::try_from(keep).unwrap_or(i64::MAX)],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Each lab's console history, oldest line first.
+    pub fn lab_histories(&self) -> Result<BTreeMap<String, Vec<String>>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT lab_id, command FROM lab_history ORDER BY lab_id, id")?;
+        let mut histories: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (lab, command) = row?;
+            histories.entry(lab).or_default().push(command);
+        }
+        Ok(histories)
     }
 
     /// Every lab run, oldest first (for export).

@@ -73,6 +73,11 @@ pub enum Effect {
     SavePlan(crate::store::SavedPlan),
     /// Store a finished lab run.
     SaveLabResult(crate::store::LabResult),
+    /// Remember a lab console line for the lab's history.
+    SaveLabCommand {
+        lab_id: String,
+        command: String,
+    },
     /// Gather the store's figures for the stats screen, then send back [`Msg::StatsLoaded`].
     LoadStats {
         day_start_hour: u8,
@@ -368,6 +373,15 @@ impl App {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Each lab's console history as the store kept it.
+    pub fn with_lab_history(
+        mut self,
+        history: std::collections::BTreeMap<String, Vec<String>>,
+    ) -> Self {
+        self.lab_history = history;
+        self
     }
 
     pub fn with_lab_results(mut self, summaries: &[crate::store::LabSummary]) -> Self {

@@ -134,6 +134,10 @@ fn perform(effect: Effect, store: &mut Store, scheduler: &Scheduler) -> Option<M
             .record_lab_result(&result)
             .err()
             .map(|e| Msg::Failed(e.to_string())),
+        Effect::SaveLabCommand { lab_id, command } => store
+            .record_lab_command(&lab_id, &command, crate::tui::app::HISTORY_MAX)
+            .err()
+            .map(|e| Msg::Failed(e.to_string())),
         Effect::LoadStats { day_start_hour } => {
             let now = clock::now();
             let day_start = clock::study_day_start(now, day_start_hour);

@@ -117,7 +117,11 @@ fn reviews_today_counts_from_the_given_instant() {
 #[test]
 fn fixture_databases_of_every_shipped_version_open_and_keep_progress() {
     /// (file, reviews it holds), one per shipped schema version.
-    const FIXTURES: &[(&str, u64)] = &[("schema-v1.db", 2), ("schema-v5.db", 3)];
+    const FIXTURES: &[(&str, u64)] = &[
+        ("schema-v1.db", 2),
+        ("schema-v5.db", 3),
+        ("schema-v8.db", 3),
+    ];
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/db");
     for &(file, reviews) in FIXTURES {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -136,5 +140,29 @@ fn fixture_databases_of_every_shipped_version_open_and_keep_progress() {
             "{file}"
         );
         assert!(store.integrity_ok().expect("integrity"), "{file}");
+        assert!(
+            store.lab_histories().expect("histories").is_empty(),
+            "{file}"
+        );
     }
+}
+
+#[test]
+fn lab_history_keeps_the_newest_lines_per_lab_in_order() {
+    let mut store = Store::open_in_memory().expect("store");
+    for i in 0..5 {
+        store
+            .record_lab_command("hot-key", &format!("gen list {i}"), 3)
+            .expect("saved");
+    }
+    store
+        .record_lab_command("isr", "kafka-topics --describe", 3)
+        .expect("saved");
+    let histories = store.lab_histories().expect("histories");
+    assert_eq!(
+        histories["hot-key"],
+        ["gen list 2", "gen list 3", "gen list 4"],
+        "the oldest lines go past the limit"
+    );
+    assert_eq!(histories["isr"], ["kafka-topics --describe"]);
 }

@@ -515,3 +515,49 @@ fn long_partition_names_keep_their_own_column_and_hidden_partitions_are_counted(
         "43 partitions do not fit at 120x40, and the panel says so:\n{screen}"
     );
 }
+
+#[test]
+fn console_lines_go_to_the_store_and_come_back_as_history() {
+    let mut first = open_hot_key_lab();
+    press(&mut first, KeyCode::Enter);
+    type_text(&mut first, "gen list");
+    let effects = press(&mut first, KeyCode::Enter);
+    assert!(
+        effects.contains(&Effect::SaveLabCommand {
+            lab_id: "kinesis-hot-key".to_owned(),
+            command: "gen list".to_owned(),
+        }),
+        "{effects:?}"
+    );
+    type_text(&mut first, "gen list");
+    let again = press(&mut first, KeyCode::Enter);
+    assert!(
+        !again
+            .iter()
+            .any(|e| matches!(e, Effect::SaveLabCommand { .. })),
+        "a repeat of the last line is not stored twice: {again:?}"
+    );
+
+    // A later session starts with the stored history.
+    let history = std::collections::BTreeMap::from([(
+        "kinesis-hot-key".to_owned(),
+        vec![
+            "gen list".to_owned(),
+            "metrics --stream orders --by-shard".to_owned(),
+        ],
+    )]);
+    let mut app = app().with_lab_history(history);
+    press(&mut app, KeyCode::Char('l'));
+    let index = app
+        .labs
+        .iter()
+        .position(|l| l.id == "kinesis-hot-key")
+        .expect("lab");
+    for _ in 0..index {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Up);
+    press(&mut app, KeyCode::Up);
+    assert_eq!(lab(&app).input.text(), "gen list");
+}

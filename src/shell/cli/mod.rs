@@ -303,6 +303,7 @@ fn run_tui(
         .with_streak(streak)
         .with_review_pace(seconds_per_review, local_offset)
         .with_lab_results(&stats.labs)
+        .with_lab_history(store.lab_histories()?)
         .with_plan(active_plan)
         .with_paths(
             places

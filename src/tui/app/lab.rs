@@ -276,6 +276,7 @@ impl App {
         if !matches!(action, Some(Action::Complete)) {
             lab.choices.clear();
         }
+        let mut effects = Vec::new();
         match action {
             Some(Action::Back) => {
                 lab.clock_at = None;
@@ -298,6 +299,10 @@ impl App {
                         if history.len() > HISTORY_MAX {
                             history.remove(0);
                         }
+                        effects.push(Effect::SaveLabCommand {
+                            lab_id: lab.live.lab.id.clone(),
+                            command: line.to_owned(),
+                        });
                     }
                     let is_help = line == "help" || line.starts_with("help ");
                     let reply = if lab.started || is_help {
@@ -388,7 +393,8 @@ impl App {
                 lab.input.handle_key(key);
             }
         }
-        self.lab_finished(now)
+        effects.extend(self.lab_finished(now));
+        effects
     }
 
     /// Once a run is over, its result goes to the store (once).
