@@ -410,8 +410,12 @@ fn render_trends(trends: &[Trend], theme: &Theme, frame: &mut Frame, area: Rect)
             ]),
             Rect::new(inner.x, y, inner.width, 1),
         );
+        // The newest seconds that fit: a sparkline draws its data from the first value.
+        let newest = trend.values.len().saturating_sub(usize::from(inner.width));
         frame.render_widget(
-            Sparkline::default().data(&trend.values).style(theme.accent),
+            Sparkline::default()
+                .data(&trend.values[newest..])
+                .style(theme.accent),
             Rect::new(inner.x, y + 1, inner.width, 1),
         );
     }
@@ -766,22 +770,42 @@ fn render_kafka(view: &KafkaView, theme: &Theme, frame: &mut Frame, area: Rect) 
     );
 }
 
-/// Lab text is written with hard line breaks; the screen wraps it itself, so single breaks
-/// become spaces and blank lines stay paragraph breaks.
-/// Splits an event line into rows of `width` characters, continuation rows indented.
+/// Splits an event line into rows of at most `width` characters, continuation rows indented,
+/// breaking after a space where one falls in the second half of the row.
 fn wrap_event(event: &str, width: usize) -> Vec<String> {
     const INDENT: &str = "  ";
     let chars: Vec<char> = event.chars().collect();
     if width <= INDENT.len() || chars.len() <= width {
         return vec![event.to_owned()];
     }
-    let mut rows = vec![chars[..width].iter().collect::<String>()];
-    for chunk in chars[width..].chunks(width - INDENT.len()) {
-        rows.push(format!("{INDENT}{}", chunk.iter().collect::<String>()));
+    let mut rows: Vec<String> = Vec::new();
+    let mut start = 0;
+    while start < chars.len() {
+        let room = if rows.is_empty() {
+            width
+        } else {
+            width - INDENT.len()
+        };
+        let mut end = (start + room).min(chars.len());
+        if end < chars.len()
+            && let Some(space) = chars[start..end].iter().rposition(|c| *c == ' ')
+            && space + 1 > room / 2
+        {
+            end = start + space + 1;
+        }
+        let row: String = chars[start..end].iter().collect();
+        rows.push(if rows.is_empty() {
+            row
+        } else {
+            format!("{INDENT}{row}")
+        });
+        start = end;
     }
     rows
 }
 
+/// Lab text is written with hard line breaks; the screen wraps it itself, so single breaks
+/// become spaces and blank lines stay paragraph breaks.
 fn reflow(text: &str) -> String {
     text.split("\n\n")
         .map(|paragraph| {
@@ -821,6 +845,7 @@ mod tests {
         assert!(rows.len() > 2, "{rows:?}");
         assert!(rows.iter().all(|r| r.chars().count() <= 24), "{rows:?}");
         assert!(rows[1..].iter().all(|r| r.starts_with("  ")));
+        assert_eq!(rows[0], "t=138.12s orders-3 ", "breaks after a word");
         let joined: String = rows.iter().map(|r| r.trim_start_matches("  ")).collect();
         assert_eq!(joined, event);
         assert_eq!(wrap_event("short", 24), ["short"]);

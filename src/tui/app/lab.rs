@@ -73,6 +73,8 @@ pub struct LabScreen {
     /// The wall time the clock last counted to; none while it is not counting (before the
     /// start, paused, or with the screen left), so waiting never moves the lab.
     clock_at: Option<DateTime<Utc>>,
+    /// Virtual time earned by the wall clock but not yet played (under a second).
+    owed_micros: u64,
     /// Hints shown so far, in order.
     pub hints: Vec<String>,
     /// The result was handed to the shell to store.
@@ -101,6 +103,7 @@ impl LabScreen {
             paused: false,
             speed: LAB_SPEEDS[0],
             clock_at: None,
+            owed_micros: 0,
             hints: Vec::new(),
             saved: false,
             transcript: VecDeque::new(),
@@ -176,9 +179,13 @@ impl LabScreen {
         let wall = (now - then)
             .num_milliseconds()
             .clamp(0, TICK_WALL_MAX_MILLIS);
-        let micros = u64::try_from(wall).unwrap_or(0) * 1_000 * self.speed;
-        if micros > 0 {
-            self.live.advance(SimDuration(micros));
+        // Whole virtual seconds only, the rest carried to the next tick: times read as
+        // "t=378s", and every shown second is a complete one.
+        let owed = self.owed_micros + u64::try_from(wall).unwrap_or(0) * 1_000 * self.speed;
+        let whole = owed - owed % 1_000_000;
+        self.owed_micros = owed - whole;
+        if whole > 0 {
+            self.live.advance(SimDuration(whole));
         }
     }
 
