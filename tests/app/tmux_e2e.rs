@@ -67,7 +67,12 @@ impl Tmux {
 
     /// Waits (bounded) until the screen shows `needle`; returns the screen.
     fn wait_for(&self, needle: &str) -> String {
-        for _ in 0..100 {
+        self.wait_within(needle, Duration::from_secs(5))
+    }
+
+    fn wait_within(&self, needle: &str, limit: Duration) -> String {
+        let polls = limit.as_millis() / 50;
+        for _ in 0..polls {
             let screen = self.screen();
             if screen.contains(needle) {
                 return screen;
@@ -217,6 +222,148 @@ fn drill_two_cards_quit_restart_and_see_the_progress() {
     tmux.keys(&["q"]);
     tmux.wait_until_closed();
     assert!(Path::new(&dir.path().join("streamdrill.db")).exists());
+}
+
+/// Whether the pane titled `pane` shows its last row: it fits, or its "rows a-b of b".
+fn pane_at_end(screen: &str, pane: &str) -> bool {
+    let Some(top) = screen
+        .lines()
+        .position(|l| l.contains(&format!("┌ {pane} ")))
+    else {
+        return false;
+    };
+    // The pane's bottom border is the first line below its top that closes the box at the
+    // pane's own column.
+    let column = screen
+        .lines()
+        .nth(top)
+        .and_then(|l| l.find(&format!("┌ {pane} ")));
+    let bottom = screen
+        .lines()
+        .skip(top + 1)
+        .find(|l| column.is_some_and(|c| l.get(c..).is_some_and(|rest| rest.starts_with('└'))));
+    let Some(bottom) = bottom else {
+        return false;
+    };
+    let Some(at) = bottom.find("rows ") else {
+        return true;
+    };
+    let counts: Vec<&str> = bottom[at + 5..]
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|w| !w.is_empty())
+        .take(3)
+        .collect();
+    counts.len() == 3 && counts[1] == counts[2]
+}
+
+/// The hot-key lab as a learner works it: read the whole briefing, ask for help, start,
+/// complete a command, recall it, apply the fix at 60x, read the whole debrief.
+fn work_the_hot_key_lab(width: u16, height: u16) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").expect("config");
+    let command = format!(
+        "{} --data-dir {} --config {}",
+        env!("CARGO_BIN_EXE_streamdrill"),
+        dir.path().display(),
+        config.display()
+    );
+    let session = format!("streamdrill-e2e-lab-{width}-{}", std::process::id());
+    let tmux = Tmux::start_sized(&session, &command, width, height);
+    tmux.wait_for("All decks");
+    tmux.keys(&["l"]);
+    tmux.wait_for("kinesis-hot-key");
+    tmux.keys(&["Enter"]);
+    let briefing = tmux.wait_for("not started");
+    assert!(briefing.contains("Hot key"), "{briefing}");
+
+    // The whole briefing, by scrolling its pane.
+    tmux.keys(&["F3"]);
+    let mut screen = tmux.screen();
+    for _ in 0..40 {
+        if pane_at_end(&screen, "Briefing") {
+            break;
+        }
+        tmux.keys(&["NPage"]);
+        std::thread::sleep(Duration::from_millis(60));
+        screen = tmux.screen();
+    }
+    assert!(
+        pane_at_end(&screen, "Briefing"),
+        "the briefing's end:\n{screen}"
+    );
+    tmux.keys(&["F3", "F3", "F3"]);
+
+    tmux.text("help");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Tab completes");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("running 1x");
+
+    // Completion, then the history brings the line back.
+    tmux.text("gen st");
+    tmux.keys(&["Tab"]);
+    tmux.wait_for("tab: start  stop");
+    tmux.text("op ");
+    tmux.keys(&["Tab"]);
+    tmux.wait_for("> gen stop orders ▏");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("commands 1");
+    tmux.keys(&["Up"]);
+    tmux.wait_for("> gen stop orders▏");
+    tmux.keys(&["Down"]);
+    tmux.wait_for("> ▏");
+
+    tmux.text(
+        "gen start orders --stream orders --rate 3000/s --size 1KB --keys hot:0.5:1000:16 \
+         --mode flow",
+    );
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("commands 2");
+    tmux.keys(&["C-f", "C-f"]);
+    tmux.wait_for("running 60x");
+    let verdict = tmux.wait_within("PASSED at t=", Duration::from_secs(60));
+    assert!(!verdict.contains("NOT PASSED"), "{verdict}");
+
+    // The whole debrief, down to the cards to drill next.
+    let mut seen = tmux.screen();
+    let mut screen = seen.clone();
+    for _ in 0..40 {
+        if pane_at_end(&screen, "Debrief") {
+            break;
+        }
+        tmux.keys(&["NPage"]);
+        std::thread::sleep(Duration::from_millis(60));
+        screen = tmux.screen();
+        seen.push_str(&screen);
+    }
+    assert!(
+        pane_at_end(&screen, "Debrief"),
+        "the debrief's end:\n{screen}"
+    );
+    assert!(seen.contains("Cards to drill next"), "{seen}");
+
+    tmux.keys(&["Escape"]);
+    let list = tmux.wait_for("Labs · 1/");
+    assert!(list.contains("✓ kinesis-hot-key"), "{list}");
+    tmux.keys(&["q"]);
+    tmux.wait_until_closed();
+}
+
+#[test]
+fn the_hot_key_lab_is_worked_end_to_end_at_80x24() {
+    if skip_without_tmux() {
+        return;
+    }
+    work_the_hot_key_lab(80, 24);
+}
+
+#[test]
+fn the_hot_key_lab_is_worked_end_to_end_at_120x40() {
+    if skip_without_tmux() {
+        return;
+    }
+    work_the_hot_key_lab(120, 40);
 }
 
 /// The "New" column of the "All decks" row.
