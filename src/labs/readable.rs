@@ -115,21 +115,36 @@ fn table(maps: &[&Map<String, Value>], depth: usize, width: usize, out: &mut Vec
                 .collect()
         })
         .collect();
-    let widths: Vec<usize> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain(std::iter::once(c.chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
+    let cell_width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
     let indent = "  ".repeat(depth);
-    let total = indent.len() + widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1);
-    if total > width {
-        return false;
+    let fits = |widths: &[usize]| {
+        indent.len() + widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1) <= width
+    };
+    // Whole names as headers; else names broken into their words over several header rows
+    // ("WriteProvisionedThroughputExceeded" is wider than any of its numbers).
+    let mut widths: Vec<usize> = (0..columns.len())
+        .map(|i| cell_width(i).max(columns[i].chars().count()))
+        .collect();
+    let mut header: Vec<Vec<String>> = columns.iter().map(|c| vec![(*c).to_owned()]).collect();
+    if !fits(&widths) {
+        widths = (0..columns.len())
+            .map(|i| {
+                let longest_word = name_words(columns[i])
+                    .iter()
+                    .map(|w| w.chars().count())
+                    .max()
+                    .unwrap_or(0);
+                cell_width(i).max(longest_word)
+            })
+            .collect();
+        if !fits(&widths) {
+            return false;
+        }
+        header = columns
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| pack_words(&name_words(c), *w))
+            .collect();
     }
     let line = |cells: &[String]| {
         let mut text = indent.clone();
@@ -141,8 +156,14 @@ fn table(maps: &[&Map<String, Value>], depth: usize, width: usize, out: &mut Vec
         }
         text.trim_end().to_owned()
     };
-    let header: Vec<String> = columns.iter().map(|c| (*c).to_owned()).collect();
-    out.push(line(&header));
+    let header_rows = header.iter().map(Vec::len).max().unwrap_or(1);
+    for row in 0..header_rows {
+        let cells: Vec<String> = header
+            .iter()
+            .map(|parts| parts.get(row).cloned().unwrap_or_default())
+            .collect();
+        out.push(line(&cells));
+    }
     out.push(format!(
         "{indent}{}",
         widths
@@ -155,6 +176,36 @@ fn table(maps: &[&Map<String, Value>], depth: usize, width: usize, out: &mut Vec
         out.push(line(row));
     }
     true
+}
+
+/// A field name's words: "WriteProvisionedThroughputExceeded" -> Write, Provisioned,
+/// Throughput, Exceeded; "records.lag_max" -> records., lag_, max.
+fn name_words(name: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut previous: Option<char> = None;
+    for c in name.chars() {
+        let starts_word = previous.is_some_and(|p| {
+            (c.is_uppercase() && !p.is_uppercase()) || matches!(p, '.' | '_' | '-')
+        });
+        match words.last_mut() {
+            Some(word) if !starts_word => word.push(c),
+            _ => words.push(c.to_string()),
+        }
+        previous = Some(c);
+    }
+    words
+}
+
+/// Words joined back into rows no wider than `width` (a word wider than that has its own row).
+fn pack_words(words: &[String], width: usize) -> Vec<String> {
+    let mut rows: Vec<String> = Vec::new();
+    for word in words {
+        match rows.last_mut() {
+            Some(row) if row.chars().count() + word.chars().count() <= width => row.push_str(word),
+            _ => rows.push(word.clone()),
+        }
+    }
+    rows
 }
 
 /// Scalars, and lists of scalars, print on one line.
@@ -233,6 +284,31 @@ mod tests {
                 "  3885             true  shardId-000000000000",
                 "  10000            true  shardId-000000000002",
             ]
+        );
+    }
+
+    #[test]
+    fn long_field_names_break_into_their_words_over_header_rows() {
+        let v = json!([
+            {"ShardId": "shardId-000000000000", "WriteProvisionedThroughputExceeded": 840},
+            {"ShardId": "shardId-000000000001", "WriteProvisionedThroughputExceeded": 0},
+        ]);
+        assert_eq!(
+            readable(&v, 40),
+            vec![
+                "ShardId               Write",
+                "                      Provisioned",
+                "                      Throughput",
+                "                      Exceeded",
+                "--------------------  -----------",
+                "shardId-000000000000  840",
+                "shardId-000000000001  0",
+            ]
+        );
+        assert_eq!(name_words("records.lag_max"), ["records.", "lag_", "max"]);
+        assert_eq!(
+            pack_words(&name_words("IncomingRecords"), 15),
+            ["IncomingRecords"]
         );
     }
 
