@@ -145,7 +145,7 @@ pub fn render_lab(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect)
     ])
     .areas(right);
     if let Some(view) = &kafka {
-        render_kafka(view, theme, frame, picture_area);
+        render_kafka(lab, view, theme, frame, picture_area);
     } else {
         render_shard_loads(lab, theme, frame, picture_area);
     }
@@ -319,6 +319,15 @@ fn goal_figure(o: &crate::labs::Outcome, value: f64) -> String {
             format!("{percent:.0}%")
         } else {
             format!("{percent:.1}%")
+        };
+    }
+    if o.metric.contains("Millis") && o.stat != Stat::PerSecond {
+        // Milliseconds read best as seconds: "5.9s", "240s".
+        let seconds = value / 1_000.0;
+        return if seconds.fract().abs() < 1e-9 || seconds.abs() >= 100.0 {
+            format!("{}s", thousands(seconds.round()))
+        } else {
+            format!("{seconds:.1}s")
         };
     }
     let number = if value.fract().abs() < 1e-9 || value.abs() >= 100.0 {
@@ -544,16 +553,8 @@ fn render_console(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect)
 fn render_shard_loads(lab: &LabScreen, theme: &Theme, frame: &mut Frame, load_area: Rect) {
     let bar_width = usize::from(load_area.width.saturating_sub(30)).clamp(4, 40);
     let loads = lab.live.shard_loads();
-    let room = usize::from(load_area.height.saturating_sub(2));
-    // Shards that do not fit are counted on a last line rather than dropped silently.
-    let shown = if loads.len() > room {
-        room.saturating_sub(1)
-    } else {
-        loads.len()
-    };
-    let mut lines: Vec<Line> = loads
+    let lines: Vec<Line> = loads
         .iter()
-        .take(shown)
         .map(|load| {
             let filled = (load.records.min(SHARD_RECORDS_PER_SEC * 2) as usize * bar_width
                 / (SHARD_RECORDS_PER_SEC as usize * 2))
@@ -574,14 +575,13 @@ fn render_shard_loads(lab: &LabScreen, theme: &Theme, frame: &mut Frame, load_ar
             ])
         })
         .collect();
-    if shown < loads.len() && room > 0 {
-        lines.push(Line::styled(
-            format!("… {} more shards (metrics --by-shard)", loads.len() - shown),
-            theme.muted,
-        ));
-    }
-    frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" Writes per shard (cap: mid-bar) ")),
+    render_scrolled(
+        Text::from(lines),
+        "Writes per shard (cap: mid-bar)",
+        lab.focus == LabPane::Picture,
+        &lab.picture_scroll,
+        theme,
+        frame,
         load_area,
     );
 }
@@ -614,7 +614,7 @@ const PARTITION_NAME_WIDTH_MAX: usize = 40;
 #[allow(clippy::too_many_lines)] // one panel, line by line
 /// The Kafka panel: controller and brokers, each partition's leader and ISR, then the clients
 /// (producer outcomes, consumer lag and pauses per member, processors) and the cleaner.
-fn render_kafka(view: &KafkaView, theme: &Theme, frame: &mut Frame, area: Rect) {
+fn render_kafka(lab: &LabScreen, view: &KafkaView, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut lines = vec![Line::styled(view.controller.clone(), theme.muted)];
     let brokers: Vec<Span> = view
         .brokers
@@ -716,24 +716,16 @@ fn render_kafka(view: &KafkaView, theme: &Theme, frame: &mut Frame, area: Rect) 
             ),
         ]));
     }
-    let room = usize::from(area.height.saturating_sub(2)).saturating_sub(lines.len());
-    // Partitions that do not fit are counted on a last line rather than dropped silently.
-    let shown = if view.partitions.len() > room {
-        room.saturating_sub(1)
-    } else {
-        room
-    };
     // The name column is as wide as the longest name shown (topic names are ASCII), so a
     // long name never runs into the leader column.
     let name_width = view
         .partitions
         .iter()
-        .take(shown)
         .map(|p| p.name.chars().count())
         .max()
         .unwrap_or(0)
         .min(PARTITION_NAME_WIDTH_MAX);
-    for p in view.partitions.iter().take(shown) {
+    for p in &view.partitions {
         let isr_short = p.isr.len() < p.replicas.len();
         let leader = p.leader.map_or("-".to_owned(), |l| l.to_string());
         let isr: Vec<String> = p.isr.iter().map(ToString::to_string).collect();
@@ -757,15 +749,21 @@ fn render_kafka(view: &KafkaView, theme: &Theme, frame: &mut Frame, area: Rect) 
             ),
         ]));
     }
-    let hidden = view.partitions.len().saturating_sub(shown);
-    if hidden > 0 && room > 0 {
+    // Partitions past those the view lists are counted rather than dropped silently.
+    let hidden = view.partitions_total.saturating_sub(view.partitions.len());
+    if hidden > 0 {
         lines.push(Line::styled(
             format!("… {hidden} more partitions (kafka-topics --describe)"),
             theme.muted,
         ));
     }
-    frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" Kafka cluster ")),
+    render_scrolled(
+        Text::from(lines),
+        "Kafka cluster",
+        lab.focus == LabPane::Picture,
+        &lab.picture_scroll,
+        theme,
+        frame,
         area,
     );
 }

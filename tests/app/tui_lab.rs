@@ -263,6 +263,8 @@ fn the_console_scrolls_and_follows_its_newest_output() {
     press(&mut app, KeyCode::F(3));
     assert_eq!(lab(&app).focus, LabPane::Goal);
     press(&mut app, KeyCode::F(3));
+    assert_eq!(lab(&app).focus, LabPane::Picture);
+    press(&mut app, KeyCode::F(3));
     assert_eq!(lab(&app).focus, LabPane::Events);
     press(&mut app, KeyCode::F(3));
     assert_eq!(lab(&app).focus, LabPane::Console);
@@ -485,8 +487,9 @@ fn long_partition_names_keep_their_own_column_and_hidden_partitions_are_counted(
             "    \"kafka-topics --create --topic legacy-audit-archive --partitions 40 \
              --replication-factor 3\",\n    \"kafka-topics --create --topic orders",
         );
-    let lab = streamdrill::labs::parse_lab("kafka-long-names.toml", &source).expect("lab parses");
-    app.labs.insert(0, lab);
+    let long_names =
+        streamdrill::labs::parse_lab("kafka-long-names.toml", &source).expect("lab parses");
+    app.labs.insert(0, long_names);
     press(&mut app, KeyCode::Char('l'));
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.screen, Screen::Lab);
@@ -511,9 +514,23 @@ fn long_partition_names_keep_their_own_column_and_hidden_partitions_are_counted(
         "a name ran into its leader:\n{screen}"
     );
     assert!(
-        screen.contains("more partitions (kafka-topics --describe)"),
+        screen.contains("rows 1-11 of 53 · PgUp PgDn"),
         "43 partitions do not fit at 120x40, and the panel says so:\n{screen}"
     );
+    assert!(!screen.contains("orders-2 "), "{screen}");
+    // The cluster pane scrolls to its last partition.
+    while lab(&app).focus != LabPane::Picture {
+        press(&mut app, KeyCode::F(3));
+    }
+    app.update(
+        Msg::Key(crossterm::event::KeyEvent::new(
+            KeyCode::End,
+            crossterm::event::KeyModifiers::CONTROL,
+        )),
+        t0(),
+    );
+    let end = screen_text(&app, 120, 40);
+    assert!(end.contains("orders-2 "), "{end}");
 }
 
 #[test]

@@ -38,6 +38,8 @@ pub enum LabPane {
     Console,
     Briefing,
     Goal,
+    /// The shards or the Kafka cluster.
+    Picture,
     Events,
 }
 
@@ -46,7 +48,8 @@ impl LabPane {
         match self {
             LabPane::Console => LabPane::Briefing,
             LabPane::Briefing => LabPane::Goal,
-            LabPane::Goal => LabPane::Events,
+            LabPane::Goal => LabPane::Picture,
+            LabPane::Picture => LabPane::Events,
             LabPane::Events => LabPane::Console,
         }
     }
@@ -86,6 +89,7 @@ pub struct LabScreen {
     pub console_scroll: Scroll,
     pub briefing_scroll: Scroll,
     pub goal_scroll: Scroll,
+    pub picture_scroll: Scroll,
     pub events_scroll: Scroll,
     /// Where the up key has got to in the history, and the line typed before it started.
     history_at: Option<usize>,
@@ -112,6 +116,7 @@ impl LabScreen {
             console_scroll: Scroll::default(),
             briefing_scroll: Scroll::default(),
             goal_scroll: Scroll::default(),
+            picture_scroll: Scroll::default(),
             events_scroll,
             history_at: None,
             draft: String::new(),
@@ -149,6 +154,7 @@ impl LabScreen {
             LabPane::Console => &mut self.console_scroll,
             LabPane::Briefing => &mut self.briefing_scroll,
             LabPane::Goal => &mut self.goal_scroll,
+            LabPane::Picture => &mut self.picture_scroll,
             LabPane::Events => &mut self.events_scroll,
         }
     }
