@@ -36,6 +36,9 @@ pub struct PlainDeps<'a> {
     pub clock: &'a mut dyn FnMut() -> DateTime<Utc>,
     /// The most a review counts for, by kind (from the configuration).
     pub caps: crate::srs::session::ReviewCaps,
+    /// Each kind's answer time in seconds (from the configuration): an answer given later
+    /// gets at most "hard" suggested, as in the TUI.
+    pub time_limit: &'a dyn Fn(&str) -> u32,
 }
 
 enum Line {
@@ -69,6 +72,7 @@ pub fn run(
         changed,
         clock,
         caps,
+        time_limit,
     } = deps;
     let mut session = Session::new(items, clock()).with_review_caps(caps);
     if session.is_finished() {
@@ -85,13 +89,26 @@ pub fn run(
         writeln!(out, "{}", item.prompt())?;
         writeln!(out, "ANSWER>")?;
         out.flush()?;
+        let asked = clock();
         let Line::Text(answer) = read_line(&mut input)? else {
             break;
         };
+        let took = (clock() - asked).num_seconds().max(0);
+        let limit = time_limit(item.kind());
+        let circumstances = Circumstances {
+            over_time: took > i64::from(limit),
+            ..Circumstances::default()
+        };
         session.set_answer(&answer);
         session.reveal();
+        if circumstances.over_time {
+            writeln!(
+                out,
+                "OVER TIME answered in {took} s of {limit} s: the suggestion is at most hard"
+            )?;
+        }
         if let Phase::Revealed { assessment } = session.phase() {
-            write_reveal(&mut out, &item, assessment)?;
+            write_reveal(&mut out, &item, assessment, circumstances)?;
         }
         let now = clock();
         let previous = states.get(&item.id).copied();
@@ -149,7 +166,12 @@ pub fn run(
     Ok(session.reviewed())
 }
 
-fn write_reveal(out: &mut impl Write, item: &DrillItem, assessment: &Assessment) -> io::Result<()> {
+fn write_reveal(
+    out: &mut impl Write,
+    item: &DrillItem,
+    assessment: &Assessment,
+    circumstances: Circumstances,
+) -> io::Result<()> {
     let (answer, rest) = item.model_answer_parts();
     writeln!(out, "MODEL ANSWER")?;
     writeln!(out, "{answer}")?;
@@ -192,10 +214,76 @@ fn write_reveal(out: &mut impl Write, item: &DrillItem, assessment: &Assessment)
         writeln!(out, "{rest}")?;
     }
     if let Some(n) = assessment
-        .suggested_rating(Circumstances::default())
+        .suggested_rating(circumstances)
         .and_then(Rating::from_number)
     {
         writeln!(out, "SUGGESTED {} {}", n.number(), n.name())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deck::{Library, Origin};
+    use chrono::TimeZone;
+
+    /// The starter question answered well, `seconds` after it was asked; what plain mode says.
+    fn answer_after(seconds: i64) -> String {
+        let mut library = Library::default();
+        let source = include_str!("../../tests/fixtures/valid/starter.toml");
+        library.add(Origin::File("starter.toml".into()), "starter.toml", source);
+        let item = library
+            .items(None)
+            .into_iter()
+            .find(|i| i.id.ends_with("producer-drops-on-broker-restart"))
+            .expect("the starter question");
+        let mut store = Store::open_in_memory().expect("store");
+        let scheduler = Scheduler::new(0.9).expect("scheduler");
+        let mut states = HashMap::new();
+        let changed = std::collections::HashSet::new();
+        // Each reading of the clock is `seconds` later: the answer arrives that long after
+        // the prompt.
+        let mut now = Utc
+            .with_ymd_and_hms(2026, 3, 10, 12, 0, 0)
+            .single()
+            .expect("date");
+        let mut clock = move || {
+            now += chrono::Duration::seconds(seconds);
+            now
+        };
+        let input = "Use acks=all with min.insync.replicas=2, keep retries within \
+                     delivery.timeout.ms, and expect a controller failover to delay metadata \
+                     refresh while leaders move.\n3\n";
+        let mut out = Vec::new();
+        run(
+            input.as_bytes(),
+            &mut out,
+            vec![item],
+            PlainDeps {
+                store: &mut store,
+                scheduler: &scheduler,
+                states: &mut states,
+                changed: &changed,
+                clock: &mut clock,
+                caps: crate::srs::session::ReviewCaps::default(),
+                time_limit: &|_| 90,
+            },
+        )
+        .expect("session runs");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn an_answer_past_the_time_limit_is_suggested_at_most_hard() {
+        let in_time = answer_after(30);
+        assert!(in_time.contains("SUGGESTED 3 good"), "{in_time}");
+        assert!(!in_time.contains("OVER TIME"), "{in_time}");
+        let late = answer_after(200);
+        assert!(
+            late.contains("OVER TIME answered in 200 s of 90 s"),
+            "{late}"
+        );
+        assert!(late.contains("SUGGESTED 2 hard"), "{late}");
+    }
 }

@@ -349,6 +349,7 @@ fn run_plain(cli: &Cli, args: &DrillArgs) -> Result<ExitCode, CliError> {
         .map(|(id, _)| id.clone())
         .collect();
     let mut now = clock::now;
+    let config = workspace.config.clone();
     plain::run(
         io::stdin().lock(),
         io::stdout().lock(),
@@ -360,6 +361,7 @@ fn run_plain(cli: &Cli, args: &DrillArgs) -> Result<ExitCode, CliError> {
             changed: &changed,
             clock: &mut now,
             caps: workspace.config.review_caps(),
+            time_limit: &|kind| config.time_limit_seconds(kind),
         },
     )?;
     Ok(ExitCode::SUCCESS)
