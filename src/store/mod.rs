@@ -254,7 +254,8 @@ impl Store {
     }
 
     /// Appends the review and stores the item's new state, atomically. When this returns `Ok`,
-    /// the grade is durable. An item reaching [`LEECH_LAPSES`] lapses is suspended as a leech.
+    /// the grade is durable. An item that lapses for the [`LEECH_LAPSES`]th time (or later) is
+    /// suspended as a leech.
     pub fn record_review(
         &mut self,
         review: &Review,
@@ -291,7 +292,9 @@ impl Store {
             "UPDATE item_flags SET changed = 0 WHERE item_id = ?1 AND changed = 1",
             [&review.item_id],
         )?;
-        let leech = state.lapses >= LEECH_LAPSES
+        // A leech is decided when a card lapses, not when a card with many old lapses passes.
+        let leech = review.rating == Rating::Again
+            && state.lapses >= LEECH_LAPSES
             && tx.execute(
                 "INSERT INTO item_flags (item_id, suspended, leech) VALUES (?1, 1, 1)
                  ON CONFLICT(item_id) DO UPDATE SET suspended = 1, leech = 1 WHERE leech = 0",

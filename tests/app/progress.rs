@@ -352,6 +352,26 @@ fn the_eighth_lapse_makes_a_leech_and_suspends_it() {
     store.set_suspended("d/hard", false).expect("unsuspend");
     let flags = store.flags().expect("flags")["d/hard"];
     assert!(!flags.leech && !flags.suspended);
+    // Back in the queue, a pass is not a lapse: the card stays in, whatever its lapse count.
+    for rating in [Rating::Good, Rating::Hard, Rating::Easy] {
+        at += Duration::days(3);
+        let previous = store.card_state("d/hard").expect("q");
+        let state = scheduler
+            .review(previous.as_ref(), rating, at)
+            .expect("state");
+        assert!(state.lapses >= LEECH_LAPSES);
+        let review = Review {
+            item_id: "d/hard".into(),
+            deck_id: "d".into(),
+            reviewed_at: at,
+            rating,
+            duration_ms: 0,
+            answer: String::new(),
+        };
+        let outcome = store.record_review(&review, &state).expect("durable");
+        assert!(!outcome.leech, "{rating:?} made a leech");
+        assert!(!store.flags().expect("flags")["d/hard"].suspended);
+    }
 }
 
 #[test]
