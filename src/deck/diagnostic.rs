@@ -12,9 +12,16 @@ pub struct Diagnostic {
     /// 1-based, in characters.
     pub column: usize,
     pub message: String,
+    /// Further problems this line stands for ("N more not shown"), so totals count them.
+    pub unshown: usize,
 }
 
 impl Diagnostic {
+    /// How many problems this line reports: itself and those it summarises.
+    pub fn count(&self) -> usize {
+        1 + self.unshown
+    }
+
     /// Locates the start of `span` (byte offsets into `source`).
     pub fn at(path: &str, source: &str, span: Range<usize>, message: impl Into<String>) -> Self {
         let (line, column) = line_column(source, span.start);
@@ -23,6 +30,7 @@ impl Diagnostic {
             line,
             column,
             message: message.into(),
+            unshown: 0,
         }
     }
 
@@ -40,6 +48,7 @@ impl Diagnostic {
             line,
             column,
             message: message.into(),
+            unshown: 0,
         }
     }
 
@@ -50,6 +59,7 @@ impl Diagnostic {
             line: 1,
             column: 1,
             message: message.into(),
+            unshown: 0,
         }
     }
 }

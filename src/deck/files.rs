@@ -84,6 +84,7 @@ pub fn read_deck_file(path: &Path) -> Result<String, Diagnostic> {
                 "not UTF-8 text (byte 0x{:02x}): deck files are UTF-8",
                 bytes[valid_up_to]
             ),
+            unshown: 0,
         }
     })
 }

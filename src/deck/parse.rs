@@ -55,14 +55,17 @@ pub fn parse_deck(path: &str, source: &str) -> Result<Deck, Vec<Diagnostic>> {
             checker.problems.dedup();
             if let Some(first) = checker.first_unshown.take() {
                 let more = checker.unshown;
-                checker.problems.push(Diagnostic::located(
+                let mut summary = Diagnostic::located(
                     path,
                     &checker.lines,
                     first,
                     format!(
                         "{more} more problem(s) from here on not shown (at most {PROBLEMS_PER_FILE_MAX} per file)"
                     ),
-                ));
+                );
+                // The summary line is not a problem of its own: it stands for the `more`.
+                summary.unshown = more.saturating_sub(1);
+                checker.problems.push(summary);
             }
             Err(checker.problems)
         }

@@ -379,6 +379,7 @@ pub fn parse_lab(path: &str, source: &str) -> Result<Lab, Vec<Diagnostic>> {
             line,
             column,
             message,
+            unshown: 0,
         });
     };
     if !source.starts_with(LAB_SCHEMA_DIRECTIVE) {

@@ -259,6 +259,15 @@ fn a_full_deck_of_duplicates_is_checked_with_a_bounded_report() {
         )),
         "{last}"
     );
+    let total: usize = problems
+        .iter()
+        .map(streamdrill::deck::Diagnostic::count)
+        .sum();
+    assert_eq!(
+        total,
+        CARDS_PER_DECK_MAX - 1,
+        "the total counts every duplicate, shown or not"
+    );
     assert!(parse_deck("ok.toml", &myth_cards(CARDS_PER_DECK_MAX, false)).is_ok());
 }
 

@@ -665,7 +665,10 @@ fn deck_check(cli: &Cli, paths: &[PathBuf]) -> ExitCode {
         let _ = writeln!(
             stdout,
             "{checked} deck file(s) checked: {} problem(s)",
-            problems.len()
+            problems
+                .iter()
+                .map(crate::deck::Diagnostic::count)
+                .sum::<usize>()
         );
         ExitCode::FAILURE
     }
