@@ -7,7 +7,7 @@
 //! importing the same file twice changes nothing, and two machines' histories merge without
 //! duplicates.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, Write};
 
 use chrono::{DateTime, Utc};
@@ -125,6 +125,10 @@ pub struct ImportSummary {
     pub lab_runs_added: u64,
 }
 
+/// The page cache an import works with, in KiB: room for the indexes a million-review merge
+/// touches.
+const IMPORT_CACHE_KIB: i64 = 64 * 1024;
+
 impl Store {
     /// Writes every review, flag and state. Returns the number of reviews written.
     pub fn export(&self, mut out: impl Write, now: DateTime<Utc>) -> Result<u64, ExchangeError> {
@@ -198,6 +202,22 @@ impl Store {
         scheduler: &Scheduler,
     ) -> Result<ImportSummary, ExchangeError> {
         let file = read_progress_file(input)?;
+        // A large merge is one transaction: with SQLite's default 2 MB page cache it spills
+        // dirty pages to the WAL and reads them back over and over (most of the time of a
+        // million-review import). A bigger cache for the merge only, then the default again.
+        let cache_pages: i64 = self.conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        self.conn
+            .pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)?;
+        let merged = self.merge(&file, scheduler);
+        self.conn.pragma_update(None, "cache_size", cache_pages)?;
+        merged
+    }
+
+    fn merge(
+        &mut self,
+        file: &ProgressFile,
+        scheduler: &Scheduler,
+    ) -> Result<ImportSummary, ExchangeError> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -207,25 +227,46 @@ impl Store {
             ..ImportSummary::default()
         };
         let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
+        // Per item, the file's reviews in time order. An item whose new reviews all come after
+        // its last stored one is continued from its stored state, each review inserted with
+        // its schedule (the common case: a second machine's newer work, or an empty
+        // database); one whose reviews interleave with stored ones is merged and replayed.
+        let mut by_item: BTreeMap<&str, Vec<&ReviewLine>> = BTreeMap::new();
         for r in &file.reviews {
-            let added = tx.prepare_cached(
-                "INSERT INTO review_log
+            by_item.entry(r.item_id.as_str()).or_default().push(r);
+        }
+        for (item_id, mut reviews) in by_item {
+            reviews.sort_by_key(|r| r.reviewed_at);
+            reviews.dedup_by_key(|r| r.reviewed_at);
+            let last_stored: Option<i64> = tx
+                .prepare_cached("SELECT MAX(reviewed_at) FROM review_log WHERE item_id = ?1")?
+                .query_row([item_id], |r| r.get(0))?;
+            let first_new = reviews.first().map(|r| r.reviewed_at.timestamp_millis());
+            if last_stored.is_none_or(|last| first_new.is_some_and(|first| first > last)) {
+                summary.reviews_added += append_reviews(&tx, scheduler, item_id, &reviews)?;
+                continue;
+            }
+            for r in reviews {
+                let added = tx
+                    .prepare_cached(
+                        "INSERT INTO review_log
                     (item_id, deck_id, reviewed_at, rating, duration_ms, answer, stability, difficulty, due)
                  SELECT ?1, ?2, ?3, ?4, ?5, ?6, 0, 0, ?3
                  WHERE NOT EXISTS
                     (SELECT 1 FROM review_log WHERE item_id = ?1 AND reviewed_at = ?3)",
-            )?
-            .execute(params![
-                    r.item_id,
-                    r.deck_id,
-                    r.reviewed_at.timestamp_millis(),
-                    r.rating.number(),
-                    i64::try_from(r.duration_ms).unwrap_or(i64::MAX),
-                r.answer
-            ])?;
-            if added > 0 {
-                summary.reviews_added += 1;
-                touched.insert((r.item_id.clone(), r.deck_id.clone()));
+                    )?
+                    .execute(params![
+                        r.item_id,
+                        r.deck_id,
+                        r.reviewed_at.timestamp_millis(),
+                        r.rating.number(),
+                        i64::try_from(r.duration_ms).unwrap_or(i64::MAX),
+                        r.answer
+                    ])?;
+                if added > 0 {
+                    summary.reviews_added += 1;
+                    touched.insert((r.item_id.clone(), r.deck_id.clone()));
+                }
             }
         }
         for f in &file.flags {
@@ -290,6 +331,60 @@ impl Store {
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// Appends `reviews` (in time order, all after the item's last stored review) to an item,
+/// continuing its schedule from its stored state as a review in the app would. Returns how
+/// many were added.
+fn append_reviews(
+    tx: &rusqlite::Transaction<'_>,
+    scheduler: &Scheduler,
+    item_id: &str,
+    reviews: &[&ReviewLine],
+) -> Result<u64, StoreError> {
+    let Some(last) = reviews.last() else {
+        return Ok(0);
+    };
+    let stored = super::card_state_in(tx, item_id)?;
+    let mut state = stored;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO review_log
+            (item_id, deck_id, reviewed_at, rating, duration_ms, answer, stability, difficulty, due,
+             elapsed_days, scheduled_days)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?;
+    for r in reviews {
+        let (elapsed_days, scheduled_days) = state.map_or((0.0, 0.0), |s| {
+            (
+                (r.reviewed_at - s.last_review).num_milliseconds() as f64 / 86_400_000.0,
+                (s.due - s.last_review).num_milliseconds() as f64 / 86_400_000.0,
+            )
+        });
+        let next = scheduler.review(state.as_ref(), r.rating, r.reviewed_at)?;
+        insert.execute(params![
+            r.item_id,
+            r.deck_id,
+            r.reviewed_at.timestamp_millis(),
+            r.rating.number(),
+            i64::try_from(r.duration_ms).unwrap_or(i64::MAX),
+            super::truncate_to_char_boundary(&r.answer, super::ANSWER_BYTES_MAX),
+            f64::from(next.stability),
+            f64::from(next.difficulty),
+            next.due.timestamp_millis(),
+            elapsed_days,
+            scheduled_days,
+        ])?;
+        state = Some(next);
+    }
+    if let Some(state) = state {
+        super::write_state(tx, item_id, &last.deck_id, &state)?;
+    }
+    if stored.is_none() {
+        // A new item's history starts with the first of these reviews.
+        tx.prepare_cached("UPDATE card_state SET first_reviewed_at = ?2 WHERE item_id = ?1")?
+            .execute(params![item_id, reviews[0].reviewed_at.timestamp_millis()])?;
+    }
+    Ok(reviews.len() as u64)
 }
 
 fn read_progress_file(mut input: impl BufRead) -> Result<ProgressFile, ExchangeError> {

@@ -771,24 +771,7 @@ impl Store {
     }
 
     pub fn card_state(&self, item_id: &str) -> Result<Option<CardState>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT stability, difficulty, due, last_review, reps, lapses
-                 FROM card_state WHERE item_id = ?1",
-                [item_id],
-                |r| {
-                    Ok(CardState {
-                        stability: r.get::<_, f64>(0)? as f32,
-                        difficulty: r.get::<_, f64>(1)? as f32,
-                        due: from_millis(r.get(2)?),
-                        last_review: from_millis(r.get(3)?),
-                        reps: r.get(4)?,
-                        lapses: r.get(5)?,
-                    })
-                },
-            )
-            .optional()?)
+        card_state_in(&self.conn, item_id)
     }
 
     pub fn review_count(&self) -> Result<u64, StoreError> {
@@ -899,6 +882,29 @@ fn insert_review(
     Ok(())
 }
 
+/// An item's scheduling state as stored, on any connection or transaction.
+fn card_state_in(
+    conn: &rusqlite::Connection,
+    item_id: &str,
+) -> Result<Option<CardState>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT stability, difficulty, due, last_review, reps, lapses
+             FROM card_state WHERE item_id = ?1",
+        )?
+        .query_row([item_id], |r| {
+            Ok(CardState {
+                stability: r.get::<_, f64>(0)? as f32,
+                difficulty: r.get::<_, f64>(1)? as f32,
+                due: from_millis(r.get(2)?),
+                last_review: from_millis(r.get(3)?),
+                reps: r.get(4)?,
+                lapses: r.get(5)?,
+            })
+        })
+        .optional()?)
+}
+
 fn write_state(
     tx: &rusqlite::Transaction<'_>,
     item_id: &str,
@@ -968,18 +974,18 @@ fn rebuild_state(
             )
         });
         let next = scheduler.review(state.as_ref(), *rating, *at)?;
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE review_log SET stability = ?2, difficulty = ?3, due = ?4,
                 elapsed_days = ?5, scheduled_days = ?6 WHERE id = ?1",
-            params![
-                id,
-                f64::from(next.stability),
-                f64::from(next.difficulty),
-                next.due.timestamp_millis(),
-                elapsed_days,
-                scheduled_days
-            ],
-        )?;
+        )?
+        .execute(params![
+            id,
+            f64::from(next.stability),
+            f64::from(next.difficulty),
+            next.due.timestamp_millis(),
+            elapsed_days,
+            scheduled_days
+        ])?;
         state = Some(next);
     }
     match state {

@@ -198,6 +198,78 @@ fn export_then_import_into_an_empty_store_reproduces_progress() {
 }
 
 #[test]
+fn newer_reviews_from_another_machine_continue_each_schedule_as_a_replay_would() {
+    let scheduler = Scheduler::new(0.9).expect("retention");
+    let mut laptop = Store::open_in_memory().expect("store");
+    let ratings = [
+        Rating::Good,
+        Rating::Good,
+        Rating::Again,
+        Rating::Hard,
+        Rating::Easy,
+    ];
+    for (day, rating) in ratings.iter().enumerate().take(2) {
+        grade(
+            &mut laptop,
+            &scheduler,
+            "d/a",
+            *rating,
+            t0() + Duration::days(day as i64 * 5),
+        );
+    }
+    let mut desktop = Store::open_in_memory().expect("store");
+    desktop
+        .import(Cursor::new(exported(&laptop)), &scheduler)
+        .expect("import");
+    // The desktop goes on alone for weeks: mature reviews, a lapse, a new card.
+    for (day, rating) in ratings.iter().enumerate().skip(2) {
+        grade(
+            &mut desktop,
+            &scheduler,
+            "d/a",
+            *rating,
+            t0() + Duration::days(day as i64 * 20),
+        );
+    }
+    grade(
+        &mut desktop,
+        &scheduler,
+        "d/new",
+        Rating::Good,
+        t0() + Duration::days(90),
+    );
+    let summary = laptop
+        .import(Cursor::new(exported(&desktop)), &scheduler)
+        .expect("merge");
+    assert_eq!(summary.reviews_added, 4);
+    let expected = scheduler
+        .replay(ratings.iter().enumerate().map(|(day, rating)| {
+            let days = if day < 2 {
+                day as i64 * 5
+            } else {
+                day as i64 * 20
+            };
+            (t0() + Duration::days(days), *rating)
+        }))
+        .expect("replay")
+        .expect("state");
+    assert_eq!(laptop.card_state("d/a").expect("q"), Some(expected));
+    assert_eq!(
+        laptop.all_reviews().expect("log"),
+        desktop.all_reviews().expect("log")
+    );
+    assert_eq!(
+        laptop.card_states().expect("s"),
+        desktop.card_states().expect("s")
+    );
+    assert!(
+        laptop.integrity_ok().expect("check"),
+        "totals follow the appended reviews"
+    );
+    assert_eq!(exported(&laptop), exported(&desktop));
+}
+
+#[test]
 fn two_machines_histories_merge_without_duplicates() {
     let scheduler = Scheduler::new(0.9).expect("retention");
     let mut laptop = Store::open_in_memory().expect("store");
