@@ -3,6 +3,7 @@
 
 mod cli;
 mod content;
+mod fuzz;
 mod hostile;
 mod labs;
 mod labs_kafka;
