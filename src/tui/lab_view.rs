@@ -16,8 +16,12 @@ const SHARD_RECORDS_PER_SEC: u64 = 1_000;
 
 pub fn render_list(app: &App, frame: &mut Frame, area: Rect) {
     let theme = &app.theme;
-    let [list_area, note_area] =
-        Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    let [list_area, detail_area, note_area] = Layout::vertical([
+        Constraint::Min(3),
+        Constraint::Length(2),
+        Constraint::Length(1),
+    ])
+    .areas(area);
     let id_width = app
         .labs
         .iter()
@@ -75,9 +79,32 @@ pub fn render_list(app: &App, frame: &mut Frame, area: Rect) {
         );
         hitboxes.push((row, super::app::Click::LabRow(state.offset() + line)));
     }
+    // The selected lab in full: its title is cut in a narrow table.
+    if let Some(lab) = shown.get(app.lab_selected).and_then(|&i| app.labs.get(i)) {
+        let passed = if app.labs_done.contains(&lab.id) {
+            " · passed"
+        } else {
+            ""
+        };
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled(format!(" {}", lab.title), theme.accent),
+                Span::styled(
+                    format!(
+                        " · {} · {} of virtual time{passed}",
+                        lab.system,
+                        span(lab.duration())
+                    ),
+                    theme.muted,
+                ),
+            ]))
+            .wrap(Wrap { trim: false }),
+            detail_area,
+        );
+    }
     frame.render_widget(
         Paragraph::new(
-            " Each lab runs on the embedded engine in virtual time; results never change card scheduling.",
+            " Labs run on the engine in virtual time; results never change card scheduling.",
         )
         .style(theme.muted),
         note_area,
