@@ -150,20 +150,35 @@ fn popup(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 fn render_help(keymap: &[Binding], theme: &Theme, frame: &mut Frame, area: Rect) {
-    let lines: Vec<Line> = keys::help_lines(keymap)
-        .into_iter()
+    let entries = keys::help_lines(keymap);
+    let label_width = entries
+        .iter()
+        .map(|(label, _)| label.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(9);
+    let lines: Vec<Line> = entries
+        .iter()
         .map(|(label, help)| {
             Line::from(vec![
-                Span::styled(format!(" {label:>9} "), theme.key),
+                Span::styled(format!(" {label:>label_width$} "), theme.key),
                 Span::from(format!("  {help}")),
             ])
         })
         .collect();
-    let height = lines.len() as u16 + 2;
-    let area = popup(area, 48, height);
+    // As wide as the longest entry (within the screen); an entry wider than that wraps.
+    let widest = lines.iter().map(Line::width).max().unwrap_or(0);
+    let width = u16::try_from(widest + 2)
+        .unwrap_or(u16::MAX)
+        .clamp(30, area.width);
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let height = u16::try_from(paragraph.line_count(width.saturating_sub(2)))
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
+    let area = popup(area, width, height);
     frame.render_widget(Clear, area);
     frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" Keys (any key closes) ")),
+        paragraph.block(Block::bordered().title(" Keys (any key closes) ")),
         area,
     );
 }

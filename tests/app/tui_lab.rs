@@ -578,3 +578,13 @@ fn console_lines_go_to_the_store_and_come_back_as_history() {
     press(&mut app, KeyCode::Up);
     assert_eq!(lab(&app).input.text(), "gen list");
 }
+
+#[test]
+fn the_lab_help_lists_every_key_whole_at_80x24() {
+    let mut app = open_hot_key_lab();
+    app.update(key(KeyCode::F(1)), t0());
+    let screen = screen_text(&app, 80, 24);
+    for (_, help) in streamdrill::tui::keys::help_lines(streamdrill::tui::keys::LAB) {
+        assert!(screen.contains(help), "{help:?} is not whole:\n{screen}");
+    }
+}
