@@ -142,17 +142,16 @@ impl Store {
             version: VERSION,
             exported_at: now,
         })?;
-        let reviews = self.all_reviews()?;
-        for r in &reviews {
+        let reviews = self.for_each_review(|r| {
             write(&Line::Review(ReviewLine {
-                item_id: r.item_id.clone(),
-                deck_id: r.deck_id.clone(),
+                item_id: r.item_id,
+                deck_id: r.deck_id,
                 reviewed_at: r.reviewed_at,
                 rating: r.rating,
                 duration_ms: r.duration_ms,
-                answer: r.answer.clone(),
-            }))?;
-        }
+                answer: r.answer,
+            }))
+        })?;
         let mut flags: Vec<_> = self.flags()?.into_iter().collect();
         flags.sort_by(|a, b| a.0.cmp(&b.0));
         for (item_id, f) in &flags {
@@ -185,13 +184,13 @@ impl Store {
             }))?;
         }
         write(&Line::End {
-            reviews: reviews.len() as u64,
+            reviews,
             flags: flags.len() as u64,
             states: states.len() as u64,
             labs: labs.len() as u64,
         })?;
         out.flush()?;
-        Ok(reviews.len() as u64)
+        Ok(reviews)
     }
 
     /// Merges a progress file. The whole file is read and checked first; on any problem the

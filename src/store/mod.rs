@@ -740,6 +740,27 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Calls `each` with every review, oldest first, one at a time (export streams them
+    /// rather than holding millions in memory). Stops at the first error `each` returns.
+    pub fn for_each_review<E: From<StoreError>>(
+        &self,
+        mut each: impl FnMut(Review) -> Result<(), E>,
+    ) -> Result<u64, E> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {REVIEW_COLUMNS} FROM review_log ORDER BY reviewed_at, id"
+            ))
+            .map_err(StoreError::from)?;
+        let mut rows = stmt.query([]).map_err(StoreError::from)?;
+        let mut count = 0;
+        while let Some(row) = rows.next().map_err(StoreError::from)? {
+            each(review_from_row(row, 0).map_err(StoreError::from)?)?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
     /// Every review, oldest first (for the optimizer and export).
     pub fn all_reviews(&self) -> Result<Vec<Review>, StoreError> {
         let mut stmt = self.conn.prepare(&format!(
