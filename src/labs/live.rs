@@ -69,6 +69,9 @@ pub struct GoalLine {
     /// (time judged so far, the window) while the window is still filling: until then the
     /// predicate cannot be judged, whatever its value.
     pub filling: Option<(SimDuration, SimDuration)>,
+    /// When judging starts, while it has not yet: after the handover and the lab's last
+    /// scripted step.
+    pub judged_from: Option<SimDuration>,
 }
 
 /// Partitions the Kafka view lists at most (the rest are summarised).
@@ -232,6 +235,7 @@ impl LiveLab {
                 GoalLine {
                     outcome,
                     filling: (judged < window).then_some((judged, window)),
+                    judged_from: (self.now < from).then_some(from),
                 }
             })
             .collect()

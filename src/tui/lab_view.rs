@@ -312,11 +312,12 @@ fn goal_text(lab: &LabScreen, theme: &Theme) -> Text<'static> {
             Span::styled(mark, style),
             Span::from(o.name.clone()),
         ]));
-        let window = match line.filling {
-            Some((judged, window)) => {
+        let window = match (line.judged_from, line.filling) {
+            (Some(from), _) => format!("judged from {} (after the incident)", clock(from)),
+            (None, Some((judged, window))) => {
                 format!("window filling ({} of {})", span(judged), span(window))
             }
-            None => format!("over the last {}", o.window),
+            (None, None) => format!("over the last {}", o.window),
         };
         text.push_line(Line::from(vec![
             Span::from("   now "),
