@@ -196,6 +196,8 @@ impl LiveLab {
             self.advance(SimDuration(handover.0 - self.now.0));
             self.push_log(format!("t={handover} the page: you have control"));
         } else {
+            // The setup's own cluster events (topics created...) come first.
+            self.copy_kafka_events();
             self.push_log(format!("t={} you have control", self.now));
         }
     }
