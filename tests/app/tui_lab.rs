@@ -588,3 +588,25 @@ fn the_lab_help_lists_every_key_whole_at_80x24() {
         assert!(screen.contains(help), "{help:?} is not whole:\n{screen}");
     }
 }
+
+#[test]
+fn every_lab_screen_state_draws_at_any_size_without_panic() {
+    let mut app = open_hot_key_lab();
+    let sizes = [(1, 1), (12, 4), (30, 10), (45, 15), (80, 24), (200, 60)];
+    let draw_all = |app: &App| {
+        for (w, h) in sizes {
+            draw(app, w, h);
+        }
+    };
+    draw_all(&app);
+    app.update(key(KeyCode::F(1)), t0());
+    draw_all(&app);
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "gen s");
+    press(&mut app, KeyCode::Tab);
+    draw_all(&app);
+    app.update(ctrl('g'), t0());
+    assert!(lab(&app).live.finished());
+    draw_all(&app);
+}
