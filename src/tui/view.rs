@@ -341,10 +341,18 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
         (app.problems.len().min(4) * 2 + 2) as u16
     };
     let status_height = u16::from(app.status.is_some());
-    let [gauge_area, menu_area, list_area, status_area, problems_area] = Layout::vertical([
+    let [
+        gauge_area,
+        menu_area,
+        list_area,
+        detail_area,
+        status_area,
+        problems_area,
+    ] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(3),
+        Constraint::Length(1),
         Constraint::Length(status_height),
         Constraint::Length(problems_height),
     ])
@@ -372,6 +380,15 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
     render_home_entries(app, frame, menu_area);
 
     let rows = app.home_list_rows();
+    // The selected deck's title in full: a narrow table cuts long ones.
+    if let Some(ListRow::Deck(i)) = rows.get(app.selected)
+        && let Some(deck) = app.decks.get(*i)
+    {
+        frame.render_widget(
+            Line::styled(format!(" {}", deck.title), theme.muted),
+            detail_area,
+        );
+    }
     let table = match app.home_list {
         HomeList::Decks => deck_table(app, &rows),
         HomeList::Tags => tag_table(app, &rows),

@@ -1539,3 +1539,30 @@ fn the_lab_list_shows_every_bundled_lab() {
     assert_eq!(app.screen, Screen::Labs);
     insta::assert_snapshot!("labs_list_80x24", draw(&app, 80, 24).backend());
 }
+
+#[test]
+fn the_selected_decks_title_shows_whole_under_a_narrow_table() {
+    let mut app = bundled_app();
+    let longest = app
+        .decks
+        .iter()
+        .map(|d| d.title.clone())
+        .max_by_key(|t| t.chars().count())
+        .expect("decks");
+    let row = app
+        .home_list_rows()
+        .iter()
+        .position(|r| matches!(r, ListRow::Deck(i) if app.decks[*i].title == longest))
+        .expect("its row");
+    for _ in 0..row {
+        press(&mut app, KeyCode::Down);
+    }
+    let screen = screen_text(&app, 80, 24);
+    assert!(
+        !screen
+            .lines()
+            .any(|l| l.contains("│") && l.contains(&longest)),
+        "the table cuts it at 80 columns:\n{screen}"
+    );
+    assert!(screen.contains(&format!(" {longest}")), "{screen}");
+}
