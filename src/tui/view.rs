@@ -332,6 +332,18 @@ fn render_home_entries(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Line::from(spans), area);
 }
 
+/// The selected deck's title in full: a narrow table cuts long ones.
+fn render_selected_deck(app: &App, rows: &[ListRow], frame: &mut Frame, area: Rect) {
+    if let Some(ListRow::Deck(i)) = rows.get(app.selected)
+        && let Some(deck) = app.decks.get(*i)
+    {
+        frame.render_widget(
+            Line::styled(format!(" {}", deck.title), app.theme.muted),
+            area,
+        );
+    }
+}
+
 fn render_home(app: &App, frame: &mut Frame, area: Rect) {
     let theme = &app.theme;
     let problems_height = if app.problems.is_empty() {
@@ -380,15 +392,7 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
     render_home_entries(app, frame, menu_area);
 
     let rows = app.home_list_rows();
-    // The selected deck's title in full: a narrow table cuts long ones.
-    if let Some(ListRow::Deck(i)) = rows.get(app.selected)
-        && let Some(deck) = app.decks.get(*i)
-    {
-        frame.render_widget(
-            Line::styled(format!(" {}", deck.title), theme.muted),
-            detail_area,
-        );
-    }
+    render_selected_deck(app, &rows, frame, detail_area);
     let table = match app.home_list {
         HomeList::Decks => deck_table(app, &rows),
         HomeList::Tags => tag_table(app, &rows),
