@@ -332,6 +332,30 @@ fn render_home_entries(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Line::from(spans), area);
 }
 
+/// Today's progress toward the day's reviews, with the streak and what is due and new.
+fn render_today_gauge(app: &App, frame: &mut Frame, gauge_area: Rect) {
+    let theme = &app.theme;
+    let total_due: usize = app.decks.iter().map(|d| d.due).sum();
+    let total_new: usize = app.decks.iter().map(|d| d.new).sum();
+    let done = app.reviewed_today();
+    let goal = done + total_due + app.new_left_today().min(total_new);
+    let ratio = if goal == 0 {
+        1.0
+    } else {
+        done as f64 / goal as f64
+    };
+    frame.render_widget(
+        Gauge::default()
+            .ratio(ratio.clamp(0.0, 1.0))
+            .label(format!(
+                "today {done}/{goal} · streak {} day(s) · {total_due} due, {total_new} new",
+                app.streak_days
+            ))
+            .gauge_style(theme.accent),
+        gauge_area.inner(ratatui::layout::Margin::new(1, 0)),
+    );
+}
+
 /// The selected deck's title in full: a narrow table cuts long ones.
 fn render_selected_deck(app: &App, rows: &[ListRow], frame: &mut Frame, area: Rect) {
     if let Some(ListRow::Deck(i)) = rows.get(app.selected)
@@ -370,25 +394,7 @@ fn render_home(app: &App, frame: &mut Frame, area: Rect) {
     ])
     .areas(area);
 
-    let total_due: usize = app.decks.iter().map(|d| d.due).sum();
-    let total_new: usize = app.decks.iter().map(|d| d.new).sum();
-    let done = app.reviewed_today();
-    let goal = done + total_due + app.new_left_today().min(total_new);
-    let ratio = if goal == 0 {
-        1.0
-    } else {
-        done as f64 / goal as f64
-    };
-    frame.render_widget(
-        Gauge::default()
-            .ratio(ratio.clamp(0.0, 1.0))
-            .label(format!(
-                "today {done}/{goal} · streak {} day(s) · {total_due} due, {total_new} new",
-                app.streak_days
-            ))
-            .gauge_style(theme.accent),
-        gauge_area.inner(ratatui::layout::Margin::new(1, 0)),
-    );
+    render_today_gauge(app, frame, gauge_area);
     render_home_entries(app, frame, menu_area);
 
     let rows = app.home_list_rows();
