@@ -24,8 +24,8 @@ use std::collections::{BTreeMap, HashSet};
 
 /// Input records one processor handles per tick at most.
 pub const RECORDS_PER_TICK_MAX: u64 = 100_000;
-/// Processors one simulation may run.
-pub const PROCESSORS_MAX: usize = 100;
+/// Processors one simulation may run ([`crate::budget::PROCESSORS`]).
+pub const PROCESSORS_MAX: usize = crate::budget::PROCESSORS;
 /// Sources the verifier remembers (a processor lab is small; past this it stops checking).
 pub const VERIFIED_MAX: usize = 5_000_000;
 

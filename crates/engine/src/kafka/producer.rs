@@ -41,6 +41,21 @@ pub const RECORDS_PER_TICK_MAX: u64 = 2_000_000;
 /// under exactly-once).
 pub const TXN_COMMIT_INTERVAL: SimDuration = SimDuration::from_millis(100);
 
+/// A record-mode rate fits [`crate::budget::RECORD_RATE_PER_SEC`].
+pub fn check_record_rate(rate_per_sec: u64, mode: GenMode) -> Result<()> {
+    use crate::budget::{RECORD_RATE_PER_SEC, refusal};
+    if mode == GenMode::Record && rate_per_sec > RECORD_RATE_PER_SEC {
+        return Err(KafkaError::limit(refusal(
+            format_args!("{rate_per_sec} records/s in record mode"),
+            RECORD_RATE_PER_SEC,
+            "records/s per producer in record mode",
+            "RECORD_RATE_PER_SEC",
+            "use --mode flow for rates, not records",
+        )));
+    }
+    Ok(())
+}
+
 /// Client configs of a producer (Kafka 3.x defaults).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProducerConfig {
@@ -281,6 +296,8 @@ pub struct Producer {
     pending: BTreeMap<u32, VecDeque<PendingBatch>>,
     next_sequence: BTreeMap<u32, u32>,
     buffered_bytes: u64,
+    /// Records in `pending` (bounded by [`crate::budget::RECORDS_IN_FLIGHT_PER_PRODUCER`]).
+    buffered_records: u64,
     known_partitions: u32,
     metadata_at: SimTime,
     sticky: StickyPartitioner,
@@ -671,6 +688,7 @@ impl Producer {
             pending: BTreeMap::new(),
             next_sequence: BTreeMap::new(),
             buffered_bytes: 0,
+            buffered_records: 0,
             known_partitions: 0,
             metadata_at: now,
             rng: SimRng::fork(seed, &format!("kafka-producer-{name}")),
@@ -738,6 +756,21 @@ impl Producer {
         self.config.transactional_id.is_some()
     }
 
+    /// Work of this producer's next tick: a visit per partition with pending batches, and an
+    /// eighth for each batch looked at there (see [`crate::budget::WORK_PER_ADVANCE`]).
+    pub fn tick_work(&self) -> u64 {
+        let batches: u64 = self.pending.values().map(|q| q.len() as u64).sum();
+        1 + self.pending.len() as u64 + batches / 8
+    }
+
+    /// Records drawn one by one so far (sent or blocked; flow mode draws none).
+    pub fn records_drawn(&self) -> u64 {
+        match &self.workload {
+            Some(w) if w.mode == GenMode::Record => self.stats.sent + self.stats.blocked,
+            _ => 0,
+        }
+    }
+
     /// Records not yet acknowledged or failed.
     pub fn in_flight_records(&self) -> u64 {
         self.pending
@@ -757,6 +790,7 @@ impl Producer {
         table: &mut KeyTable,
         now: SimTime,
     ) -> Result<()> {
+        check_record_rate(rate_per_sec, mode)?;
         let sampler = keys.clone().map(KeySampler::new);
         let mut key_ids = Vec::new();
         if let Some(dist) = keys.as_ref() {
@@ -790,6 +824,7 @@ impl Producer {
                 format!("producer '{}' runs no workload", self.name),
             )
         })?;
+        check_record_rate(rate_per_sec, w.mode)?;
         w.rate_per_sec = rate_per_sec;
         w.pacer = Pacer::new(rate_per_sec, now);
         Ok(())
@@ -1002,6 +1037,7 @@ impl Producer {
             r.offset_delta = i as u32;
         }
         self.buffered_bytes += bytes;
+        self.buffered_records += u64::from(n);
         self.stats.sent += u64::from(n);
         self.metrics
             .add(Metric::KafkaRecordsSent, now.as_secs(), u64::from(n));
@@ -1068,15 +1104,19 @@ impl Producer {
             .config
             .buffer_memory
             .saturating_sub(self.buffered_bytes);
+        let records_room =
+            crate::budget::RECORDS_IN_FLIGHT_PER_PRODUCER.saturating_sub(self.buffered_records);
         let mut taken = 0u64;
+        let mut taken_records = 0u64;
         let mut blocked = 0u64;
         for _ in 0..due {
             let size = w.size.sample(&mut self.rng);
-            if taken + u64::from(size) > room {
+            if taken + u64::from(size) > room || taken_records >= records_room {
                 blocked += 1;
                 continue;
             }
             taken += u64::from(size);
+            taken_records += 1;
             let (p, key, seq) = match &w.sampler {
                 Some(s) => {
                     let i = s.sample(&mut self.rng) as usize;
@@ -1146,7 +1186,9 @@ impl Producer {
                 .buffer_memory
                 .saturating_sub(self.buffered_bytes)
                 / u64::from(size);
-            let take = n.min(room).min(u64::from(u32::MAX));
+            let records_room =
+                crate::budget::RECORDS_IN_FLIGHT_PER_PRODUCER.saturating_sub(self.buffered_records);
+            let take = n.min(room).min(records_room).min(u64::from(u32::MAX));
             if take < n {
                 self.stats.blocked += n - take;
                 self.metrics
@@ -1502,6 +1544,7 @@ impl Producer {
         let n = u64::from(b.count());
         let sec = now.as_secs();
         self.buffered_bytes = self.buffered_bytes.saturating_sub(b.bytes);
+        self.buffered_records = self.buffered_records.saturating_sub(u64::from(b.count()));
         self.stats.acked += n;
         self.metrics.add(Metric::KafkaRecordsAcked, sec, n);
         if base_offset != u64::MAX && !duplicate {
@@ -1531,6 +1574,7 @@ impl Producer {
     fn fail(&mut self, b: &PendingBatch, e: KafkaError, now: SimTime) {
         let n = u64::from(b.count());
         self.buffered_bytes = self.buffered_bytes.saturating_sub(b.bytes);
+        self.buffered_records = self.buffered_records.saturating_sub(u64::from(b.count()));
         self.stats.failed += n;
         self.metrics
             .add(Metric::KafkaRecordsFailed, now.as_secs(), n);

@@ -6,7 +6,7 @@ use crate::console::args::{Args, Fail, Out, fail, param, parse_rate};
 use crate::kafka::cluster::{Acks, Partition};
 use crate::kafka::coordinator::CoordinatorKind;
 use crate::kafka::error::{ErrorCode, KafkaError};
-use crate::kafka::producer::{ProducerConfig, SendOutcome, TxnState};
+use crate::kafka::producer::{ProducerConfig, SendOutcome, TxnState, check_record_rate};
 use crate::kafka::world::{KAFKA_TICK, Kafka};
 use crate::sim::Sim;
 use crate::time::{SimDuration, SimTime};
@@ -243,6 +243,9 @@ pub(super) fn producer_cmd(sim: &mut Sim, sub: &str, mut a: Args) -> Out {
             }
             a.finish(1)?;
             let rate = rate.map(|r| rate_per_sec(&r, size)).transpose()?;
+            if let Some(rate) = rate {
+                check_record_rate(rate, mode)?;
+            }
             let k = kafka(sim)?;
             k.add_producer(&name, &topic, config, now)?;
             if let Some(rate) = rate {
