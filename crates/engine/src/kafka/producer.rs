@@ -217,6 +217,34 @@ struct PendingBatch {
     /// Where an earlier attempt was appended without the client knowing.
     appended_before: Option<u64>,
     timestamp: SimTime,
+    /// The error of the last attempt the client retried (what the Java client logs as it
+    /// retries), quoted when the batch finally expires.
+    last_error: Option<KafkaError>,
+}
+
+/// `delivery.timeout.ms` expired for `count` records of `topic-p`: the Java client's
+/// message, with the retries made and the broker error that caused the last one.
+fn expiry_error(
+    count: u32,
+    topic: &str,
+    p: u32,
+    timeout: SimDuration,
+    retries: u32,
+    last: Option<&KafkaError>,
+) -> KafkaError {
+    use std::fmt::Write;
+    let mut m = format!(
+        "Expiring {count} record(s) for {topic}-{p}: {} ms has passed since batch creation",
+        timeout.0 / 1000
+    );
+    if let Some(e) = last {
+        let _ = write!(
+            m,
+            "; retried {retries} time(s), last error {}: {}",
+            e.code, e.message
+        );
+    }
+    KafkaError::new(ErrorCode::DeliveryTimeout, m)
 }
 
 impl PendingBatch {
@@ -1061,6 +1089,7 @@ impl Producer {
                 transactional,
                 appended_before: None,
                 timestamp: now,
+                last_error: None,
             });
         id
     }
@@ -1348,12 +1377,13 @@ impl Producer {
                 }
                 Flight::Ready => {
                     if now.since(created) >= self.config.delivery_timeout {
-                        Some(Err(KafkaError::new(
-                            ErrorCode::DeliveryTimeout,
-                            format!(
-                                "Expiring {count} record(s) for {topic}-{p}: {} ms has passed since batch creation",
-                                self.config.delivery_timeout.0 / 1000
-                            ),
+                        Some(Err(expiry_error(
+                            count,
+                            &topic,
+                            p,
+                            self.config.delivery_timeout,
+                            head.attempts,
+                            head.last_error.as_ref(),
                         )))
                     } else if now < next_try
                         || in_flight >= self.config.max_in_flight
@@ -1401,13 +1431,13 @@ impl Producer {
                         if current.attempts >= self.config.retries || expired {
                             let b = q.remove(i).expect("present");
                             let err = if expired {
-                                KafkaError::new(
-                                    ErrorCode::DeliveryTimeout,
-                                    format!(
-                                        "Expiring records for {topic}-{p}: {} ms has passed since batch creation ({})",
-                                        self.config.delivery_timeout.0 / 1000,
-                                        e.code
-                                    ),
+                                expiry_error(
+                                    b.count(),
+                                    &topic,
+                                    p,
+                                    self.config.delivery_timeout,
+                                    b.attempts,
+                                    Some(&e),
                                 )
                             } else {
                                 e
@@ -1419,6 +1449,7 @@ impl Producer {
                             entry.attempts += 1;
                             entry.next_try = now + self.config.retry_backoff;
                             entry.appended_before = appended;
+                            entry.last_error = Some(e.clone());
                             self.stats.retried += u64::from(entry.count());
                             let n = u64::from(entry.count());
                             self.metrics
