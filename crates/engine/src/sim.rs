@@ -212,13 +212,20 @@ impl Sim {
     /// [`Budget::retained_records`] (checked every housekeeping interval), the clock then
     /// standing at that event.
     pub fn advance(&mut self, d: SimDuration) -> Result<u64, String> {
+        self.advance_metered(d, &mut 0)
+    }
+
+    /// [`Sim::advance`] for a command that advances in many small steps (a synchronous
+    /// `produce` waiting for its acknowledgement): `spent` carries the work of the earlier
+    /// steps, so the whole command stays within one advance's work budget.
+    pub fn advance_metered(&mut self, d: SimDuration, spent: &mut u64) -> Result<u64, String> {
         if d > ADVANCE_MAX {
             return Err(format!("cannot advance more than {ADVANCE_MAX} at once"));
         }
         self.check_advance(d)?;
         let until = self.now() + d;
         let mut n = 0u64;
-        let mut work = 0u64;
+        let mut work = *spent;
         let mut drawn = self.records_drawn();
         while let Some((t, ev)) = self.sched.pop_until(until) {
             n += 1;
@@ -230,6 +237,7 @@ impl Sim {
             };
             self.handle(t, ev);
             work = work.saturating_add(cost);
+            *spent = work;
             if counts_records {
                 let now_drawn = self.records_drawn();
                 // A record costs about a third of a partition visit.

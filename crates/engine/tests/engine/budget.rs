@@ -316,3 +316,28 @@ fn streams_stop_at_their_budget() {
     );
     assert_eq!(c.sim.kinesis.streams().count(), budget::STREAMS);
 }
+
+#[test]
+fn a_synchronous_send_shares_one_work_budget_over_its_many_small_advances() {
+    let mut c = kafka_console(3);
+    ok(
+        &mut c,
+        "kafka-topics --create --topic t --partitions 1 --replication-factor 3 --config min.insync.replicas=2",
+    );
+    ok(&mut c, "broker stop 2");
+    ok(&mut c, "broker stop 3");
+    ok(&mut c, "advance 40s");
+    c.sim.budget = Budget {
+        work_per_advance: 5_000,
+        ..Budget::SESSION
+    };
+    let before = c.sim.now();
+    // Each 10 ms step alone is far under the budget; the send would wait 120 s.
+    refused(
+        &mut c,
+        "produce --topic t --key k --value v --acks all",
+        "WORK_PER_ADVANCE",
+    );
+    let waited = c.sim.now().0 - before.0;
+    assert!(waited > 0 && waited < 120_000_000, "{waited}");
+}
