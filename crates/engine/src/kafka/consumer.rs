@@ -74,7 +74,14 @@ impl ConsumerConfig {
             )
         };
         let num = || value.parse::<u64>().map_err(|_| bad());
-        let ms = || num().map(SimDuration::from_millis);
+        // Kafka's `*.ms` client configs are ints.
+        let ms = || {
+            num()
+                .ok()
+                .filter(|&n| n <= i32::MAX as u64)
+                .map(SimDuration::from_millis)
+                .ok_or_else(bad)
+        };
         match key {
             "partition.assignment.strategy" => {
                 // A list: the model takes the first entry.

@@ -101,7 +101,14 @@ impl ProducerConfig {
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
         let bad = || config_error(format!("Invalid value {value} for configuration {key}"));
         let num = || value.parse::<u64>().map_err(|_| bad());
-        let ms = || num().map(SimDuration::from_millis);
+        // Kafka's `*.ms` client configs are ints.
+        let ms = || {
+            num()
+                .ok()
+                .filter(|&n| n <= i32::MAX as u64)
+                .map(SimDuration::from_millis)
+                .ok_or_else(bad)
+        };
         match key {
             "acks" => self.acks = Acks::parse(value).ok_or_else(bad)?,
             "retries" => self.retries = num()?.min(i32::MAX as u64) as u32,
