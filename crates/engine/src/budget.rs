@@ -59,6 +59,10 @@ pub const GENERATORS: usize = 100;
 /// drawn, placed and stored one by one; flow mode is not limited by this: it costs one batch
 /// per partition per second whatever the rate).
 pub const RECORD_RATE_PER_SEC: u64 = 5_000_000;
+/// Highest rate of any producer or generator, flow mode included, records per second (a
+/// thousand times the guide's largest workload, 1 GB/s of 1 KB records): keeps every count
+/// a run can reach far from overflowing.
+pub const RATE_PER_SEC: u64 = 100_000_000;
 /// Most records one producer holds unacknowledged (on top of `buffer.memory`): past it,
 /// `send()` blocks as on a full buffer.
 pub const RECORDS_IN_FLIGHT_PER_PRODUCER: u64 = 1_000_000;
@@ -69,10 +73,12 @@ pub const RECORDS_PER_ADVANCE: u64 = 15_000_000;
 /// 300 MB): an `advance` that would pass it is refused up front, and one that passes it (a
 /// workload offering more than its rate said) stops.
 pub const RETAINED_RECORDS: u64 = 8_000_000;
-/// Most work units one `advance` may do: an event, a partition visited in a tick, a batch a
-/// producer has pending, a partition a consumer fetches from, a record drawn. About 1 us each
-/// on a release build, so this is a few seconds of wall time.
-pub const WORK_PER_ADVANCE: u64 = 6_000_000;
+/// Most work units one `advance` (or one synchronous `produce`) may do: an event, a partition
+/// visited in a tick, a partition a producer has batches pending on (and an eighth per batch),
+/// a partition a consumer owns, a third per record drawn. Measured at 0.7 to 1 us a unit on a
+/// release build (a 10,000-partition topic with a producer and a consumer: 6,000,000 units took
+/// 4.1 s, 6.1 s on a loaded machine), so this is 3 to 4 s of wall time.
+pub const WORK_PER_ADVANCE: u64 = 4_000_000;
 
 /// The limits an `advance` is checked against (see the constants of the same names).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

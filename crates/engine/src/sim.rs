@@ -402,6 +402,15 @@ impl Sim {
                 "use --mode flow for rates, not records",
             )));
         }
+        if spec.rate_per_sec > budget::RATE_PER_SEC {
+            return Err(KinesisError::limit(refusal(
+                format_args!("{} records/s", spec.rate_per_sec),
+                budget::RATE_PER_SEC,
+                "records/s per generator",
+                "RATE_PER_SEC",
+                "",
+            )));
+        }
         let tick = if spec.mode == GenMode::Flow {
             SimDuration::from_secs(1)
         } else {

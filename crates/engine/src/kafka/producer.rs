@@ -41,9 +41,10 @@ pub const RECORDS_PER_TICK_MAX: u64 = 2_000_000;
 /// under exactly-once).
 pub const TXN_COMMIT_INTERVAL: SimDuration = SimDuration::from_millis(100);
 
-/// A record-mode rate fits [`crate::budget::RECORD_RATE_PER_SEC`].
+/// A rate fits [`crate::budget::RATE_PER_SEC`], and in record mode
+/// [`crate::budget::RECORD_RATE_PER_SEC`].
 pub fn check_record_rate(rate_per_sec: u64, mode: GenMode) -> Result<()> {
-    use crate::budget::{RECORD_RATE_PER_SEC, refusal};
+    use crate::budget::{RATE_PER_SEC, RECORD_RATE_PER_SEC, refusal};
     if mode == GenMode::Record && rate_per_sec > RECORD_RATE_PER_SEC {
         return Err(KafkaError::limit(refusal(
             format_args!("{rate_per_sec} records/s in record mode"),
@@ -51,6 +52,15 @@ pub fn check_record_rate(rate_per_sec: u64, mode: GenMode) -> Result<()> {
             "records/s per producer in record mode",
             "RECORD_RATE_PER_SEC",
             "use --mode flow for rates, not records",
+        )));
+    }
+    if rate_per_sec > RATE_PER_SEC {
+        return Err(KafkaError::limit(refusal(
+            format_args!("{rate_per_sec} records/s"),
+            RATE_PER_SEC,
+            "records/s per producer",
+            "RATE_PER_SEC",
+            "",
         )));
     }
     Ok(())
@@ -1226,7 +1236,7 @@ impl Producer {
                 crate::budget::RECORDS_IN_FLIGHT_PER_PRODUCER.saturating_sub(self.buffered_records);
             let take = n.min(room).min(records_room).min(u64::from(u32::MAX));
             if take < n {
-                self.stats.blocked += n - take;
+                self.stats.blocked = self.stats.blocked.saturating_add(n - take);
                 self.metrics
                     .add(Metric::KafkaRecordsBlocked, now.as_secs(), n - take);
             }

@@ -178,7 +178,12 @@ fn a_record_mode_rate_past_the_budget_starts_nothing() {
     // Flow mode costs a batch per partition per second whatever the rate.
     ok(
         &mut c,
-        "producer start f --topic t --rate 1000000000/s --mode flow",
+        "producer start f --topic t --rate 100000000/s --mode flow",
+    );
+    refused(
+        &mut c,
+        "producer start g --topic t --rate 18446744073709551615/s --mode flow",
+        "RATE_PER_SEC",
     );
 
     ok(
@@ -189,6 +194,11 @@ fn a_record_mode_rate_past_the_budget_starts_nothing() {
         &mut c,
         "gen start g --stream s --rate 1000000000/s",
         "RECORD_RATE_PER_SEC",
+    );
+    refused(
+        &mut c,
+        "gen start g --stream s --rate 1000000000/s --mode flow",
+        "RATE_PER_SEC",
     );
     assert!(c.sim.generators.is_empty());
 }
