@@ -78,7 +78,7 @@ impl ConsumerConfig {
         let ms = || {
             num()
                 .ok()
-                .filter(|&n| n <= i32::MAX as u64)
+                .filter(|&n| i32::try_from(n).is_ok())
                 .map(SimDuration::from_millis)
                 .ok_or_else(bad)
         };
