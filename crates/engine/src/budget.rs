@@ -74,7 +74,7 @@ pub const RECORDS_PER_ADVANCE: u64 = 15_000_000;
 /// workload offering more than its rate said) stops.
 pub const RETAINED_RECORDS: u64 = 8_000_000;
 /// Most work units one `advance` (or one synchronous `produce`) may do: an event, a partition
-/// visited in a tick, a partition a producer has batches pending on (and an eighth per batch),
+/// visited in a tick, a partition a producer has batches pending on (and a 64th per batch),
 /// a partition a consumer owns, a third per record drawn. Measured at 0.7 to 1 us a unit on a
 /// release build (a 10,000-partition topic with a producer and a consumer: 6,000,000 units took
 /// 4.1 s, 6.1 s on a loaded machine), so this is 3 to 4 s of wall time.

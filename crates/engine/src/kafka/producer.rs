@@ -801,11 +801,12 @@ impl Producer {
         self.config.transactional_id.is_some()
     }
 
-    /// Work of this producer's next tick: a visit per partition with pending batches, and an
-    /// eighth for each batch looked at there (see [`crate::budget::WORK_PER_ADVANCE`]).
+    /// Work of this producer's next tick: a visit per partition with pending batches, and a
+    /// 64th for each batch looked at there (a few field reads; see
+    /// [`crate::budget::WORK_PER_ADVANCE`]).
     pub fn tick_work(&self) -> u64 {
         let batches: u64 = self.pending.values().map(|q| q.len() as u64).sum();
-        1 + self.pending.len() as u64 + batches / 8
+        1 + self.pending.len() as u64 + batches / 64
     }
 
     /// Records drawn one by one so far (sent or blocked; flow mode draws none).
