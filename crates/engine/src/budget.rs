@@ -73,9 +73,11 @@ pub const RECORDS_PER_ADVANCE: u64 = 15_000_000;
 /// 300 MB): an `advance` that would pass it is refused up front, and one that passes it (a
 /// workload offering more than its rate said) stops.
 pub const RETAINED_RECORDS: u64 = 8_000_000;
-/// Most work units one `advance` (or one synchronous `produce`) may do: an event, a partition
-/// visited in a tick, a partition a producer has batches pending on (and a 64th per batch),
-/// a partition a consumer owns, a third per record drawn. Measured at 0.7 to 1 us a unit on a
+/// Most work units one `advance` (or one synchronous `produce`) may do, weighed by what perf
+/// showed each costs: an event; per tick, a quarter per partition the cluster visits, one per
+/// partition a producer has batches pending on (and a 512th per batch), half per partition of
+/// a topic a record-mode producer writes, a quarter per partition a consumer owns; a third per
+/// record drawn. Measured at 0.7 to 1 us a unit on a
 /// release build (a 10,000-partition topic with a producer and a consumer: 6,000,000 units took
 /// 4.1 s, 6.1 s on a loaded machine), so this is 3 to 4 s of wall time.
 pub const WORK_PER_ADVANCE: u64 = 4_000_000;

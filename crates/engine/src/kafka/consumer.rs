@@ -181,12 +181,12 @@ pub struct ConsumerGroup {
 }
 
 impl ConsumerGroup {
-    /// Work of the group's next tick: a fetch per partition its members own (see
+    /// Work of the group's next tick: a quarter of a unit per partition its members own (see
     /// [`crate::budget::WORK_PER_ADVANCE`]).
     pub fn tick_work(&self) -> u64 {
         self.members
             .values()
-            .map(|m| 1 + m.owned_last_tick.len() as u64)
+            .map(|m| 1 + m.owned_last_tick.len() as u64 / 4)
             .sum()
     }
 

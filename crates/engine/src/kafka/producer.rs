@@ -801,12 +801,24 @@ impl Producer {
         self.config.transactional_id.is_some()
     }
 
-    /// Work of this producer's next tick: a visit per partition with pending batches, and a
-    /// 64th for each batch looked at there (a few field reads; see
-    /// [`crate::budget::WORK_PER_ADVANCE`]).
+    /// Work of this producer's next tick: a visit per partition with pending batches, a 512th
+    /// for each batch there (one pass counts the sent ones; the scan stops at a held-back
+    /// backlog), and half a unit per partition of
+    /// the topic while a record-mode workload runs (it lays out a buffer per partition each
+    /// tick); see [`crate::budget::WORK_PER_ADVANCE`].
     pub fn tick_work(&self) -> u64 {
         let batches: u64 = self.pending.values().map(|q| q.len() as u64).sum();
-        1 + self.pending.len() as u64 + batches / 64
+        let drawing = self.running
+            && self
+                .workload
+                .as_ref()
+                .is_some_and(|w| w.mode == GenMode::Record);
+        let layout = if drawing {
+            u64::from(self.known_partitions) / 2
+        } else {
+            0
+        };
+        1 + self.pending.len() as u64 + batches / 512 + layout
     }
 
     /// Records drawn one by one so far (sent or blocked; flow mode draws none).
@@ -1343,6 +1355,13 @@ impl Producer {
         let mut i = 0;
         let mut blocked_by_earlier = false;
         let mut send_failed = false;
+        // Batches past the one visited that are sent (waiting or unanswered): the only ones
+        // whose state can change without a send. Batches stand in creation order, so once a
+        // ready batch is held back for a reason that holds for every later one, and none past
+        // it is sent, the rest of a long backlog has nothing to do this tick.
+        let mut sent_after = self.pending.get(&p).map_or(0, |q| {
+            q.iter().filter(|b| b.flight != Flight::Ready).count()
+        });
         while let Some(q) = self.pending.get(&p) {
             let Some(head) = q.get(i) else {
                 break;
@@ -1350,6 +1369,9 @@ impl Producer {
             // Copy what the checks need; the records are cloned only to be sent.
             let (flight, count, created, next_try) =
                 (head.flight, head.count(), head.created, head.next_try);
+            if flight != Flight::Ready {
+                sent_after = sent_after.saturating_sub(1);
+            }
             let outcome: Option<std::result::Result<(u64, bool), KafkaError>> = match flight {
                 Flight::Waiting {
                     sent_at,
@@ -1410,6 +1432,16 @@ impl Producer {
                         || (self.idempotent && blocked_by_earlier)
                     {
                         blocked_by_earlier = true;
+                        // Every later batch is ready, newer (so not expired) and held back
+                        // by the same in-flight limit, failed send, epoch bump or ordering.
+                        if sent_after == 0
+                            && (in_flight >= self.config.max_in_flight
+                                || send_failed
+                                || self.bump_pending
+                                || self.idempotent)
+                        {
+                            break;
+                        }
                         None
                     } else {
                         in_flight += 1;
