@@ -17,6 +17,8 @@ use streamdrill_engine::workload::{GenMode, KeyDist, SizeDist};
 
 fn sim_with(shards: u32, rate: u64, keys: u32, mode: GenMode) -> Sim {
     let mut sim = Sim::new(1);
+    // The workloads are sized here: past a console session's budget by design.
+    sim.budget = streamdrill_engine::budget::Budget::UNLIMITED;
     sim.kinesis
         .create_stream("s", Some(shards), StreamMode::Provisioned, SimTime::ZERO)
         .unwrap();

@@ -21,6 +21,8 @@ use streamdrill_engine::workload::{GenMode, KeyDist, SizeDist};
 
 fn sim_with(brokers: u32, partitions: u32, rate: u64, size: u32, mode: GenMode) -> Sim {
     let mut sim = Sim::new(1);
+    // The workloads are sized here: past a console session's budget by design.
+    sim.budget = streamdrill_engine::budget::Budget::UNLIMITED;
     let now = sim.now();
     let k = sim.create_kafka(brokers, MetadataMode::KRaft).unwrap();
     k.cluster

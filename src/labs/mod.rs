@@ -639,10 +639,15 @@ pub fn run(lab: &Lab, commands: &[(SimDuration, String)], seed: u64) -> Verdict 
     let mut actions = Vec::new();
     let mut answers: BTreeMap<String, f64> = BTreeMap::new();
     let mut now = SimDuration::from_secs(0);
+    // An advance the engine's budget refused or stopped ends the run: the clock no longer
+    // stands where the schedule says, and every later advance would cost as much again.
+    let mut halted = false;
     for (at, who, _, cmd) in events {
         if at > now {
             if let Err(e) = console.sim.advance(SimDuration(at.0 - now.0)) {
                 schedule_errors.push(format!("advance to {at}: {e}"));
+                halted = true;
+                break;
             }
             now = at;
         }
@@ -672,7 +677,8 @@ pub fn run(lab: &Lab, commands: &[(SimDuration, String)], seed: u64) -> Verdict 
             });
         }
     }
-    if end > now
+    if !halted
+        && end > now
         && let Err(e) = console.sim.advance(SimDuration(end.0 - now.0))
     {
         schedule_errors.push(format!("advance to {end}: {e}"));

@@ -397,3 +397,86 @@ fn a_deck_file_that_is_not_utf8_is_located() {
     assert!(stdout.contains("bytes.toml:2:8: "), "{stdout}");
     assert!(stdout.contains("not UTF-8"), "{stdout}");
 }
+
+/// The simulator cases of issue 19, as a learner would type them: each is answered at once
+/// with a `SimulationLimit` error naming its budget, and the console goes on.
+#[test]
+fn the_simulators_hostile_cases_are_refused_by_their_budgets() {
+    let mut script = String::from(
+        "kafka-cluster create --brokers 3 --mode zookeeper\n\
+         kafka-topics --create --topic t --partitions 12 --replication-factor 3\n\
+         producer start fast --topic t --rate 1000000000/s\n\
+         producer start p0 --topic t --rate 5000000/s\n\
+         advance 1h\n\
+         kafka-topics --create --topic wide --partitions 100000 --replication-factor 3\n\
+         controller fail\n",
+    );
+    for i in 1..1_000 {
+        script.push_str(&format!("producer start p{i} --topic t\n"));
+    }
+    for i in 0..30 {
+        script.push_str(&format!(
+            "aws kinesis create-stream --stream-name s{i} --shard-count 100000\n"
+        ));
+    }
+    script.push_str("now\n");
+    let out = run(&["sim"], script.as_bytes());
+    assert_eq!(out.status.code(), Some(0));
+    let replies: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(replies.len(), 7 + 999 + 30 + 1);
+    let limit = |i: usize| -> String {
+        let e = &replies[i]["Error"];
+        assert_eq!(e["Code"], "SimulationLimit", "reply {i}: {}", replies[i]);
+        e["Message"].as_str().unwrap().to_string()
+    };
+    assert!(limit(2).contains("budget::RECORD_RATE_PER_SEC"));
+    assert!(limit(4).contains("budget::RECORDS_PER_ADVANCE"));
+    assert!(limit(5).contains("budget::PARTITIONS_PER_TOPIC"));
+    // The failover runs over what exists: 12 partitions.
+    assert_eq!(replies[6]["Partitions"], 12, "{}", replies[6]);
+    // Producers p0..p99 fit; the rest are refused, one by one.
+    let producers_max = streamdrill_engine::budget::PRODUCERS;
+    assert!(replies[7 + producers_max - 2].get("Error").is_none());
+    for i in 7 + producers_max - 1..7 + 999 {
+        assert!(limit(i).contains("budget::PRODUCERS"), "reply {i}");
+    }
+    for i in 7 + 999..7 + 999 + 30 {
+        assert!(limit(i).contains("budget::SHARDS_PER_STREAM"), "reply {i}");
+    }
+    assert_eq!(replies.last().unwrap()["ElapsedMicros"], 0);
+}
+
+/// A lab script whose workload would cost more than the budget ends the run with the budget's
+/// error among the schedule errors, in one JSON object, instead of running for minutes.
+#[test]
+fn a_lab_script_past_the_budget_ends_with_the_limit_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.script");
+    std::fs::write(
+        &path,
+        "producer start flood --topic orders --rate 4000000/s\nat 1m: producer status\n",
+    )
+    .unwrap();
+    let out = run(
+        &[
+            "lab",
+            "run",
+            "kafka-adding-partitions",
+            "--script",
+            path.to_str().unwrap(),
+            "--json",
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["passed"], false);
+    let errors = v["schedule_errors"].to_string();
+    assert!(errors.contains("budget::RECORDS_PER_ADVANCE"), "{errors}");
+    // The run stopped at the refused advance: the command at 1m never ran.
+    assert_eq!(v["actions"].as_array().unwrap().len(), 1, "{v}");
+}

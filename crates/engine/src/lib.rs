@@ -25,14 +25,17 @@
 //!   Kinesis commands (by family: Kinesis API, Firehose, KCL, metrics, cost, controls) and the
 //!   Kafka commands ([`console::kafka`]) stand side by side on shared argument parsing and
 //!   JSON helpers, neither importing the other; the [`kafka`] model holds no console code.
+//! - [`budget`]: the resource budget of a session, checked up front where possible and
+//!   answered with a `SimulationLimit` error that names the limit.
 //! - [`cost`]: monthly cost from a price sheet that is data (`content/prices.toml`, embedded;
 //!   its first line names its own schema, so deck checks of `content/` pass it by).
 //!
 //! Same commands + same seed => byte-identical output: every map that is iterated is a
 //! `BTreeMap` (or a `Vec` in a defined order), `HashMap`s are only looked up, floating point is
 //! only used in deterministic, platform-independent ways, and every loop is bounded (see the
-//! `*_MAX` constants: events per advance, shards per stream, entries per shard, keys, objects,
-//! log lengths).
+//! `*_MAX` constants: entries per shard, keys, objects, log lengths; and [`budget`], the one
+//! place for what a session may hold and do: entities per kind, record rates, records in
+//! flight, records and work per advance, retained records).
 //!
 //! # Kinesis model
 //!
@@ -91,6 +94,7 @@
 //! 1 s, calling GetRecords when their own interval has passed) and KCL shard discovery (every
 //! 60 s). Reshards complete at their due time, checked before every event.
 
+pub mod budget;
 pub mod console;
 pub mod cost;
 pub mod faults;

@@ -6,14 +6,16 @@
 //! event stands with its model. Everything is a function of the seed and the calls made; nothing
 //! reads a clock.
 
+use super::budget::{self, Budget, refusal};
 use super::faults::Faults;
 use super::kafka::cluster::MetadataMode;
 use super::kafka::error::{ErrorCode, KafkaError};
+use super::kafka::producer::Producer;
 use super::kafka::world::{KAFKA_TICK, Kafka};
-use super::kinesis::Kinesis;
 use super::kinesis::firehose::{DeliveryStream, Loader, S3};
 use super::kinesis::kcl::{KclApp, KclConfig};
 use super::kinesis::poller::{OnExpired, POLLER_TICK, Poller};
+use super::kinesis::{Kinesis, KinesisError};
 use super::sched::Scheduler;
 use super::time::{SimDuration, SimTime};
 use super::workload::GenMode;
@@ -23,10 +25,8 @@ pub use super::kinesis::generator::{
     Generator, GeneratorSpec, GeneratorStats, RECORDS_PER_TICK_MAX,
 };
 
-/// Most events one `advance` may process (a runaway guard, far above any lab's needs).
 /// Polling consumers one simulation runs.
 pub const POLLERS_MAX: usize = 100;
-pub const EVENTS_PER_ADVANCE_MAX: u64 = 200_000_000;
 /// Longest single advance.
 pub const ADVANCE_MAX: SimDuration = SimDuration::from_hours(24 * 400);
 /// Housekeeping (retention, shard expiry, on-demand capacity) runs this often.
@@ -35,7 +35,8 @@ pub const HOUSEKEEPING_INTERVAL: SimDuration = SimDuration::from_secs(10);
 pub const EFO_INTERVAL: SimDuration = SimDuration::from_millis(200);
 /// KCL shard sync (discovery of new shards) runs this often.
 pub const KCL_SYNC_INTERVAL: SimDuration = SimDuration::from_secs(60);
-pub const GENERATORS_MAX: usize = 100;
+/// Generators one simulation runs ([`crate::budget::GENERATORS`]).
+pub const GENERATORS_MAX: usize = crate::budget::GENERATORS;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Event {
@@ -69,6 +70,8 @@ pub struct Sim {
     pub pollers: BTreeMap<String, Poller>,
     /// The Kafka cluster and its clients, once one is created.
     pub kafka: Option<Kafka>,
+    /// What one `advance` may cost ([`Budget::SESSION`] unless lifted).
+    pub budget: Budget,
 }
 
 impl Sim {
@@ -90,6 +93,7 @@ impl Sim {
             loaders: BTreeMap::new(),
             pollers: BTreeMap::new(),
             kafka: None,
+            budget: Budget::SESSION,
         }
     }
 
@@ -115,22 +119,156 @@ impl Sim {
         self.sched.now()
     }
 
+    /// Records per second the running record-mode workloads offer (Kafka producers and
+    /// Kinesis generators).
+    pub fn record_rate(&self) -> u64 {
+        let generators: u64 = self
+            .generators
+            .values()
+            .filter(|g| g.spec.mode == GenMode::Record)
+            .map(|g| g.spec.rate_per_sec)
+            .sum();
+        generators + self.kafka.as_ref().map_or(0, Kafka::record_rate)
+    }
+
+    /// Records held one by one in Kafka logs and Kinesis shards.
+    pub fn stored_records(&self) -> u64 {
+        self.kinesis.stored_records()
+            + self
+                .kafka
+                .as_ref()
+                .map_or(0, |k| k.cluster.stored_records())
+    }
+
+    /// Records drawn by every workload so far (the meter's record count).
+    fn records_drawn(&self) -> u64 {
+        let generators: u64 = self
+            .generators
+            .values()
+            .filter(|g| g.spec.mode == GenMode::Record)
+            .map(|g| g.stats.offered)
+            .sum();
+        generators
+            + self.kafka.as_ref().map_or(0, |k| {
+                k.producers.values().map(Producer::records_drawn).sum()
+            })
+    }
+
+    /// Refuses an advance of `d` the budget cannot pay for, before anything runs: the records
+    /// the record-mode workloads would offer, and what would then be retained.
+    fn check_advance(&self, d: SimDuration) -> Result<(), String> {
+        let rate = self.record_rate();
+        let offered =
+            u64::try_from(u128::from(rate) * u128::from(d.0) / 1_000_000).unwrap_or(u64::MAX);
+        let stored = self.stored_records();
+        let room = self
+            .budget
+            .records_per_advance
+            .min(self.budget.retained_records.saturating_sub(stored));
+        let step = budget::longest_advance(room, rate);
+        if offered > self.budget.records_per_advance {
+            return Err(refusal(
+                format_args!(
+                    "advance {d}: the running record-mode workloads ({} records/s) would offer {} records",
+                    budget::thousands(rate),
+                    budget::thousands(offered)
+                ),
+                self.budget.records_per_advance,
+                "records per advance",
+                "RECORDS_PER_ADVANCE",
+                &format!(
+                    "nothing ran; advance at most {step} at a time, lower the rates or use --mode flow"
+                ),
+            ));
+        }
+        if stored.saturating_add(offered) > self.budget.retained_records {
+            let advice = if step.0 > 0 {
+                format!(
+                    "nothing ran; advance at most {step} at a time, stop a workload, shorten retention (retention.ms, the stream's retention) or use --mode flow"
+                )
+            } else {
+                "nothing ran; stop a workload, shorten retention (retention.ms, the stream's retention) or use --mode flow".to_string()
+            };
+            return Err(refusal(
+                format_args!(
+                    "advance {d}: {} records retained now and up to {} more offered",
+                    budget::thousands(stored),
+                    budget::thousands(offered)
+                ),
+                self.budget.retained_records,
+                "retained records",
+                "RETAINED_RECORDS",
+                &advice,
+            ));
+        }
+        Ok(())
+    }
+
     /// Runs every event up to `now + d`, then sets the clock there. Returns events processed.
+    ///
+    /// Checked against [`Sim::budget`]: refused up front (nothing runs) when the record-mode
+    /// workloads would offer or retain too much; stopped at the event where the work meter
+    /// passes [`Budget::work_per_advance`] or the records held pass
+    /// [`Budget::retained_records`] (checked every housekeeping interval), the clock then
+    /// standing at that event.
     pub fn advance(&mut self, d: SimDuration) -> Result<u64, String> {
+        self.advance_metered(d, &mut 0)
+    }
+
+    /// [`Sim::advance`] for a command that advances in many small steps (a synchronous
+    /// `produce` waiting for its acknowledgement): `spent` carries the work of the earlier
+    /// steps, so the whole command stays within one advance's work budget.
+    pub fn advance_metered(&mut self, d: SimDuration, spent: &mut u64) -> Result<u64, String> {
         if d > ADVANCE_MAX {
             return Err(format!("cannot advance more than {ADVANCE_MAX} at once"));
         }
+        self.check_advance(d)?;
         let until = self.now() + d;
         let mut n = 0u64;
+        let mut work = *spent;
+        let mut drawn = self.records_drawn();
         while let Some((t, ev)) = self.sched.pop_until(until) {
             n += 1;
-            if n > EVENTS_PER_ADVANCE_MAX {
-                return Err(format!(
-                    "advance stopped after {EVENTS_PER_ADVANCE_MAX} events at {}",
-                    t.to_rfc3339()
+            let (cost, counts_records, housekeeping) = match &ev {
+                Event::Kafka => (self.kafka.as_ref().map_or(1, Kafka::tick_work), true, false),
+                Event::Generator(_) => (1, true, false),
+                Event::Housekeeping => (1, false, true),
+                _ => (1, false, false),
+            };
+            self.handle(t, ev);
+            work = work.saturating_add(cost);
+            *spent = work;
+            if counts_records {
+                let now_drawn = self.records_drawn();
+                // A record costs about a third of a partition visit.
+                work = work.saturating_add(now_drawn.saturating_sub(drawn) / 3);
+                drawn = now_drawn;
+            }
+            if work > self.budget.work_per_advance {
+                return Err(refusal(
+                    format_args!("advance {d} stopped at {} after {n} events", t.to_rfc3339()),
+                    self.budget.work_per_advance,
+                    "work units per advance",
+                    "WORK_PER_ADVANCE",
+                    "the clock stands there; advance in shorter steps, or with fewer busy partitions, producers or consumers",
                 ));
             }
-            self.handle(t, ev);
+            if housekeeping {
+                let stored = self.stored_records();
+                if stored > self.budget.retained_records {
+                    return Err(refusal(
+                        format_args!(
+                            "advance {d} stopped at {}: {} records retained",
+                            t.to_rfc3339(),
+                            budget::thousands(stored)
+                        ),
+                        self.budget.retained_records,
+                        "retained records",
+                        "RETAINED_RECORDS",
+                        "the clock stands there; stop a workload or shorten retention",
+                    ));
+                }
+            }
         }
         self.sched.set_now(until);
         // Settle anything due exactly now (e.g. a reshard completing at `until`).
@@ -238,12 +376,40 @@ impl Sim {
 
     // ----- generators -----
 
-    pub fn start_generator(&mut self, spec: GeneratorSpec) -> Result<(), String> {
+    pub fn start_generator(&mut self, spec: GeneratorSpec) -> Result<(), KinesisError> {
+        use crate::budget::{RECORD_RATE_PER_SEC, refusal};
         if self.generators.contains_key(&spec.name) {
-            return Err(format!("generator {} is already running", spec.name));
+            return Err(KinesisError::invalid(format!(
+                "generator {} is already running",
+                spec.name
+            )));
         }
         if self.generators.len() >= GENERATORS_MAX {
-            return Err(format!("at most {GENERATORS_MAX} generators"));
+            return Err(KinesisError::limit(refusal(
+                format_args!("generator {}", spec.name),
+                GENERATORS_MAX as u64,
+                "generators",
+                "GENERATORS",
+                "stop one first (`gen stop NAME`)",
+            )));
+        }
+        if spec.mode == GenMode::Record && spec.rate_per_sec > RECORD_RATE_PER_SEC {
+            return Err(KinesisError::limit(refusal(
+                format_args!("{} records/s in record mode", spec.rate_per_sec),
+                RECORD_RATE_PER_SEC,
+                "records/s per generator in record mode",
+                "RECORD_RATE_PER_SEC",
+                "use --mode flow for rates, not records",
+            )));
+        }
+        if spec.rate_per_sec > budget::RATE_PER_SEC {
+            return Err(KinesisError::limit(refusal(
+                format_args!("{} records/s", spec.rate_per_sec),
+                budget::RATE_PER_SEC,
+                "records/s per generator",
+                "RATE_PER_SEC",
+                "",
+            )));
         }
         let tick = if spec.mode == GenMode::Flow {
             SimDuration::from_secs(1)
@@ -252,7 +418,8 @@ impl Sim {
         };
         let id = self.next_generator;
         let now = self.now();
-        let g = Generator::new(id, spec, &mut self.kinesis, self.seed, now)?;
+        let g = Generator::new(id, spec, &mut self.kinesis, self.seed, now)
+            .map_err(KinesisError::invalid)?;
         self.next_generator += 1;
         self.generators.insert(g.spec.name.clone(), g);
         self.sched.schedule(now + tick, Event::Generator(id));

@@ -65,13 +65,13 @@ impl std::ops::Add<SimDuration> for SimTime {
 impl SimDuration {
     pub const ZERO: SimDuration = SimDuration(0);
     pub const fn from_secs(secs: u64) -> Self {
-        SimDuration(secs * MICROS_PER_SEC)
+        SimDuration(secs.saturating_mul(MICROS_PER_SEC))
     }
     pub const fn from_millis(ms: u64) -> Self {
-        SimDuration(ms * MICROS_PER_MILLI)
+        SimDuration(ms.saturating_mul(MICROS_PER_MILLI))
     }
     pub const fn from_hours(h: u64) -> Self {
-        SimDuration(h * 3600 * MICROS_PER_SEC)
+        SimDuration(h.saturating_mul(3600 * MICROS_PER_SEC))
     }
     pub fn as_micros(self) -> u64 {
         self.0

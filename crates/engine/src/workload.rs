@@ -6,8 +6,8 @@ use super::time::{MICROS_PER_SEC, SimTime};
 
 /// Most distinct keys a generator may draw from.
 pub const KEYS_MAX: u32 = 1_000_000;
-/// Highest generator rate, records per second.
-pub const RATE_MAX: u64 = 100_000_000;
+/// Highest generator rate, records per second ([`crate::budget::RATE_PER_SEC`]).
+pub const RATE_MAX: u64 = crate::budget::RATE_PER_SEC;
 
 /// How partition keys are drawn from `key-0 .. key-{n-1}`.
 #[derive(Clone, Debug, PartialEq)]

@@ -19,7 +19,7 @@ impl Console {
         let events = self
             .sim
             .advance(d)
-            .map_err(|m| fail("SimulationLimit", m))?;
+            .map_err(|m| fail(crate::budget::CODE, m))?;
         Ok(json!({"Now": self.sim.now().to_rfc3339(), "Advanced": d.to_string(), "Events": events}))
     }
 

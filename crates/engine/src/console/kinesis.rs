@@ -435,9 +435,7 @@ impl Console {
                     tick,
                 };
                 let v = gen_json(&spec, &crate::sim::GeneratorStats::default());
-                self.sim
-                    .start_generator(spec)
-                    .map_err(|m| fail("InvalidArgumentException", m))?;
+                self.sim.start_generator(spec)?;
                 Ok(json!({"Generator": v}))
             }
             "stop" => {

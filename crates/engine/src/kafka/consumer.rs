@@ -28,8 +28,8 @@ use crate::metrics::{Metric, MetricSet};
 use crate::time::{SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// Members one simulation's console may start per group.
-pub const GROUP_MEMBERS_MAX: usize = 1_000;
+/// Members one simulation's console may start per group ([`crate::budget::GROUP_MEMBERS`]).
+pub const GROUP_MEMBERS_MAX: usize = crate::budget::GROUP_MEMBERS;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OffsetReset {
@@ -74,7 +74,14 @@ impl ConsumerConfig {
             )
         };
         let num = || value.parse::<u64>().map_err(|_| bad());
-        let ms = || num().map(SimDuration::from_millis);
+        // Kafka's `*.ms` client configs are ints.
+        let ms = || {
+            num()
+                .ok()
+                .filter(|&n| i32::try_from(n).is_ok())
+                .map(SimDuration::from_millis)
+                .ok_or_else(bad)
+        };
         match key {
             "partition.assignment.strategy" => {
                 // A list: the model takes the first entry.
@@ -174,6 +181,15 @@ pub struct ConsumerGroup {
 }
 
 impl ConsumerGroup {
+    /// Work of the group's next tick: a quarter of a unit per partition its members own (see
+    /// [`crate::budget::WORK_PER_ADVANCE`]).
+    pub fn tick_work(&self) -> u64 {
+        self.members
+            .values()
+            .map(|m| 1 + m.owned_last_tick.len() as u64 / 4)
+            .sum()
+    }
+
     pub fn new(id: &str, now: SimTime) -> ConsumerGroup {
         ConsumerGroup {
             group: Group::new(id, GroupSettings::default()),
@@ -341,10 +357,13 @@ impl ConsumerGroup {
             config.set(k, v)?;
         }
         if !self.members.contains_key(id) && self.members.len() >= GROUP_MEMBERS_MAX {
-            return Err(KafkaError::new(
-                ErrorCode::InvalidRequest,
-                format!("at most {GROUP_MEMBERS_MAX} members"),
-            ));
+            return Err(KafkaError::limit(crate::budget::refusal(
+                format_args!("member '{id}'"),
+                GROUP_MEMBERS_MAX as u64,
+                "members per consumer group",
+                "GROUP_MEMBERS",
+                "",
+            )));
         }
         for t in &topics {
             cluster.topic(t)?;

@@ -34,6 +34,8 @@ pub enum ErrorCode {
     DeliveryTimeout,
     ControllerNotAvailable,
     ProducerClosed,
+    /// Not Kafka's: the simulator's resource budget refused the request ([`crate::budget`]).
+    SimulationLimit,
 }
 
 impl ErrorCode {
@@ -71,6 +73,7 @@ impl ErrorCode {
             ErrorCode::ControllerNotAvailable => "CONTROLLER_NOT_AVAILABLE",
             // The Java client's KafkaException for batches a closing producer abandons.
             ErrorCode::ProducerClosed => "PRODUCER_CLOSED",
+            ErrorCode::SimulationLimit => crate::budget::CODE,
         }
     }
 
@@ -105,6 +108,10 @@ impl KafkaError {
             code,
             message: message.into(),
         }
+    }
+    /// A refusal by the simulator's budget (see [`crate::budget::refusal`]).
+    pub fn limit(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::SimulationLimit, message)
     }
 }
 

@@ -256,6 +256,9 @@ pub struct Log {
     pub records_expired: u64,
     /// Bytes appended and not truncated, ever (see [`Batch::cum_bytes`]).
     pub appended_bytes: u64,
+    /// Records the log holds one by one (`Batch::records`; flow batches hold none): what
+    /// [`crate::budget::RETAINED_RECORDS`] counts.
+    pub stored_records: u64,
 }
 
 impl Log {
@@ -370,6 +373,7 @@ impl Log {
             .expect("a segment exists after the roll check");
         seg.bytes += batch.bytes;
         seg.max_timestamp = seg.max_timestamp.max(batch.timestamp);
+        self.stored_records += batch.records.len() as u64;
         seg.batches.push(batch);
         base
     }
@@ -422,6 +426,7 @@ impl Log {
         while let Some(seg) = self.segments.back_mut() {
             while seg.batches.last().is_some_and(|b| b.base_offset >= offset) {
                 let b = seg.batches.pop().expect("checked");
+                self.stored_records -= b.records.len() as u64;
                 removed.records += b.record_count();
                 if b.acked {
                     *removed.acked_by_client.entry(b.client).or_default() += b.record_count();
@@ -673,6 +678,11 @@ impl Log {
             }
             let seg = self.segments.pop_front().expect("checked");
             deleted += seg.batches.iter().map(Batch::record_count).sum::<u64>();
+            self.stored_records -= seg
+                .batches
+                .iter()
+                .map(|b| b.records.len() as u64)
+                .sum::<u64>();
             self.bytes -= seg.bytes;
             self.start_offset = next;
         }
@@ -791,6 +801,7 @@ impl Log {
                 .retain(|b| b.control.is_some() || b.is_flow() || !b.records.is_empty());
         }
         self.clean_until = self.clean_until.max(upto);
+        self.stored_records -= removed;
         removed
     }
 }

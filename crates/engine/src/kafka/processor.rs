@@ -20,12 +20,12 @@ use super::assignor::TopicPartition;
 use super::error::{ErrorCode, KafkaError};
 use crate::metrics::MetricSet;
 use crate::time::{SimDuration, SimTime};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Input records one processor handles per tick at most.
 pub const RECORDS_PER_TICK_MAX: u64 = 100_000;
-/// Processors one simulation may run.
-pub const PROCESSORS_MAX: usize = 100;
+/// Processors one simulation may run ([`crate::budget::PROCESSORS`]).
+pub const PROCESSORS_MAX: usize = crate::budget::PROCESSORS;
 /// Sources the verifier remembers (a processor lab is small; past this it stops checking).
 pub const VERIFIED_MAX: usize = 5_000_000;
 
@@ -101,7 +101,7 @@ pub struct Processor {
     pub verification: Verification,
     pub metrics: MetricSet,
     /// (input partition, input offset) of every output seen.
-    seen: HashSet<(u32, u64)>,
+    seen: Seen,
     /// The verifier's next offset per output partition.
     verify_positions: BTreeMap<u32, u64>,
     carry: u64,
@@ -132,7 +132,7 @@ impl Processor {
             processed: 0,
             verification: Verification::default(),
             metrics: MetricSet::default(),
-            seen: HashSet::new(),
+            seen: Seen::default(),
             verify_positions: BTreeMap::new(),
             carry: 0,
             last_tick: now,
@@ -184,7 +184,7 @@ impl Processor {
             self.verification.outputs += 1;
             self.metrics
                 .add(crate::metrics::Metric::KafkaProcessorOutputs, sec, 1);
-            if self.seen.len() < VERIFIED_MAX && !self.seen.insert(*s) {
+            if self.seen.len < VERIFIED_MAX && !self.seen.insert(*s) {
                 self.verification.duplicates += 1;
                 self.metrics
                     .add(crate::metrics::Metric::KafkaProcessorDuplicates, sec, 1);
@@ -201,19 +201,54 @@ impl Processor {
 
     /// Committed inputs whose output the verifier has not seen.
     pub(crate) fn count_missing(&mut self, committed: &BTreeMap<u32, u64>, sec: u64) {
-        let mut seen_below: BTreeMap<u32, u64> = BTreeMap::new();
-        for (p, o) in &self.seen {
-            if committed.get(p).is_some_and(|c| o < c) {
-                *seen_below.entry(*p).or_default() += 1;
-            }
-        }
         let missing: u64 = committed
             .iter()
-            .map(|(p, c)| c.saturating_sub(seen_below.get(p).copied().unwrap_or(0)))
+            .map(|(p, c)| c.saturating_sub(self.seen.below(*p, *c)))
             .sum();
         self.verification.missing = missing;
         self.metrics
             .set(crate::metrics::Metric::KafkaProcessorMissing, sec, missing);
+    }
+}
+
+/// The sources the verifier has seen, per input partition, with a running count of those
+/// below each partition's committed offset: counting the missing outputs each tick costs what
+/// the committed offsets moved, not what was ever seen (which made long runs quadratic).
+#[derive(Clone, Debug, Default)]
+struct Seen {
+    by_partition: BTreeMap<u32, BTreeSet<u64>>,
+    len: usize,
+    /// The committed offset per partition `below` counts up to.
+    counted_to: BTreeMap<u32, u64>,
+    /// Sources seen below `counted_to`, per partition.
+    below: BTreeMap<u32, u64>,
+}
+
+impl Seen {
+    /// Adds a source; false when it was seen before.
+    fn insert(&mut self, (p, o): (u32, u64)) -> bool {
+        if !self.by_partition.entry(p).or_default().insert(o) {
+            return false;
+        }
+        self.len += 1;
+        if o < self.counted_to.get(&p).copied().unwrap_or(0) {
+            *self.below.entry(p).or_default() += 1;
+        }
+        true
+    }
+
+    /// Sources seen on partition `p` below offset `committed`.
+    fn below(&mut self, p: u32, committed: u64) -> u64 {
+        let from = self.counted_to.insert(p, committed).unwrap_or(0);
+        let below = self.below.entry(p).or_default();
+        if let Some(set) = self.by_partition.get(&p) {
+            if committed > from {
+                *below += set.range(from..committed).count() as u64;
+            } else if committed < from {
+                *below -= set.range(committed..from).count() as u64;
+            }
+        }
+        *below
     }
 }
 
@@ -232,4 +267,30 @@ pub(crate) fn not_found(name: &str) -> KafkaError {
         ErrorCode::InvalidRequest,
         format!("no processor named '{name}'"),
     )
+}
+
+#[cfg(test)]
+mod seen_tests {
+    use super::Seen;
+
+    #[test]
+    fn the_running_count_matches_a_full_count_as_commits_move_both_ways() {
+        let mut seen = Seen::default();
+        let mut all = Vec::new();
+        let naive = |all: &Vec<(u32, u64)>, p: u32, c: u64| {
+            all.iter().filter(|(q, o)| *q == p && *o < c).count() as u64
+        };
+        let commits = [(0, 5), (1, 3), (0, 12), (0, 4), (1, 20), (0, 30), (0, 0)];
+        for (step, (p, c)) in commits.into_iter().enumerate() {
+            for o in (step as u64..40).step_by(3) {
+                let s = (p, o);
+                if seen.insert(s) {
+                    all.push(s);
+                }
+            }
+            assert!(!seen.insert((p, step as u64)));
+            assert_eq!(seen.below(p, c), naive(&all, p, c), "step {step}");
+            assert_eq!(seen.len, all.len());
+        }
+    }
 }

@@ -41,6 +41,31 @@ pub const RECORDS_PER_TICK_MAX: u64 = 2_000_000;
 /// under exactly-once).
 pub const TXN_COMMIT_INTERVAL: SimDuration = SimDuration::from_millis(100);
 
+/// A rate fits [`crate::budget::RATE_PER_SEC`], and in record mode
+/// [`crate::budget::RECORD_RATE_PER_SEC`].
+pub fn check_record_rate(rate_per_sec: u64, mode: GenMode) -> Result<()> {
+    use crate::budget::{RATE_PER_SEC, RECORD_RATE_PER_SEC, refusal};
+    if mode == GenMode::Record && rate_per_sec > RECORD_RATE_PER_SEC {
+        return Err(KafkaError::limit(refusal(
+            format_args!("{rate_per_sec} records/s in record mode"),
+            RECORD_RATE_PER_SEC,
+            "records/s per producer in record mode",
+            "RECORD_RATE_PER_SEC",
+            "use --mode flow for rates, not records",
+        )));
+    }
+    if rate_per_sec > RATE_PER_SEC {
+        return Err(KafkaError::limit(refusal(
+            format_args!("{rate_per_sec} records/s"),
+            RATE_PER_SEC,
+            "records/s per producer",
+            "RATE_PER_SEC",
+            "",
+        )));
+    }
+    Ok(())
+}
+
 /// Client configs of a producer (Kafka 3.x defaults).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProducerConfig {
@@ -86,7 +111,14 @@ impl ProducerConfig {
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
         let bad = || config_error(format!("Invalid value {value} for configuration {key}"));
         let num = || value.parse::<u64>().map_err(|_| bad());
-        let ms = || num().map(SimDuration::from_millis);
+        // Kafka's `*.ms` client configs are ints.
+        let ms = || {
+            num()
+                .ok()
+                .filter(|&n| i32::try_from(n).is_ok())
+                .map(SimDuration::from_millis)
+                .ok_or_else(bad)
+        };
         match key {
             "acks" => self.acks = Acks::parse(value).ok_or_else(bad)?,
             "retries" => self.retries = num()?.min(i32::MAX as u64) as u32,
@@ -202,6 +234,34 @@ struct PendingBatch {
     /// Where an earlier attempt was appended without the client knowing.
     appended_before: Option<u64>,
     timestamp: SimTime,
+    /// The error of the last attempt the client retried (what the Java client logs as it
+    /// retries), quoted when the batch finally expires.
+    last_error: Option<KafkaError>,
+}
+
+/// `delivery.timeout.ms` expired for `count` records of `topic-p`: the Java client's
+/// message, with the retries made and the broker error that caused the last one.
+fn expiry_error(
+    count: u32,
+    topic: &str,
+    p: u32,
+    timeout: SimDuration,
+    retries: u32,
+    last: Option<&KafkaError>,
+) -> KafkaError {
+    use std::fmt::Write;
+    let mut m = format!(
+        "Expiring {count} record(s) for {topic}-{p}: {} ms has passed since batch creation",
+        timeout.0 / 1000
+    );
+    if let Some(e) = last {
+        let _ = write!(
+            m,
+            "; retried {retries} time(s), last error {}: {}",
+            e.code, e.message
+        );
+    }
+    KafkaError::new(ErrorCode::DeliveryTimeout, m)
 }
 
 impl PendingBatch {
@@ -281,6 +341,8 @@ pub struct Producer {
     pending: BTreeMap<u32, VecDeque<PendingBatch>>,
     next_sequence: BTreeMap<u32, u32>,
     buffered_bytes: u64,
+    /// Records in `pending` (bounded by [`crate::budget::RECORDS_IN_FLIGHT_PER_PRODUCER`]).
+    buffered_records: u64,
     known_partitions: u32,
     metadata_at: SimTime,
     sticky: StickyPartitioner,
@@ -671,6 +733,7 @@ impl Producer {
             pending: BTreeMap::new(),
             next_sequence: BTreeMap::new(),
             buffered_bytes: 0,
+            buffered_records: 0,
             known_partitions: 0,
             metadata_at: now,
             rng: SimRng::fork(seed, &format!("kafka-producer-{name}")),
@@ -738,6 +801,34 @@ impl Producer {
         self.config.transactional_id.is_some()
     }
 
+    /// Work of this producer's next tick: a visit per partition with pending batches, a 512th
+    /// for each batch there (one pass counts the sent ones; the scan stops at a held-back
+    /// backlog), and half a unit per partition of
+    /// the topic while a record-mode workload runs (it lays out a buffer per partition each
+    /// tick); see [`crate::budget::WORK_PER_ADVANCE`].
+    pub fn tick_work(&self) -> u64 {
+        let batches: u64 = self.pending.values().map(|q| q.len() as u64).sum();
+        let drawing = self.running
+            && self
+                .workload
+                .as_ref()
+                .is_some_and(|w| w.mode == GenMode::Record);
+        let layout = if drawing {
+            u64::from(self.known_partitions) / 2
+        } else {
+            0
+        };
+        1 + self.pending.len() as u64 + batches / 512 + layout
+    }
+
+    /// Records drawn one by one so far (sent or blocked; flow mode draws none).
+    pub fn records_drawn(&self) -> u64 {
+        match &self.workload {
+            Some(w) if w.mode == GenMode::Record => self.stats.sent + self.stats.blocked,
+            _ => 0,
+        }
+    }
+
     /// Records not yet acknowledged or failed.
     pub fn in_flight_records(&self) -> u64 {
         self.pending
@@ -757,6 +848,7 @@ impl Producer {
         table: &mut KeyTable,
         now: SimTime,
     ) -> Result<()> {
+        check_record_rate(rate_per_sec, mode)?;
         let sampler = keys.clone().map(KeySampler::new);
         let mut key_ids = Vec::new();
         if let Some(dist) = keys.as_ref() {
@@ -790,6 +882,7 @@ impl Producer {
                 format!("producer '{}' runs no workload", self.name),
             )
         })?;
+        check_record_rate(rate_per_sec, w.mode)?;
         w.rate_per_sec = rate_per_sec;
         w.pacer = Pacer::new(rate_per_sec, now);
         Ok(())
@@ -1002,6 +1095,7 @@ impl Producer {
             r.offset_delta = i as u32;
         }
         self.buffered_bytes += bytes;
+        self.buffered_records += u64::from(n);
         self.stats.sent += u64::from(n);
         self.metrics
             .add(Metric::KafkaRecordsSent, now.as_secs(), u64::from(n));
@@ -1025,6 +1119,7 @@ impl Producer {
                 transactional,
                 appended_before: None,
                 timestamp: now,
+                last_error: None,
             });
         id
     }
@@ -1068,15 +1163,19 @@ impl Producer {
             .config
             .buffer_memory
             .saturating_sub(self.buffered_bytes);
+        let records_room =
+            crate::budget::RECORDS_IN_FLIGHT_PER_PRODUCER.saturating_sub(self.buffered_records);
         let mut taken = 0u64;
+        let mut taken_records = 0u64;
         let mut blocked = 0u64;
         for _ in 0..due {
             let size = w.size.sample(&mut self.rng);
-            if taken + u64::from(size) > room {
+            if taken + u64::from(size) > room || taken_records >= records_room {
                 blocked += 1;
                 continue;
             }
             taken += u64::from(size);
+            taken_records += 1;
             let (p, key, seq) = match &w.sampler {
                 Some(s) => {
                     let i = s.sample(&mut self.rng) as usize;
@@ -1146,9 +1245,11 @@ impl Producer {
                 .buffer_memory
                 .saturating_sub(self.buffered_bytes)
                 / u64::from(size);
-            let take = n.min(room).min(u64::from(u32::MAX));
+            let records_room =
+                crate::budget::RECORDS_IN_FLIGHT_PER_PRODUCER.saturating_sub(self.buffered_records);
+            let take = n.min(room).min(records_room).min(u64::from(u32::MAX));
             if take < n {
-                self.stats.blocked += n - take;
+                self.stats.blocked = self.stats.blocked.saturating_add(n - take);
                 self.metrics
                     .add(Metric::KafkaRecordsBlocked, now.as_secs(), n - take);
             }
@@ -1254,6 +1355,13 @@ impl Producer {
         let mut i = 0;
         let mut blocked_by_earlier = false;
         let mut send_failed = false;
+        // Batches past the one visited that are sent (waiting or unanswered): the only ones
+        // whose state can change without a send. Batches stand in creation order, so once a
+        // ready batch is held back for a reason that holds for every later one, and none past
+        // it is sent, the rest of a long backlog has nothing to do this tick.
+        let mut sent_after = self.pending.get(&p).map_or(0, |q| {
+            q.iter().filter(|b| b.flight != Flight::Ready).count()
+        });
         while let Some(q) = self.pending.get(&p) {
             let Some(head) = q.get(i) else {
                 break;
@@ -1261,6 +1369,9 @@ impl Producer {
             // Copy what the checks need; the records are cloned only to be sent.
             let (flight, count, created, next_try) =
                 (head.flight, head.count(), head.created, head.next_try);
+            if flight != Flight::Ready {
+                sent_after = sent_after.saturating_sub(1);
+            }
             let outcome: Option<std::result::Result<(u64, bool), KafkaError>> = match flight {
                 Flight::Waiting {
                     sent_at,
@@ -1306,12 +1417,13 @@ impl Producer {
                 }
                 Flight::Ready => {
                     if now.since(created) >= self.config.delivery_timeout {
-                        Some(Err(KafkaError::new(
-                            ErrorCode::DeliveryTimeout,
-                            format!(
-                                "Expiring {count} record(s) for {topic}-{p}: {} ms has passed since batch creation",
-                                self.config.delivery_timeout.0 / 1000
-                            ),
+                        Some(Err(expiry_error(
+                            count,
+                            &topic,
+                            p,
+                            self.config.delivery_timeout,
+                            head.attempts,
+                            head.last_error.as_ref(),
                         )))
                     } else if now < next_try
                         || in_flight >= self.config.max_in_flight
@@ -1320,6 +1432,16 @@ impl Producer {
                         || (self.idempotent && blocked_by_earlier)
                     {
                         blocked_by_earlier = true;
+                        // Every later batch is ready, newer (so not expired) and held back
+                        // by the same in-flight limit, failed send, epoch bump or ordering.
+                        if sent_after == 0
+                            && (in_flight >= self.config.max_in_flight
+                                || send_failed
+                                || self.bump_pending
+                                || self.idempotent)
+                        {
+                            break;
+                        }
                         None
                     } else {
                         in_flight += 1;
@@ -1359,13 +1481,13 @@ impl Producer {
                         if current.attempts >= self.config.retries || expired {
                             let b = q.remove(i).expect("present");
                             let err = if expired {
-                                KafkaError::new(
-                                    ErrorCode::DeliveryTimeout,
-                                    format!(
-                                        "Expiring records for {topic}-{p}: {} ms has passed since batch creation ({})",
-                                        self.config.delivery_timeout.0 / 1000,
-                                        e.code
-                                    ),
+                                expiry_error(
+                                    b.count(),
+                                    &topic,
+                                    p,
+                                    self.config.delivery_timeout,
+                                    b.attempts,
+                                    Some(&e),
                                 )
                             } else {
                                 e
@@ -1377,6 +1499,7 @@ impl Producer {
                             entry.attempts += 1;
                             entry.next_try = now + self.config.retry_backoff;
                             entry.appended_before = appended;
+                            entry.last_error = Some(e.clone());
                             self.stats.retried += u64::from(entry.count());
                             let n = u64::from(entry.count());
                             self.metrics
@@ -1502,6 +1625,7 @@ impl Producer {
         let n = u64::from(b.count());
         let sec = now.as_secs();
         self.buffered_bytes = self.buffered_bytes.saturating_sub(b.bytes);
+        self.buffered_records = self.buffered_records.saturating_sub(u64::from(b.count()));
         self.stats.acked += n;
         self.metrics.add(Metric::KafkaRecordsAcked, sec, n);
         if base_offset != u64::MAX && !duplicate {
@@ -1531,6 +1655,7 @@ impl Producer {
     fn fail(&mut self, b: &PendingBatch, e: KafkaError, now: SimTime) {
         let n = u64::from(b.count());
         self.buffered_bytes = self.buffered_bytes.saturating_sub(b.bytes);
+        self.buffered_records = self.buffered_records.saturating_sub(u64::from(b.count()));
         self.stats.failed += n;
         self.metrics
             .add(Metric::KafkaRecordsFailed, now.as_secs(), n);

@@ -18,10 +18,10 @@ use crate::time::{SimDuration, SimTime};
 use crate::workload::{GenMode, KeyDist, SizeDist};
 use std::collections::BTreeMap;
 
-/// Producers one simulation may run.
-pub const PRODUCERS_MAX: usize = 1_000;
-/// Consumer groups one simulation may hold.
-pub const GROUPS_MAX: usize = 1_000;
+/// Producers one simulation may run ([`crate::budget::PRODUCERS`]).
+pub const PRODUCERS_MAX: usize = crate::budget::PRODUCERS;
+/// Consumer groups one simulation may hold ([`crate::budget::CONSUMER_GROUPS`]).
+pub const GROUPS_MAX: usize = crate::budget::CONSUMER_GROUPS;
 /// The Kafka side of the simulation ticks this often.
 pub const KAFKA_TICK: SimDuration = SimDuration::from_millis(10);
 
@@ -75,10 +75,13 @@ impl Kafka {
             ));
         }
         if self.producers.len() >= PRODUCERS_MAX {
-            return Err(KafkaError::new(
-                ErrorCode::InvalidRequest,
-                format!("at most {PRODUCERS_MAX} producers"),
-            ));
+            return Err(KafkaError::limit(crate::budget::refusal(
+                format_args!("producer '{name}'"),
+                PRODUCERS_MAX as u64,
+                "producers",
+                "PRODUCERS",
+                "nothing was changed",
+            )));
         }
         self.cluster.topic(topic)?;
         let mut p = Producer::new(
@@ -107,10 +110,13 @@ impl Kafka {
     /// its coordinator as of `now`.
     pub fn group_mut(&mut self, id: &str, now: SimTime) -> Result<&mut ConsumerGroup> {
         if !self.groups.contains_key(id) && self.groups.len() >= GROUPS_MAX {
-            return Err(KafkaError::new(
-                ErrorCode::InvalidRequest,
-                format!("at most {GROUPS_MAX} consumer groups"),
-            ));
+            return Err(KafkaError::limit(crate::budget::refusal(
+                format_args!("consumer group '{id}'"),
+                GROUPS_MAX as u64,
+                "consumer groups",
+                "CONSUMER_GROUPS",
+                "",
+            )));
         }
         let g = self
             .groups
@@ -191,10 +197,13 @@ impl Kafka {
                 ));
             }
         } else if self.processors.len() >= super::processor::PROCESSORS_MAX {
-            return Err(KafkaError::new(
-                ErrorCode::InvalidRequest,
-                "too many processors",
-            ));
+            return Err(KafkaError::limit(crate::budget::refusal(
+                format_args!("processor '{name}'"),
+                super::processor::PROCESSORS_MAX as u64,
+                "processors",
+                "PROCESSORS",
+                "",
+            )));
         }
         let mut pr = Processor::new(name, group, input, output, config, now);
         if let Some(old) = self.processors.remove(name) {
@@ -443,6 +452,33 @@ impl Kafka {
             }
             Guarantee::ExactlyOnce => {}
         }
+    }
+
+    /// Work units of the next tick (see [`crate::budget::WORK_PER_ADVANCE`]): a quarter per
+    /// partition the cluster visits (about 0.2 us each), what producers and consumers do.
+    pub fn tick_work(&self) -> u64 {
+        1 + self.cluster.active_partitions() as u64 / 4
+            + self
+                .producers
+                .values()
+                .map(Producer::tick_work)
+                .sum::<u64>()
+            + self
+                .groups
+                .values()
+                .map(ConsumerGroup::tick_work)
+                .sum::<u64>()
+    }
+
+    /// Records the running workloads offer per second in record mode.
+    pub fn record_rate(&self) -> u64 {
+        self.producers
+            .values()
+            .filter(|p| p.running)
+            .filter_map(|p| p.workload.as_ref())
+            .filter(|w| w.mode == GenMode::Record)
+            .map(|w| w.rate_per_sec)
+            .sum()
     }
 
     /// Advances the cluster and every client to `now`.

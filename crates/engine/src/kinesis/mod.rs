@@ -49,9 +49,10 @@ pub const ITERATOR_TTL: SimDuration = SimDuration::from_secs(300);
 /// Retention bounds, hours: 24 hours to 365 days.
 pub const RETENTION_HOURS_MIN: u32 = 24;
 pub const RETENTION_HOURS_MAX: u32 = 8_760;
-/// Simulator bounds: shards per stream (all, open and closed), streams, distinct partition keys.
-pub const SHARDS_PER_STREAM_MAX: usize = 200_000;
-pub const STREAMS_MAX: usize = 1_000;
+/// Simulator bounds (see [`crate::budget`]): shards one stream holds (open and closed; all
+/// streams together hold at most as many), streams, distinct partition keys.
+pub const SHARDS_PER_STREAM_MAX: usize = crate::budget::SHARDS_TOTAL;
+pub const STREAMS_MAX: usize = crate::budget::STREAMS;
 pub const KEYS_MAX: usize = 5_000_000;
 /// A reshard completes this long after it is requested unless configured otherwise.
 pub const RESHARD_DELAY_DEFAULT: SimDuration = SimDuration::from_secs(30);
@@ -72,6 +73,9 @@ pub enum ErrorCode {
     ExpiredIterator,
     Validation,
     InternalFailure,
+    /// Not the service's: the simulator's resource budget refused the request
+    /// ([`crate::budget`]).
+    SimulationLimit,
 }
 
 impl ErrorCode {
@@ -85,6 +89,7 @@ impl ErrorCode {
             ErrorCode::ExpiredIterator => "ExpiredIteratorException",
             ErrorCode::Validation => "ValidationException",
             ErrorCode::InternalFailure => "InternalFailure",
+            ErrorCode::SimulationLimit => crate::budget::CODE,
         }
     }
 }
@@ -105,6 +110,10 @@ impl KinesisError {
     }
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidArgument, message)
+    }
+    /// A refusal by the simulator's budget (see [`crate::budget::refusal`]).
+    pub fn limit(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::SimulationLimit, message)
     }
 }
 
@@ -274,10 +283,13 @@ impl Kinesis {
             ));
         }
         if self.streams.len() >= STREAMS_MAX {
-            return Err(KinesisError::new(
-                ErrorCode::LimitExceeded,
-                format!("at most {STREAMS_MAX} streams"),
-            ));
+            return Err(KinesisError::limit(crate::budget::refusal(
+                format_args!("stream {name}"),
+                STREAMS_MAX as u64,
+                "streams",
+                "STREAMS",
+                "delete one first",
+            )));
         }
         let count = match (mode, shard_count) {
             (StreamMode::Provisioned, None) => {
@@ -286,12 +298,10 @@ impl Kinesis {
                 ));
             }
             (StreamMode::Provisioned, Some(n)) => {
-                if n == 0 || n as usize > SHARDS_PER_STREAM_MAX / 2 {
-                    return Err(KinesisError::invalid(format!(
-                        "ShardCount {n} must be between 1 and {}",
-                        SHARDS_PER_STREAM_MAX / 2
-                    )));
+                if n == 0 {
+                    return Err(KinesisError::invalid("ShardCount must be at least 1"));
                 }
+                self.check_shard_budget(name, n, n as usize)?;
                 n
             }
             (StreamMode::OnDemand, Some(_)) => {
@@ -305,6 +315,48 @@ impl Kinesis {
         self.next_stream_id += 1;
         self.streams
             .insert(name.to_string(), Stream::new(name, id, count, mode, now));
+        Ok(())
+    }
+
+    /// Record entries stored over all shards (see [`crate::budget::RETAINED_RECORDS`]).
+    pub fn stored_records(&self) -> u64 {
+        self.streams
+            .values()
+            .flat_map(|s| &s.shards)
+            .map(|sh| sh.stored_entries() as u64)
+            .sum()
+    }
+
+    /// Shards held by every stream, open and closed.
+    pub fn shards_held(&self) -> usize {
+        self.streams.values().map(|s| s.shards.len()).sum()
+    }
+
+    /// Stream `name` with `open` open shards, `added` more held, fits the budget.
+    fn check_shard_budget(&self, name: &str, open: u32, added: usize) -> Result<()> {
+        use crate::budget::{SHARDS_PER_STREAM, SHARDS_TOTAL, refusal};
+        if open > SHARDS_PER_STREAM {
+            return Err(KinesisError::limit(refusal(
+                format_args!("stream {name} with {open} open shards"),
+                u64::from(SHARDS_PER_STREAM),
+                "open shards per stream",
+                "SHARDS_PER_STREAM",
+                "nothing was changed",
+            )));
+        }
+        let held = self.shards_held();
+        if held + added > SHARDS_TOTAL {
+            return Err(KinesisError::limit(refusal(
+                format_args!(
+                    "{} shards held over all streams with stream {name} ({held} now, open and closed)",
+                    held + added
+                ),
+                SHARDS_TOTAL as u64,
+                "shards in total",
+                "SHARDS_TOTAL",
+                "nothing was changed; delete a stream first",
+            )));
+        }
         Ok(())
     }
 
@@ -487,17 +539,25 @@ impl Kinesis {
         now: SimTime,
     ) -> Result<()> {
         let delay = self.reshard_delay;
+        let open = self.stream(stream)?.open_shards().len() as u32;
+        self.check_shard_budget(stream, open + 1, 2)?;
         self.stream_mut(stream)?
             .request_split(shard_id, new_start, now, delay)
     }
 
     pub fn merge_shards(&mut self, stream: &str, a: &str, b: &str, now: SimTime) -> Result<()> {
         let delay = self.reshard_delay;
+        let open = self.stream(stream)?.open_shards().len() as u32;
+        self.check_shard_budget(stream, open, 1)?;
         self.stream_mut(stream)?.request_merge(a, b, now, delay)
     }
 
     pub fn update_shard_count(&mut self, stream: &str, target: u32, now: SimTime) -> Result<u32> {
         let delay = self.reshard_delay;
+        let open = self.stream(stream)?.open_shards().len();
+        // A uniform reshard splits and merges: at most the current and the target shards are
+        // created.
+        self.check_shard_budget(stream, target, open + target as usize)?;
         self.stream_mut(stream)?
             .request_update_count(target, now, delay)
     }

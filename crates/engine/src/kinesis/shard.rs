@@ -159,6 +159,11 @@ pub struct Shard {
 }
 
 impl Shard {
+    /// Record entries stored (a flow segment is one entry).
+    pub fn stored_entries(&self) -> usize {
+        self.entries.len()
+    }
+
     pub fn new(index: u32, start: u128, end: u128, created: SimTime, base: u64) -> Self {
         Shard {
             index,

@@ -447,3 +447,38 @@ kafka-metrics --cluster
     assert_eq!(offline(&out[6]), Some(100), "{}", out[6]);
     assert_eq!(offline(&out[8]), Some(0), "{}", out[8]);
 }
+
+/// A synchronous `acks=all` send into an ISR below `min.insync.replicas` times out, and the
+/// failure says why: the broker's NOT_ENOUGH_REPLICAS and how often it was retried (issue 19).
+#[test]
+fn a_delivery_timeout_names_the_broker_error_that_caused_the_retries() {
+    let out = lines(
+        "kafka-cluster create --brokers 3
+kafka-topics --create --topic t --partitions 1 --replication-factor 3 --config min.insync.replicas=2
+broker stop 2
+broker stop 3
+advance 40s
+produce --topic t --key k --value v --acks all
+producer status",
+    );
+    let e = &out[5]["Error"];
+    assert_eq!(e["Code"], "DELIVERY_TIMEOUT", "{e}");
+    let m = e["Message"].as_str().unwrap();
+    assert!(
+        m.contains("120000 ms has passed since batch creation"),
+        "{m}"
+    );
+    assert!(m.contains("last error NOT_ENOUGH_REPLICAS: "), "{m}");
+    assert!(m.contains("min.isr requirement of 2"), "{m}");
+    let p = &out[6]["Producers"][0];
+    let retried = p["Retried"].as_u64().unwrap();
+    assert!(retried > 0, "{p}");
+    assert!(m.contains(&format!("retried {retried} time(s)")), "{m}");
+    let last = p["LastError"].as_str().unwrap();
+    assert!(last.contains("last error NOT_ENOUGH_REPLICAS"), "{last}");
+    assert_eq!(
+        p["Errors"]["NOT_ENOUGH_REPLICAS"].as_u64(),
+        Some(retried),
+        "{p}"
+    );
+}

@@ -449,8 +449,8 @@ fn generated_bytes_count_data_plus_partition_key() {
 #[test]
 fn storage_is_bounded_per_stream_and_evictions_are_counted() {
     use streamdrill_engine::kinesis::shard::ENTRIES_PER_STREAM_MAX;
-    let (mut k, mut f) = kinesis_with("s", 20_000);
-    let cap = (ENTRIES_PER_STREAM_MAX / 20_000).max(1_000) as u64;
+    let (mut k, mut f) = kinesis_with("s", 10_000);
+    let cap = (ENTRIES_PER_STREAM_MAX / 10_000).max(1_000) as u64;
     // One shard takes 1,000 records a second; run it past its bound.
     let mut t = 0u64;
     for _ in 0..(cap + 500) {

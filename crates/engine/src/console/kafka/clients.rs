@@ -6,7 +6,7 @@ use crate::console::args::{Args, Fail, Out, fail, param, parse_rate};
 use crate::kafka::cluster::{Acks, Partition};
 use crate::kafka::coordinator::CoordinatorKind;
 use crate::kafka::error::{ErrorCode, KafkaError};
-use crate::kafka::producer::{ProducerConfig, SendOutcome, TxnState};
+use crate::kafka::producer::{ProducerConfig, SendOutcome, TxnState, check_record_rate};
 use crate::kafka::world::{KAFKA_TICK, Kafka};
 use crate::sim::Sim;
 use crate::time::{SimDuration, SimTime};
@@ -96,6 +96,7 @@ pub(super) fn produce(sim: &mut Sim, mut a: Args) -> Out {
     let started = now;
     // A synchronous send (`send().get()`): run the simulation until the outcome is known.
     let mut waited = SimDuration::ZERO;
+    let mut spent = 0;
     loop {
         let k = kafka(sim)?;
         let p = &k.producers[&name];
@@ -121,10 +122,10 @@ pub(super) fn produce(sim: &mut Sim, mut a: Args) -> Out {
             _ => {}
         }
         if waited > deadline {
-            return Err(fail("SimulationLimit", "the send did not complete"));
+            return Err(fail(crate::budget::CODE, "the send did not complete"));
         }
-        sim.advance(KAFKA_TICK)
-            .map_err(|m| fail("SimulationLimit", m))?;
+        sim.advance_metered(KAFKA_TICK, &mut spent)
+            .map_err(|m| fail(crate::budget::CODE, m))?;
         waited = SimDuration(waited.0 + KAFKA_TICK.0);
     }
 }
@@ -243,6 +244,9 @@ pub(super) fn producer_cmd(sim: &mut Sim, sub: &str, mut a: Args) -> Out {
             }
             a.finish(1)?;
             let rate = rate.map(|r| rate_per_sec(&r, size)).transpose()?;
+            if let Some(rate) = rate {
+                check_record_rate(rate, mode)?;
+            }
             let k = kafka(sim)?;
             k.add_producer(&name, &topic, config, now)?;
             if let Some(rate) = rate {
@@ -354,13 +358,14 @@ pub(super) fn txn(sim: &mut Sim, sub: &str, mut a: Args) -> Out {
             }
             p.end_transaction(sub == "commit")?;
             // Run until the transaction completes (commitTransaction blocks).
+            let mut spent = 0;
             for _ in 0..100_000 {
                 let state = kafka(sim)?.producers[&name].txn.clone();
                 if !matches!(state, TxnState::Committing | TxnState::Aborting) {
                     break;
                 }
-                sim.advance(KAFKA_TICK)
-                    .map_err(|m| fail("SimulationLimit", m))?;
+                sim.advance_metered(KAFKA_TICK, &mut spent)
+                    .map_err(|m| fail(crate::budget::CODE, m))?;
             }
         }
         "send-offsets" => {

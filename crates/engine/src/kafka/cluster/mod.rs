@@ -47,10 +47,10 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 pub type BrokerId = u32;
 
-/// Brokers one cluster may have.
-pub const BROKERS_MAX: u32 = 100;
-/// Partitions one cluster may have.
-pub const PARTITIONS_MAX: usize = 100_000;
+/// Brokers one cluster may have ([`crate::budget::BROKERS`]).
+pub const BROKERS_MAX: u32 = crate::budget::BROKERS;
+/// Partitions one cluster may have ([`crate::budget::PARTITIONS_PER_CLUSTER`]).
+pub const PARTITIONS_MAX: usize = crate::budget::PARTITIONS_PER_CLUSTER;
 /// Cluster events kept for the event log.
 pub const EVENTS_MAX: usize = 10_000;
 /// A disk slice each hosted replica costs per second (flushes, index and metadata writes).
@@ -228,11 +228,20 @@ fn list(ids: &[BrokerId]) -> String {
 
 impl Cluster {
     pub fn new(brokers: u32, mode: MetadataMode, now: SimTime) -> Result<Cluster> {
-        if brokers == 0 || brokers > BROKERS_MAX {
+        if brokers == 0 {
             return Err(KafkaError::new(
                 ErrorCode::InvalidRequest,
-                format!("a cluster has 1 to {BROKERS_MAX} brokers"),
+                "a cluster has at least 1 broker",
             ));
+        }
+        if brokers > BROKERS_MAX {
+            return Err(KafkaError::limit(crate::budget::refusal(
+                format_args!("a cluster of {brokers} brokers"),
+                u64::from(BROKERS_MAX),
+                "brokers",
+                "BROKERS",
+                "",
+            )));
         }
         let defaults = BrokerConfig::defaults(mode);
         let brokers: BTreeMap<BrokerId, Broker> = (1..=brokers)
@@ -312,6 +321,16 @@ impl Cluster {
 
     pub fn partition_count(&self) -> usize {
         self.topics.values().map(|t| t.partitions.len()).sum()
+    }
+
+    /// Records held one by one in every partition's log (see
+    /// [`crate::budget::RETAINED_RECORDS`]).
+    pub fn stored_records(&self) -> u64 {
+        self.topics
+            .values()
+            .flat_map(|t| &t.partitions)
+            .map(|p| p.log.stored_records)
+            .sum()
     }
 
     fn min_insync(&self, t: &Topic) -> u32 {

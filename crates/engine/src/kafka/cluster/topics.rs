@@ -12,6 +12,35 @@ use crate::time::{SimDuration, SimTime};
 use std::collections::BTreeMap;
 
 impl Cluster {
+    /// A topic `name` of `total` partitions, `added` of them new, fits the budget (per topic
+    /// and per cluster).
+    fn check_partition_budget(&self, name: &str, total: u32, added: u32) -> Result<()> {
+        use crate::budget::{PARTITIONS_PER_TOPIC, refusal};
+        if total > PARTITIONS_PER_TOPIC {
+            return Err(KafkaError::limit(refusal(
+                format_args!("topic '{name}' with {total} partitions"),
+                u64::from(PARTITIONS_PER_TOPIC),
+                "partitions per topic",
+                "PARTITIONS_PER_TOPIC",
+                "nothing was changed",
+            )));
+        }
+        let after = self.partition_count() + added as usize;
+        if after > PARTITIONS_MAX {
+            return Err(KafkaError::limit(refusal(
+                format_args!(
+                    "{after} partitions in the cluster with topic '{name}' ({} now)",
+                    self.partition_count()
+                ),
+                PARTITIONS_MAX as u64,
+                "partitions per cluster",
+                "PARTITIONS_PER_CLUSTER",
+                "nothing was changed; delete a topic first",
+            )));
+        }
+        Ok(())
+    }
+
     /// Replica placement as Kafka's rack-unaware assignment does it with a fixed start: the
     /// leaders of consecutive partitions go round the brokers, followers on the next ones.
     pub(super) fn place(&self, first_partition: u32, count: u32, rf: u32) -> Vec<Vec<BrokerId>> {
@@ -95,12 +124,7 @@ impl Cluster {
                 "Number of partitions must be larger than 0.",
             ));
         }
-        if self.partition_count() + partitions as usize > PARTITIONS_MAX {
-            return Err(KafkaError::new(
-                ErrorCode::InvalidPartitions,
-                format!("the simulator holds at most {PARTITIONS_MAX} partitions"),
-            ));
-        }
+        self.check_partition_budget(name, partitions, partitions)?;
         let live = self.brokers.values().filter(|b| !b.fenced).count() as u32;
         if replication_factor == 0 || replication_factor > live {
             return Err(KafkaError::new(
@@ -173,12 +197,7 @@ impl Cluster {
                 ),
             ));
         }
-        if self.partition_count() + (count - current) as usize > PARTITIONS_MAX {
-            return Err(KafkaError::new(
-                ErrorCode::InvalidPartitions,
-                format!("the simulator holds at most {PARTITIONS_MAX} partitions"),
-            ));
-        }
+        self.check_partition_budget(name, count, count - current)?;
         let rf = t.replication_factor;
         let placement = self.place(current, count - current, rf);
         let t = self.topics.get_mut(name).expect("checked");
