@@ -41,6 +41,8 @@ pub struct LiveLab {
     rebalances_seen: BTreeMap<String, u64>,
     /// How and when the run ended, once it has.
     ending: Option<(SimDuration, Ending)>,
+    /// Why the engine stopped the run, when it did.
+    halted: Option<String>,
 }
 
 /// How a live run ended.
@@ -54,6 +56,8 @@ pub enum Ending {
     TimeUp { passed: bool },
     /// The learner stopped the run.
     GaveUp,
+    /// The engine refused or stopped an advance (a budget): the run cannot go on honestly.
+    Halted,
 }
 
 impl Ending {
@@ -185,6 +189,7 @@ impl LiveLab {
             kafka_events_seen: 0,
             rebalances_seen: BTreeMap::new(),
             ending: None,
+            halted: None,
         }
     }
 
@@ -290,6 +295,10 @@ impl LiveLab {
                 unmet.join("; ")
             ),
             Ending::GaveUp => format!("NOT PASSED: you gave up at t={at}."),
+            Ending::Halted => format!(
+                "NOT PASSED: the simulator stopped the run at t={at}: {}",
+                self.halted.as_deref().unwrap_or("over its budget")
+            ),
         };
         Some((ending.passed(), reason))
     }
@@ -332,6 +341,9 @@ impl LiveLab {
                 break;
             }
             self.advance_to(at);
+            if self.ending.is_some() {
+                return;
+            }
             let reply = execute(&mut self.console, &command);
             // The script's own steps stay unnamed (they would give the incident away); its
             // effects show in the metrics and the cluster events. A failing step is a lab bug.
@@ -345,9 +357,14 @@ impl LiveLab {
     }
 
     fn advance_to(&mut self, at: SimDuration) {
-        if at > self.now {
+        if at > self.now && self.ending.is_none() {
             if let Err(e) = self.console.sim.advance(SimDuration(at.0 - self.now.0)) {
+                // As `lab run` does: the clock no longer stands where the lab's does, and
+                // every later step would cost as much again, so the run ends here.
                 self.push_log(format!("t={at} engine: {e}"));
+                self.halted = Some(e.to_string());
+                self.ending = Some((self.now, Ending::Halted));
+                return;
             }
             self.now = at;
             self.copy_kafka_events();

@@ -610,3 +610,25 @@ fn every_lab_screen_state_draws_at_any_size_without_panic() {
     assert!(lab(&app).live.finished());
     draw_all(&app);
 }
+
+#[test]
+fn a_run_the_engine_cannot_afford_ends_not_passed_and_says_why() {
+    let source = KAFKA_LAB.replace(
+        "--rate 2000/s --size 200 --config acks=1",
+        "--rate 5000000/s --size 200 --config acks=1",
+    );
+    let lab = streamdrill::labs::parse_lab("kafka-costly.toml", &source).expect("lab parses");
+    let mut live = streamdrill::labs::live::LiveLab::new(lab, 7);
+    live.start();
+    live.advance(SimDuration::from_secs(60));
+    assert!(live.finished(), "the refused advance ends the run");
+    let (passed, reason) = live.verdict().expect("a verdict");
+    assert!(!passed);
+    assert!(
+        reason.contains("the simulator stopped the run") && reason.contains("budget::"),
+        "{reason}"
+    );
+    let now = live.now();
+    live.advance(SimDuration::from_secs(60));
+    assert_eq!(live.now(), now, "nothing moves after the stop");
+}
