@@ -362,7 +362,7 @@ impl LiveLab {
                 // As `lab run` does: the clock no longer stands where the lab's does, and
                 // every later step would cost as much again, so the run ends here.
                 self.push_log(format!("t={at} engine: {e}"));
-                self.halted = Some(e.to_string());
+                self.halted = Some(e.clone());
                 self.ending = Some((self.now, Ending::Halted));
                 return;
             }
