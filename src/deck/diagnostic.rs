@@ -17,14 +17,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// How many problems this line reports: itself and those it summarises.
-    pub fn count(&self) -> usize {
-        1 + self.unshown
-    }
-
-    /// Locates the start of `span` (byte offsets into `source`).
-    pub fn at(path: &str, source: &str, span: Range<usize>, message: impl Into<String>) -> Self {
-        let (line, column) = line_column(source, span.start);
+    fn new(path: &str, (line, column): (usize, usize), message: impl Into<String>) -> Self {
         Self {
             path: path.to_owned(),
             line,
@@ -32,6 +25,16 @@ impl Diagnostic {
             message: message.into(),
             unshown: 0,
         }
+    }
+
+    /// How many problems this line reports: itself and those it summarises.
+    pub fn count(&self) -> usize {
+        1 + self.unshown
+    }
+
+    /// Locates the start of `span` (byte offsets into `source`).
+    pub fn at(path: &str, source: &str, span: Range<usize>, message: impl Into<String>) -> Self {
+        Self::new(path, line_column(source, span.start), message)
     }
 
     /// Locates the start of `span` with an index built once per file: a file with many
@@ -42,25 +45,12 @@ impl Diagnostic {
         span: Range<usize>,
         message: impl Into<String>,
     ) -> Self {
-        let (line, column) = lines.line_column(span.start);
-        Self {
-            path: path.to_owned(),
-            line,
-            column,
-            message: message.into(),
-            unshown: 0,
-        }
+        Self::new(path, lines.line_column(span.start), message)
     }
 
     /// A problem with a whole file (unreadable, say), reported at its start.
     pub fn file(path: &str, message: impl Into<String>) -> Self {
-        Self {
-            path: path.to_owned(),
-            line: 1,
-            column: 1,
-            message: message.into(),
-            unshown: 0,
-        }
+        Self::new(path, (1, 1), message)
     }
 }
 

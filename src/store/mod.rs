@@ -776,17 +776,7 @@ impl Store {
             "SELECT item_id, stability, difficulty, due, last_review, reps, lapses FROM card_state",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                CardState {
-                    stability: r.get::<_, f64>(1)? as f32,
-                    difficulty: r.get::<_, f64>(2)? as f32,
-                    due: from_millis(r.get(3)?),
-                    last_review: from_millis(r.get(4)?),
-                    reps: r.get(5)?,
-                    lapses: r.get(6)?,
-                },
-            ))
+            Ok((r.get::<_, String>(0)?, card_state_from_row(r, 1)?))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -903,6 +893,19 @@ fn insert_review(
     Ok(())
 }
 
+/// A `card_state` row's stability, difficulty, due, last_review, reps and lapses, from
+/// column `first` on.
+fn card_state_from_row(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<CardState> {
+    Ok(CardState {
+        stability: r.get::<_, f64>(first)? as f32,
+        difficulty: r.get::<_, f64>(first + 1)? as f32,
+        due: from_millis(r.get(first + 2)?),
+        last_review: from_millis(r.get(first + 3)?),
+        reps: r.get(first + 4)?,
+        lapses: r.get(first + 5)?,
+    })
+}
+
 /// An item's scheduling state as stored, on any connection or transaction.
 fn card_state_in(
     conn: &rusqlite::Connection,
@@ -913,16 +916,7 @@ fn card_state_in(
             "SELECT stability, difficulty, due, last_review, reps, lapses
              FROM card_state WHERE item_id = ?1",
         )?
-        .query_row([item_id], |r| {
-            Ok(CardState {
-                stability: r.get::<_, f64>(0)? as f32,
-                difficulty: r.get::<_, f64>(1)? as f32,
-                due: from_millis(r.get(2)?),
-                last_review: from_millis(r.get(3)?),
-                reps: r.get(4)?,
-                lapses: r.get(5)?,
-            })
-        })
+        .query_row([item_id], |r| card_state_from_row(r, 0))
         .optional()?)
 }
 

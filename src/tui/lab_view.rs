@@ -157,10 +157,15 @@ pub fn render_lab(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect)
             .unwrap_or(u16::MAX)
             .min(right.height / 3)
     };
+    let loads = if kafka.is_some() {
+        Vec::new()
+    } else {
+        lab.live.shard_loads()
+    };
     let picture = match &kafka {
         Some(_) => Constraint::Percentage(50),
         None => Constraint::Length(
-            u16::try_from(lab.live.shard_loads().len() + 2)
+            u16::try_from(loads.len() + 2)
                 .unwrap_or(u16::MAX)
                 .clamp(3, right.height / 2),
         ),
@@ -174,7 +179,7 @@ pub fn render_lab(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect)
     if let Some(view) = &kafka {
         render_kafka(lab, view, theme, frame, picture_area);
     } else {
-        render_shard_loads(lab, theme, frame, picture_area);
+        render_shard_loads(lab, &loads, theme, frame, picture_area);
     }
     render_trends(&trends, theme, frame, trend_area);
     render_events(lab, theme, frame, events_area);
@@ -242,8 +247,7 @@ fn render_briefing(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect
         live.lab.title.clone(),
         theme.accent.add_modifier(ratatui::style::Modifier::BOLD),
     ));
-    let verdict = live.verdict();
-    if let Some((passed, reason)) = verdict {
+    if let Some((passed, reason)) = live.verdict() {
         text.push_line(Line::styled(
             reason,
             if passed { theme.good } else { theme.bad },
@@ -386,7 +390,7 @@ fn thousands(value: f64) -> String {
     out
 }
 
-/// One sparkline: its label, the latest value, a second per column.
+/// One sparkline: its label and a value per second, oldest first.
 struct Trend {
     label: String,
     values: Vec<u64>,
@@ -468,19 +472,16 @@ fn render_events(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect) 
         .flat_map(|event| wrap_event(event, width))
         .map(Line::from)
         .collect();
-    let in_view = area.height.saturating_sub(2);
-    let total = u16::try_from(lines.len()).unwrap_or(u16::MAX);
-    let offset = lab.events_scroll.fit(total, in_view);
-    frame.render_widget(
-        Paragraph::new(lines).scroll((offset, 0)).block(pane_block(
-            "Events",
-            lab.focus == LabPane::Events,
-            theme,
-            (offset, in_view, total),
-        )),
+    // Rows narrower than the pane: its own wrapping leaves them as they are.
+    render_scrolled(
+        Text::from(lines),
+        "Events",
+        lab.focus == LabPane::Events,
+        &lab.events_scroll,
+        theme,
+        frame,
         area,
     );
-    crate::tui::scroll::render_scrollbar(frame, area, offset, in_view, total, theme.muted);
 }
 
 /// The console: the transcript of commands and replies (scrolling, following the newest),
@@ -578,9 +579,14 @@ fn render_console(lab: &LabScreen, theme: &Theme, frame: &mut Frame, area: Rect)
     }
 }
 
-fn render_shard_loads(lab: &LabScreen, theme: &Theme, frame: &mut Frame, load_area: Rect) {
+fn render_shard_loads(
+    lab: &LabScreen,
+    loads: &[crate::labs::live::ShardLoad],
+    theme: &Theme,
+    frame: &mut Frame,
+    load_area: Rect,
+) {
     let bar_width = usize::from(load_area.width.saturating_sub(30)).clamp(4, 40);
-    let loads = lab.live.shard_loads();
     let lines: Vec<Line> = loads
         .iter()
         .map(|load| {

@@ -190,15 +190,7 @@ fn drill_two_cards_quit_restart_and_see_the_progress() {
     if skip_without_tmux() {
         return;
     }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, "").expect("config");
-    let command = format!(
-        "{} --data-dir {} --config {}",
-        env!("CARGO_BIN_EXE_streamdrill"),
-        dir.path().display(),
-        config.display()
-    );
+    let (dir, command) = fresh_app();
     let session = format!("streamdrill-e2e-{}", std::process::id());
 
     let tmux = Tmux::start(&session, &command);
@@ -222,6 +214,20 @@ fn drill_two_cards_quit_restart_and_see_the_progress() {
     tmux.keys(&["q"]);
     tmux.wait_until_closed();
     assert!(Path::new(&dir.path().join("streamdrill.db")).exists());
+}
+
+/// A data directory of its own with an empty config, and the command that starts the app on it.
+fn fresh_app() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").expect("config");
+    let command = format!(
+        "{} --data-dir {} --config {}",
+        env!("CARGO_BIN_EXE_streamdrill"),
+        dir.path().display(),
+        config.display()
+    );
+    (dir, command)
 }
 
 /// Whether the pane titled `pane` shows its last row: it fits, or its "rows a-b of b".
@@ -259,15 +265,7 @@ fn pane_at_end(screen: &str, pane: &str) -> bool {
 /// The hot-key lab as a learner works it: read the whole briefing, ask for help, start,
 /// complete a command, recall it, apply the fix at 60x, read the whole debrief.
 fn work_the_hot_key_lab(width: u16, height: u16) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, "").expect("config");
-    let command = format!(
-        "{} --data-dir {} --config {}",
-        env!("CARGO_BIN_EXE_streamdrill"),
-        dir.path().display(),
-        config.display()
-    );
+    let (_dir, command) = fresh_app();
     let session = format!("streamdrill-e2e-lab-{width}-{}", std::process::id());
     let tmux = Tmux::start_sized(&session, &command, width, height);
     tmux.wait_for("All decks");
