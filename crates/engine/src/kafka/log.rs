@@ -490,53 +490,61 @@ impl Log {
         }
     }
 
+    /// Where the first batch ending after `offset` stands: (segment, batch) indexes, or `None`
+    /// when no batch ends after it. Followers, acknowledgements and readers look near the end
+    /// of the log, so the search gallops back from the end: O(1) for a caught-up replica and
+    /// O(log d) for one `d` batches behind, however long the log has grown.
+    fn locate_after(&self, offset: u64) -> Option<(usize, usize)> {
+        let last = self.segments.len().checked_sub(1)?;
+        let si = if self.segments[last].base_offset <= offset {
+            last
+        } else {
+            self.segments
+                .partition_point(|s| s.base_offset <= offset)
+                .saturating_sub(1)
+        };
+        for (i, seg) in self.segments.iter().enumerate().skip(si) {
+            let bi = gallop_from_end(&seg.batches, |b| b.next_offset() <= offset);
+            if bi < seg.batches.len() {
+                return Some((i, bi));
+            }
+        }
+        None
+    }
+
     /// Marks the batch at `base_offset` as acknowledged to its producer.
     pub fn mark_acked(&mut self, base_offset: u64) -> bool {
-        let Some(si) = self
-            .segments
-            .partition_point(|s| s.base_offset <= base_offset)
-            .checked_sub(1)
-        else {
+        let Some((si, bi)) = self.locate_after(base_offset) else {
             return false;
         };
-        let seg = &mut self.segments[si];
-        match seg
-            .batches
-            .binary_search_by_key(&base_offset, |b| b.base_offset)
-        {
-            Ok(i) => {
-                seg.batches[i].acked = true;
-                true
-            }
-            Err(_) => false,
+        let b = &mut self.segments[si].batches[bi];
+        if b.base_offset != base_offset {
+            return false;
         }
+        b.acked = true;
+        true
     }
 
     /// The batch holding `offset`, if it is still in the log.
     pub fn batch_at(&self, offset: u64) -> Option<&Batch> {
-        let si = self
-            .segments
-            .partition_point(|s| s.base_offset <= offset)
-            .checked_sub(1)?;
-        let seg = &self.segments[si];
-        let bi = seg
-            .batches
-            .partition_point(|b| b.base_offset <= offset)
-            .checked_sub(1)?;
-        let b = &seg.batches[bi];
-        (offset < b.next_offset()).then_some(b)
+        self.batch_after(offset).filter(|b| b.base_offset <= offset)
     }
 
     /// The batch holding `offset`, or the first one after it; followers copy from here.
     pub fn batch_after(&self, offset: u64) -> Option<&Batch> {
-        let si = self
-            .segments
-            .partition_point(|s| s.base_offset <= offset)
-            .saturating_sub(1);
-        self.segments.iter().skip(si).find_map(|s| {
-            let i = s.batches.partition_point(|b| b.next_offset() <= offset);
-            s.batches.get(i)
-        })
+        let (si, bi) = self.locate_after(offset)?;
+        Some(&self.segments[si].batches[bi])
+    }
+
+    /// The batches from [`Log::batch_after`]`(offset)` to the end, in order.
+    pub fn batches_after(&self, offset: u64) -> impl Iterator<Item = &Batch> {
+        let (si, bi) = self
+            .locate_after(offset)
+            .unwrap_or((self.segments.len(), 0));
+        self.segments
+            .range(si.min(self.segments.len())..)
+            .enumerate()
+            .flat_map(move |(i, s)| s.batches[if i == 0 { bi } else { 0 }..].iter())
     }
 
     /// Bytes a replica whose log ends at `offset` must copy to catch up.
@@ -806,6 +814,24 @@ impl Log {
     }
 }
 
+/// The first index of `items` where `before` turns false (`before` holds on a prefix), found
+/// by exponential search from the end: the cost follows the distance from the end, not the
+/// length.
+fn gallop_from_end<T>(items: &[T], before: impl Fn(&T) -> bool) -> usize {
+    let n = items.len();
+    let mut step = 1;
+    let mut hi = n;
+    // Invariant: everything at or past `hi` is not `before`.
+    loop {
+        let lo = n.saturating_sub(step);
+        if lo == 0 || before(&items[lo]) {
+            return lo + items[lo..hi].partition_point(&before);
+        }
+        hi = lo;
+        step *= 2;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1010,5 +1036,44 @@ mod tests {
         assert_eq!(log.offset_for_time(SimTime::from_secs(15)), 2);
         assert_eq!(log.offset_for_time(SimTime::from_secs(5)), 0);
         assert_eq!(log.offset_for_time(SimTime::from_secs(99)), 6);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn galloping_finds_what_a_binary_search_finds(len in 0usize..300, cut in 0usize..301) {
+            let items: Vec<usize> = (0..len).collect();
+            let cut = cut.min(len);
+            proptest::prop_assert_eq!(
+                gallop_from_end(&items, |i| *i < cut),
+                items.partition_point(|i| *i < cut)
+            );
+        }
+
+        #[test]
+        fn batch_lookups_agree_with_a_scan_of_every_batch(
+            sizes in proptest::collection::vec(1u32..5, 1..60),
+            segment_bytes in 20u64..200,
+            probe in 0u64..250,
+        ) {
+            let mut log = Log::new(LogConfig { segment_bytes, ..LogConfig::default() });
+            for (t, n) in sizes.iter().enumerate() {
+                let keys: Vec<u32> = (0..*n).collect();
+                log.append(batch(&keys, 10, t as u64), SimTime::from_secs(t as u64));
+            }
+            let scanned = log.batches().find(|b| b.next_offset() > probe).map(|b| b.base_offset);
+            proptest::prop_assert_eq!(log.batch_after(probe).map(|b| b.base_offset), scanned);
+            let from: Vec<u64> = log.batches_after(probe).map(|b| b.base_offset).collect();
+            let want: Vec<u64> = log
+                .batches()
+                .filter(|b| b.next_offset() > probe)
+                .map(|b| b.base_offset)
+                .collect();
+            proptest::prop_assert_eq!(from, want);
+            let held = log.batches().find(|b| b.base_offset <= probe && probe < b.next_offset());
+            proptest::prop_assert_eq!(
+                log.batch_at(probe).map(|b| b.base_offset),
+                held.map(|b| b.base_offset)
+            );
+        }
     }
 }

@@ -1342,10 +1342,29 @@ impl Producer {
         }
     }
 
-    #[allow(clippy::too_many_lines, clippy::many_single_char_names)]
+    /// Drives one partition's queue. The queue is taken out of `pending` while it is driven,
+    /// so each batch is reached once by index, not looked up again for every step.
     fn drive_partition(
         &mut self,
         p: u32,
+        cluster: &mut Cluster,
+        coordinator: &mut TxnCoordinator,
+        now: SimTime,
+    ) {
+        let Some(mut q) = self.pending.remove(&p) else {
+            return;
+        };
+        self.drive_queue(p, &mut q, cluster, coordinator, now);
+        if !q.is_empty() {
+            self.pending.insert(p, q);
+        }
+    }
+
+    #[allow(clippy::too_many_lines, clippy::many_single_char_names)]
+    fn drive_queue(
+        &mut self,
+        p: u32,
+        q: &mut VecDeque<PendingBatch>,
         cluster: &mut Cluster,
         coordinator: &mut TxnCoordinator,
         now: SimTime,
@@ -1359,10 +1378,8 @@ impl Producer {
         // whose state can change without a send. Batches stand in creation order, so once a
         // ready batch is held back for a reason that holds for every later one, and none past
         // it is sent, the rest of a long backlog has nothing to do this tick.
-        let mut sent_after = self.pending.get(&p).map_or(0, |q| {
-            q.iter().filter(|b| b.flight != Flight::Ready).count()
-        });
-        while let Some(q) = self.pending.get(&p) {
+        let mut sent_after = q.iter().filter(|b| b.flight != Flight::Ready).count();
+        loop {
             let Some(head) = q.get(i) else {
                 break;
             };
@@ -1445,8 +1462,7 @@ impl Producer {
                         None
                     } else {
                         in_flight += 1;
-                        let b = self.pending[&p][i].clone();
-                        let sent = self.send_batch(&b, p, cluster, coordinator, now);
+                        let sent = self.send_batch(&mut q[i], p, cluster, coordinator, now);
                         // The next batches would meet the same error: they wait for the backoff.
                         send_failed = matches!(&sent, Some(Err(e)) if e.code.is_retriable());
                         sent
@@ -1457,7 +1473,6 @@ impl Producer {
                 i += 1;
                 continue;
             };
-            let q = self.pending.get_mut(&p).expect("present");
             match outcome {
                 Ok((base_offset, duplicate)) => {
                     let b = q.remove(i).expect("present");
@@ -1526,6 +1541,9 @@ impl Producer {
                         if e.code == ErrorCode::ProducerFenced {
                             self.fail(&b, e, now);
                             self.fenced(now);
+                            for b in std::mem::take(q) {
+                                self.fail(&b, fenced_error(), now);
+                            }
                             return;
                         }
                         self.fail(&b, e, now);
@@ -1538,14 +1556,14 @@ impl Producer {
     /// Sends one batch; `Some` when its outcome is known at once.
     fn send_batch(
         &mut self,
-        b: &PendingBatch,
+        entry: &mut PendingBatch,
         p: u32,
         cluster: &mut Cluster,
         coordinator: &mut TxnCoordinator,
         now: SimTime,
     ) -> Option<std::result::Result<(u64, bool), KafkaError>> {
         let topic = self.topic.clone();
-        if b.transactional {
+        if entry.transactional {
             let id = self.config.transactional_id.clone().unwrap_or_default();
             if let Err(e) = coordinator.add_partition(&id, self.epoch, (&topic, p), cluster, now) {
                 return Some(Err(e));
@@ -1557,21 +1575,21 @@ impl Producer {
             Writer {
                 producer_id: self.producer_id,
                 epoch: self.epoch,
-                base_sequence: b.base_sequence,
-                transactional: b.transactional,
+                base_sequence: entry.base_sequence,
+                transactional: entry.transactional,
             }
         };
         let batch = Batch {
             base_offset: 0,
-            count: b.count(),
-            records: b.records.clone(),
-            values: b.values.clone(),
-            flow_size: b.flow_size,
-            bytes: b.bytes,
-            timestamp: b.timestamp,
+            count: entry.count(),
+            records: entry.records.clone(),
+            values: entry.values.clone(),
+            flow_size: entry.flow_size,
+            bytes: entry.bytes,
+            timestamp: entry.timestamp,
             writer,
             control: None,
-            batch_id: b.id,
+            batch_id: entry.id,
             leader_epoch: 0,
             client: self.client,
             acked: false,
@@ -1579,11 +1597,6 @@ impl Producer {
         };
         let acks = self.config.acks;
         let result = cluster.produce(&topic, p, acks, batch, now);
-        let entry = self
-            .pending
-            .get_mut(&p)
-            .and_then(|q| q.iter_mut().find(|x| x.id == b.id))
-            .expect("present");
         match result {
             Ok(a) => match acks {
                 Acks::All => {
@@ -1600,7 +1613,7 @@ impl Producer {
             },
             Err(e) if acks == Acks::None && e.code == ErrorCode::RequestTimedOut => {
                 // Written to the socket of a leader that will never process it.
-                self.stats.dropped_unacked += u64::from(b.count());
+                self.stats.dropped_unacked += u64::from(entry.count());
                 Some(Ok((u64::MAX, true)))
             }
             Err(e) if e.code == ErrorCode::RequestTimedOut => {

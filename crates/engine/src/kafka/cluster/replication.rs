@@ -139,7 +139,7 @@ impl Cluster {
                 let mut leo = r.leo;
                 let mut credit = r.credit;
                 let mut copied = 0u64;
-                while let Some(b) = p.log.batch_after(leo) {
+                for b in p.log.batches_after(r.leo) {
                     let need = b.bytes.saturating_sub(credit);
                     if need <= avail {
                         avail -= need;
