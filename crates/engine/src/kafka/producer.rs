@@ -1379,10 +1379,7 @@ impl Producer {
         // ready batch is held back for a reason that holds for every later one, and none past
         // it is sent, the rest of a long backlog has nothing to do this tick.
         let mut sent_after = q.iter().filter(|b| b.flight != Flight::Ready).count();
-        loop {
-            let Some(head) = q.get(i) else {
-                break;
-            };
+        while let Some(head) = q.get(i) {
             // Copy what the checks need; the records are cloned only to be sent.
             let (flight, count, created, next_try) =
                 (head.flight, head.count(), head.created, head.next_try);
