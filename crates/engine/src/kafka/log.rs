@@ -9,6 +9,7 @@
 //! truncated to it, which is how records acknowledged with `acks=1` but never replicated are
 //! lost.
 
+use super::records::{Boundary, Records};
 use crate::time::{SimDuration, SimTime};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -21,6 +22,9 @@ pub const SEGMENTS_MAX: usize = 200_000;
 /// Batches of one producer the broker remembers per partition to recognise retries (Kafka
 /// keeps the last five, matching `max.in.flight.requests.per.connection <= 5`).
 pub const PRODUCER_BATCHES_REMEMBERED: usize = 5;
+/// Records one sealed run holds at most: a reader starting inside a run decodes it from its
+/// start, so a run stays about the size of a consumer's poll.
+pub const RUN_RECORDS_MAX: usize = 1_024;
 
 /// One record of a batch. Generated records carry no payload (their bytes are reproduced on
 /// read); `key_seq` is the producer's count of records sent with this key, which is how a
@@ -64,8 +68,8 @@ pub struct Batch {
     pub base_offset: u64,
     /// Offsets the batch spans (`base_offset..base_offset + count`), compacted gaps included.
     pub count: u32,
-    /// The records; empty for control and flow batches.
-    pub records: Vec<Rec>,
+    /// The records, packed; empty for control and flow batches.
+    pub records: Records,
     /// Payloads of records given as text (console `produce`), parallel to `records` when not
     /// empty; `None` is a tombstone.
     pub values: Vec<Option<Box<str>>>,
@@ -95,6 +99,17 @@ impl Batch {
     pub fn is_flow(&self) -> bool {
         self.control.is_none() && self.records.is_empty() && self.flow_size > 0
     }
+    /// The ids of the producer batches this batch holds: its own, and those merged into it
+    /// when it is a sealed run.
+    pub fn batch_ids(&self) -> impl Iterator<Item = u64> + '_ {
+        std::iter::once(self.batch_id).chain(
+            self.records
+                .boundaries()
+                .iter()
+                .map(|b| self.batch_id + u64::from(b.id_delta)),
+        )
+    }
+
     /// Data records (not markers) the batch holds now.
     pub fn record_count(&self) -> u64 {
         if self.control.is_some() {
@@ -256,9 +271,54 @@ pub struct Log {
     pub records_expired: u64,
     /// Bytes appended and not truncated, ever (see [`Batch::cum_bytes`]).
     pub appended_bytes: u64,
-    /// Records the log holds one by one (`Batch::records`; flow batches hold none): what
-    /// [`crate::budget::RETAINED_RECORDS`] counts.
+    /// Records the log holds one by one (`Batch::records`; flow batches hold none).
     pub stored_records: u64,
+    /// Memory the batches take (headers and packed records): what
+    /// [`crate::budget::RETAINED_BYTES`] counts.
+    pub stored_bytes: u64,
+    /// Offsets below this are sealed into runs (see [`Log::seal`]).
+    sealed_until: u64,
+    /// The bound asked for by the last [`Log::seal`], sealed at the next.
+    seal_asked: u64,
+}
+
+/// Memory one batch takes.
+fn footprint(b: &Batch) -> u64 {
+    size_of::<Batch>() as u64
+        + b.records.heap_bytes()
+        + (b.values.len() * size_of::<Option<Box<str>>>()) as u64
+        + b.values
+            .iter()
+            .map(|v| v.as_ref().map_or(0, |v| v.len() as u64))
+            .sum::<u64>()
+}
+
+/// Whether `next` can join the run `run` ends with: the same writer continuing its sequence,
+/// both acknowledged, plain records of one layout, and room left.
+fn joins(run: &Batch, next: &Batch) -> bool {
+    let data = |b: &Batch| b.control.is_none() && !b.is_flow() && b.values.is_empty();
+    data(run)
+        && data(next)
+        && run.acked
+        && next.acked
+        && run.writer.producer_id == next.writer.producer_id
+        && run.writer.epoch == next.writer.epoch
+        && run.writer.transactional == next.writer.transactional
+        && (run.writer.producer_id == NO_PRODUCER
+            || next.writer.base_sequence == run.writer.base_sequence.wrapping_add(run.count))
+        && run.client == next.client
+        && run.leader_epoch == next.leader_epoch
+        && next.base_offset == run.next_offset()
+        && run.records.len() + next.records.len() <= RUN_RECORDS_MAX
+        && run.records.can_append(&next.records, run.count)
+        && boundary(run, next).is_some()
+}
+
+fn boundary(run: &Batch, next: &Batch) -> Option<Boundary> {
+    Boundary::between(
+        (run.base_offset, run.timestamp, run.batch_id),
+        (next.base_offset, next.timestamp, next.batch_id),
+    )
 }
 
 impl Log {
@@ -374,6 +434,7 @@ impl Log {
         seg.bytes += batch.bytes;
         seg.max_timestamp = seg.max_timestamp.max(batch.timestamp);
         self.stored_records += batch.records.len() as u64;
+        self.stored_bytes += footprint(&batch);
         seg.batches.push(batch);
         base
     }
@@ -423,10 +484,12 @@ impl Log {
         if offset >= self.end_offset {
             return removed;
         }
+        self.split_run_at(offset);
         while let Some(seg) = self.segments.back_mut() {
             while seg.batches.last().is_some_and(|b| b.base_offset >= offset) {
                 let b = seg.batches.pop().expect("checked");
                 self.stored_records -= b.records.len() as u64;
+                self.stored_bytes -= footprint(&b);
                 removed.records += b.record_count();
                 if b.acked {
                     *removed.acked_by_client.entry(b.client).or_default() += b.record_count();
@@ -446,6 +509,8 @@ impl Log {
             .map_or(offset.max(self.start_offset), Segment::next_offset)
             .max(self.start_offset);
         self.clean_until = self.clean_until.min(self.end_offset);
+        self.sealed_until = self.sealed_until.min(self.end_offset);
+        self.seal_asked = self.seal_asked.min(self.end_offset);
         self.appended_bytes = self
             .batches()
             .last()
@@ -470,7 +535,7 @@ impl Log {
             .flat_map(|s| s.batches.iter())
             .filter(|b| b.writer.producer_id != NO_PRODUCER)
             .map(|b| Batch {
-                records: Vec::new(),
+                records: Records::default(),
                 values: Vec::new(),
                 ..b.clone()
             })
@@ -519,10 +584,143 @@ impl Log {
         };
         let b = &mut self.segments[si].batches[bi];
         if b.base_offset != base_offset {
-            return false;
+            // Inside a run: only acknowledged batches are sealed.
+            return b.base_offset < base_offset && b.acked;
         }
         b.acked = true;
         true
+    }
+
+    /// Whether the batch `batch_id` written at `offset` is still in the log (runs included).
+    pub fn holds_batch(&self, offset: u64, batch_id: u64) -> bool {
+        let Some(b) = self.batch_at(offset) else {
+            return false;
+        };
+        if b.base_offset == offset {
+            return b.batch_id == batch_id;
+        }
+        b.records.boundaries().iter().any(|x| {
+            b.base_offset + u64::from(x.offset_delta) == offset
+                && b.batch_id + u64::from(x.id_delta) == batch_id
+        })
+    }
+
+    /// Merges the batches below the bound asked for by the previous call (and `bound`) into
+    /// runs, then remembers `bound` for the next call. A bound at or below the high watermark
+    /// and every replica's log end offset is never truncated again, so batch boundaries below
+    /// it matter only as each batch's timestamp and id, which a run keeps. Waiting one call
+    /// lets producers mark what the last tick committed as acknowledged first.
+    pub fn seal(&mut self, bound: u64) {
+        let upto = self.seal_asked.min(bound);
+        self.seal_asked = bound;
+        if upto <= self.sealed_until {
+            return;
+        }
+        let from = self.sealed_until;
+        let first = self
+            .segments
+            .partition_point(|s| s.base_offset <= from)
+            .saturating_sub(1);
+        // Memory before and after, of the batches touched.
+        let (mut before, mut after) = (0u64, 0u64);
+        for seg in self.segments.iter_mut().skip(first) {
+            if seg.base_offset >= upto {
+                break;
+            }
+            let batches = &mut seg.batches;
+            let start = batches.partition_point(|b| b.next_offset() <= from);
+            let end = batches.partition_point(|b| b.next_offset() <= upto);
+            if start >= end {
+                continue;
+            }
+            // [start, w) are the runs written, [w, k) the batches merged away, k the next.
+            let mut run = start.checked_sub(1);
+            let mut w = start;
+            for k in start..end {
+                if let Some(r) = run
+                    && joins(&batches[r], &batches[k])
+                {
+                    let (left, right) = batches.split_at_mut(k);
+                    let (run_batch, next) = (&mut left[r], &right[0]);
+                    let b = boundary(run_batch, next).expect("checked by joins");
+                    before += footprint(run_batch) + footprint(next);
+                    run_batch.records.append(&next.records, b);
+                    run_batch.count += next.count;
+                    run_batch.bytes += next.bytes;
+                    run_batch.cum_bytes = next.cum_bytes;
+                    after += footprint(run_batch);
+                } else {
+                    if let Some(r) = run {
+                        before += footprint(&batches[r]);
+                        batches[r].records.shrink();
+                        after += footprint(&batches[r]);
+                    }
+                    batches.swap(w, k);
+                    run = Some(w);
+                    w += 1;
+                }
+            }
+            batches.drain(w..end);
+        }
+        self.stored_bytes = (self.stored_bytes + after).saturating_sub(before);
+        self.sealed_until = upto;
+    }
+
+    /// Splits the run holding `offset` (a boundary of one of its batches) so that a
+    /// truncation to `offset` removes whole batches.
+    fn split_run_at(&mut self, offset: u64) {
+        let Some((si, bi)) = self.locate_after(offset) else {
+            return;
+        };
+        let b = &mut self.segments[si].batches[bi];
+        if b.base_offset >= offset || b.records.boundaries().is_empty() {
+            return;
+        }
+        let cut = (offset - b.base_offset) as u32;
+        self.stored_bytes -= footprint(b);
+        let (mut head, mut tail) = (Vec::new(), Vec::new());
+        for r in &b.records {
+            if r.offset_delta < cut {
+                head.push(r);
+            } else {
+                tail.push(Rec {
+                    offset_delta: r.offset_delta - cut,
+                    ..r
+                });
+            }
+        }
+        let (kept, moved): (Vec<Boundary>, Vec<Boundary>) = b
+            .records
+            .boundaries()
+            .iter()
+            .partition(|x| x.offset_delta < cut);
+        let mut rest = b.clone();
+        let first = moved.first().copied();
+        rest.base_offset = offset;
+        rest.count = b.count - cut;
+        rest.bytes = tail.iter().map(|r| u64::from(r.size)).sum();
+        rest.records = Records::from_recs(&tail);
+        if let Some(first) = first {
+            rest.timestamp = SimTime(b.timestamp.0 + u64::from(first.after_us));
+            rest.batch_id = b.batch_id + u64::from(first.id_delta);
+            rest.writer.base_sequence = b.writer.base_sequence.wrapping_add(cut);
+            for x in moved.iter().skip(1) {
+                rest.records.push_boundary(Boundary {
+                    offset_delta: x.offset_delta - first.offset_delta,
+                    after_us: x.after_us - first.after_us,
+                    id_delta: x.id_delta - first.id_delta,
+                });
+            }
+        }
+        b.count = cut;
+        b.bytes -= rest.bytes;
+        b.cum_bytes -= rest.bytes;
+        b.records = Records::from_recs(&head);
+        for x in kept {
+            b.records.push_boundary(x);
+        }
+        self.stored_bytes += footprint(b) + footprint(&rest);
+        self.segments[si].batches.insert(bi + 1, rest);
     }
 
     /// The batch holding `offset`, if it is still in the log.
@@ -549,12 +747,22 @@ impl Log {
 
     /// Bytes a replica whose log ends at `offset` must copy to catch up.
     pub fn bytes_behind(&self, offset: u64) -> u64 {
-        match self.batch_after(offset) {
-            Some(b) => self
-                .appended_bytes
-                .saturating_sub(b.cum_bytes.saturating_sub(b.bytes)),
-            None => 0,
-        }
+        let Some(b) = self.batch_after(offset) else {
+            return 0;
+        };
+        // Inside a sealed run (no replica is, but the log answers for any offset), the run's
+        // records before `offset` are copied already.
+        let copied_in_run: u64 = if b.base_offset < offset {
+            b.records
+                .iter()
+                .take_while(|r| b.base_offset + u64::from(r.offset_delta) < offset)
+                .map(|r| u64::from(r.size))
+                .sum()
+        } else {
+            0
+        };
+        self.appended_bytes
+            .saturating_sub(b.cum_bytes.saturating_sub(b.bytes) + copied_in_run)
     }
 
     /// Visits the data records from `from` below `upper`, at most `max_records` of them
@@ -619,6 +827,7 @@ impl Log {
                     }
                     continue;
                 }
+                let mut origin = Origin::new(b);
                 for (i, r) in b.records.iter().enumerate() {
                     let offset = b.base_offset + u64::from(r.offset_delta);
                     if offset < next {
@@ -627,6 +836,7 @@ impl Log {
                     if offset >= upper || budget == 0 {
                         break 'outer;
                     }
+                    let (timestamp, batch_id) = origin.of(r.offset_delta);
                     visit(RecordView {
                         offset,
                         count: 1,
@@ -634,8 +844,8 @@ impl Log {
                         key_seq: r.key_seq,
                         size: r.size,
                         value: b.values.get(i).and_then(|v| v.as_deref()),
-                        timestamp: b.timestamp,
-                        batch_id: b.batch_id,
+                        timestamp,
+                        batch_id,
                         producer_id: b.writer.producer_id,
                     });
                     budget -= 1;
@@ -656,8 +866,17 @@ impl Log {
     /// the log end offset when there is none.
     pub fn offset_for_time(&self, t: SimTime) -> u64 {
         self.batches()
-            .find(|b| b.timestamp >= t && b.control.is_none())
-            .map_or(self.end_offset, |b| b.base_offset.max(self.start_offset))
+            .filter(|b| b.control.is_none())
+            .find_map(|b| {
+                if b.timestamp >= t {
+                    return Some(b.base_offset);
+                }
+                b.records.boundaries().iter().find_map(|x| {
+                    (SimTime(b.timestamp.0 + u64::from(x.after_us)) >= t)
+                        .then(|| b.base_offset + u64::from(x.offset_delta))
+                })
+            })
+            .map_or(self.end_offset, |o| o.max(self.start_offset))
     }
 
     /// Deletes closed segments past `retention.ms` or beyond `retention.bytes`, never at or
@@ -691,6 +910,7 @@ impl Log {
                 .iter()
                 .map(|b| b.records.len() as u64)
                 .sum::<u64>();
+            self.stored_bytes -= seg.batches.iter().map(footprint).sum::<u64>();
             self.bytes -= seg.bytes;
             self.start_offset = next;
         }
@@ -772,6 +992,7 @@ impl Log {
                 if b.control.is_some() || b.is_flow() {
                     continue;
                 }
+                self.stored_bytes -= footprint(b);
                 let is_aborted = b.writer.transactional
                     && aborted.iter().any(|a| {
                         a.producer_id == b.writer.producer_id
@@ -783,34 +1004,74 @@ impl Log {
                 let has_values = !b.values.is_empty();
                 let mut keep_values = Vec::new();
                 let before = b.records.len();
-                let mut kept = Vec::with_capacity(before);
-                for (i, r) in b.records.iter().enumerate() {
+                let mut new_bytes = 0u64;
+                let values = std::mem::take(&mut b.values);
+                b.records.retain(|i, r| {
                     let offset = base + u64::from(r.offset_delta);
-                    let value = b.values.get(i).cloned().flatten();
+                    let value = values.get(i).cloned().flatten();
                     let tombstone = has_values && value.is_none();
                     let superseded = r.key != NO_KEY && latest.get(&r.key) != Some(&offset);
                     if is_aborted || superseded || (tombstone && old_tombstones) {
-                        continue;
+                        return false;
                     }
-                    kept.push(*r);
+                    new_bytes += u64::from(r.size);
                     if has_values {
                         keep_values.push(value);
                     }
-                }
-                removed += (before - kept.len()) as u64;
-                let new_bytes: u64 = kept.iter().map(|r| u64::from(r.size)).sum();
+                    true
+                });
+                removed += (before - b.records.len()) as u64;
                 seg.bytes = seg.bytes - b.bytes + new_bytes;
                 self.bytes = self.bytes - b.bytes + new_bytes;
                 b.bytes = new_bytes;
-                b.records = kept;
                 b.values = keep_values;
+                self.stored_bytes += footprint(b);
             }
-            seg.batches
-                .retain(|b| b.control.is_some() || b.is_flow() || !b.records.is_empty());
+            seg.batches.retain(|b| {
+                let keep = b.control.is_some() || b.is_flow() || !b.records.is_empty();
+                if !keep {
+                    self.stored_bytes -= footprint(b);
+                }
+                keep
+            });
         }
         self.clean_until = self.clean_until.max(upto);
         self.stored_records -= removed;
         removed
+    }
+}
+
+/// Which original batch of a run a record came from, for its timestamp and batch id: walks
+/// the run's boundaries alongside a reader going forward.
+struct Origin<'a> {
+    batch: &'a Batch,
+    next: usize,
+    timestamp: SimTime,
+    batch_id: u64,
+}
+
+impl<'a> Origin<'a> {
+    fn new(batch: &'a Batch) -> Self {
+        Origin {
+            batch,
+            next: 0,
+            timestamp: batch.timestamp,
+            batch_id: batch.batch_id,
+        }
+    }
+
+    /// (timestamp, batch id) of the record at `offset_delta` (asked in ascending order).
+    fn of(&mut self, offset_delta: u32) -> (SimTime, u64) {
+        let boundaries: &[Boundary] = self.batch.records.boundaries();
+        while let Some(b) = boundaries.get(self.next) {
+            if b.offset_delta > offset_delta {
+                break;
+            }
+            self.timestamp = SimTime(self.batch.timestamp.0 + u64::from(b.after_us));
+            self.batch_id = self.batch.batch_id + u64::from(b.id_delta);
+            self.next += 1;
+        }
+        (self.timestamp, self.batch_id)
     }
 }
 
@@ -840,16 +1101,18 @@ mod tests {
         Batch {
             base_offset: 0,
             count: keys.len() as u32,
-            records: keys
-                .iter()
-                .enumerate()
-                .map(|(i, k)| Rec {
-                    offset_delta: i as u32,
-                    key: *k,
-                    size,
-                    key_seq: 0,
-                })
-                .collect(),
+            records: Records::from_recs(
+                &keys
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| Rec {
+                        offset_delta: i as u32,
+                        key: *k,
+                        size,
+                        key_seq: 0,
+                    })
+                    .collect::<Vec<_>>(),
+            ),
             values: Vec::new(),
             flow_size: 0,
             bytes: u64::from(size) * keys.len() as u64,
@@ -1075,5 +1338,87 @@ mod tests {
                 held.map(|b| b.base_offset)
             );
         }
+    }
+
+    fn views(log: &Log) -> Vec<(u64, u32, u32, u32, SimTime, u64)> {
+        let mut out = vec![];
+        log.read(0, u64::MAX, u64::MAX, false, |r| {
+            out.push((r.offset, r.key, r.key_seq, r.size, r.timestamp, r.batch_id));
+        });
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn sealing_changes_nothing_a_reader_or_a_truncation_can_see(
+            shape in proptest::collection::vec((1usize..6, proptest::bool::weighted(0.85), 0u64..3), 1..40),
+            bounds in proptest::collection::vec(0u64..200, 1..6),
+            cut in 0usize..40,
+        ) {
+            let mut log = Log::new(LogConfig { segment_bytes: 400, ..LogConfig::default() });
+            let mut boundaries = vec![];
+            let mut t = 0;
+            let mut seq = 0u32;
+            for (i, (n, acked, dt)) in shape.iter().enumerate() {
+                t += dt;
+                let keys: Vec<u32> = (0..*n as u32).map(|k| k * 7 + i as u32).collect();
+                let mut b = batch(&keys, 10, t);
+                b.batch_id = 10 * i as u64;
+                b.acked = *acked;
+                b.writer = Writer { producer_id: 3, epoch: 0, base_sequence: seq, transactional: false };
+                seq += *n as u32;
+                boundaries.push(log.append(b, SimTime::from_secs(t)));
+            }
+            let plain = log.clone();
+            for bound in &bounds {
+                log.seal(*bound);
+            }
+            log.seal(log.end_offset);
+            proptest::prop_assert_eq!(views(&log), views(&plain));
+            proptest::prop_assert!(log.batches().count() <= plain.batches().count());
+            for (i, at) in boundaries.iter().enumerate() {
+                proptest::prop_assert!(log.holds_batch(*at, 10 * i as u64));
+                proptest::prop_assert!(!log.holds_batch(*at, 10 * i as u64 + 1));
+                proptest::prop_assert_eq!(log.bytes_behind(*at), plain.bytes_behind(*at));
+            }
+            for secs in 0..(t + 2) {
+                let at = SimTime::from_secs(secs);
+                proptest::prop_assert_eq!(log.offset_for_time(at), plain.offset_for_time(at));
+            }
+            let ids: Vec<u64> = log.batches().flat_map(Batch::batch_ids).collect();
+            let want: Vec<u64> = plain.batches().map(|b| b.batch_id).collect();
+            proptest::prop_assert_eq!(ids, want);
+            // A truncation (never below the bound in the engine, but the log must not care).
+            let to = boundaries[cut.min(boundaries.len() - 1)];
+            let (mut sealed, mut unsealed) = (log.clone(), plain.clone());
+            proptest::prop_assert_eq!(sealed.truncate_to(to), unsealed.truncate_to(to));
+            proptest::prop_assert_eq!(views(&sealed), views(&unsealed));
+            proptest::prop_assert_eq!(sealed.end_offset, unsealed.end_offset);
+            proptest::prop_assert_eq!(sealed.appended_bytes, unsealed.appended_bytes);
+            let footprints: u64 = sealed.batches().map(footprint).sum();
+            proptest::prop_assert_eq!(sealed.stored_bytes, footprints);
+        }
+    }
+
+    #[test]
+    fn a_sealed_hour_of_small_batches_takes_a_fraction_of_the_memory() {
+        let mut log = Log::default();
+        for t in 0..10_000u64 {
+            let keys: Vec<u32> = (0..8).map(|k| (t as u32 * 8 + k) % 100_000).collect();
+            let mut b = batch(&keys, 100, t);
+            b.acked = true;
+            log.append(b, SimTime::from_secs(t));
+        }
+        let before = log.stored_bytes;
+        log.seal(log.end_offset);
+        log.seal(log.end_offset);
+        assert_eq!(log.stored_bytes, log.batches().map(footprint).sum::<u64>());
+        // Key ids to 100,000 take 3 bytes, a key sequence 1, a batch boundary 12 / 8.
+        assert!(
+            log.stored_bytes <= 6 * 80_000 && log.stored_bytes * 4 < before,
+            "{} bytes sealed, {before} before",
+            log.stored_bytes
+        );
+        assert_eq!(log.batches().count(), 80_000usize.div_ceil(RUN_RECORDS_MAX));
     }
 }

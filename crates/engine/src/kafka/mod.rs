@@ -14,6 +14,7 @@ pub mod log;
 pub mod partitioner;
 pub mod processor;
 pub mod producer;
+pub mod records;
 pub mod world;
 
 use error::{ErrorCode, KafkaError};

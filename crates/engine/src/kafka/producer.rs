@@ -26,6 +26,7 @@ use super::coordinator::{CoordinatorKind, CoordinatorStatus};
 use super::error::{ErrorCode, KafkaError, Result};
 use super::log::{Batch, Control, NO_KEY, NO_PRODUCER, Rec, Writer};
 use super::partitioner::{StickyPartitioner, partition_for_key};
+use super::records::Records;
 use crate::metrics::{Metric, MetricSet};
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
@@ -563,7 +564,7 @@ impl TxnCoordinator {
             let marker = Batch {
                 base_offset: 0,
                 count: 1,
-                records: Vec::new(),
+                records: Records::default(),
                 values: Vec::new(),
                 flow_size: 0,
                 bytes: 0,
@@ -1579,7 +1580,7 @@ impl Producer {
         let batch = Batch {
             base_offset: 0,
             count: entry.count(),
-            records: entry.records.clone(),
+            records: Records::from_recs(&entry.records),
             values: entry.values.clone(),
             flow_size: entry.flow_size,
             bytes: entry.bytes,
@@ -1641,13 +1642,10 @@ impl Producer {
         if base_offset != u64::MAX && !duplicate {
             cluster.mark_acked(&self.topic, p, base_offset);
             if let Some(prev) = b.appended_before {
-                let survived = cluster
-                    .partition(&self.topic, p)
-                    .ok()
-                    .and_then(|x| x.log.batch_at(prev))
-                    .is_some_and(|x| {
-                        x.batch_id == b.id && x.base_offset == prev && prev != base_offset
-                    });
+                let survived = prev != base_offset
+                    && cluster
+                        .partition(&self.topic, p)
+                        .is_ok_and(|x| x.log.holds_batch(prev, b.id));
                 if survived {
                     self.stats.duplicated += n;
                     self.metrics.add(Metric::KafkaRecordsDuplicated, sec, n);

@@ -217,6 +217,8 @@ impl Cluster {
                     .unwrap_or(end);
                 p.high_watermark = p.high_watermark.max(hw).min(end);
             }
+            let on_every_replica = p.replicas.iter().map(|r| r.leo).min().unwrap_or(0);
+            p.log.seal(p.high_watermark.min(on_every_replica));
             let all_caught_up = p.replicas.iter().all(|r| {
                 r.leo >= end
                     || !brokers
