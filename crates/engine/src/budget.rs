@@ -11,8 +11,8 @@
 //! The figures are far above what any bundled lab uses (content/labs: at most 3 brokers, 4,000
 //! partitions in a topic, 16 shards, a handful of producers and consumers, 10,000 records/s)
 //! and were measured on a release build (see the constants' notes: partition-ticks cost about
-//! 1 us, a generated record about 0.3 us and 35 bytes retained in a Kafka log, 40 bytes in a
-//! Kinesis shard).
+//! 1 us, a generated record about 0.3 us and, once sealed, 5 to 8 bytes retained in a Kafka
+//! log, 40 bytes in a Kinesis shard).
 //!
 //! The entity limits are constants (the models check them); the per-advance limits are the
 //! fields of [`Budget`], which a [`crate::Sim`] holds as `sim.budget` (default
@@ -69,10 +69,16 @@ pub const RECORDS_IN_FLIGHT_PER_PRODUCER: u64 = 1_000_000;
 /// Most records the running record-mode producers and generators may offer in one `advance`
 /// (at about 0.3 us each, 6 s of wall time): refused up front from their rates.
 pub const RECORDS_PER_ADVANCE: u64 = 15_000_000;
-/// Most records held in Kafka logs and Kinesis shards together (35 to 40 bytes each, so about
-/// 300 MB): an `advance` that would pass it is refused up front, and one that passes it (a
-/// workload offering more than its rate said) stops.
-pub const RETAINED_RECORDS: u64 = 8_000_000;
+/// Most memory the records held in Kafka logs and Kinesis shards may take together, bytes: an
+/// `advance` that would pass it (at [`KAFKA_RECORD_BYTES`] and [`KINESIS_RECORD_BYTES`] per
+/// record offered) is refused up front, and one that passes it (a workload retaining more than
+/// its estimate) stops.
+pub const RETAINED_BYTES: u64 = 320_000_000;
+/// What a generated Kafka record is expected to retain once sealed into a run: its packed key
+/// and key sequence (4 to 5 bytes), a share of its batch's boundary and of the run's header.
+pub const KAFKA_RECORD_BYTES: u64 = 8;
+/// What a Kinesis record retains: one stored entry.
+pub const KINESIS_RECORD_BYTES: u64 = 40;
 /// Most work units one `advance` (or one synchronous `produce`) may do, weighed by what perf
 /// showed each costs: an event; per tick, a quarter per partition the cluster visits, one per
 /// partition a producer has batches pending on (and a 512th per batch), half per partition of
@@ -86,7 +92,7 @@ pub const WORK_PER_ADVANCE: u64 = 4_000_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Budget {
     pub records_per_advance: u64,
-    pub retained_records: u64,
+    pub retained_bytes: u64,
     pub work_per_advance: u64,
 }
 
@@ -94,13 +100,13 @@ impl Budget {
     /// The budget of a console session or a lab run.
     pub const SESSION: Budget = Budget {
         records_per_advance: RECORDS_PER_ADVANCE,
-        retained_records: RETAINED_RECORDS,
+        retained_bytes: RETAINED_BYTES,
         work_per_advance: WORK_PER_ADVANCE,
     };
     /// No per-advance limits (benchmarks that size their own workload).
     pub const UNLIMITED: Budget = Budget {
         records_per_advance: u64::MAX,
-        retained_records: u64::MAX,
+        retained_bytes: u64::MAX,
         work_per_advance: u64::MAX,
     };
 }

@@ -35,7 +35,7 @@
 //! only used in deterministic, platform-independent ways, and every loop is bounded (see the
 //! `*_MAX` constants: entries per shard, keys, objects, log lengths; and [`budget`], the one
 //! place for what a session may hold and do: entities per kind, record rates, records in
-//! flight, records and work per advance, retained records).
+//! flight, records and work per advance, bytes of records retained).
 //!
 //! # Kinesis model
 //!

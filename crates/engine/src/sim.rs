@@ -140,6 +140,25 @@ impl Sim {
                 .map_or(0, |k| k.cluster.stored_records())
     }
 
+    /// Memory the records held in Kafka logs and Kinesis shards take, bytes (what
+    /// [`Budget::retained_bytes`] bounds).
+    pub fn stored_bytes(&self) -> u64 {
+        self.kinesis.stored_records() * budget::KINESIS_RECORD_BYTES
+            + self.kafka.as_ref().map_or(0, |k| k.cluster.stored_bytes())
+    }
+
+    /// Bytes per second the running record-mode workloads are expected to retain.
+    fn retained_rate(&self) -> u64 {
+        let generators: u64 = self
+            .generators
+            .values()
+            .filter(|g| g.spec.mode == GenMode::Record)
+            .map(|g| g.spec.rate_per_sec)
+            .sum();
+        generators * budget::KINESIS_RECORD_BYTES
+            + self.kafka.as_ref().map_or(0, Kafka::record_rate) * budget::KAFKA_RECORD_BYTES
+    }
+
     /// Records drawn by every workload so far (the meter's record count).
     fn records_drawn(&self) -> u64 {
         let generators: u64 = self
@@ -160,12 +179,16 @@ impl Sim {
         let rate = self.record_rate();
         let offered =
             u64::try_from(u128::from(rate) * u128::from(d.0) / 1_000_000).unwrap_or(u64::MAX);
-        let stored = self.stored_records();
-        let room = self
-            .budget
-            .records_per_advance
-            .min(self.budget.retained_records.saturating_sub(stored));
-        let step = budget::longest_advance(room, rate);
+        let stored = self.stored_bytes();
+        let retained_rate = self.retained_rate();
+        let retained = u64::try_from(u128::from(retained_rate) * u128::from(d.0) / 1_000_000)
+            .unwrap_or(u64::MAX);
+        let step = budget::longest_advance(self.budget.records_per_advance, rate).min(
+            budget::longest_advance(
+                self.budget.retained_bytes.saturating_sub(stored),
+                retained_rate,
+            ),
+        );
         if offered > self.budget.records_per_advance {
             return Err(refusal(
                 format_args!(
@@ -181,7 +204,7 @@ impl Sim {
                 ),
             ));
         }
-        if stored.saturating_add(offered) > self.budget.retained_records {
+        if stored.saturating_add(retained) > self.budget.retained_bytes {
             let advice = if step.0 > 0 {
                 format!(
                     "nothing ran; advance at most {step} at a time, stop a workload, shorten retention (retention.ms, the stream's retention) or use --mode flow"
@@ -191,13 +214,14 @@ impl Sim {
             };
             return Err(refusal(
                 format_args!(
-                    "advance {d}: {} records retained now and up to {} more offered",
+                    "advance {d}: {} bytes of records retained now and about {} more to come ({} records offered)",
                     budget::thousands(stored),
+                    budget::thousands(retained),
                     budget::thousands(offered)
                 ),
-                self.budget.retained_records,
-                "retained records",
-                "RETAINED_RECORDS",
+                self.budget.retained_bytes,
+                "bytes retained",
+                "RETAINED_BYTES",
                 &advice,
             ));
         }
@@ -209,7 +233,7 @@ impl Sim {
     /// Checked against [`Sim::budget`]: refused up front (nothing runs) when the record-mode
     /// workloads would offer or retain too much; stopped at the event where the work meter
     /// passes [`Budget::work_per_advance`] or the records held pass
-    /// [`Budget::retained_records`] (checked every housekeeping interval), the clock then
+    /// [`Budget::retained_bytes`] (checked every housekeeping interval), the clock then
     /// standing at that event.
     pub fn advance(&mut self, d: SimDuration) -> Result<u64, String> {
         self.advance_metered(d, &mut 0)
@@ -254,17 +278,17 @@ impl Sim {
                 ));
             }
             if housekeeping {
-                let stored = self.stored_records();
-                if stored > self.budget.retained_records {
+                let stored = self.stored_bytes();
+                if stored > self.budget.retained_bytes {
                     return Err(refusal(
                         format_args!(
-                            "advance {d} stopped at {}: {} records retained",
+                            "advance {d} stopped at {}: {} bytes of records retained",
                             t.to_rfc3339(),
                             budget::thousands(stored)
                         ),
-                        self.budget.retained_records,
-                        "retained records",
-                        "RETAINED_RECORDS",
+                        self.budget.retained_bytes,
+                        "bytes retained",
+                        "RETAINED_BYTES",
                         "the clock stands there; stop a workload or shorten retention",
                     ));
                 }

@@ -318,7 +318,8 @@ impl Kinesis {
         Ok(())
     }
 
-    /// Record entries stored over all shards (see [`crate::budget::RETAINED_RECORDS`]).
+    /// Record entries stored over all shards (each [`crate::budget::KINESIS_RECORD_BYTES`] of
+    /// [`crate::budget::RETAINED_BYTES`]).
     pub fn stored_records(&self) -> u64 {
         self.streams
             .values()

@@ -225,7 +225,7 @@ fn an_advance_that_would_offer_too_many_records_runs_nothing() {
 fn an_advance_that_would_retain_too_much_runs_nothing() {
     let mut c = kafka_console(3);
     c.sim.budget = Budget {
-        retained_records: 1_500,
+        retained_bytes: 60_000,
         ..Budget::SESSION
     };
     ok(
@@ -234,14 +234,14 @@ fn an_advance_that_would_retain_too_much_runs_nothing() {
     );
     ok(&mut c, "producer start p --topic t --rate 1000/s");
     ok(&mut c, "advance 1s");
-    let held = c.sim.stored_records();
-    assert!(held > 0 && held <= 1_000, "{held}");
+    let held = c.sim.stored_bytes();
+    assert!(held > 0 && held <= 60_000, "{held}");
     let before = c.sim.now();
-    let m = refused(&mut c, "advance 1s", "RETAINED_RECORDS");
-    assert!(m.contains("1,500 retained records"), "{m}");
+    let m = refused(&mut c, "advance 10s", "RETAINED_BYTES");
+    assert!(m.contains("60,000 bytes retained"), "{m}");
     assert!(m.contains("advance at most"), "{m}");
     assert_eq!(c.sim.now(), before);
-    assert_eq!(c.sim.stored_records(), held);
+    assert_eq!(c.sim.stored_bytes(), held);
 }
 
 #[test]
@@ -350,4 +350,29 @@ fn a_synchronous_send_shares_one_work_budget_over_its_many_small_advances() {
     );
     let waited = c.sim.now().0 - before.0;
     assert!(waited > 0 && waited < 120_000_000, "{waited}");
+}
+
+#[test]
+fn generated_kafka_records_retain_a_few_bytes_each_once_committed() {
+    let mut c = kafka_console(3);
+    ok(
+        &mut c,
+        "kafka-topics --create --topic t --partitions 12 --replication-factor 3",
+    );
+    ok(
+        &mut c,
+        "producer start p --topic t --rate 10000/s --size 100 --keys uniform:100000",
+    );
+    ok(&mut c, "advance 60s");
+    let records = c.sim.stored_records();
+    assert!(records > 590_000, "{records}");
+    let per_record = c.sim.stored_bytes() as f64 / records as f64;
+    // Unsealed, a record took 16 bytes and its share of a 150-byte batch header (about 35).
+    assert!(
+        per_record <= f64::from(budget::KAFKA_RECORD_BYTES as u32),
+        "{per_record:.1} bytes per record"
+    );
+    // So the session budget holds more than half an hour of this workload.
+    let half_hour = 10_000 * 1_800 * budget::KAFKA_RECORD_BYTES;
+    assert!(half_hour < budget::RETAINED_BYTES);
 }

@@ -352,7 +352,7 @@ proptest! {
         let mut c = streamdrill_engine::Console::new(5);
         c.sim.budget = streamdrill_engine::budget::Budget {
             records_per_advance: 200_000,
-            retained_records: 400_000,
+            retained_bytes: 16_000_000,
             work_per_advance: 100_000,
         };
         let setup = [

@@ -323,13 +323,21 @@ impl Cluster {
         self.topics.values().map(|t| t.partitions.len()).sum()
     }
 
-    /// Records held one by one in every partition's log (see
-    /// [`crate::budget::RETAINED_RECORDS`]).
+    /// Records held one by one in every partition's log.
     pub fn stored_records(&self) -> u64 {
         self.topics
             .values()
             .flat_map(|t| &t.partitions)
             .map(|p| p.log.stored_records)
+            .sum()
+    }
+
+    /// Memory every partition's log takes (see [`crate::budget::RETAINED_BYTES`]).
+    pub fn stored_bytes(&self) -> u64 {
+        self.topics
+            .values()
+            .flat_map(|t| &t.partitions)
+            .map(|p| p.log.stored_bytes)
             .sum()
     }
 
