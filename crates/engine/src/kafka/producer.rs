@@ -1158,7 +1158,12 @@ impl Producer {
         if w.cache_partitions != count {
             w.refresh_partition_cache(count);
         }
-        let mut per_partition: Vec<Vec<Rec>> = vec![Vec::new(); count as usize];
+        // Each partition's share of the tick, reserved when it is more than one record (an
+        // empty reservation would be an allocation per partition per tick).
+        let share = (due / u64::from(count.max(1))) as usize;
+        let reserve = if share >= 2 { share + share / 2 } else { 0 };
+        let mut per_partition: Vec<Vec<Rec>> =
+            (0..count).map(|_| Vec::with_capacity(reserve)).collect();
         let mut bytes = vec![0u64; count as usize];
         let room = self
             .config

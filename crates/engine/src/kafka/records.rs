@@ -97,8 +97,20 @@ impl Records {
             out.push_encoded(r, prev);
             prev = Some(r.offset_delta);
         }
-        out.data.shrink_to_fit();
+        // No shrink: the estimate is within a byte or two a record, and a reallocation per
+        // batch cost more than the bytes it gave back.
         out
+    }
+
+    /// The largest record's size.
+    pub fn max_size(&self) -> Option<u32> {
+        if self.is_empty() {
+            None
+        } else if self.uniform {
+            Some(self.size)
+        } else {
+            self.iter().map(|r| r.size).max()
+        }
     }
 
     fn push_encoded(&mut self, r: &Rec, prev_delta: Option<u32>) {
@@ -140,9 +152,9 @@ impl Records {
         &self.boundaries
     }
 
-    /// Heap bytes in use (what the retained-memory budget counts; spare capacity, at most
-    /// that of the one run still growing per partition, is left out so a clone counts the
-    /// same).
+    /// Heap bytes in use (what the retained-memory budget counts; spare capacity, a few bytes
+    /// a batch and at most that of the one run still growing per partition, is left out so a
+    /// clone counts the same).
     pub fn heap_bytes(&self) -> u64 {
         (self.data.len() + self.boundaries.len() * size_of::<Boundary>()) as u64
     }

@@ -114,12 +114,7 @@ impl Cluster {
         }
         // The engine's batches aggregate a tick's records (and a flow batch a second's), so
         // the limit applies to each record, as it does to a producer's batch of one.
-        let largest = batch
-            .records
-            .iter()
-            .map(|r| u64::from(r.size))
-            .max()
-            .unwrap_or(u64::from(batch.flow_size));
+        let largest = u64::from(batch.records.max_size().unwrap_or(batch.flow_size));
         if largest > max_bytes {
             return Err(KafkaError::new(
                 ErrorCode::MessageTooLarge,
