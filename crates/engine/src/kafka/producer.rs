@@ -329,7 +329,7 @@ pub enum TxnState {
 pub struct Producer {
     pub name: String,
     pub client: u32,
-    pub topic: String,
+    pub topic: std::sync::Arc<str>,
     pub config: ProducerConfig,
     pub idempotent: bool,
     pub producer_id: u64,
@@ -720,7 +720,7 @@ impl Producer {
         Ok(Producer {
             name: name.to_string(),
             client,
-            topic: topic.to_string(),
+            topic: topic.into(),
             sticky: StickyPartitioner::new(config.batch_size),
             config,
             idempotent,
@@ -1350,6 +1350,8 @@ impl Producer {
 
     /// Drives one partition's queue. The queue is taken out of `pending` while it is driven,
     /// so each batch is reached once by index, not looked up again for every step.
+    /// (`fenced` may empty `pending` meanwhile; what the queue still holds then is failed by
+    /// `drive_queue` itself.)
     fn drive_partition(
         &mut self,
         p: u32,
@@ -1357,11 +1359,15 @@ impl Producer {
         coordinator: &mut TxnCoordinator,
         now: SimTime,
     ) {
-        let Some(mut q) = self.pending.remove(&p) else {
+        // Taken and put back in place: the map keeps its shape (emptied queues go at the
+        // end of the tick), so no node is removed and inserted again.
+        let Some(mut q) = self.pending.get_mut(&p).map(std::mem::take) else {
             return;
         };
         self.drive_queue(p, &mut q, cluster, coordinator, now);
-        if !q.is_empty() {
+        if let Some(slot) = self.pending.get_mut(&p) {
+            *slot = q;
+        } else if !q.is_empty() {
             self.pending.insert(p, q);
         }
     }

@@ -63,7 +63,7 @@ pub(super) fn produce(sim: &mut Sim, mut a: Args) -> Out {
                 ));
             }
             let p = k.producer_mut(&n)?;
-            if p.topic != topic {
+            if *p.topic != *topic {
                 return Err(param(format!(
                     "producer '{n}' writes to topic '{}'",
                     p.topic
@@ -200,7 +200,7 @@ fn producer_json(k: &Kafka, name: &str) -> Result<Value, Fail> {
         .collect();
     Ok(json!({
         "Name": p.name,
-        "Topic": p.topic,
+        "Topic": &*p.topic,
         "Running": p.running && p.workload.is_some(),
         "Acks": p.config.acks.name(),
         "Idempotent": p.idempotent,
