@@ -132,7 +132,8 @@ pub struct Partition {
     pub isr: Vec<BrokerId>,
     pub high_watermark: u64,
     pub log: Log,
-    /// Nothing to replicate and nothing to re-admit: the tick can skip the partition.
+    /// Nothing to replicate and nothing to re-admit: the tick can skip the partition. Not
+    /// quiet means listed in `Cluster::active` (every change that wakes a partition does both).
     quiet: bool,
     pub metrics: MetricSet,
 }

@@ -183,10 +183,13 @@ impl Cluster {
         if p.isr.len() == 1 {
             p.high_watermark = p.log.end_offset;
         }
-        p.quiet = false;
+        let was_quiet = std::mem::replace(&mut p.quiet, false);
         p.metrics.add(Metric::KafkaMessagesIn, sec, records);
         p.metrics.add(Metric::KafkaBytesIn, sec, bytes);
-        self.active.insert((topic.to_string(), partition));
+        // A partition that is not quiet is in `active` already: no key to build per batch.
+        if was_quiet {
+            self.active.insert((topic.to_string(), partition));
+        }
         let b = self.brokers.get_mut(&leader).expect("leader exists");
         let disk = bytes + if rolled { SEGMENT_ROLL_DISK_BYTES } else { 0 };
         b.disk_left -= disk as i64;
@@ -226,8 +229,9 @@ impl Cluster {
         if p.isr.len() == 1 {
             p.high_watermark = p.log.end_offset;
         }
-        p.quiet = false;
-        self.active.insert((topic.to_string(), partition));
+        if std::mem::replace(&mut p.quiet, false) {
+            self.active.insert((topic.to_string(), partition));
+        }
         Ok(())
     }
 

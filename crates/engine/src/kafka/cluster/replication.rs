@@ -105,7 +105,9 @@ impl Cluster {
                 continue;
             };
             let Some(leader) = p.leader else {
-                // Offline: the controller's elections bring it back.
+                // Offline: the controller's elections bring it back (and make it active).
+                // Quiet till then, so that "not quiet" keeps meaning "in `active`".
+                p.quiet = true;
                 continue;
             };
             let leader_up = brokers.get(&leader).is_some_and(Broker::is_up);
