@@ -376,3 +376,54 @@ fn generated_kafka_records_retain_a_few_bytes_each_once_committed() {
     let half_hour = 10_000 * 1_800 * budget::KAFKA_RECORD_BYTES;
     assert!(half_hour < budget::RETAINED_BYTES);
 }
+
+#[test]
+fn generators_stop_at_their_budget() {
+    let mut c = Console::new(1);
+    ok(
+        &mut c,
+        "aws kinesis create-stream --stream-name s --shard-count 2",
+    );
+    for i in 0..budget::GENERATORS {
+        ok(&mut c, &format!("gen start g{i} --stream s --rate 1/s"));
+    }
+    let m = refused(
+        &mut c,
+        "gen start one-more --stream s --rate 1/s",
+        "GENERATORS",
+    );
+    assert!(m.contains("100"), "{m}");
+    assert_eq!(c.sim.generators.len(), budget::GENERATORS);
+    ok(&mut c, "gen stop g0");
+    ok(&mut c, "gen start one-more --stream s --rate 1/s");
+}
+
+#[test]
+fn a_producer_holds_at_most_its_records_in_flight_and_blocks_the_rest() {
+    let mut c = kafka_console(3);
+    ok(
+        &mut c,
+        "kafka-topics --create --topic t --partitions 3 --replication-factor 3 --config min.insync.replicas=3",
+    );
+    // Nothing is acknowledged while the ISR is below min.insync.replicas: every record stays
+    // in flight, so the producer fills up to its budget and then blocks.
+    ok(&mut c, "broker stop 2");
+    ok(
+        &mut c,
+        "producer start p --topic t --rate 500000/s --config buffer.memory=100000000000 --config delivery.timeout.ms=600000 --config request.timeout.ms=600000",
+    );
+    ok(&mut c, "advance 3s");
+    let k = c.sim.kafka.as_ref().unwrap();
+    let p = &k.producers["p"];
+    assert!(
+        p.in_flight_records() <= budget::RECORDS_IN_FLIGHT_PER_PRODUCER,
+        "{}",
+        p.in_flight_records()
+    );
+    assert!(
+        p.in_flight_records() > budget::RECORDS_IN_FLIGHT_PER_PRODUCER / 2,
+        "{}",
+        p.in_flight_records()
+    );
+    assert!(p.stats.blocked > 0, "{:?}", p.stats);
+}
