@@ -427,3 +427,33 @@ fn a_producer_holds_at_most_its_records_in_flight_and_blocks_the_rest() {
     );
     assert!(p.stats.blocked > 0, "{:?}", p.stats);
 }
+
+#[test]
+fn an_advance_that_retains_more_than_its_estimate_stops_where_it_passed_the_budget() {
+    let mut c = kafka_console(3);
+    c.sim.budget = Budget {
+        retained_bytes: 3_000_000,
+        ..Budget::SESSION
+    };
+    ok(
+        &mut c,
+        "kafka-topics --create --topic t --partitions 12 --replication-factor 3",
+    );
+    // A stopped follower's replica holds every batch's boundary open: nothing is sealed, so
+    // each record keeps its share of a small batch's header (8 records a batch here), far
+    // more than the 8 bytes the estimate assumes.
+    ok(&mut c, "broker stop 2");
+    ok(
+        &mut c,
+        "producer start p --topic t --rate 10000/s --size 100",
+    );
+    let m = refused(&mut c, "advance 30s", "RETAINED_BYTES");
+    assert!(m.contains("stopped at"), "{m}");
+    assert!(m.contains("the clock stands there"), "{m}");
+    let stopped = c.sim.now();
+    assert!(
+        stopped.0 > 0 && stopped.0 < 30_000_000,
+        "stopped at {stopped:?}"
+    );
+    assert!(c.sim.stored_bytes() > 3_000_000);
+}
