@@ -216,12 +216,6 @@ impl<'a> IntoIterator for &'a Records {
     }
 }
 
-impl From<&[Rec]> for Records {
-    fn from(recs: &[Rec]) -> Self {
-        Records::from_recs(recs)
-    }
-}
-
 pub struct Iter<'a> {
     records: &'a Records,
     at: usize,
