@@ -10,60 +10,15 @@
 
 #[path = "common/cpu.rs"]
 mod cpu;
+#[path = "common/kafka_sim.rs"]
+mod kafka_sim;
 use cpu::cpu_seconds;
 use criterion::{BatchSize, Criterion, criterion_group};
+use kafka_sim::{acked, sim_with};
 use std::hint::black_box;
 use streamdrill_engine::Sim;
-use streamdrill_engine::kafka::cluster::{Acks, MetadataMode};
-use streamdrill_engine::kafka::producer::ProducerConfig;
 use streamdrill_engine::time::SimDuration;
-use streamdrill_engine::workload::{GenMode, KeyDist, SizeDist};
-
-fn sim_with(brokers: u32, partitions: u32, rate: u64, size: u32, mode: GenMode) -> Sim {
-    let mut sim = Sim::new(1);
-    // The workloads are sized here: past a console session's budget by design.
-    sim.budget = streamdrill_engine::budget::Budget::UNLIMITED;
-    let now = sim.now();
-    let k = sim.create_kafka(brokers, MetadataMode::KRaft).unwrap();
-    k.cluster
-        .alter_broker_config(
-            None,
-            &[
-                ("sim.disk.bytes.per.second".into(), "8000000000".into()),
-                ("sim.network.bytes.per.second".into(), "8000000000".into()),
-            ],
-        )
-        .unwrap();
-    k.cluster
-        .create_topic(
-            "t",
-            partitions,
-            3,
-            &[("min.insync.replicas".into(), "2".into())],
-            now,
-        )
-        .unwrap();
-    let config = ProducerConfig {
-        acks: Acks::All,
-        buffer_memory: 1 << 34,
-        ..ProducerConfig::default()
-    };
-    k.add_producer("p", "t", config, now).unwrap();
-    k.start_workload(
-        "p",
-        rate,
-        SizeDist::Fixed(size),
-        Some(KeyDist::Uniform { keys: 100_000 }),
-        mode,
-        now,
-    )
-    .unwrap();
-    sim
-}
-
-fn acked(sim: &Sim) -> u64 {
-    sim.kafka.as_ref().unwrap().producers["p"].stats.acked
-}
+use streamdrill_engine::workload::GenMode;
 
 fn record_mode(c: &mut Criterion) {
     let mut g = c.benchmark_group("kafka_record_mode");

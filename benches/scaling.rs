@@ -16,10 +16,11 @@
 
 #[path = "common/cpu.rs"]
 mod cpu;
+#[path = "common/kafka_sim.rs"]
+mod kafka_sim;
 use cpu::cpu_seconds;
+use kafka_sim::{acked, sim_with};
 use streamdrill_engine::Sim;
-use streamdrill_engine::kafka::cluster::{Acks, MetadataMode};
-use streamdrill_engine::kafka::producer::ProducerConfig;
 use streamdrill_engine::kinesis::StreamMode;
 use streamdrill_engine::sim::GeneratorSpec;
 use streamdrill_engine::time::{SimDuration, SimTime};
@@ -44,38 +45,7 @@ fn peak_rss_mb() -> f64 {
 }
 
 fn kafka(partitions: u32, rate: u64) -> Sim {
-    let mut sim = Sim::new(1);
-    sim.budget = streamdrill_engine::budget::Budget::UNLIMITED;
-    let now = sim.now();
-    let k = sim.create_kafka(3, MetadataMode::KRaft).unwrap();
-    k.cluster
-        .create_topic(
-            "t",
-            partitions,
-            3,
-            &[("min.insync.replicas".into(), "2".into())],
-            now,
-        )
-        .unwrap();
-    let config = ProducerConfig {
-        acks: Acks::All,
-        ..ProducerConfig::default()
-    };
-    k.add_producer("p", "t", config, now).unwrap();
-    k.start_workload(
-        "p",
-        rate,
-        SizeDist::Fixed(100),
-        Some(KeyDist::Uniform { keys: 100_000 }),
-        GenMode::Record,
-        now,
-    )
-    .unwrap();
-    sim
-}
-
-fn acked(sim: &Sim) -> u64 {
-    sim.kafka.as_ref().unwrap().producers["p"].stats.acked
+    sim_with(3, partitions, rate, 100, GenMode::Record)
 }
 
 /// CPU seconds to advance `sim` by `d`.

@@ -19,6 +19,7 @@ use ratatui::widgets::{
 };
 
 use crate::srs::stats::{Retention, Stats};
+use streamdrill_engine::budget::thousands;
 
 use super::palette::Palette;
 use super::scroll::{self, Scroll};
@@ -146,19 +147,6 @@ pub fn format_duration(ms: u64) -> String {
         60..3600 => format!("{}m", seconds / 60),
         _ => format!("{}h {:02}m", seconds / 3600, seconds % 3600 / 60),
     }
-}
-
-/// 12345 -> "12,345".
-fn format_count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn percent(rate: f64) -> String {
@@ -358,7 +346,7 @@ fn summary_lines(stats: &Stats, palette: Palette) -> Vec<Line<'static>> {
     let mut lines = vec![
         Line::from(vec![
             label("Reviews    "),
-            Span::styled(format_count(stats.reviews_total), value),
+            Span::styled(thousands(stats.reviews_total), value),
             Span::styled(
                 format!(" · {}", format_duration(stats.time_spent_ms)),
                 palette.dim(),
@@ -366,7 +354,7 @@ fn summary_lines(stats: &Stats, palette: Palette) -> Vec<Line<'static>> {
         ]),
         Line::from(vec![
             label("Today      "),
-            Span::styled(format_count(stats.reviews_today), value),
+            Span::styled(thousands(stats.reviews_today), value),
             Span::styled(
                 format!(" · {}", format_duration(stats.time_spent_today_ms)),
                 palette.dim(),

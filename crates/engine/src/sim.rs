@@ -122,13 +122,16 @@ impl Sim {
     /// Records per second the running record-mode workloads offer (Kafka producers and
     /// Kinesis generators).
     pub fn record_rate(&self) -> u64 {
-        let generators: u64 = self
-            .generators
+        self.generator_record_rate() + self.kafka.as_ref().map_or(0, Kafka::record_rate)
+    }
+
+    /// Records per second the running record-mode Kinesis generators offer.
+    fn generator_record_rate(&self) -> u64 {
+        self.generators
             .values()
             .filter(|g| g.spec.mode == GenMode::Record)
             .map(|g| g.spec.rate_per_sec)
-            .sum();
-        generators + self.kafka.as_ref().map_or(0, Kafka::record_rate)
+            .sum()
     }
 
     /// Records held one by one in Kafka logs and Kinesis shards.
@@ -149,13 +152,7 @@ impl Sim {
 
     /// Bytes per second the running record-mode workloads are expected to retain.
     fn retained_rate(&self) -> u64 {
-        let generators: u64 = self
-            .generators
-            .values()
-            .filter(|g| g.spec.mode == GenMode::Record)
-            .map(|g| g.spec.rate_per_sec)
-            .sum();
-        generators * budget::KINESIS_RECORD_BYTES
+        self.generator_record_rate() * budget::KINESIS_RECORD_BYTES
             + self.kafka.as_ref().map_or(0, Kafka::record_rate) * budget::KAFKA_RECORD_BYTES
     }
 

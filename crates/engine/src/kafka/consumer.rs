@@ -74,14 +74,7 @@ impl ConsumerConfig {
             )
         };
         let num = || value.parse::<u64>().map_err(|_| bad());
-        // Kafka's `*.ms` client configs are ints.
-        let ms = || {
-            num()
-                .ok()
-                .filter(|&n| i32::try_from(n).is_ok())
-                .map(SimDuration::from_millis)
-                .ok_or_else(bad)
-        };
+        let ms = || super::client_ms(value).ok_or_else(bad);
         match key {
             "partition.assignment.strategy" => {
                 // A list: the model takes the first entry.

@@ -20,6 +20,15 @@ pub mod world;
 use error::{ErrorCode, KafkaError};
 use std::collections::HashMap;
 
+/// A client's `*.ms` config value: Kafka's are ints, so a value past `i32::MAX` is refused.
+pub(crate) fn client_ms(value: &str) -> Option<crate::time::SimDuration> {
+    value
+        .parse::<u64>()
+        .ok()
+        .filter(|&n| i32::try_from(n).is_ok())
+        .map(crate::time::SimDuration::from_millis)
+}
+
 /// Distinct record keys one simulation may hold.
 pub const KEYS_MAX: usize = 2_000_000;
 

@@ -112,14 +112,7 @@ impl ProducerConfig {
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
         let bad = || config_error(format!("Invalid value {value} for configuration {key}"));
         let num = || value.parse::<u64>().map_err(|_| bad());
-        // Kafka's `*.ms` client configs are ints.
-        let ms = || {
-            num()
-                .ok()
-                .filter(|&n| i32::try_from(n).is_ok())
-                .map(SimDuration::from_millis)
-                .ok_or_else(bad)
-        };
+        let ms = || super::client_ms(value).ok_or_else(bad);
         match key {
             "acks" => self.acks = Acks::parse(value).ok_or_else(bad)?,
             "retries" => self.retries = num()?.min(i32::MAX as u64) as u32,
@@ -1367,8 +1360,6 @@ impl Producer {
         self.drive_queue(p, &mut q, cluster, coordinator, now);
         if let Some(slot) = self.pending.get_mut(&p) {
             *slot = q;
-        } else if !q.is_empty() {
-            self.pending.insert(p, q);
         }
     }
 

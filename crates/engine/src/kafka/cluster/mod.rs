@@ -324,22 +324,21 @@ impl Cluster {
         self.topics.values().map(|t| t.partitions.len()).sum()
     }
 
-    /// Records held one by one in every partition's log.
-    pub fn stored_records(&self) -> u64 {
+    fn logs(&self) -> impl Iterator<Item = &Log> {
         self.topics
             .values()
             .flat_map(|t| &t.partitions)
-            .map(|p| p.log.stored_records)
-            .sum()
+            .map(|p| &p.log)
+    }
+
+    /// Records held one by one in every partition's log.
+    pub fn stored_records(&self) -> u64 {
+        self.logs().map(|l| l.stored_records).sum()
     }
 
     /// Memory every partition's log takes (see [`crate::budget::RETAINED_BYTES`]).
     pub fn stored_bytes(&self) -> u64 {
-        self.topics
-            .values()
-            .flat_map(|t| &t.partitions)
-            .map(|p| p.log.stored_bytes)
-            .sum()
+        self.logs().map(|l| l.stored_bytes).sum()
     }
 
     fn min_insync(&self, t: &Topic) -> u32 {
