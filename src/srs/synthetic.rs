@@ -9,6 +9,14 @@ use crate::store::Review;
 
 /// The simulated learner recalls with probability `predicted ^ FORGETFULNESS`.
 const FORGETFULNESS: f32 = 1.4;
+/// Cards per synthetic deck at most: well under what a deck may hold.
+const CARDS_PER_DECK: usize = 1_000;
+
+/// How many decks `cards` synthetic cards are spread over: 20, or more so that none holds more
+/// than [`CARDS_PER_DECK`].
+pub fn deck_count(cards: usize) -> usize {
+    cards.div_ceil(CARDS_PER_DECK).max(20)
+}
 
 /// `reviews_per_item` reviews of each of `items` items, oldest first per item, each with the
 /// state it led to. The learner starts at `start`; every review is compressed into the span from
@@ -29,10 +37,11 @@ pub fn history(
         rng ^= rng >> 27;
         (rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 40) as f32 / (1u64 << 24) as f32
     };
+    let decks = deck_count(items);
     let mut reviews = Vec::with_capacity(items * reviews_per_item);
     for i in 0..items {
-        let item_id = format!("synthetic-{}/card-{i}", i % 20);
-        let deck_id = format!("synthetic-{}", i % 20);
+        let item_id = format!("synthetic-{}/card-{i}", i % decks);
+        let deck_id = format!("synthetic-{}", i % decks);
         let mut at = start + Duration::minutes(i as i64 % 1440);
         let mut state: Option<CardState> = None;
         for _ in 0..reviews_per_item {
@@ -100,10 +109,10 @@ fn compress(reviews: &mut [(Review, CardState)], start: DateTime<Utc>, end: Date
     }
 }
 
-/// Deck files holding the cards [`history`] reviews: `decks` decks of myth cards, card `i` in
-/// deck `i % decks`, ids matching the history's item ids when `decks` is 20.
-pub fn deck_files(cards: usize, decks: usize) -> Vec<(String, String)> {
-    let decks = decks.max(1);
+/// Deck files holding the cards [`history`] reviews: [`deck_count`] decks of myth cards, card
+/// `i` in deck `i % decks`, ids matching the history's item ids.
+pub fn deck_files(cards: usize) -> Vec<(String, String)> {
+    let decks = deck_count(cards);
     (0..decks)
         .map(|d| {
             let mut text = format!(
@@ -119,4 +128,29 @@ pub fn deck_files(cards: usize, decks: usize) -> Vec<(String, String)> {
             (format!("synthetic-{d}.toml"), text)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_synthetic_library_stays_within_the_deck_limit_and_loads() {
+        let files = deck_files(50_000);
+        assert_eq!(files.len(), 50);
+        let (name, text) = &files[0];
+        let deck = crate::deck::parse_deck(name, text).expect("a synthetic deck parses");
+        assert_eq!(deck.cards.len(), 1_000);
+        assert!(deck.cards.len() <= crate::deck::parse::CARDS_PER_DECK_MAX);
+    }
+
+    #[test]
+    fn history_ids_name_cards_of_the_synthetic_decks() {
+        let start = DateTime::<Utc>::UNIX_EPOCH;
+        let reviews = history(21_000, 1, start, start + Duration::days(10), 1);
+        let decks = deck_count(21_000);
+        assert_eq!(decks, 21);
+        assert_eq!(reviews[20].0.item_id, "synthetic-20/card-20");
+        assert_eq!(reviews[21].0.deck_id, "synthetic-0");
+    }
 }

@@ -353,6 +353,10 @@ impl App {
         self.progress.reviewed_today.len()
     }
 
+    pub fn library(&self) -> &Library {
+        &self.library
+    }
+
     pub fn new_left_today(&self) -> usize {
         self.limits.new_left_today
     }

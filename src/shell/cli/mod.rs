@@ -16,9 +16,10 @@ use crate::deck::{Library, Scope, parse_deck};
 use crate::shell::clock;
 use crate::shell::paths::DECKS_DIR;
 use crate::shell::plain::{self, PlainDeps};
+use crate::shell::startup::{self, StartOptions, Started};
 use crate::shell::workspace::{Locations, Workspace, WorkspaceError};
 use crate::srs::queue::build_queue;
-use crate::tui::{self, App};
+use crate::tui;
 
 mod lab;
 
@@ -272,48 +273,20 @@ fn run_tui(
 ) -> Result<ExitCode, CliError> {
     // Fail before touching the database when there is no terminal to draw on.
     tui::terminal::ensure_terminal()?;
-    let workspace = open_workspace(cli)?;
     let places = locations(cli);
-    if let Some(scope) = drill_scope {
-        check_scope(&workspace.library, scope)?;
-    }
     let now = clock::now();
-    let progress = workspace.progress(now)?;
-    let session_cards = limit.unwrap_or(workspace.config.session_cards as usize);
-    let limits = workspace.limits(now, session_cards)?;
-    let stats = workspace.stats(now)?;
-    let streak = stats.streak_days;
-    let active_plan = workspace.store.plan()?;
-    let seconds_per_review = workspace.store.seconds_per_review()?;
-    let local_offset = chrono::Offset::fix(now.with_timezone(&chrono::Local).offset());
-    let scheduler = crate::shell::workspace::scheduler_for(
-        &workspace.store,
-        workspace.config.desired_retention,
-    )?;
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let Workspace {
-        library,
+    let options = StartOptions {
+        session_cards: limit,
+        seed: seed.unwrap_or_else(clock::seed),
+        no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+    };
+    let Started {
+        mut app,
         mut store,
-        scheduler: app_scheduler,
-        config,
-    } = workspace;
-    let mut app = App::new(library, progress, app_scheduler, now)
-        .with_limits(limits)
-        .with_config(config, no_color)
-        .with_streak(streak)
-        .with_review_pace(seconds_per_review, local_offset)
-        .with_lab_results(&stats.labs)
-        .with_lab_history(store.lab_histories()?)
-        .with_plan(active_plan)
-        .with_paths(
-            places
-                .config_file()
-                .map(|p| p.display().to_string())
-                .as_deref(),
-            &places.data_dir()?.display().to_string(),
-        )
-        .with_seed(seed.unwrap_or_else(clock::seed));
+        scheduler,
+    } = startup::start(&places, now, options)?;
     if let Some(scope) = drill_scope {
+        check_scope(app.library(), scope)?;
         app.start_drill(scope, now);
     }
     tui::terminal::run(app, &mut store, &scheduler)?;
@@ -591,7 +564,7 @@ fn synthesize(
         path: decks_dir.display().to_string(),
         source,
     })?;
-    for (name, text) in crate::srs::synthetic::deck_files(cards, 20) {
+    for (name, text) in crate::srs::synthetic::deck_files(cards) {
         let path = decks_dir.join(name);
         std::fs::write(&path, text).map_err(|source| CliError::File {
             path: path.display().to_string(),
