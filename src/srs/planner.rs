@@ -16,6 +16,10 @@ const RETENTIONS: [f32; 7] = [0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.96];
 /// The simulator's default seconds per review, which its cost table is calibrated to.
 const SIMULATOR_SECONDS_PER_REVIEW: f32 = 13.0;
 const PLAN_DAYS_MAX: usize = 3 * 365;
+/// Above this many cards the simulator runs on an evenly spaced sample of them, with the budget
+/// scaled to the sample: its cost grows with the cards it simulates (faster than linearly), while
+/// the recall it predicts is a fraction whose sampling error at 4,000 cards is under one percent.
+pub const SIMULATED_CARDS_MAX: usize = 4_000;
 
 #[derive(Debug, Clone)]
 pub struct PlanInput {
@@ -111,11 +115,13 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
     let learning_days = (input.days - input.days / 10).max(1);
     let base_pace = new_cards.div_ceil(learning_days).max(1);
     let paces = [base_pace, base_pace * 2];
+    let simulated = Simulated::of(&input.cards);
 
     let mut best: Option<(f32, f32, bool, f32, usize)> = None;
     for retention in RETENTIONS {
         for pace in paces {
-            let (recall, minutes, all_learned) = simulate(input, retention, pace, new_cards)?;
+            let (recall, minutes, all_learned) =
+                simulate(input, &simulated, retention, pace, new_cards)?;
             let better = match best {
                 None => true,
                 Some((best_recall, best_minutes, best_all, ..)) => {
@@ -148,9 +154,38 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
     })
 }
 
+/// The cards the simulator runs on: all of them, or an evenly spaced sample of
+/// [`SIMULATED_CARDS_MAX`] (learned and new cards in their proportions, as they are spread
+/// through the library).
+struct Simulated<'a> {
+    cards: Vec<&'a PlanCard>,
+    new_cards: usize,
+    /// The sample's share of all cards: the budget and the pace shrink by it.
+    share: f32,
+}
+
+impl<'a> Simulated<'a> {
+    fn of(cards: &'a [PlanCard]) -> Self {
+        let total = cards.len();
+        let cards: Vec<&PlanCard> = if total > SIMULATED_CARDS_MAX {
+            (0..SIMULATED_CARDS_MAX)
+                .map(|j| &cards[j * total / SIMULATED_CARDS_MAX])
+                .collect()
+        } else {
+            cards.iter().collect()
+        };
+        Self {
+            new_cards: cards.iter().filter(|c| c.state.is_none()).count(),
+            share: cards.len() as f32 / total.max(1) as f32,
+            cards,
+        }
+    }
+}
+
 /// (mean recall on the last day, mean minutes per day, all new cards learned).
 fn simulate(
     input: &PlanInput,
+    simulated: &Simulated<'_>,
     retention: f32,
     pace: usize,
     new_cards: usize,
@@ -159,7 +194,7 @@ fn simulate(
         fsrs::check_and_fill_parameters(&input.parameters)
             .map_err(|e| PlanError::Simulator(e.to_string()))?,
     );
-    let existing: Vec<fsrs::Card> = input
+    let existing: Vec<fsrs::Card> = simulated
         .cards
         .iter()
         .filter_map(|c| c.state)
@@ -176,15 +211,23 @@ fn simulate(
             parameters: Arc::clone(&parameters),
         })
         .collect();
+    // The sample learns its own new cards at the same number of days as the whole would.
+    let sample_pace = if simulated.new_cards == new_cards {
+        pace
+    } else {
+        (pace * simulated.new_cards)
+            .div_ceil(new_cards.max(1))
+            .max(1)
+    };
     let scale = input
         .seconds_per_review
         .unwrap_or(SIMULATOR_SECONDS_PER_REVIEW)
         / SIMULATOR_SECONDS_PER_REVIEW;
     let mut config = fsrs::SimulatorConfig {
-        deck_size: input.cards.len().max(1),
+        deck_size: simulated.cards.len().max(1),
         learn_span: input.days,
-        max_cost_perday: input.minutes_per_day * 60.0,
-        learn_limit: pace,
+        max_cost_perday: input.minutes_per_day * 60.0 * simulated.share,
+        learn_limit: sample_pace,
         ..fsrs::SimulatorConfig::default()
     };
     for row in &mut config.state_rating_costs {
@@ -195,10 +238,11 @@ fn simulate(
     let result = fsrs::simulate(&config, &parameters, retention, Some(42), Some(existing))
         .map_err(|e| PlanError::Simulator(e.to_string()))?;
     let last = result.memorized_cnt_per_day.last().copied().unwrap_or(0.0);
-    let recall = last / input.cards.len().max(1) as f32;
-    let minutes = result.cost_per_day.iter().sum::<f32>() / 60.0 / input.days as f32;
+    let recall = last / simulated.cards.len().max(1) as f32;
+    let minutes =
+        result.cost_per_day.iter().sum::<f32>() / 60.0 / input.days as f32 / simulated.share;
     let learned: usize = result.learn_cnt_per_day.iter().sum();
-    Ok((recall, minutes, learned >= new_cards))
+    Ok((recall, minutes, learned >= simulated.new_cards))
 }
 
 /// Per deck and tag: the mean recall on the interview day of cards that follow the plan (new
@@ -305,6 +349,44 @@ mod tests {
             loose.predicted_recall >= tight.predicted_recall,
             "{tight:?} vs {loose:?}"
         );
+    }
+
+    #[test]
+    fn a_library_above_the_simulated_size_plans_as_its_sample_does() {
+        // Every other card of 8,000 uniform new cards is the sample: it must plan like 4,000
+        // cards on half the budget, scaled back to the whole library.
+        let whole = plan(&input(30, 60.0, 2 * SIMULATED_CARDS_MAX)).expect("plan");
+        let half = plan(&input(30, 30.0, SIMULATED_CARDS_MAX)).expect("plan");
+        assert_eq!(whole.all_learned, half.all_learned);
+        assert!((whole.desired_retention - half.desired_retention).abs() < 1e-6);
+        assert!(
+            (whole.predicted_recall - half.predicted_recall).abs() < 0.02,
+            "{whole:?} vs {half:?}"
+        );
+        assert!(
+            (whole.minutes_per_day / half.minutes_per_day - 2.0).abs() < 0.1,
+            "{whole:?} vs {half:?}"
+        );
+        assert!(whole.new_per_day.abs_diff(2 * half.new_per_day) <= 2);
+    }
+
+    #[test]
+    fn the_sample_is_evenly_spaced_and_keeps_the_share_of_new_cards() {
+        let mut cards = input(30, 60.0, 10_000).cards;
+        let learned = crate::srs::scheduler::Scheduler::new(0.9)
+            .expect("retention")
+            .review(None, Rating::Good, input(1, 1.0, 0).now)
+            .expect("review");
+        for card in cards.iter_mut().step_by(4) {
+            card.state = Some(learned);
+        }
+        let sample = Simulated::of(&cards);
+        assert_eq!(sample.cards.len(), SIMULATED_CARDS_MAX);
+        assert!((sample.share - 0.4).abs() < 1e-6);
+        assert_eq!(sample.new_cards, SIMULATED_CARDS_MAX * 3 / 4);
+        let small = Simulated::of(&cards[..100]);
+        assert_eq!((small.cards.len(), small.new_cards), (100, 75));
+        assert!((small.share - 1.0).abs() < f32::EPSILON);
     }
 
     #[test]
