@@ -39,7 +39,8 @@ pub fn start(
         .session_cards
         .unwrap_or(workspace.config.session_cards as usize);
     let limits = workspace.limits(now, session_cards)?;
-    let stats = workspace.stats(now)?;
+    let streak_days = workspace.streak_days(now)?;
+    let lab_summaries = workspace.store.lab_summaries()?;
     let active_plan = workspace.store.plan()?;
     let seconds_per_review = workspace.store.seconds_per_review()?;
     let local_offset = chrono::Offset::fix(now.with_timezone(&chrono::Local).offset());
@@ -54,9 +55,9 @@ pub fn start(
     let app = App::new(library, progress, app_scheduler, now)
         .with_limits(limits)
         .with_config(config, options.no_color)
-        .with_streak(stats.streak_days)
+        .with_streak(streak_days)
         .with_review_pace(seconds_per_review, local_offset)
-        .with_lab_results(&stats.labs)
+        .with_lab_results(&lab_summaries)
         .with_lab_history(store.lab_histories()?)
         .with_plan(active_plan)
         .with_paths(

@@ -169,6 +169,14 @@ impl Workspace {
 }
 
 impl Workspace {
+    /// The study streak alone (what the home screen shows), from the trigger-kept activity
+    /// buckets: no scan of the review log.
+    pub fn streak_days(&self, now: DateTime<Utc>) -> Result<u32, WorkspaceError> {
+        let day_start = self.day_start(now);
+        let activity = calendar_activity(&self.store, day_start)?;
+        Ok(crate::srs::stats::streak_days(&activity, now, day_start))
+    }
+
     /// Everything `streamdrill stats` and the stats screen show.
     pub fn stats(&self, now: DateTime<Utc>) -> Result<crate::srs::stats::Stats, WorkspaceError> {
         let day_start = self.day_start(now);
@@ -189,20 +197,28 @@ pub fn store_figures(
     now: DateTime<Utc>,
     day_start: DateTime<Utc>,
 ) -> Result<crate::srs::stats::StoreFigures, StoreError> {
-    use crate::srs::stats::{CALENDAR_DAYS, day_offset_ms};
     use crate::store::PassFilter;
     Ok(crate::srs::stats::StoreFigures {
         reviews_total: store.review_count()?,
         time_spent_ms: store.total_duration_ms()?,
-        activity: store.daily_activity(
-            day_start - chrono::Duration::days(CALENDAR_DAYS),
-            day_offset_ms(day_start),
-        )?,
+        activity: calendar_activity(store, day_start)?,
         mature: store.pass_counts(PassFilter::Mature)?,
         recent: store.pass_counts(PassFilter::Since(now - chrono::Duration::days(30)))?,
         calibration: store.calibration()?,
         labs: store.lab_summaries()?,
     })
+}
+
+/// Reviews per study day over the stats calendar's days.
+fn calendar_activity(
+    store: &Store,
+    day_start: DateTime<Utc>,
+) -> Result<Vec<crate::store::DayActivity>, StoreError> {
+    use crate::srs::stats::{CALENDAR_DAYS, day_offset_ms};
+    store.daily_activity(
+        day_start - chrono::Duration::days(CALENDAR_DAYS),
+        day_offset_ms(day_start),
+    )
 }
 
 /// The scheduler with the latest fitted parameters, or FSRS's defaults.

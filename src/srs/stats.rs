@@ -174,6 +174,24 @@ pub fn day_offset_ms(day_start: DateTime<Utc>) -> i64 {
     day_start.timestamp_millis().rem_euclid(86_400_000)
 }
 
+/// Days in a row with at least one review, ending today (or yesterday, while today has none
+/// yet), counted over the activity of the last [`CALENDAR_DAYS`] days.
+pub fn streak_days(activity: &[DayActivity], now: DateTime<Utc>, day_start: DateTime<Utc>) -> u32 {
+    let by_day: HashMap<i64, &DayActivity> = activity.iter().map(|a| (a.day, a)).collect();
+    streak(&by_day, day_number(now, day_offset_ms(day_start)))
+}
+
+fn streak(by_day: &HashMap<i64, &DayActivity>, today: i64) -> u32 {
+    let studied = |day: i64| by_day.get(&day).is_some_and(|a| a.reviews > 0);
+    let mut day = if studied(today) { today } else { today - 1 };
+    let mut streak_days = 0;
+    while studied(day) && streak_days < CALENDAR_DAYS as u32 {
+        streak_days += 1;
+        day -= 1;
+    }
+    streak_days
+}
+
 pub fn stats(
     library: &Library,
     progress: &Progress,
@@ -196,13 +214,7 @@ pub fn stats(
             reviews: by_day.get(&day).map_or(0, |a| a.reviews),
         })
         .collect();
-    let studied = |day: i64| by_day.get(&day).is_some_and(|a| a.reviews > 0);
-    let mut day = if studied(today) { today } else { today - 1 };
-    let mut streak_days = 0;
-    while studied(day) && streak_days < CALENDAR_DAYS as u32 {
-        streak_days += 1;
-        day -= 1;
-    }
+    let streak_days = streak(&by_day, today);
 
     let tagged = library.items_with_tags();
     let item_info = item_index(&tagged);
