@@ -761,7 +761,38 @@ impl Store {
         Ok(count)
     }
 
-    /// Every review, oldest first (for the optimizer and export).
+    /// Calls `each` with every item's reviews (time and rating), oldest first, one item at a
+    /// time in item order: the optimizer's input without holding the log in memory.
+    pub fn for_each_item_history(
+        &self,
+        mut each: impl FnMut(&[(DateTime<Utc>, Rating)]),
+    ) -> Result<(), StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT item_id, reviewed_at, rating FROM review_log INDEXED BY review_log_item
+             ORDER BY item_id, reviewed_at, id",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut item: Option<String> = None;
+        let mut history = Vec::new();
+        while let Some(row) = rows.next()? {
+            let item_id = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+            if item.as_deref() != Some(item_id) {
+                if !history.is_empty() {
+                    each(&history);
+                    history.clear();
+                }
+                item = Some(item_id.to_owned());
+            }
+            let rating = Rating::from_number(row.get(2)?).unwrap_or(Rating::Again);
+            history.push((from_millis(row.get(1)?), rating));
+        }
+        if !history.is_empty() {
+            each(&history);
+        }
+        Ok(())
+    }
+
+    /// Every review, oldest first.
     pub fn all_reviews(&self) -> Result<Vec<Review>, StoreError> {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {REVIEW_COLUMNS} FROM review_log ORDER BY reviewed_at, id"

@@ -3,6 +3,7 @@
 use std::io::Cursor;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use streamdrill::srs::optimize::TrainingHistories;
 use streamdrill::srs::scheduler::{Rating, Scheduler};
 use streamdrill::store::exchange::ExchangeError;
 use streamdrill::store::{LEECH_LAPSES, LabResult, Review, Store};
@@ -506,7 +507,8 @@ fn the_optimizer_fits_a_learners_history_and_scheduling_uses_it() {
     let history =
         streamdrill::srs::synthetic::history(300, 8, t0(), t0() + Duration::days(3650), 7);
     let reviews: Vec<Review> = history.iter().map(|(r, _)| r.clone()).collect();
-    let fit = streamdrill::srs::optimize::fit(&reviews).expect("enough history");
+    let fit = streamdrill::srs::optimize::fit(&TrainingHistories::from_reviews(&reviews))
+        .expect("enough history");
     assert_eq!(fit.parameters.len(), 21);
     assert!(
         fit.log_loss_after <= fit.log_loss_before,
@@ -518,6 +520,13 @@ fn the_optimizer_fits_a_learners_history_and_scheduling_uses_it() {
     let mut store = Store::open_in_memory().expect("store");
     store.bulk_load(&history).expect("load");
     assert_eq!(store.review_count().expect("count"), 2400);
+    // `optimize` streams the store item by item: the same histories as the log grouped by item.
+    let mut streamed = TrainingHistories::default();
+    store
+        .for_each_item_history(|h| streamed.push_item(h.iter().copied()))
+        .expect("stream");
+    assert_eq!(streamed, TrainingHistories::from_reviews(&reviews));
+    assert_eq!(streamed.reviews(), 2400);
     assert!(
         store.integrity_ok().expect("check"),
         "totals follow bulk loads"
@@ -542,7 +551,8 @@ fn the_optimizer_explains_when_history_is_too_short() {
             .into_iter()
             .map(|(r, _)| r)
             .collect();
-    let error = streamdrill::srs::optimize::fit(&reviews).expect_err("too little");
+    let error = streamdrill::srs::optimize::fit(&TrainingHistories::from_reviews(&reviews))
+        .expect_err("too little");
     assert!(
         error
             .to_string()

@@ -442,8 +442,11 @@ fn import(cli: &Cli, file: &std::path::Path) -> Result<ExitCode, CliError> {
 
 fn optimize(cli: &Cli) -> Result<ExitCode, CliError> {
     let mut workspace = Workspace::open(&locations(cli))?;
-    let reviews = workspace.store.all_reviews()?;
-    let fit = crate::srs::optimize::fit(&reviews)?;
+    let mut histories = crate::srs::optimize::TrainingHistories::default();
+    workspace
+        .store
+        .for_each_item_history(|history| histories.push_item(history.iter().copied()))?;
+    let fit = crate::srs::optimize::fit(&histories)?;
     workspace
         .store
         .save_parameters(&crate::store::FittedParameters {
