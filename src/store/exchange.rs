@@ -128,6 +128,12 @@ pub struct ImportSummary {
 /// The page cache an import works with, in KiB: room for the indexes a million-review merge
 /// touches.
 const IMPORT_CACHE_KIB: i64 = 64 * 1024;
+/// An import of at least this many reviews, and more than the store holds, builds the review
+/// log's secondary indexes and its trigger-kept totals once at the end instead of updating
+/// each per review.
+const BULK_IMPORT_REVIEWS_MIN: usize = 5_000;
+/// The index the merge itself reads (an item's last stored review, an existing review).
+const MERGE_INDEX: &str = "review_log_item";
 
 impl Store {
     /// Writes every review, flag and state. Returns the number of reviews written.
@@ -225,6 +231,13 @@ impl Store {
             lab_runs_in_file: file.labs.len() as u64,
             ..ImportSummary::default()
         };
+        let deferred = if file.reviews.len() >= BULK_IMPORT_REVIEWS_MIN
+            && file.reviews.len() as u64 > super::review_count_in(&tx)?
+        {
+            Some(defer_upkeep(&tx)?)
+        } else {
+            None
+        };
         let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
         // Per item, the file's reviews in time order. An item whose new reviews all come after
         // its last stored one is continued from its stored state, each review inserted with
@@ -268,56 +281,17 @@ impl Store {
                 }
             }
         }
-        for f in &file.flags {
-            let reset_at = f.reset_at.map(|t| t.timestamp_millis());
-            let local_reset: Option<i64> = tx
-                .query_row(
-                    "SELECT reset_at FROM item_flags WHERE item_id = ?1",
-                    [&f.item_id],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .flatten();
-            tx.execute(
-                "INSERT INTO item_flags (item_id, suspended, leech, reset_at, flagged)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(item_id) DO UPDATE SET
-                    suspended = MAX(suspended, excluded.suspended),
-                    leech = MAX(leech, excluded.leech),
-                    reset_at = MAX(COALESCE(reset_at, excluded.reset_at), COALESCE(excluded.reset_at, reset_at)),
-                    flagged = MAX(flagged, excluded.flagged)",
-                params![f.item_id, f.suspended, f.leech, reset_at, f.flagged],
-            )?;
-            if reset_at > local_reset {
-                let deck: Option<String> = tx
-                    .query_row(
-                        "SELECT deck_id FROM review_log WHERE item_id = ?1 LIMIT 1",
-                        [&f.item_id],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                touched.insert((f.item_id.clone(), deck.unwrap_or_default()));
-            }
-        }
+        merge_flags(&tx, &file.flags, &mut touched)?;
         for (item_id, deck_id) in &touched {
             rebuild_state(&tx, scheduler, item_id, deck_id)?;
         }
         summary.items_rebuilt = touched.len() as u64;
-        for lab in &file.labs {
-            summary.lab_runs_added += tx
-                .prepare_cached(
-                    "INSERT INTO lab_results (lab_id, finished_at, passed, commands, hints)
-                     SELECT ?1, ?2, ?3, ?4, ?5
-                     WHERE NOT EXISTS
-                        (SELECT 1 FROM lab_results WHERE lab_id = ?1 AND finished_at = ?2)",
-                )?
-                .execute(params![
-                    lab.lab_id,
-                    lab.finished_at.timestamp_millis(),
-                    lab.passed,
-                    lab.commands,
-                    lab.hints
-                ])? as u64;
+        summary.lab_runs_added += merge_lab_runs(&tx, &file.labs)?;
+        if let Some(deferred) = deferred {
+            for create in &deferred {
+                tx.execute_batch(create)?;
+            }
+            tx.execute_batch(super::RECOUNT_TOTALS)?;
         }
         tx.commit()?;
         Ok(summary)
@@ -330,6 +304,91 @@ impl Store {
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// Merges flags (a flag set on either machine stays set; the later reset wins), noting the items
+/// whose reset moved and must be rebuilt.
+fn merge_flags(
+    tx: &rusqlite::Transaction<'_>,
+    flags: &[FlagsLine],
+    touched: &mut BTreeSet<(String, String)>,
+) -> Result<(), StoreError> {
+    for f in flags {
+        let reset_at = f.reset_at.map(|t| t.timestamp_millis());
+        let local_reset: Option<i64> = tx
+            .query_row(
+                "SELECT reset_at FROM item_flags WHERE item_id = ?1",
+                [&f.item_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        tx.execute(
+            "INSERT INTO item_flags (item_id, suspended, leech, reset_at, flagged)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(item_id) DO UPDATE SET
+                suspended = MAX(suspended, excluded.suspended),
+                leech = MAX(leech, excluded.leech),
+                reset_at = MAX(COALESCE(reset_at, excluded.reset_at), COALESCE(excluded.reset_at, reset_at)),
+                flagged = MAX(flagged, excluded.flagged)",
+            params![f.item_id, f.suspended, f.leech, reset_at, f.flagged],
+        )?;
+        if reset_at > local_reset {
+            let deck: Option<String> = tx
+                .query_row(
+                    "SELECT deck_id FROM review_log WHERE item_id = ?1 LIMIT 1",
+                    [&f.item_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            touched.insert((f.item_id.clone(), deck.unwrap_or_default()));
+        }
+    }
+    Ok(())
+}
+
+/// Adds the lab runs not already stored (keyed by lab and finish time). Returns how many.
+fn merge_lab_runs(tx: &rusqlite::Transaction<'_>, labs: &[LabLine]) -> Result<u64, StoreError> {
+    let mut added = 0;
+    for lab in labs {
+        added += tx
+            .prepare_cached(
+                "INSERT INTO lab_results (lab_id, finished_at, passed, commands, hints)
+                 SELECT ?1, ?2, ?3, ?4, ?5
+                 WHERE NOT EXISTS
+                    (SELECT 1 FROM lab_results WHERE lab_id = ?1 AND finished_at = ?2)",
+            )?
+            .execute(params![
+                lab.lab_id,
+                lab.finished_at.timestamp_millis(),
+                lab.passed,
+                lab.commands,
+                lab.hints
+            ])? as u64;
+    }
+    Ok(added)
+}
+
+/// Drops the review log's indexes other than the one the merge reads, and its triggers, and
+/// returns the statements that make them again. Inserting a million reviews into five indexes
+/// keyed by time, item and confidence touches pages all over each and spills them to the WAL
+/// again and again, and the triggers run two upserts a review; building each index once from the
+/// finished table is one sort, and the totals one grouped scan ([`super::RECOUNT_TOTALS`]).
+/// Inside the import's transaction, so an interrupted import leaves everything as it was.
+fn defer_upkeep(tx: &rusqlite::Transaction<'_>) -> Result<Vec<String>, StoreError> {
+    let deferred: Vec<(String, String, String)> = {
+        let mut stmt = tx.prepare(
+            "SELECT type, name, sql FROM sqlite_schema
+             WHERE type IN ('index', 'trigger') AND tbl_name = 'review_log' AND sql IS NOT NULL
+                AND name <> ?1",
+        )?;
+        let rows = stmt.query_map([MERGE_INDEX], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (kind, name, _) in &deferred {
+        tx.execute_batch(&format!("DROP {kind} \"{}\"", name.replace('"', "\"\"")))?;
+    }
+    Ok(deferred.into_iter().map(|(_, _, sql)| sql).collect())
 }
 
 /// Appends `reviews` (in time order, all after the item's last stored review) to an item,
