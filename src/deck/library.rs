@@ -45,6 +45,10 @@ pub enum Scope {
 pub struct Library {
     pub decks: Vec<LoadedDeck>,
     pub problems: Vec<Diagnostic>,
+    /// Every drill item, made once on first use (a comparison table makes one per cell), so a
+    /// queue over 50,000 cards reads references instead of copying every card. [`Library::add`]
+    /// clears it.
+    items: std::sync::OnceLock<Vec<DrillItem>>,
 }
 
 impl Library {
@@ -71,6 +75,7 @@ impl Library {
                     ));
                 } else {
                     self.decks.push(LoadedDeck { deck, origin });
+                    self.items = std::sync::OnceLock::new();
                 }
             }
             Err(problems) => self.problems.extend(problems),
@@ -123,6 +128,34 @@ impl Library {
     }
 
     /// The items of a scope; an unknown deck or tag has none.
+    /// Every drill item of every deck, in library order.
+    pub fn all_items(&self) -> &[DrillItem] {
+        self.items
+            .get_or_init(|| self.decks.iter().flat_map(|d| items_of(&d.deck)).collect())
+    }
+
+    /// The items of a scope, borrowed from [`Library::all_items`].
+    pub fn scoped_item_refs(&self, scope: &Scope) -> Vec<&DrillItem> {
+        let items = self.all_items().iter();
+        match scope {
+            Scope::All => items.collect(),
+            Scope::Deck(id) => items.filter(|item| &item.deck_id == id).collect(),
+            Scope::Tag(tag) => {
+                let deck_tagged: BTreeSet<&str> = self
+                    .decks
+                    .iter()
+                    .filter(|d| d.deck.meta.tags.contains(tag))
+                    .map(|d| d.deck.meta.id.as_str())
+                    .collect();
+                items
+                    .filter(|item| {
+                        deck_tagged.contains(item.deck_id.as_str()) || item.card.tags.contains(tag)
+                    })
+                    .collect()
+            }
+        }
+    }
+
     pub fn scoped_items(&self, scope: &Scope) -> Vec<DrillItem> {
         match scope {
             Scope::All => self.items(None),
@@ -152,5 +185,41 @@ impl Library {
             *counts.entry(card.body.kind()).or_insert(0) += 1;
         }
         counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids<'a>(items: impl IntoIterator<Item = &'a DrillItem>) -> Vec<&'a str> {
+        items.into_iter().map(|item| item.id.as_str()).collect()
+    }
+
+    #[test]
+    fn borrowed_scopes_hold_the_items_the_owned_ones_do() {
+        let library = Library::bundled();
+        let tag = library.tags().into_iter().next().expect("a tag");
+        let deck = library.decks[1].deck.meta.id.clone();
+        for scope in [Scope::All, Scope::Deck(deck), Scope::Tag(tag)] {
+            let owned = library.scoped_items(&scope);
+            let borrowed = library.scoped_item_refs(&scope);
+            assert!(!owned.is_empty(), "{scope:?}");
+            assert_eq!(ids(borrowed), ids(&owned), "{scope:?}");
+        }
+    }
+
+    #[test]
+    fn adding_a_deck_renews_the_items() {
+        let mut library = Library::bundled();
+        let before = library.all_items().len();
+        library.add(
+            Origin::File("extra.toml".into()),
+            "extra.toml",
+            "[deck]\nid = \"extra\"\ntitle = \"Extra\"\n\n[[cards]]\nid = \"one\"\nkind = \"myth\"\nsource = \"test\"\nclaim = \"A claim.\"\nis_true = false\nreality = \"The reality.\"\n",
+        );
+        assert!(library.problems.is_empty(), "{:?}", library.problems);
+        assert_eq!(library.all_items().len(), before + 1);
+        assert_eq!(library.all_items()[before].id, "extra/one");
     }
 }

@@ -83,8 +83,10 @@ pub fn sibling_group(item_id: &str) -> &str {
     }
 }
 
-pub fn build_queue(
-    items: Vec<DrillItem>,
+/// Today's queue from `items`: only the items it keeps are cloned, so its cost follows the
+/// library's size by a pass over references, not by a copy of every card.
+pub fn build_queue<'a>(
+    items: impl IntoIterator<Item = &'a DrillItem>,
     progress: &Progress,
     scheduler: &Scheduler,
     now: DateTime<Utc>,
@@ -125,14 +127,14 @@ pub fn build_queue(
     }
     due.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
 
-    let mut picked_groups: HashSet<String> = HashSet::new();
-    let mut take_unique = |list: Vec<DrillItem>, cap: usize| -> Vec<DrillItem> {
+    let mut picked_groups: HashSet<&str> = HashSet::new();
+    let mut take_unique = |list: Vec<&'a DrillItem>, cap: usize| -> Vec<&'a DrillItem> {
         let mut kept = Vec::new();
         for item in list {
             if kept.len() >= cap {
                 break;
             }
-            if picked_groups.insert(sibling_group(&item.id).to_owned()) {
+            if picked_groups.insert(sibling_group(&item.id)) {
                 kept.push(item);
             }
         }
@@ -146,36 +148,35 @@ pub fn build_queue(
         .new_left_today
         .min(limits.session_cards.saturating_sub(due.len()));
     let new = take_unique(mix_decks_and_kinds(new), new_cap);
-    interleave(due, new)
+    interleave(due, new).into_iter().cloned().collect()
 }
 
 /// New items in turn from each (deck, kind), in the library's order within each, so a fresh
 /// session does not open on a run of one deck's comparison cells.
-fn mix_decks_and_kinds(new: Vec<DrillItem>) -> Vec<DrillItem> {
-    let mut order: Vec<(String, &'static str)> = Vec::new();
-    let mut groups: HashMap<(String, &'static str), std::collections::VecDeque<DrillItem>> =
+fn mix_decks_and_kinds(new: Vec<&DrillItem>) -> Vec<&DrillItem> {
+    let mut order: Vec<(&str, &'static str)> = Vec::new();
+    let mut groups: HashMap<(&str, &'static str), std::collections::VecDeque<&DrillItem>> =
         HashMap::new();
     for item in new {
-        let key = (item.deck_id.clone(), item.kind());
+        let key = (item.deck_id.as_str(), item.kind());
         if !groups.contains_key(&key) {
-            order.push(key.clone());
+            order.push(key);
         }
         groups.entry(key).or_default().push_back(item);
     }
     // Alternate kinds across decks too: the first group of each deck, then the second, ...
     let mut rank_in_deck: HashMap<&str, usize> = HashMap::new();
-    let mut ranked: Vec<(usize, usize, &(String, &'static str))> = order
+    let mut ranked: Vec<(usize, usize, &(&str, &'static str))> = order
         .iter()
         .enumerate()
         .map(|(position, key)| {
-            let rank = rank_in_deck.entry(key.0.as_str()).or_default();
+            let rank = rank_in_deck.entry(key.0).or_default();
             *rank += 1;
             (*rank, position, key)
         })
         .collect();
     ranked.sort_by_key(|&(rank, position, _)| (rank, position));
-    let order: Vec<(String, &'static str)> =
-        ranked.into_iter().map(|(_, _, key)| key.clone()).collect();
+    let order: Vec<(&str, &'static str)> = ranked.into_iter().map(|(_, _, key)| *key).collect();
     let total = groups.values().map(std::collections::VecDeque::len).sum();
     let mut out = Vec::with_capacity(total);
     while out.len() < total {
@@ -192,7 +193,7 @@ fn mix_decks_and_kinds(new: Vec<DrillItem>) -> Vec<DrillItem> {
 }
 
 /// Spreads `new` evenly through `due`, so a session never ends on a block of unseen cards.
-fn interleave(due: Vec<DrillItem>, new: Vec<DrillItem>) -> Vec<DrillItem> {
+fn interleave<T>(due: Vec<T>, new: Vec<T>) -> Vec<T> {
     if new.is_empty() || due.is_empty() {
         return due.into_iter().chain(new).collect();
     }

@@ -124,7 +124,7 @@ fn the_queue_orders_due_by_recall_spreads_new_and_respects_limits() {
         queue.iter().map(|i| i.id.clone()).collect()
     };
     let queue = build_queue(
-        items.clone(),
+        &items,
         &progress,
         &scheduler,
         t0(),
@@ -149,7 +149,7 @@ fn the_queue_orders_due_by_recall_spreads_new_and_respects_limits() {
     };
     assert_eq!(
         ids(&build_queue(
-            items.clone(),
+            &items,
             &progress,
             &scheduler,
             t0(),
@@ -167,7 +167,7 @@ fn the_queue_orders_due_by_recall_spreads_new_and_respects_limits() {
         },
     );
     let queue = build_queue(
-        items.clone(),
+        &items,
         &progress,
         &scheduler,
         t0(),
@@ -190,7 +190,7 @@ fn siblings_of_a_comparison_row_do_not_share_a_day() {
 
     // A fresh session takes only one cell of the row.
     let queue = build_queue(
-        items.clone(),
+        &items,
         &Progress::default(),
         &scheduler,
         t0(),
@@ -207,7 +207,7 @@ fn siblings_of_a_comparison_row_do_not_share_a_day() {
             .review(None, Rating::Again, t0() - Duration::hours(1))
             .expect("s"),
     );
-    let queue = build_queue(items, &progress, &scheduler, t0(), Limits::unlimited(50));
+    let queue = build_queue(&items, &progress, &scheduler, t0(), Limits::unlimited(50));
     let compare: Vec<&str> = queue
         .iter()
         .filter(|i| i.kind() == "compare")
@@ -225,7 +225,7 @@ fn a_fresh_all_decks_session_takes_decks_and_kinds_in_turn() {
     let library = Library::bundled();
     let scheduler = Scheduler::new(0.9).expect("retention");
     let queue = build_queue(
-        library.items(None),
+        library.all_items(),
         &Progress::default(),
         &scheduler,
         t0(),
