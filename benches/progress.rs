@@ -125,7 +125,9 @@ fn in_process(size: &str, dir: &Path) {
     };
 
     let workspace = Workspace::open(&locations).expect("workspace");
-    let items = workspace.library.scoped_item_refs(&streamdrill::deck::Scope::All);
+    let items = workspace
+        .library
+        .scoped_item_refs(&streamdrill::deck::Scope::All);
     let mut samples = Vec::new();
     let mut queued = 0;
     for _ in 0..15 {
@@ -133,7 +135,13 @@ fn in_process(size: &str, dir: &Path) {
         let started = Instant::now();
         let progress = workspace.progress(now).expect("progress");
         let limits = workspace.limits(now, 50).expect("limits");
-        let queue = build_queue(items.iter().copied(), &progress, &workspace.scheduler, now, limits);
+        let queue = build_queue(
+            items.iter().copied(),
+            &progress,
+            &workspace.scheduler,
+            now,
+            limits,
+        );
         samples.push(started.elapsed());
         queued = queue.len();
     }

@@ -92,26 +92,30 @@ impl Library {
 
     /// Every drill item, optionally of one deck only.
     pub fn items(&self, deck_id: Option<&str>) -> Vec<DrillItem> {
-        self.decks
+        self.all_items()
             .iter()
-            .filter(|d| deck_id.is_none_or(|id| d.deck.meta.id == id))
-            .flat_map(|d| items_of(&d.deck))
+            .filter(|item| deck_id.is_none_or(|id| item.deck_id == id))
+            .cloned()
             .collect()
     }
 
     /// Every drill item with its tags (the card's own and its deck's), sorted, without repeats.
-    pub fn items_with_tags(&self) -> Vec<(DrillItem, Vec<String>)> {
-        self.decks
+    pub fn items_with_tags(&self) -> Vec<(&DrillItem, Vec<String>)> {
+        let deck_tags: HashMap<&str, &[String]> = self
+            .decks
             .iter()
-            .flat_map(|loaded| {
-                let deck_tags = &loaded.deck.meta.tags;
-                items_of(&loaded.deck).into_iter().map(move |item| {
-                    let mut tags = item.card.tags.clone();
-                    tags.extend(deck_tags.iter().cloned());
-                    tags.sort();
-                    tags.dedup();
-                    (item, tags)
-                })
+            .map(|d| (d.deck.meta.id.as_str(), d.deck.meta.tags.as_slice()))
+            .collect();
+        self.all_items()
+            .iter()
+            .map(|item| {
+                let mut tags = item.card.tags.clone();
+                if let Some(extra) = deck_tags.get(item.deck_id.as_str()) {
+                    tags.extend(extra.iter().cloned());
+                }
+                tags.sort();
+                tags.dedup();
+                (item, tags)
             })
             .collect()
     }
@@ -164,7 +168,7 @@ impl Library {
                 .items_with_tags()
                 .into_iter()
                 .filter(|(_, tags)| tags.contains(tag))
-                .map(|(item, _)| item)
+                .map(|(item, _)| item.clone())
                 .collect(),
         }
     }

@@ -132,7 +132,7 @@ impl Workspace {
     pub fn sync_content(&mut self) -> Result<usize, WorkspaceError> {
         let hashes: Vec<(String, String)> = self
             .library
-            .items(None)
+            .all_items()
             .iter()
             .map(|item| (item.id.clone(), item.content_hash()))
             .collect();

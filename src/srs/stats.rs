@@ -120,12 +120,17 @@ pub struct StoreFigures {
 }
 
 pub fn deck_stats(library: &Library, progress: &Progress, now: DateTime<Utc>) -> Vec<DeckStats> {
+    let mut by_deck: HashMap<&str, Vec<&crate::deck::DrillItem>> = HashMap::new();
+    for item in library.all_items() {
+        by_deck.entry(item.deck_id.as_str()).or_default().push(item);
+    }
     library
         .decks
         .iter()
         .map(|loaded| {
             let meta = &loaded.deck.meta;
-            let c = counts(&library.items(Some(&meta.id)), progress, now);
+            let items = by_deck.get(meta.id.as_str()).map_or(&[][..], Vec::as_slice);
+            let c = counts(items.iter().copied(), progress, now);
             DeckStats {
                 id: meta.id.clone(),
                 title: meta.title.clone(),
@@ -142,7 +147,7 @@ pub fn tag_stats(library: &Library, progress: &Progress, now: DateTime<Utc>) -> 
     tag_counts(&library.items_with_tags(), progress, now)
 }
 
-fn tag_counts(tagged: &[TaggedItem], progress: &Progress, now: DateTime<Utc>) -> Vec<TagStats> {
+fn tag_counts(tagged: &[TaggedItem<'_>], progress: &Progress, now: DateTime<Utc>) -> Vec<TagStats> {
     let mut by_tag: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (index, (_, tags)) in tagged.iter().enumerate() {
         for tag in tags {
@@ -152,7 +157,7 @@ fn tag_counts(tagged: &[TaggedItem], progress: &Progress, now: DateTime<Utc>) ->
     by_tag
         .into_iter()
         .map(|(tag, indices)| {
-            let items = indices.iter().map(|&i| &tagged[i].0);
+            let items = indices.iter().map(|&i| tagged[i].0);
             let c = counts(items, progress, now);
             TagStats {
                 tag: tag.to_owned(),
@@ -301,7 +306,7 @@ pub fn stats(
 }
 
 /// Library items flagged for a second look (flags of cards no longer in a deck do not count).
-fn flagged_count(tagged: &[TaggedItem], progress: &Progress) -> usize {
+fn flagged_count(tagged: &[TaggedItem<'_>], progress: &Progress) -> usize {
     tagged
         .iter()
         .filter(|(item, _)| progress.flags.get(&item.id).is_some_and(|f| f.flagged))
@@ -309,7 +314,7 @@ fn flagged_count(tagged: &[TaggedItem], progress: &Progress) -> usize {
 }
 
 /// Item id -> (deck id, tags of the card and its deck).
-fn item_index(tagged: &[TaggedItem]) -> HashMap<String, (String, Vec<String>)> {
+fn item_index(tagged: &[TaggedItem<'_>]) -> HashMap<String, (String, Vec<String>)> {
     tagged
         .iter()
         .map(|(item, tags)| (item.id.clone(), (item.deck_id.clone(), tags.clone())))
@@ -317,7 +322,7 @@ fn item_index(tagged: &[TaggedItem]) -> HashMap<String, (String, Vec<String>)> {
 }
 
 /// A drill item with its tags, as [`Library::items_with_tags`] lists them.
-type TaggedItem = (crate::deck::DrillItem, Vec<String>);
+type TaggedItem<'a> = (&'a crate::deck::DrillItem, Vec<String>);
 
 fn retention_of(passed: u64, reviews: u64) -> Retention {
     Retention {

@@ -680,8 +680,8 @@ impl App {
     fn open_finder(&mut self) {
         let entries = self
             .library
-            .items(None)
-            .into_iter()
+            .all_items()
+            .iter()
             .map(|item| super::finder::FinderEntry {
                 kind: item.kind(),
                 deck_title: item.deck_title.clone(),
@@ -689,7 +689,7 @@ impl App {
                 answer: item.model_answer(),
                 tags: item.card.tags.clone(),
                 flagged: self.is_flagged(&item.id),
-                item_id: item.id,
+                item_id: item.id.clone(),
             })
             .collect();
         self.finder_return = if self.screen == Screen::Finder {
@@ -715,15 +715,15 @@ impl App {
             super::finder::FinderAction::Close => self.screen = self.finder_return,
             super::finder::FinderAction::DrillThese(ids) => {
                 // In the finder's order (best match first), at most a few sessions' worth.
-                let mut by_id: std::collections::HashMap<String, DrillItem> = self
+                let mut by_id: std::collections::HashMap<&str, &DrillItem> = self
                     .library
-                    .items(None)
-                    .into_iter()
-                    .map(|i| (i.id.clone(), i))
+                    .all_items()
+                    .iter()
+                    .map(|i| (i.id.as_str(), i))
                     .collect();
                 let items: Vec<DrillItem> = ids
                     .iter()
-                    .filter_map(|id| by_id.remove(id))
+                    .filter_map(|id| by_id.remove(id.as_str()).cloned())
                     .take(self.config.session_cards.max(1) as usize * 5)
                     .collect();
                 self.finder = None;

@@ -123,13 +123,7 @@ fn the_queue_orders_due_by_recall_spreads_new_and_respects_limits() {
     let ids = |queue: &[streamdrill::deck::DrillItem]| -> Vec<String> {
         queue.iter().map(|i| i.id.clone()).collect()
     };
-    let queue = build_queue(
-        &items,
-        &progress,
-        &scheduler,
-        t0(),
-        Limits::unlimited(4),
-    );
+    let queue = build_queue(&items, &progress, &scheduler, t0(), Limits::unlimited(4));
     assert_eq!(
         ids(&queue),
         [
@@ -148,13 +142,7 @@ fn the_queue_orders_due_by_recall_spreads_new_and_respects_limits() {
         reviews_left_today: 1,
     };
     assert_eq!(
-        ids(&build_queue(
-            &items,
-            &progress,
-            &scheduler,
-            t0(),
-            limits
-        )),
+        ids(&build_queue(&items, &progress, &scheduler, t0(), limits)),
         [items[1].id.clone()]
     );
 
@@ -166,13 +154,7 @@ fn the_queue_orders_due_by_recall_spreads_new_and_respects_limits() {
             ..ItemFlags::default()
         },
     );
-    let queue = build_queue(
-        &items,
-        &progress,
-        &scheduler,
-        t0(),
-        Limits::unlimited(1),
-    );
+    let queue = build_queue(&items, &progress, &scheduler, t0(), Limits::unlimited(1));
     assert_eq!(ids(&queue), [items[3].id.clone()]);
 }
 
