@@ -142,7 +142,7 @@ impl Workspace {
     pub fn progress(&self, now: DateTime<Utc>) -> Result<Progress, WorkspaceError> {
         Ok(Progress {
             states: self.store.card_states()?,
-            flags: self.store.flags()?,
+            flags: self.store.raised_flags()?,
             reviewed_today: self.store.reviewed_items_since(self.day_start(now))?,
         })
     }

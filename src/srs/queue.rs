@@ -105,9 +105,10 @@ pub fn build_queue<'a>(
                 groups
             });
     let blocked_by_sibling = |id: &str| {
-        groups_today
-            .get(sibling_group(id))
-            .is_some_and(|seen| seen.iter().any(|other| *other != id))
+        !groups_today.is_empty()
+            && groups_today
+                .get(sibling_group(id))
+                .is_some_and(|seen| seen.iter().any(|other| *other != id))
     };
 
     let mut due = Vec::new();

@@ -439,10 +439,22 @@ impl Store {
         Ok(changed)
     }
 
+    /// Every item's flags row (every item seen since its content was synced has one).
     pub fn flags(&self) -> Result<HashMap<String, ItemFlags>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT item_id, suspended, leech, changed, reset_at, flagged FROM item_flags",
-        )?;
+        self.flags_where("")
+    }
+
+    /// The flags of items with any flag raised: what scheduling needs (an item absent has none
+    /// raised). Most items have a row only for their content hash; reading those too costs a
+    /// string and a map entry per card each time today's queue is built.
+    pub fn raised_flags(&self) -> Result<HashMap<String, ItemFlags>, StoreError> {
+        self.flags_where("WHERE suspended OR leech OR changed OR flagged OR reset_at IS NOT NULL")
+    }
+
+    fn flags_where(&self, filter: &str) -> Result<HashMap<String, ItemFlags>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT item_id, suspended, leech, changed, reset_at, flagged FROM item_flags {filter}"
+        ))?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -803,13 +815,18 @@ impl Store {
 
     /// Every item's scheduling state, keyed by item id.
     pub fn card_states(&self) -> Result<HashMap<String, CardState>, StoreError> {
+        let count: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM card_state", [], |r| r.get(0))?;
+        let mut states = HashMap::with_capacity(usize::try_from(count).unwrap_or(0));
         let mut stmt = self.conn.prepare(
             "SELECT item_id, stability, difficulty, due, last_review, reps, lapses FROM card_state",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, card_state_from_row(r, 1)?))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            states.insert(row.get::<_, String>(0)?, card_state_from_row(row, 1)?);
+        }
+        Ok(states)
     }
 
     pub fn card_state(&self, item_id: &str) -> Result<Option<CardState>, StoreError> {

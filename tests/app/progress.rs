@@ -558,9 +558,13 @@ fn a_changed_card_is_marked_and_keeps_its_history() {
         "first sight is not a change"
     );
     assert_eq!(store.sync_content_hashes(&first).expect("sync"), 0);
+    // A row for a content hash alone raises no flag: scheduling does not read it.
+    assert!(store.flags().expect("flags").contains_key("d/a"));
+    assert!(store.raised_flags().expect("flags").is_empty());
     let edited = vec![("d/a".to_owned(), "hash-2".to_owned())];
     assert_eq!(store.sync_content_hashes(&edited).expect("sync"), 1);
     assert!(store.flags().expect("flags")["d/a"].changed);
+    assert!(store.raised_flags().expect("flags")["d/a"].changed);
     assert_eq!(store.reviews_of("d/a").expect("log").len(), 1);
     assert!(store.card_state("d/a").expect("q").is_some());
     // Reviewing it in its new wording clears the mark.
@@ -572,6 +576,7 @@ fn a_changed_card_is_marked_and_keeps_its_history() {
         t0() + Duration::days(2),
     );
     assert!(!store.flags().expect("flags")["d/a"].changed);
+    assert!(store.raised_flags().expect("flags").is_empty());
 }
 
 #[test]
