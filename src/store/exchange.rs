@@ -7,8 +7,9 @@
 //! importing the same file twice changes nothing, and two machines' histories merge without
 //! duplicates.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{BufRead, Write};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
@@ -86,10 +87,49 @@ struct LabLine {
     hints: u32,
 }
 
+/// A review as the import holds it until the merge: item and deck ids shared with every other
+/// review of the same item and deck (a 5,000,000-review file names 50,000 items), the answer
+/// boxed (empty for most). About 70 bytes a review instead of three strings of its own.
+#[derive(Debug)]
+struct ImportedReview {
+    item_id: Arc<str>,
+    deck_id: Arc<str>,
+    reviewed_at: DateTime<Utc>,
+    rating: Rating,
+    duration_ms: u64,
+    answer: Box<str>,
+}
+
+/// One shared copy of each id the file repeats.
+#[derive(Debug, Default)]
+struct Interner(HashSet<Arc<str>>);
+
+impl Interner {
+    fn get(&mut self, text: String) -> Arc<str> {
+        if let Some(known) = self.0.get(text.as_str()) {
+            return Arc::clone(known);
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.0.insert(Arc::clone(&shared));
+        shared
+    }
+
+    fn review(&mut self, line: ReviewLine) -> ImportedReview {
+        ImportedReview {
+            item_id: self.get(line.item_id),
+            deck_id: self.get(line.deck_id),
+            reviewed_at: line.reviewed_at,
+            rating: line.rating,
+            duration_ms: line.duration_ms,
+            answer: line.answer.into_boxed_str(),
+        }
+    }
+}
+
 /// What a progress file holds once read and checked.
 #[derive(Debug, Default)]
 struct ProgressFile {
-    reviews: Vec<ReviewLine>,
+    reviews: Vec<ImportedReview>,
     flags: Vec<FlagsLine>,
     states: u64,
     labs: Vec<LabLine>,
@@ -243,9 +283,9 @@ impl Store {
         // its last stored one is continued from its stored state, each review inserted with
         // its schedule (the common case: a second machine's newer work, or an empty
         // database); one whose reviews interleave with stored ones is merged and replayed.
-        let mut by_item: BTreeMap<&str, Vec<&ReviewLine>> = BTreeMap::new();
+        let mut by_item: BTreeMap<&str, Vec<&ImportedReview>> = BTreeMap::new();
         for r in &file.reviews {
-            by_item.entry(r.item_id.as_str()).or_default().push(r);
+            by_item.entry(&r.item_id).or_default().push(r);
         }
         for (item_id, mut reviews) in by_item {
             reviews.sort_by_key(|r| r.reviewed_at);
@@ -268,16 +308,16 @@ impl Store {
                     (SELECT 1 FROM review_log WHERE item_id = ?1 AND reviewed_at = ?3)",
                     )?
                     .execute(params![
-                        r.item_id,
-                        r.deck_id,
+                        &*r.item_id,
+                        &*r.deck_id,
                         r.reviewed_at.timestamp_millis(),
                         r.rating.number(),
                         i64::try_from(r.duration_ms).unwrap_or(i64::MAX),
-                        r.answer
+                        &*r.answer
                     ])?;
                 if added > 0 {
                     summary.reviews_added += 1;
-                    touched.insert((r.item_id.clone(), r.deck_id.clone()));
+                    touched.insert((r.item_id.to_string(), r.deck_id.to_string()));
                 }
             }
         }
@@ -398,7 +438,7 @@ fn append_reviews(
     tx: &rusqlite::Transaction<'_>,
     scheduler: &Scheduler,
     item_id: &str,
-    reviews: &[&ReviewLine],
+    reviews: &[&ImportedReview],
 ) -> Result<u64, StoreError> {
     let Some(last) = reviews.last() else {
         return Ok(0);
@@ -420,8 +460,8 @@ fn append_reviews(
         });
         let next = scheduler.review(state.as_ref(), r.rating, r.reviewed_at)?;
         insert.execute(params![
-            r.item_id,
-            r.deck_id,
+            &*r.item_id,
+            &*r.deck_id,
             r.reviewed_at.timestamp_millis(),
             r.rating.number(),
             i64::try_from(r.duration_ms).unwrap_or(i64::MAX),
@@ -448,6 +488,7 @@ fn append_reviews(
 fn read_progress_file(mut input: impl BufRead) -> Result<ProgressFile, ExchangeError> {
     let mut file = ProgressFile::default();
     let mut header_seen = false;
+    let mut ids = Interner::default();
     let mut end = None;
     let mut buffer = Vec::new();
     let mut number = 0;
@@ -509,7 +550,7 @@ fn read_progress_file(mut input: impl BufRead) -> Result<ProgressFile, ExchangeE
                     "the first line must be the header".to_owned(),
                 ));
             }
-            Line::Review(r) => file.reviews.push(r),
+            Line::Review(r) => file.reviews.push(ids.review(r)),
             Line::Flags(f) => file.flags.push(f),
             Line::State(_) => file.states += 1,
             Line::Lab(lab) => file.labs.push(lab),
