@@ -120,9 +120,11 @@ fn run(case: &str) {
             let cpu = timed(&mut sim, SimDuration::from_hours(1));
             let st = &sim.generators["g"].stats;
             println!(
-                "{case}: {cpu:.2} s CPU, {} records accepted, {:.0} ns/record, peak RSS {:.0} MB",
+                "{case}: {cpu:.2} s CPU, {} records accepted, {:.0} ns/record, {:.1} bytes/record retained ({} records), peak RSS {:.0} MB",
                 st.accepted,
                 cpu * 1e9 / st.accepted.max(1) as f64,
+                sim.stored_bytes() as f64 / sim.kinesis.stored_records().max(1) as f64,
+                sim.kinesis.stored_records(),
                 peak_rss_mb()
             );
         }

@@ -105,6 +105,7 @@ pub mod rng;
 pub mod sched;
 pub mod sim;
 pub mod time;
+mod varint;
 pub mod workload;
 
 pub use console::{Console, run_console};

@@ -146,8 +146,7 @@ impl Sim {
     /// Memory the records held in Kafka logs and Kinesis shards take, bytes (what
     /// [`Budget::retained_bytes`] bounds).
     pub fn stored_bytes(&self) -> u64 {
-        self.kinesis.stored_records() * budget::KINESIS_RECORD_BYTES
-            + self.kafka.as_ref().map_or(0, |k| k.cluster.stored_bytes())
+        self.kinesis.stored_bytes() + self.kafka.as_ref().map_or(0, |k| k.cluster.stored_bytes())
     }
 
     /// Bytes per second the running record-mode workloads are expected to retain.

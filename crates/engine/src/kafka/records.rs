@@ -11,6 +11,7 @@
 
 use super::log::Rec;
 use crate::time::SimTime;
+use crate::varint::{put, take};
 
 /// Where an original batch starts inside a run, relative to the run's own header (12 bytes
 /// where three full fields would take 24).
@@ -51,28 +52,6 @@ pub struct Records {
     data: Vec<u8>,
     /// The batches merged after the first (the first is the run's own header).
     boundaries: Vec<Boundary>,
-}
-
-fn put(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn take(data: &[u8], at: &mut usize) -> u64 {
-    let mut v = 0u64;
-    let mut shift = 0;
-    while let Some(&b) = data.get(*at) {
-        *at += 1;
-        v |= u64::from(b & 0x7f) << shift;
-        if b < 0x80 {
-            break;
-        }
-        shift += 7;
-    }
-    v
 }
 
 impl Records {

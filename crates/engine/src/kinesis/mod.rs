@@ -318,13 +318,22 @@ impl Kinesis {
         Ok(())
     }
 
-    /// Record entries stored over all shards (each [`crate::budget::KINESIS_RECORD_BYTES`] of
-    /// [`crate::budget::RETAINED_BYTES`]).
+    /// Records retained over all shards.
     pub fn stored_records(&self) -> u64 {
         self.streams
             .values()
             .flat_map(|s| &s.shards)
-            .map(|sh| sh.stored_entries() as u64)
+            .map(shard::Shard::stored_records)
+            .sum()
+    }
+
+    /// Memory the retained records take over all shards (what
+    /// [`crate::budget::RETAINED_BYTES`] bounds with Kafka's).
+    pub fn stored_bytes(&self) -> u64 {
+        self.streams
+            .values()
+            .flat_map(|s| &s.shards)
+            .map(shard::Shard::stored_bytes)
             .sum()
     }
 

@@ -20,8 +20,9 @@ pub const GET_RECORDS_RECORDS_MAX: u32 = 10_000;
 /// Stored record entries per shard at most; beyond the shard's bound the oldest are evicted
 /// before retention ends (a memory bound of the simulator, counted in `Shard::evicted`).
 pub const ENTRIES_PER_SHARD_MAX: usize = 2_000_000;
-/// Stored record entries per stream (40 bytes each): each shard's bound is this divided by
-/// the stream's listed shards, between 1,000 and [`ENTRIES_PER_SHARD_MAX`].
+/// Stored record entries per stream (40 bytes each; a packed run or a flow segment is one):
+/// each shard's bound is this divided by the stream's listed shards, between 1,000 and
+/// [`ENTRIES_PER_SHARD_MAX`].
 pub const ENTRIES_PER_STREAM_MAX: usize = 25_000_000;
 
 /// A sliding one-second window of accepted amounts: at any instant `t` it holds what was taken
@@ -82,8 +83,20 @@ impl Window {
     }
 }
 
-/// Stored records: one record, or a flow segment of `count` synthetic records of `size` bytes
-/// spread evenly over `[arrival, arrival + span)`.
+/// Most generated records one packed run holds.
+pub const RUN_RECORDS_MAX: u32 = 1_024;
+/// Most time one packed run spans, microseconds: retention trims whole entries, so a run is
+/// kept at most this much past its first record's expiry (as a flow segment of a second is).
+pub const RUN_SPAN_US_MAX: u32 = 1_000_000;
+
+/// Stored records, one of:
+/// - one record (with its data when it was put with some);
+/// - a flow segment of `count` synthetic records of `size` bytes spread evenly over
+///   `[arrival, arrival + span)`;
+/// - a packed run of `count` generated records of `size` bytes (no data), the first at
+///   `arrival` with `key`, each later one stored as two varints, the microseconds since the
+///   record before and its key: 3 to 5 bytes a record instead of an entry of 40. `span_us`
+///   is the last record's arrival minus the first's.
 #[derive(Clone, Debug)]
 pub struct Entry {
     pub first: u64,
@@ -92,28 +105,124 @@ pub struct Entry {
     pub span_us: u32,
     pub size: u32,
     pub key: KeyId,
-    pub data: Option<Payload>,
+    /// Boxed once more (a thin pointer) so an entry stays 40 bytes on the hot path.
+    tail: Option<Box<Tail>>,
 }
 
-/// The bytes of a record that was put with data (generated records carry none), boxed once
-/// more so an entry stays 40 bytes.
+/// What an entry holds beyond its fixed fields.
 #[derive(Clone, Debug)]
-#[allow(clippy::box_collection)] // a thin pointer keeps `Entry` at 40 bytes on the hot path
-pub struct Payload(Box<Vec<u8>>);
+enum Tail {
+    /// The bytes of a record put with data (generated records carry none).
+    Data(Vec<u8>),
+    /// A packed run's records after its first.
+    Run(Vec<u8>),
+}
 
 impl Entry {
     fn end(&self) -> u64 {
         self.first + u64::from(self.count)
     }
+
+    fn packed(&self) -> Option<&[u8]> {
+        match self.tail.as_deref() {
+            Some(Tail::Run(bytes)) => Some(bytes),
+            _ => None,
+        }
+    }
+
+    fn data(&self) -> Option<&[u8]> {
+        match self.tail.as_deref() {
+            Some(Tail::Data(bytes)) => Some(bytes),
+            _ => None,
+        }
+    }
+
+    /// Heap bytes the entry holds beyond itself.
+    fn tail_bytes(&self) -> u64 {
+        match self.tail.as_deref() {
+            Some(Tail::Data(bytes) | Tail::Run(bytes)) => bytes.len() as u64,
+            None => 0,
+        }
+    }
+
     fn last_arrival(&self) -> SimTime {
+        if self.packed().is_some() {
+            return SimTime(self.arrival.0 + u64::from(self.span_us));
+        }
         self.arrival_of(self.end() - 1)
     }
+
     pub fn arrival_of(&self, counter: u64) -> SimTime {
         if self.count <= 1 {
             return self.arrival;
         }
+        if let Some(packed) = self.packed() {
+            let skip = (counter - self.first) as usize;
+            return RunRecords::new(self, packed)
+                .nth(skip)
+                .map_or(self.arrival, |(arrival, _)| arrival);
+        }
         let i = u128::from(counter - self.first);
         SimTime(self.arrival.0 + (u128::from(self.span_us) * i / u128::from(self.count)) as u64)
+    }
+
+    /// A lone generated record, or a run with room: `size` bytes at `now` may join it as the
+    /// record numbered `counter`.
+    fn can_pack(&self, counter: u64, size: u32, now: SimTime) -> bool {
+        let lone = self.count == 1 && self.tail.is_none();
+        let open_run = self.packed().is_some() && self.count < RUN_RECORDS_MAX;
+        (lone || open_run)
+            && self.end() == counter
+            && self.size == size
+            && now.0.saturating_sub(self.arrival.0) <= u64::from(RUN_SPAN_US_MAX)
+    }
+
+    /// Adds a record to the run (making one of a lone record). Returns the bytes it took.
+    fn pack(&mut self, now: SimTime, key: KeyId) -> u64 {
+        let delta = now.0 - self.last_arrival().0;
+        let tail = self
+            .tail
+            .get_or_insert_with(|| Box::new(Tail::Run(Vec::new())));
+        let Tail::Run(bytes) = tail.as_mut() else {
+            return 0;
+        };
+        let before = bytes.len();
+        crate::varint::put(bytes, delta);
+        crate::varint::put(bytes, u64::from(key));
+        self.count += 1;
+        self.span_us = (now.0 - self.arrival.0) as u32;
+        (bytes.len() - before) as u64
+    }
+}
+
+/// A packed run's records in order: (arrival, key).
+struct RunRecords<'a> {
+    packed: &'a [u8],
+    at: usize,
+    next: Option<(SimTime, KeyId)>,
+}
+
+impl<'a> RunRecords<'a> {
+    fn new(entry: &Entry, packed: &'a [u8]) -> Self {
+        RunRecords {
+            packed,
+            at: 0,
+            next: Some((entry.arrival, entry.key)),
+        }
+    }
+}
+
+impl Iterator for RunRecords<'_> {
+    type Item = (SimTime, KeyId);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let current = self.next.take()?;
+        if self.at < self.packed.len() {
+            let delta = crate::varint::take(self.packed, &mut self.at);
+            let key = crate::varint::take(self.packed, &mut self.at) as KeyId;
+            self.next = Some((SimTime(current.0.0 + delta), key));
+        }
+        Some(current)
     }
 }
 
@@ -148,6 +257,8 @@ pub struct Shard {
     pub evicted: u64,
     /// This shard's entry bound (set by the stream from [`ENTRIES_PER_STREAM_MAX`]).
     pub(super) entries_max: usize,
+    /// Heap bytes the entries hold beyond themselves (packed runs and put data).
+    tail_bytes: u64,
     /// Latest arrival stored (arrivals never go backwards within a shard).
     last_arrival: SimTime,
     pub write: Window,
@@ -159,9 +270,14 @@ pub struct Shard {
 }
 
 impl Shard {
-    /// Record entries stored (a flow segment is one entry).
+    /// Record entries stored (a flow segment or a packed run is one entry).
     pub fn stored_entries(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Memory the stored records take: the entries and what they hold.
+    pub fn stored_bytes(&self) -> u64 {
+        self.entries.len() as u64 * std::mem::size_of::<Entry>() as u64 + self.tail_bytes
     }
 
     pub fn new(index: u32, start: u128, end: u128, created: SimTime, base: u64) -> Self {
@@ -181,6 +297,7 @@ impl Shard {
             trimmed_to: base,
             evicted: 0,
             entries_max: ENTRIES_PER_SHARD_MAX,
+            tail_bytes: 0,
             last_arrival: created,
             write: Window::default(),
             read_calls: Window::default(),
@@ -221,6 +338,13 @@ impl Shard {
         self.next += 1;
         let now = now.max(self.last_arrival);
         self.last_arrival = now;
+        if data.is_none()
+            && let Some(last) = self.entries.back_mut()
+            && last.can_pack(c, size, now)
+        {
+            self.tail_bytes += last.pack(now, key);
+            return c;
+        }
         self.push_entry(Entry {
             first: c,
             count: 1,
@@ -228,7 +352,7 @@ impl Shard {
             span_us: 0,
             size,
             key,
-            data: data.map(|d| Payload(Box::new(d.into_vec()))),
+            tail: data.map(|d| Box::new(Tail::Data(d.into_vec()))),
         });
         c
     }
@@ -252,6 +376,7 @@ impl Shard {
         // Coalesce with the previous segment when it is the same flow continuing at the same rate.
         if let Some(last) = self.entries.back_mut()
             && last.count > 1
+            && last.tail.is_none()
             && last.key == key
             && last.size == size
             && last.arrival.0 + u64::from(last.span_us) == from.0
@@ -272,17 +397,24 @@ impl Shard {
             span_us: span.0.min(u64::from(u32::MAX)) as u32,
             size,
             key,
-            data: None,
+            tail: None,
         });
     }
 
     fn push_entry(&mut self, e: Entry) {
+        // The entry before is complete: its run gives back what doubling reserved.
+        if let Some(Tail::Run(bytes)) = self.entries.back_mut().and_then(|l| l.tail.as_deref_mut())
+        {
+            bytes.shrink_to_fit();
+        }
         if self.entries.len() >= self.entries_max
             && let Some(old) = self.entries.pop_front()
         {
             self.evicted += u64::from(old.count);
             self.trimmed_to = old.end();
+            self.tail_bytes -= old.tail_bytes();
         }
+        self.tail_bytes += e.tail_bytes();
         self.entries.push_back(e);
     }
 
@@ -294,6 +426,7 @@ impl Shard {
                 break;
             }
             self.trimmed_to = e.end();
+            self.tail_bytes -= e.tail_bytes();
             self.entries.pop_front();
         }
     }
@@ -330,6 +463,12 @@ impl Shard {
         if e.arrival >= t || e.count <= 1 {
             return e.first;
         }
+        if let Some(packed) = e.packed() {
+            let before = RunRecords::new(e, packed)
+                .take_while(|&(arrival, _)| arrival < t)
+                .count();
+            return e.first + before as u64;
+        }
         // Inside a flow segment: first i with arrival_of(i) >= t.
         let (mut lo, mut hi) = (e.first, e.end() - 1);
         while lo < hi {
@@ -361,6 +500,28 @@ impl Shard {
         };
         'outer: while i < self.entries.len() {
             let e = &self.entries[i];
+            if let Some(packed) = e.packed() {
+                let skip = (pos - e.first) as usize;
+                for (arrival, key) in RunRecords::new(e, packed).skip(skip) {
+                    let per = u64::from(e.size) + key_len(key);
+                    if out.len() as u32 >= max_records
+                        || (!out.is_empty() && bytes + per > max_bytes)
+                    {
+                        break 'outer;
+                    }
+                    out.push(ReadRecord {
+                        counter: pos,
+                        arrival,
+                        size: e.size,
+                        key,
+                        data: None,
+                    });
+                    bytes += per;
+                    pos += 1;
+                }
+                i += 1;
+                continue;
+            }
             let per = u64::from(e.size) + key_len(e.key);
             while pos < e.end() {
                 if out.len() as u32 >= max_records || (!out.is_empty() && bytes + per > max_bytes) {
@@ -371,7 +532,7 @@ impl Shard {
                     arrival: e.arrival_of(pos),
                     size: e.size,
                     key: e.key,
-                    data: e.data.as_ref().map(|p| p.0.clone().into_boxed_slice()),
+                    data: e.data().map(Box::from),
                 });
                 bytes += per;
                 pos += 1;
@@ -450,5 +611,113 @@ mod tests {
         assert_eq!(s.counter_at_time(SimTime::from_millis(1500)), 115);
         s.trim(SimTime::from_secs(3));
         assert_eq!(s.first_retained(), 120);
+    }
+
+    /// What the shard must read back: every record as appended.
+    #[derive(Clone, Debug)]
+    struct Put {
+        gap_us: u64,
+        key: KeyId,
+        size: u32,
+        data: Option<Vec<u8>>,
+    }
+
+    fn filled(puts: &[Put]) -> (Shard, Vec<ReadRecord>) {
+        let mut s = Shard::new(0, 0, u128::MAX, SimTime::ZERO, 1_000);
+        let mut now = SimTime::ZERO;
+        let mut expected = Vec::new();
+        for put in puts {
+            now = SimTime(now.0 + put.gap_us);
+            let data = put.data.clone().map(Vec::into_boxed_slice);
+            let counter = s.append(now, put.key, put.size, data.clone());
+            expected.push(ReadRecord {
+                counter,
+                arrival: now,
+                size: put.size,
+                key: put.key,
+                data,
+            });
+        }
+        (s, expected)
+    }
+
+    #[test]
+    fn generated_records_pack_into_runs_of_a_few_bytes_each() {
+        let puts: Vec<Put> = (0..10_000u32)
+            .map(|i| Put {
+                gap_us: 1_000,
+                key: i * 7_919 % 100_000,
+                size: 100,
+                data: None,
+            })
+            .collect();
+        let (s, expected) = filled(&puts);
+        // One run a second at most: ten seconds of records in about ten entries.
+        assert!(s.stored_entries() <= 11, "{}", s.stored_entries());
+        let per_record = s.stored_bytes() as f64 / 10_000.0;
+        assert!(per_record < 6.0, "{per_record:.1} bytes a record");
+        let (read, next) = s.read(1_000, 20_000, u64::MAX, |_| 0);
+        assert_eq!(read, expected);
+        assert_eq!(next, 11_000);
+        // Whole runs go when their last record is past the horizon.
+        let mut trimmed = s.clone();
+        trimmed.trim(SimTime::from_secs(5));
+        let first = trimmed.first_retained();
+        assert!(
+            (4_000..=5_000).contains(&(first - 1_000)),
+            "first retained {first}"
+        );
+        assert!(trimmed.stored_bytes() < s.stored_bytes());
+        assert_eq!(
+            trimmed.arrival_of(first),
+            Some(expected[(first - 1_000) as usize].arrival)
+        );
+    }
+
+    fn put_strategy() -> impl proptest::strategy::Strategy<Value = Put> {
+        use proptest::prelude::*;
+        (
+            prop_oneof![Just(0u64), 0u64..2_000, 0u64..3_000_000],
+            0u32..200_000,
+            prop_oneof![Just(100u32), Just(200u32)],
+            proptest::option::weighted(0.05, proptest::collection::vec(any::<u8>(), 0..8)),
+        )
+            .prop_map(|(gap_us, key, size, data)| Put {
+                gap_us,
+                key,
+                size,
+                data,
+            })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn packed_runs_read_back_every_record_as_it_was_put(
+            puts in proptest::collection::vec(put_strategy(), 1..3_000),
+            from_index in 0usize..3_000,
+            max_records in 1u32..500,
+        ) {
+            let (s, expected) = filled(&puts);
+            let from_index = from_index % expected.len();
+            let from = expected[from_index].counter;
+            let (read, next) = s.read(from, max_records, u64::MAX, |_| 0);
+            let want: Vec<ReadRecord> = expected[from_index..]
+                .iter()
+                .take(max_records as usize)
+                .cloned()
+                .collect();
+            proptest::prop_assert_eq!(next, from + want.len() as u64);
+            proptest::prop_assert_eq!(read, want);
+            let probe = &expected[from_index];
+            proptest::prop_assert_eq!(s.arrival_of(probe.counter), Some(probe.arrival));
+            // The first record at or after an instant, by the model: arrivals never go back.
+            let first_at = expected
+                .iter()
+                .find(|r| r.arrival >= probe.arrival)
+                .map(|r| r.counter);
+            proptest::prop_assert_eq!(Some(s.counter_at_time(probe.arrival)), first_at);
+            let total: u64 = expected.iter().map(|r| r.data.as_ref().map_or(0, |d| d.len() as u64)).sum();
+            proptest::prop_assert!(s.stored_bytes() >= total);
+        }
     }
 }

@@ -375,6 +375,37 @@ fn generated_kafka_records_retain_a_few_bytes_each_once_committed() {
 }
 
 #[test]
+fn generated_kinesis_records_retain_a_few_bytes_each() {
+    let mut c = Console::new(1);
+    ok(
+        &mut c,
+        "aws kinesis create-stream --stream-name s --shard-count 2",
+    );
+    ok(
+        &mut c,
+        "gen start g --stream s --rate 2000/s --size 100 --keys uniform:100000",
+    );
+    ok(&mut c, "advance 60s");
+    let records = c.sim.kinesis.stored_records();
+    assert!(records > 110_000, "{records}");
+    // One 40-byte entry a record before generated records were packed into runs.
+    let per_record = c.sim.stored_bytes() as f64 / records as f64;
+    assert!(
+        per_record <= budget::KINESIS_RECORD_BYTES as f64,
+        "{per_record:.1} bytes per record"
+    );
+    // Every record is still there to read, in order, with its key.
+    let shard = &c.sim.kinesis.stream("s").expect("stream").shards[0];
+    let (read, _) = shard.read(shard.base, 10_000, u64::MAX, |_| 0);
+    assert_eq!(read.len(), 10_000);
+    assert!(
+        read.windows(2)
+            .all(|w| w[0].counter + 1 == w[1].counter && w[0].arrival <= w[1].arrival)
+    );
+    assert!(read.iter().any(|r| r.key != read[0].key));
+}
+
+#[test]
 fn generators_stop_at_their_budget() {
     let mut c = Console::new(1);
     ok(
