@@ -576,8 +576,13 @@ impl Kinesis {
     /// Returns the earliest time something is due next (a pending reshard), if any.
     pub fn housekeeping(&mut self, now: SimTime) -> Option<SimTime> {
         let mut next = None;
+        let mut held = self.shards_held();
         for s in self.streams.values_mut() {
-            if let Some(at) = s.housekeeping(now) {
+            let before = s.shards.len();
+            let room = crate::budget::SHARDS_TOTAL.saturating_sub(held);
+            let due = s.housekeeping(now, room);
+            held = held + s.shards.len() - before;
+            if let Some(at) = due {
                 next = Some(next.map_or(at, |n: SimTime| n.min(at)));
             }
         }

@@ -933,9 +933,10 @@ impl Stream {
         }
     }
 
-    /// Splits on-demand streams' shards to follow capacity, completes due reshards, trims
-    /// retention and expires closed shards. Returns the pending reshard's due time.
-    pub(super) fn housekeeping(&mut self, now: SimTime) -> Option<SimTime> {
+    /// Splits on-demand streams' shards to follow capacity (adding at most `shard_room` shards,
+    /// what the simulation's shard budget has left), completes due reshards, trims retention
+    /// and expires closed shards. Returns the pending reshard's due time.
+    pub(super) fn housekeeping(&mut self, now: SimTime, shard_room: usize) -> Option<SimTime> {
         self.complete_reshard_if_due(now);
         let retention = SimDuration::from_hours(u64::from(self.retention_hours));
         let horizon = now.saturating_sub(retention);
@@ -960,11 +961,18 @@ impl Stream {
                 .div_ceil(WRITE_BYTES_PER_SEC)
                 .max(od.cap_records_per_sec.div_ceil(WRITE_RECORDS_PER_SEC));
             let open = self.open.len() as u64;
-            if need > open
+            let target = need
+                .min(2 * open)
+                .min(u64::from(crate::budget::SHARDS_PER_STREAM));
+            // A uniform reshard to `target` open shards adds at most three shards per target
+            // shard (splits add two, the merges that fix slivers one).
+            let added = 3 * target as usize;
+            if target > open
                 && self.pending.is_none()
-                && self.shards.len() + 3 * (2 * open as usize) < SHARDS_PER_STREAM_MAX
+                && self.shards.len() + added < SHARDS_PER_STREAM_MAX
+                && added <= shard_room
             {
-                self.apply_uniform(need.min(2 * open) as u32, now);
+                self.apply_uniform(target as u32, now);
             }
         }
         self.pending_due()
@@ -1000,5 +1008,42 @@ impl Stream {
             .map(|s| u128::from(s.closed.unwrap_or(now).since(s.created).0))
             .sum();
         micros as f64 / (3600.0 * MICROS_PER_SEC as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An on-demand stream whose traffic 16 minutes ago asks for `shards` shards' capacity.
+    fn busy_on_demand(shards: u64) -> Stream {
+        let mut s = Stream::new(
+            "od",
+            1,
+            ON_DEMAND_INITIAL_SHARDS,
+            StreamMode::OnDemand,
+            SimTime::ZERO,
+        );
+        let od = s.on_demand.as_mut().expect("on-demand");
+        od.peaks
+            .push_back((0, shards * WRITE_BYTES_PER_SEC / 2, shards * 500));
+        s
+    }
+
+    #[test]
+    fn on_demand_growth_stays_within_the_shards_the_simulation_has_left() {
+        let now = SimTime::from_secs(16 * 60);
+        let mut grown = busy_on_demand(100);
+        grown.housekeeping(now, usize::MAX);
+        assert_eq!(
+            grown.open_shards().len(),
+            2 * ON_DEMAND_INITIAL_SHARDS as usize
+        );
+
+        // The same demand with no room left in the simulation's shard budget: no growth.
+        let mut held = busy_on_demand(100);
+        held.housekeeping(now, 5);
+        assert_eq!(held.open_shards().len(), ON_DEMAND_INITIAL_SHARDS as usize);
+        assert_eq!(held.shards.len(), ON_DEMAND_INITIAL_SHARDS as usize);
     }
 }
