@@ -1,7 +1,6 @@
 //! Plain mode: a drill session on stdin/stdout without the TUI, for scripts, screen readers and
 //! tests. The line protocol is documented in the README; grades persist exactly as in the TUI.
 
-use std::collections::HashMap;
 use std::io::{self, BufRead, Write};
 
 use chrono::{DateTime, Utc};
@@ -30,7 +29,7 @@ pub enum PlainError {
 pub struct PlainDeps<'a> {
     pub store: &'a mut Store,
     pub scheduler: &'a Scheduler,
-    pub states: &'a mut HashMap<String, CardState>,
+    pub states: &'a mut crate::srs::queue::ItemMap<CardState>,
     /// Items whose text changed since they were last reviewed.
     pub changed: &'a std::collections::HashSet<String>,
     pub clock: &'a mut dyn FnMut() -> DateTime<Utc>,
@@ -240,7 +239,7 @@ mod tests {
             .expect("the starter question");
         let mut store = Store::open_in_memory().expect("store");
         let scheduler = Scheduler::new(0.9).expect("scheduler");
-        let mut states = HashMap::new();
+        let mut states = crate::srs::queue::ItemMap::default();
         let changed = std::collections::HashSet::new();
         // Each reading of the clock is `seconds` later: the answer arrives that long after
         // the prompt.

@@ -22,11 +22,14 @@ pub struct Counts {
     pub new: usize,
 }
 
+/// Per-item values keyed by item id, with a fast hasher (keys are the library's own ids).
+pub type ItemMap<V> = HashMap<String, V, foldhash::fast::RandomState>;
+
 /// What the learner has done, as the store knows it.
 #[derive(Debug, Default, Clone)]
 pub struct Progress {
-    pub states: HashMap<String, CardState>,
-    pub flags: HashMap<String, ItemFlags>,
+    pub states: ItemMap<CardState>,
+    pub flags: ItemMap<ItemFlags>,
     /// Items reviewed since the study day started.
     pub reviewed_today: HashSet<String>,
 }

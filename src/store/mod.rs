@@ -10,6 +10,7 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+use crate::srs::queue::ItemMap;
 use crate::srs::scheduler::{CardState, Rating, Scheduler, SchedulerError};
 
 /// Lapses after which an item is a leech: suspended, and the user told.
@@ -440,18 +441,18 @@ impl Store {
     }
 
     /// Every item's flags row (every item seen since its content was synced has one).
-    pub fn flags(&self) -> Result<HashMap<String, ItemFlags>, StoreError> {
+    pub fn flags(&self) -> Result<ItemMap<ItemFlags>, StoreError> {
         self.flags_where("")
     }
 
     /// The flags of items with any flag raised: what scheduling needs (an item absent has none
     /// raised). Most items have a row only for their content hash; reading those too costs a
     /// string and a map entry per card each time today's queue is built.
-    pub fn raised_flags(&self) -> Result<HashMap<String, ItemFlags>, StoreError> {
+    pub fn raised_flags(&self) -> Result<ItemMap<ItemFlags>, StoreError> {
         self.flags_where("WHERE suspended OR leech OR changed OR flagged OR reset_at IS NOT NULL")
     }
 
-    fn flags_where(&self, filter: &str) -> Result<HashMap<String, ItemFlags>, StoreError> {
+    fn flags_where(&self, filter: &str) -> Result<ItemMap<ItemFlags>, StoreError> {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT item_id, suspended, leech, changed, reset_at, flagged FROM item_flags {filter}"
         ))?;
@@ -814,11 +815,14 @@ impl Store {
     }
 
     /// Every item's scheduling state, keyed by item id.
-    pub fn card_states(&self) -> Result<HashMap<String, CardState>, StoreError> {
+    pub fn card_states(&self) -> Result<ItemMap<CardState>, StoreError> {
         let count: i64 = self
             .conn
             .query_row("SELECT COUNT(*) FROM card_state", [], |r| r.get(0))?;
-        let mut states = HashMap::with_capacity(usize::try_from(count).unwrap_or(0));
+        let mut states = ItemMap::with_capacity_and_hasher(
+            usize::try_from(count).unwrap_or(0),
+            foldhash::fast::RandomState::default(),
+        );
         let mut stmt = self.conn.prepare(
             "SELECT item_id, stability, difficulty, due, last_review, reps, lapses FROM card_state",
         )?;
