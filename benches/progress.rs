@@ -127,7 +127,7 @@ fn in_process(size: &str, dir: &Path) {
     let workspace = Workspace::open(&locations).expect("workspace");
     let items = workspace
         .library
-        .scoped_item_refs(&streamdrill::deck::Scope::All);
+        .scoped_items(&streamdrill::deck::Scope::All);
     let mut samples = Vec::new();
     let mut queued = 0;
     for _ in 0..15 {

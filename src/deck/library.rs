@@ -131,15 +131,15 @@ impl Library {
             .collect()
     }
 
-    /// The items of a scope; an unknown deck or tag has none.
     /// Every drill item of every deck, in library order.
     pub fn all_items(&self) -> &[DrillItem] {
         self.items
             .get_or_init(|| self.decks.iter().flat_map(|d| items_of(&d.deck)).collect())
     }
 
-    /// The items of a scope, borrowed from [`Library::all_items`].
-    pub fn scoped_item_refs(&self, scope: &Scope) -> Vec<&DrillItem> {
+    /// The items of a scope, borrowed from [`Library::all_items`]; an unknown deck or tag has
+    /// none.
+    pub fn scoped_items(&self, scope: &Scope) -> Vec<&DrillItem> {
         let items = self.all_items().iter();
         match scope {
             Scope::All => items.collect(),
@@ -157,19 +157,6 @@ impl Library {
                     })
                     .collect()
             }
-        }
-    }
-
-    pub fn scoped_items(&self, scope: &Scope) -> Vec<DrillItem> {
-        match scope {
-            Scope::All => self.items(None),
-            Scope::Deck(id) => self.items(Some(id)),
-            Scope::Tag(tag) => self
-                .items_with_tags()
-                .into_iter()
-                .filter(|(_, tags)| tags.contains(tag))
-                .map(|(item, _)| item.clone())
-                .collect(),
         }
     }
 
@@ -201,16 +188,33 @@ mod tests {
     }
 
     #[test]
-    fn borrowed_scopes_hold_the_items_the_owned_ones_do() {
+    fn scopes_hold_the_items_of_their_deck_or_tag() {
         let library = Library::bundled();
-        let tag = library.tags().into_iter().next().expect("a tag");
-        let deck = library.decks[1].deck.meta.id.clone();
-        for scope in [Scope::All, Scope::Deck(deck), Scope::Tag(tag)] {
-            let owned = library.scoped_items(&scope);
-            let borrowed = library.scoped_item_refs(&scope);
-            assert!(!owned.is_empty(), "{scope:?}");
-            assert_eq!(ids(borrowed), ids(&owned), "{scope:?}");
+        assert_eq!(
+            ids(library.scoped_items(&Scope::All)),
+            ids(library.all_items())
+        );
+        let deck = &library.decks[1].deck;
+        assert_eq!(
+            ids(library.scoped_items(&Scope::Deck(deck.meta.id.clone()))),
+            ids(&items_of(deck))
+        );
+        // A tag holds the cards carrying it and every card of a deck carrying it.
+        for tag in library.tags() {
+            let tagged: Vec<&str> = library
+                .items_with_tags()
+                .into_iter()
+                .filter(|(_, tags)| tags.contains(&tag))
+                .map(|(item, _)| item.id.as_str())
+                .collect();
+            assert!(!tagged.is_empty(), "{tag}");
+            assert_eq!(ids(library.scoped_items(&Scope::Tag(tag.clone()))), tagged);
         }
+        assert!(
+            library
+                .scoped_items(&Scope::Tag("no-such-tag".into()))
+                .is_empty()
+        );
     }
 
     #[test]

@@ -308,7 +308,7 @@ fn run_plain(cli: &Cli, args: &DrillArgs) -> Result<ExitCode, CliError> {
             .unwrap_or(workspace.config.session_cards as usize),
     )?;
     let queue = build_queue(
-        workspace.library.scoped_item_refs(&scope),
+        workspace.library.scoped_items(&scope),
         &progress,
         &workspace.scheduler,
         now,

@@ -115,7 +115,7 @@ impl App {
             return;
         };
         let queue = build_queue(
-            self.library.scoped_item_refs(scope),
+            self.library.scoped_items(scope),
             &self.progress,
             &self.scheduler,
             now,

@@ -123,9 +123,18 @@ impl Entry {
         self.first + u64::from(self.count)
     }
 
-    fn packed(&self) -> Option<&[u8]> {
+    fn is_run(&self) -> bool {
+        matches!(self.tail.as_deref(), Some(Tail::Run(_)))
+    }
+
+    /// A packed run's records in order, from its first.
+    fn run(&self) -> Option<RunRecords<'_>> {
         match self.tail.as_deref() {
-            Some(Tail::Run(bytes)) => Some(bytes),
+            Some(Tail::Run(packed)) => Some(RunRecords {
+                packed,
+                at: 0,
+                next: Some((self.arrival, self.key)),
+            }),
             _ => None,
         }
     }
@@ -146,7 +155,7 @@ impl Entry {
     }
 
     fn last_arrival(&self) -> SimTime {
-        if self.packed().is_some() {
+        if self.is_run() {
             return SimTime(self.arrival.0 + u64::from(self.span_us));
         }
         self.arrival_of(self.end() - 1)
@@ -156,11 +165,9 @@ impl Entry {
         if self.count <= 1 {
             return self.arrival;
         }
-        if let Some(packed) = self.packed() {
+        if let Some(mut run) = self.run() {
             let skip = (counter - self.first) as usize;
-            return RunRecords::new(self, packed)
-                .nth(skip)
-                .map_or(self.arrival, |(arrival, _)| arrival);
+            return run.nth(skip).map_or(self.arrival, |(arrival, _)| arrival);
         }
         let i = u128::from(counter - self.first);
         SimTime(self.arrival.0 + (u128::from(self.span_us) * i / u128::from(self.count)) as u64)
@@ -170,7 +177,7 @@ impl Entry {
     /// record numbered `counter`.
     fn can_pack(&self, counter: u64, size: u32, now: SimTime) -> bool {
         let lone = self.count == 1 && self.tail.is_none();
-        let open_run = self.packed().is_some() && self.count < RUN_RECORDS_MAX;
+        let open_run = self.is_run() && self.count < RUN_RECORDS_MAX;
         (lone || open_run)
             && self.end() == counter
             && self.size == size
@@ -200,16 +207,6 @@ struct RunRecords<'a> {
     packed: &'a [u8],
     at: usize,
     next: Option<(SimTime, KeyId)>,
-}
-
-impl<'a> RunRecords<'a> {
-    fn new(entry: &Entry, packed: &'a [u8]) -> Self {
-        RunRecords {
-            packed,
-            at: 0,
-            next: Some((entry.arrival, entry.key)),
-        }
-    }
 }
 
 impl Iterator for RunRecords<'_> {
@@ -463,10 +460,8 @@ impl Shard {
         if e.arrival >= t || e.count <= 1 {
             return e.first;
         }
-        if let Some(packed) = e.packed() {
-            let before = RunRecords::new(e, packed)
-                .take_while(|&(arrival, _)| arrival < t)
-                .count();
+        if let Some(run) = e.run() {
+            let before = run.take_while(|&(arrival, _)| arrival < t).count();
             return e.first + before as u64;
         }
         // Inside a flow segment: first i with arrival_of(i) >= t.
@@ -500,9 +495,9 @@ impl Shard {
         };
         'outer: while i < self.entries.len() {
             let e = &self.entries[i];
-            if let Some(packed) = e.packed() {
+            if let Some(run) = e.run() {
                 let skip = (pos - e.first) as usize;
-                for (arrival, key) in RunRecords::new(e, packed).skip(skip) {
+                for (arrival, key) in run.skip(skip) {
                     let per = u64::from(e.size) + key_len(key);
                     if out.len() as u32 >= max_records
                         || (!out.is_empty() && bytes + per > max_bytes)
