@@ -94,6 +94,7 @@
 //! 1 s, calling GetRecords when their own interval has passed) and KCL shard discovery (every
 //! 60 s). Reshards complete at their due time, checked before every event.
 
+pub mod api;
 pub mod budget;
 pub mod console;
 pub mod cost;

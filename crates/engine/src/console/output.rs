@@ -1,31 +1,36 @@
 //! JSON helpers the console's commands print with: record data in base64 ([`base64`]) and
 //! metric series ([`metrics_json`]). A leaf: it imports no command module.
 
+use crate::api::kinesis::from_unix_seconds;
 use crate::metrics::{Metric, MetricSet};
 use crate::time::SimTime;
 use serde_json::{Value, json};
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /// Standard base64 with padding (the AWS CLI prints record data this way).
 pub fn base64(data: &[u8]) -> String {
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(B64[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+/// Turns the Unix-seconds timestamps of an API response (members named `...Timestamp`) into
+/// RFC 3339 text, as the AWS CLI prints them.
+pub(crate) fn cli_timestamps(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for (key, value) in m.iter_mut() {
+                match value {
+                    Value::Number(n) if key.ends_with("Timestamp") => {
+                        if let Some(secs) = n.as_f64() {
+                            *value = json!(from_unix_seconds(secs).to_rfc3339());
+                        }
+                    }
+                    _ => cli_timestamps(value),
+                }
             }
         }
+        Value::Array(items) => items.iter_mut().for_each(cli_timestamps),
+        _ => {}
     }
-    out
 }
 
 /// JSON text made safe to print on a terminal. `serde_json` escapes C0 controls (ESC is

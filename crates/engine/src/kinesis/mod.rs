@@ -73,6 +73,10 @@ pub enum ErrorCode {
     ExpiredIterator,
     Validation,
     InternalFailure,
+    /// The request is not what the API model describes (a member of the wrong JSON type).
+    Serialization,
+    /// The `X-Amz-Target` names no operation of the API.
+    UnknownOperation,
     /// Not the service's: the simulator's resource budget refused the request
     /// ([`crate::budget`]).
     SimulationLimit,
@@ -89,6 +93,8 @@ impl ErrorCode {
             ErrorCode::ExpiredIterator => "ExpiredIteratorException",
             ErrorCode::Validation => "ValidationException",
             ErrorCode::InternalFailure => "InternalFailure",
+            ErrorCode::Serialization => "SerializationException",
+            ErrorCode::UnknownOperation => "UnknownOperationException",
             ErrorCode::SimulationLimit => crate::budget::CODE,
         }
     }
