@@ -45,6 +45,18 @@ pub const OPERATIONS: &[&str] = &[
     "SubscribeToShard",
 ];
 
+/// The AWS CLI's name of an operation: `PutRecords` is `put-records`.
+pub fn cli_name(operation: &str) -> String {
+    let mut kebab = String::with_capacity(operation.len() + 4);
+    for (i, c) in operation.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            kebab.push('-');
+        }
+        kebab.push(c.to_ascii_lowercase());
+    }
+    kebab
+}
+
 /// Default and largest page sizes, as AWS documents them.
 const LIST_STREAMS_LIMIT_DEFAULT: usize = 100;
 const LIST_STREAMS_LIMIT_MAX: usize = 10_000;

@@ -344,16 +344,10 @@ impl Console {
 
 /// The API operation of an `aws kinesis` command: `put-records` is `PutRecords`.
 fn operation_name(command: &str) -> Option<&'static str> {
-    api::OPERATIONS.iter().copied().find(|op| {
-        let mut kebab = String::with_capacity(op.len() + 4);
-        for (i, c) in op.chars().enumerate() {
-            if c.is_ascii_uppercase() && i > 0 {
-                kebab.push('-');
-            }
-            kebab.push(c.to_ascii_lowercase());
-        }
-        kebab == command
-    })
+    api::OPERATIONS
+        .iter()
+        .copied()
+        .find(|op| api::cli_name(op) == command)
 }
 
 /// `--starting-position Type=...,SequenceNumber=...,Timestamp=...` as the request member.

@@ -75,6 +75,8 @@ pub enum ErrorCode {
     InternalFailure,
     /// The request is not what the API model describes (a member of the wrong JSON type).
     Serialization,
+    /// The caller may not make this request (a lab allows only some).
+    AccessDenied,
     /// The `X-Amz-Target` names no operation of the API.
     UnknownOperation,
     /// Not the service's: the simulator's resource budget refused the request
@@ -95,6 +97,7 @@ impl ErrorCode {
             ErrorCode::InternalFailure => "InternalFailure",
             ErrorCode::Serialization => "SerializationException",
             ErrorCode::UnknownOperation => "UnknownOperationException",
+            ErrorCode::AccessDenied => "AccessDeniedException",
             ErrorCode::SimulationLimit => crate::budget::CODE,
         }
     }
