@@ -15,9 +15,12 @@
 //!   shell.
 //! - [`shell`]: the edges: the CLI, plain mode, paths, configuration, the clock, and the
 //!   workspace that assembles them for a command.
+//! - [`doors`]: the front doors: real clients (boto3, the AWS CLI) reach the engine over
+//!   127.0.0.1 (`streamdrill serve`).
 //! - [`text`]: sanitising untrusted text before it can reach a terminal.
 
 pub mod deck;
+pub mod doors;
 pub mod grading;
 pub mod labs;
 pub mod shell;

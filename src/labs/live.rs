@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use super::completion::{self, Completion, Names};
 use super::{ANSWER_COMMAND, Lab, Outcome, Scope, commands, evaluate, record_answer};
+use streamdrill_engine::api::kinesis::{self as kinesis_api, Subscription};
+use streamdrill_engine::kinesis::{ErrorCode, KinesisError};
 use streamdrill_engine::metrics::Metric;
 use streamdrill_engine::{Console, SimDuration};
 
@@ -31,6 +33,8 @@ pub struct LiveLab {
     schedule: Vec<(SimDuration, String)>,
     next: usize,
     pub log: Vec<String>,
+    /// Lines ever written to the log (the log keeps the last LOG_LINES_MAX).
+    logged: u64,
     pub commands_used: u32,
     pub hints_shown: usize,
     /// The learner's `answer NAME VALUE`s, for answer goals.
@@ -182,6 +186,7 @@ impl LiveLab {
             now: SimDuration(0),
             schedule,
             next: 0,
+            logged: log.len() as u64,
             log,
             commands_used: 0,
             hints_shown: 0,
@@ -582,6 +587,80 @@ impl LiveLab {
         Reply::Json { value, raw }
     }
 
+    /// The log lines written after the first `seen` of all ever written (those still kept),
+    /// and how many have been written.
+    pub fn log_after(&self, seen: u64) -> (&[String], u64) {
+        let new = self.logged.saturating_sub(seen).min(self.log.len() as u64) as usize;
+        (&self.log[self.log.len() - new..], self.logged)
+    }
+
+    /// A real client's Kinesis request (through the HTTP front door), held to the same rule as
+    /// the console line `aws kinesis <operation>`: refused unless the lab allows that command.
+    pub fn client_call(&mut self, operation: &str, request: &Value) -> Result<Value, KinesisError> {
+        self.client_allowed(operation)?;
+        let answer = kinesis_api::call(&mut self.console.sim, operation, request);
+        self.log_client(operation, answer.as_ref().err());
+        answer
+    }
+
+    /// A real client's `SubscribeToShard`, allowed as `aws kinesis subscribe-to-shard` is.
+    pub fn client_subscribe(&mut self, request: &Value) -> Result<Subscription, KinesisError> {
+        self.client_allowed("SubscribeToShard")?;
+        let answer = kinesis_api::subscribe(&mut self.console.sim, request);
+        self.log_client("SubscribeToShard", answer.as_ref().err());
+        answer
+    }
+
+    /// The events pushed to a real client's subscription since the last call, and whether it
+    /// has ended (an ended lab ends it too).
+    pub fn client_events(
+        &mut self,
+        sub: &Subscription,
+    ) -> Result<(Vec<Value>, bool), KinesisError> {
+        let (events, ended) = kinesis_api::subscription_events(&mut self.console.sim, sub)?;
+        Ok((events, ended || self.finished()))
+    }
+
+    fn client_allowed(&self, operation: &str) -> Result<(), KinesisError> {
+        if self.finished() {
+            return Err(KinesisError::new(
+                ErrorCode::AccessDenied,
+                "the lab run is over",
+            ));
+        }
+        let command = format!("aws kinesis {}", kinesis_api::cli_name(operation));
+        if self.lab.allows(&command) {
+            Ok(())
+        } else {
+            Err(KinesisError::new(
+                ErrorCode::AccessDenied,
+                format!(
+                    "not allowed in this lab: {operation} (`help` on the console lists what it allows)"
+                ),
+            ))
+        }
+    }
+
+    /// Logs a client's call. A run of the same call with the same outcome (a client polling
+    /// for ACTIVE, a producer's puts) is one line: its first.
+    fn log_client(&mut self, operation: &str, error: Option<&KinesisError>) {
+        self.commands_used += 1;
+        let note = error.map_or_else(String::new, |e| format!(" (failed: {})", e.code.name()));
+        let command = kinesis_api::cli_name(operation);
+        let what = format!("> {command} from a client{note}");
+        let repeated = self
+            .log
+            .last()
+            .is_some_and(|last| last.split_once(' ').is_some_and(|(_, rest)| rest == what));
+        if !repeated {
+            self.push_log(format!("t={} {what}", self.now));
+        }
+    }
+
+    pub fn debrief(&self) -> &str {
+        &self.lab.debrief.text
+    }
+
     /// The goal's predicates as of now, over windows ending now.
     pub fn outcomes(&self) -> Vec<Outcome> {
         self.lab
@@ -680,6 +759,7 @@ impl LiveLab {
     }
 
     fn push_log(&mut self, line: String) {
+        self.logged += 1;
         self.log.push(line);
         if self.log.len() > LOG_LINES_MAX {
             self.log.remove(0);

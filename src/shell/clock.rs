@@ -7,6 +7,12 @@ pub fn now() -> DateTime<Utc> {
     Utc::now()
 }
 
+/// The monotonic clock, for what follows wall time as it passes (the doors' virtual time).
+#[allow(clippy::disallowed_methods)]
+pub fn instant() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
 /// The start of the user's current local day (midnight), as a UTC instant.
 #[allow(clippy::disallowed_methods)]
 pub fn start_of_local_day(now: DateTime<Utc>) -> DateTime<Utc> {

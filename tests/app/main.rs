@@ -3,6 +3,7 @@
 
 mod cli;
 mod content;
+mod doors;
 mod fuzz;
 mod hostile;
 mod labs;

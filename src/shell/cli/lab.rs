@@ -125,7 +125,8 @@ fn lab_run(
         }
     };
     let verdict = crate::labs::run(lab, &commands, seed);
-    store_lab_result(cli, &lab.id, &verdict);
+    let commands = u32::try_from(verdict.actions.len()).unwrap_or(u32::MAX);
+    store_lab_result(cli, &lab.id, verdict.passed, commands, 0);
     if json {
         let verdict_json = serde_json::to_string(&verdict).unwrap_or_default();
         writeln!(out, "{}", terminal_safe_json(&verdict_json))?;
@@ -137,6 +138,51 @@ fn lab_run(
     } else {
         EXIT_NOT_PASSED
     }))
+}
+
+/// `streamdrill serve`: the doors, on a free simulation or on a bundled lab whose result is
+/// stored as a lab screen's run is.
+pub(super) fn serve(cli: &Cli, args: &super::ServeArgs) -> Result<ExitCode, CliError> {
+    use crate::doors::serve::{ServeOptions, serve};
+    let lab = match &args.lab {
+        None => None,
+        Some(id) => {
+            let labs = match crate::labs::bundled::labs() {
+                Ok(labs) => labs,
+                Err(problems) => {
+                    for p in problems {
+                        super::complain(&p.to_string());
+                    }
+                    return Ok(ExitCode::from(EXIT_BAD_INPUT));
+                }
+            };
+            let Some(lab) = labs.into_iter().find(|l| &l.id == id) else {
+                super::complain(&format!(
+                    "streamdrill: no lab with id `{id}`; `streamdrill lab list` shows the ids"
+                ));
+                return Ok(ExitCode::from(EXIT_BAD_INPUT));
+            };
+            Some(lab)
+        }
+    };
+    let lab_id = lab.as_ref().map(|l| l.id.clone());
+    let ended = serve(ServeOptions {
+        kinesis: args.kinesis,
+        lab,
+        speed: args.speed,
+        seed: args.seed,
+    })?;
+    match (lab_id, ended) {
+        (Some(id), Some(end)) => {
+            store_lab_result(cli, &id, end.passed, end.commands, end.hints);
+            Ok(ExitCode::from(if end.passed {
+                EXIT_PASSED
+            } else {
+                EXIT_NOT_PASSED
+            }))
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
 }
 
 /// Reads and parses a script file; bytes that are not UTF-8 are an error at their line and
@@ -280,7 +326,7 @@ fn lab_check(paths: &[PathBuf], bundled: usize) -> ExitCode {
 
 /// Keeps a headless run's result for the stats; results never change card scheduling. A store
 /// that cannot be opened costs the record, not the run.
-fn store_lab_result(cli: &Cli, lab_id: &str, verdict: &crate::labs::Verdict) {
+fn store_lab_result(cli: &Cli, lab_id: &str, passed: bool, commands: u32, hints: u32) {
     let stored = locations(cli)
         .open_store()
         .map_err(|e| e.to_string())
@@ -289,9 +335,9 @@ fn store_lab_result(cli: &Cli, lab_id: &str, verdict: &crate::labs::Verdict) {
                 .record_lab_result(&crate::store::LabResult {
                     lab_id: lab_id.to_owned(),
                     finished_at: clock::now(),
-                    passed: verdict.passed,
-                    commands: u32::try_from(verdict.actions.len()).unwrap_or(u32::MAX),
-                    hints: 0,
+                    passed,
+                    commands,
+                    hints,
                 })
                 .map_err(|e| e.to_string())
         });

@@ -80,6 +80,9 @@ pub enum Command {
     /// Mini-labs on the embedded engine: list them, or run one headless with a script
     #[command(subcommand)]
     Lab(LabCommand),
+    /// Open the front doors: real clients (boto3, the AWS CLI, any SDK) reach the engine on
+    /// 127.0.0.1, with the console on stdin; with --lab, solve a lab with them
+    Serve(ServeArgs),
     /// Plan toward an interview date: daily new cards and retention for the best recall that day
     Plan(PlanArgs),
     /// Fill the data directory with a synthetic history (for benchmarks and demos)
@@ -92,6 +95,22 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where the Kinesis door listens (loopback only; port 0 picks a free one)
+    #[arg(long, value_name = "ADDR", default_value = crate::doors::serve::KINESIS_DEFAULT)]
+    pub kinesis: std::net::SocketAddr,
+    /// Run this bundled lab: clients are held to its rules, and serve ends with its verdict
+    /// (exit 0 passed, 1 not)
+    #[arg(long, value_name = "ID")]
+    pub lab: Option<String>,
+    /// Virtual seconds per wall-clock second
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -189,6 +208,8 @@ pub enum CliError {
     File { path: String, source: io::Error },
     #[error("no deck with id `{0}`; `streamdrill deck list` shows the ids")]
     UnknownDeck(String),
+    #[error(transparent)]
+    Serve(#[from] crate::doors::serve::ServeError),
     #[error("no card is tagged `{0}`")]
     UnknownTag(String),
 }
@@ -248,6 +269,7 @@ fn dispatch(cli: &Cli) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Plan(args)) => plan(cli, args),
+        Some(Command::Serve(args)) => lab::serve(cli, args),
         Some(Command::Lab(command)) => lab::lab_command(cli, command),
         Some(Command::Synthesize {
             cards,

@@ -1,0 +1,349 @@
+//! `streamdrill serve` over a real socket: the Kinesis door answers raw HTTP as AWS does (bad
+//! input included), agrees with the console on stdin, and real clients (boto3, the AWS CLI)
+//! work against it.
+//!
+//! The client tests run `tests/doors/*.py` with the Python of `target/doors-venv` (`.ci/run`
+//! creates it with boto3 and awscli). Without that venv they say so and pass, unless
+//! `STREAMDRILL_REQUIRE_DOORS` is set (CI sets it).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// A `streamdrill serve` process on a free port, its stdout read line by line.
+struct Serve {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<String>,
+    port: u16,
+    _data: tempfile::TempDir,
+}
+
+impl Serve {
+    fn start(args: &[&str]) -> Serve {
+        let data = tempfile::tempdir().expect("temp dir");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_streamdrill"))
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(["serve", "--kinesis", "127.0.0.1:0"])
+            .args(args)
+            .env_remove("STREAMDRILL_DATA_DIR")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("binary runs");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = child.stdout.take().expect("stdout");
+        let (send, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                if send.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let banner = lines
+            .recv_timeout(Duration::from_secs(20))
+            .expect("serve prints its address");
+        let port = banner
+            .split("http://127.0.0.1:")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no address in the banner: {banner}"));
+        Serve {
+            child,
+            stdin,
+            lines,
+            port,
+            _data: data,
+        }
+    }
+
+    /// Runs a console line and returns the first printed line that parses as JSON.
+    fn console_json(&mut self, line: &str) -> Value {
+        writeln!(self.stdin, "{line} --json").expect("console line");
+        loop {
+            let printed = self
+                .lines
+                .recv_timeout(Duration::from_secs(10))
+                .unwrap_or_else(|_| panic!("no answer to `{line}`"));
+            if let Ok(value) = serde_json::from_str::<Value>(&printed) {
+                return value;
+            }
+        }
+    }
+
+    /// Sends raw bytes as one request and returns the status and the JSON body.
+    fn raw(&self, request: &[u8]) -> (u16, Value) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        stream.write_all(request).expect("send");
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let text = String::from_utf8_lossy(&answer);
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no status line in {text:?}"));
+        let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
+        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    }
+
+    /// A request as the SDKs send it, with `headers` added or replacing theirs.
+    fn post(&self, target: &str, body: &str, headers: &[(&str, &str)]) -> (u16, Value) {
+        let mut head: Vec<(String, String)> = vec![
+            ("Host".into(), format!("127.0.0.1:{}", self.port)),
+            ("Content-Type".into(), "application/x-amz-json-1.1".into()),
+            ("X-Amz-Target".into(), format!("Kinesis_20131202.{target}")),
+            (
+                "Authorization".into(),
+                "AWS4-HMAC-SHA256 Credential=x/20261204/us-east-1/kinesis/aws4_request, \
+                 SignedHeaders=host, Signature=0"
+                    .into(),
+            ),
+            ("Content-Length".into(), body.len().to_string()),
+            ("Connection".into(), "close".into()),
+        ];
+        for (name, value) in headers {
+            head.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+            if !value.is_empty() {
+                head.push(((*name).into(), (*value).into()));
+            }
+        }
+        let mut request = String::from("POST / HTTP/1.1\r\n");
+        for (name, value) in head {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
+        self.raw(request.as_bytes())
+    }
+
+    fn call(&self, target: &str, body: &Value) -> Value {
+        let (status, answer) = self.post(target, &body.to_string(), &[]);
+        assert_eq!(status, 200, "{target} {body}: {answer}");
+        answer
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The console prints timestamps as the AWS CLI does (RFC 3339); the wire carries Unix
+/// seconds. Turns the first into the second so the two answers compare.
+fn as_the_cli_prints(mut value: Value) -> Value {
+    fn walk(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                for (key, member) in map.iter_mut() {
+                    if let (true, Some(text)) = (key.ends_with("Timestamp"), member.as_str()) {
+                        let at = chrono::DateTime::parse_from_rfc3339(text).expect("RFC 3339");
+                        *member = json!(at.timestamp_millis() as f64 / 1000.0);
+                    } else {
+                        walk(member);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut value);
+    value
+}
+
+fn error_type(answer: &Value) -> &str {
+    answer["__type"].as_str().unwrap_or("")
+}
+
+#[test]
+fn bad_requests_get_the_errors_aws_gives() {
+    let serve = Serve::start(&[]);
+    let (status, answer) = serve.post("ListStreams", "{\"Limit\": ", &[]);
+    assert_eq!(
+        (status, error_type(&answer)),
+        (400, "SerializationException")
+    );
+
+    let (status, answer) = serve.post("DescribeStream", r#"{"StreamName": 7}"#, &[]);
+    assert_eq!(
+        (status, error_type(&answer)),
+        (400, "SerializationException")
+    );
+
+    let (status, answer) = serve.post("GetShardIterator", r#"{"StreamName": "s"}"#, &[]);
+    assert_eq!((status, error_type(&answer)), (400, "ValidationException"));
+
+    let (status, answer) = serve.post("FlyToTheMoon", "{}", &[]);
+    assert_eq!(
+        (status, error_type(&answer)),
+        (400, "UnknownOperationException")
+    );
+
+    let (status, answer) = serve.post("ListStreams", "{}", &[("Authorization", "")]);
+    assert_eq!(
+        (status, error_type(&answer)),
+        (403, "MissingAuthenticationTokenException")
+    );
+
+    let cbor = [("Content-Type", "application/x-amz-cbor-1.1")];
+    let (status, answer) = serve.post("ListStreams", "{}", &cbor);
+    assert_eq!(status, 400);
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("AWS_CBOR_DISABLE")
+    );
+
+    // A declared length over the limit is refused before a byte of the body is read...
+    let huge = (20 * 1024 * 1024).to_string();
+    let (status, answer) = serve.post("PutRecords", "", &[("Content-Length", &huge)]);
+    assert_eq!(
+        (status, error_type(&answer)),
+        (413, "SerializationException")
+    );
+    // ... and a chunked body is cut off at the limit.
+    let chunk = "a".repeat(1 << 20);
+    let mut request = String::from(
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.1\r\n\
+         X-Amz-Target: Kinesis_20131202.PutRecords\r\nAuthorization: x\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+    );
+    for _ in 0..11 {
+        request.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
+    }
+    request.push_str("0\r\n\r\n");
+    let (status, answer) = serve.raw(request.as_bytes());
+    assert_eq!(
+        (status, error_type(&answer)),
+        (413, "SerializationException")
+    );
+
+    // Not HTTP at all: the connection is answered 400 or closed, and the door goes on.
+    let _ = TcpStream::connect(("127.0.0.1", serve.port))
+        .and_then(|mut s| s.write_all(b"\x16\x03\x01 hello, TLS?\r\n\r\n"));
+    let answer = serve.call("ListStreams", &json!({}));
+    assert_eq!(answer["StreamNames"], json!([]));
+}
+
+#[test]
+fn the_door_and_the_console_answer_alike() {
+    let mut serve = Serve::start(&["--speed", "0.1"]);
+    serve.call(
+        "CreateStream",
+        &json!({"StreamName": "orders", "ShardCount": 2}),
+    );
+    // The console on stdin sees what the client made, and the client sees the console's work.
+    let from_console = serve.console_json("aws kinesis list-shards --stream-name orders");
+    let from_door = serve.call("ListShards", &json!({"StreamName": "orders"}));
+    assert_eq!(from_console, from_door);
+    serve.console_json("aws kinesis create-stream --stream-name audit --shard-count 1");
+    let listed = serve.call("ListStreams", &json!({}));
+    assert_eq!(listed["StreamNames"], json!(["audit", "orders"]));
+    assert_eq!(
+        as_the_cli_prints(serve.console_json("aws kinesis list-streams")),
+        listed
+    );
+    let put = serve.call(
+        "PutRecord",
+        &json!({"StreamName": "orders", "PartitionKey": "k", "Data": "aGVsbG8="}),
+    );
+    let shard = put["ShardId"].as_str().expect("a shard id").to_owned();
+    let summary = serve.console_json("aws kinesis describe-stream-summary --stream-name orders");
+    assert_eq!(summary["StreamDescriptionSummary"]["OpenShardCount"], 2);
+    assert!(shard.starts_with("shardId-"));
+}
+
+#[test]
+fn only_loopback_addresses_are_served() {
+    let output = Command::new(env!("CARGO_BIN_EXE_streamdrill"))
+        .args(["serve", "--kinesis", "0.0.0.0:0"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("binary runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not a loopback address"), "{stderr}");
+}
+
+/// The Python of the venv `.ci/run` makes, when it is there.
+fn doors_python() -> Option<PathBuf> {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/doors-venv/bin/python");
+    if python.exists() {
+        return Some(python);
+    }
+    assert!(
+        std::env::var_os("STREAMDRILL_REQUIRE_DOORS").is_none(),
+        "STREAMDRILL_REQUIRE_DOORS is set but {} is missing",
+        python.display()
+    );
+    eprintln!(
+        "skipped: no {} (python3 -m venv target/doors-venv && target/doors-venv/bin/pip install boto3 awscli)",
+        python.display()
+    );
+    None
+}
+
+fn run_python(script: &str) {
+    let Some(python) = doors_python() else {
+        return;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let data = tempfile::tempdir().expect("temp dir");
+    let venv_bin = python.parent().expect("venv bin").to_owned();
+    let path = std::env::join_paths(std::iter::once(venv_bin).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .expect("PATH");
+    let output = Command::new(&python)
+        .arg(root.join("tests/doors").join(script))
+        .env("STREAMDRILL", env!("CARGO_BIN_EXE_streamdrill"))
+        .env("STREAMDRILL_DATA_DIR", data.path())
+        .env("PATH", path)
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .expect("python runs");
+    assert!(
+        output.status.success(),
+        "{script} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn boto3_works_against_the_door() {
+    run_python("boto3_kinesis.py");
+}
+
+#[test]
+fn the_aws_cli_works_against_the_door() {
+    run_python("aws_cli_kinesis.py");
+}
+
+#[test]
+fn a_kinesis_lab_is_solved_with_a_real_client() {
+    run_python("lab_scale_with_boto3.py");
+}
