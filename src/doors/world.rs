@@ -72,6 +72,9 @@ impl World {
     /// lab screen's fast-forward does); other lines are the lab's commands.
     pub fn console_line(&mut self, line: &str, width: usize) -> Vec<String> {
         let lines = match self {
+            World::Free(_) if line == "help" || line.starts_with("help ") => {
+                crate::labs::commands::help_free(line.trim_start_matches("help"))
+            }
             World::Free(console) => {
                 let (line, raw) = match line.trim_end().strip_suffix("--json") {
                     Some(rest) if rest.ends_with(char::is_whitespace) => (rest, true),

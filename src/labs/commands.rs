@@ -120,10 +120,38 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// `help` and `help COMMAND` for this lab, as lines.
 pub fn help(lab: &Lab, topic: &str) -> Vec<String> {
-    let allowed = allowed_commands(lab);
+    help_among(
+        &allowed_commands(lab),
+        topic,
+        "this lab allows",
+        "this lab's",
+    )
+}
+
+/// `help` for the free simulation (`streamdrill serve` without a lab): every command the
+/// console knows, each with its synopsis.
+pub fn help_free(topic: &str) -> Vec<String> {
+    let console: Vec<Command> = all_commands()
+        .into_iter()
+        .filter(|c| c.name != ANSWER_COMMAND && c.name != "help")
+        .collect();
+    if topic.trim().is_empty() {
+        let mut lines = vec!["Commands (help COMMAND for one):".to_owned()];
+        lines.extend(
+            console
+                .iter()
+                .map(|c| format!("  {} {}", c.name, c.synopsis).trim_end().to_owned()),
+        );
+        lines.push("Add --json to a command for its raw JSON reply.".to_owned());
+        return lines;
+    }
+    help_among(&console, topic, "the console knows", "the console's")
+}
+
+fn help_among(allowed: &[Command], topic: &str, allows: &str, whose: &str) -> Vec<String> {
     let topic = topic.trim();
     if topic.is_empty() {
-        let mut lines = vec!["Commands this lab allows (help COMMAND for one):".to_owned()];
+        let mut lines = vec![format!("Commands {allows} (help COMMAND for one):")];
         lines.extend(allowed.iter().map(|c| format!("  {}", c.name)));
         lines.push(
             "Add --json to a command for its raw JSON reply. Tab completes; up/down recall."
@@ -141,7 +169,7 @@ pub fn help(lab: &Lab, topic: &str) -> Vec<String> {
             lines
         }
         None => vec![format!(
-            "no command '{topic}': `help` lists this lab's commands"
+            "no command '{topic}': `help` lists {whose} commands"
         )],
     }
 }
@@ -149,6 +177,22 @@ pub fn help(lab: &Lab, topic: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn free_help_lists_every_console_command_with_its_synopsis() {
+        let all = help_free("");
+        assert!(
+            all.iter()
+                .any(|l| l.starts_with("  aws kinesis create-stream --stream-name"))
+        );
+        assert!(all.iter().any(|l| l.starts_with("  gen start")));
+        assert!(!all.iter().any(|l| l.trim_start().starts_with("answer")));
+        let one = help_free("aws kinesis put-recrod");
+        assert!(
+            one[0].starts_with("aws kinesis put-record --stream-name"),
+            "{one:?}"
+        );
+    }
 
     #[test]
     fn alternatives_expand_and_options_come_from_the_synopsis() {
