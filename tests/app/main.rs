@@ -1,6 +1,7 @@
 //! The app's integration tests, one module per area, linked into one test binary (one link
 //! of the app and its dependencies instead of one per file).
 
+mod assignor_oracle;
 mod cli;
 mod content;
 mod doors;

@@ -31,6 +31,8 @@ pub(super) struct Member {
     pub(super) owned: BTreeSet<TopicPartition>,
     /// Its assignment of the last generation (what an eager sticky member reports as owned).
     pub(super) last_assigned: BTreeSet<TopicPartition>,
+    /// The generation of `last_assigned` (none before its first assignment).
+    pub(super) assigned_generation: Option<i32>,
     pub(super) pause_total: SimDuration,
 }
 

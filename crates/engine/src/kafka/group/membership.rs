@@ -257,6 +257,7 @@ impl Group {
                 join_sent: None,
                 owned: BTreeSet::new(),
                 last_assigned: BTreeSet::new(),
+                assigned_generation: None,
                 pause_total: SimDuration::ZERO,
             },
         );

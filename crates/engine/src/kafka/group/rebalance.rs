@@ -131,32 +131,23 @@ impl Group {
         };
         let cooperative = rb.assignor.is_cooperative();
         let assignor = rb.assignor;
-        // Cooperative: a partition the last plan gave a member but withheld until its old
-        // owner revoked it (now owned by nobody) counts as that member's, so the follow-up
-        // hands it over as planned; planning afresh could give it back to the member that
-        // just revoked it, a revocation for nothing.
-        let mut claimed: BTreeSet<TopicPartition> = self
-            .members
-            .values()
-            .flat_map(|m| m.owned.iter().cloned())
-            .collect();
+        // What each member's JoinGroup carries, as the Java client sends it: a cooperative
+        // member reports what it owns now; an eager one has revoked everything, and the
+        // eager sticky assignor's user data carries its last assignment instead. Both come
+        // with the generation they were assigned in.
         let subs: Vec<MemberSubscription> = self
             .members
             .values()
             .map(|m| MemberSubscription {
                 member_id: m.id.clone(),
+                instance_id: m.config.group_instance_id.clone(),
                 topics: m.topics.clone(),
                 owned: if cooperative {
-                    let mut owned = m.owned.clone();
-                    for tp in &m.last_assigned {
-                        if claimed.insert(tp.clone()) {
-                            owned.insert(tp.clone());
-                        }
-                    }
-                    owned
+                    m.owned.clone()
                 } else {
                     m.last_assigned.clone()
                 },
+                generation: m.assigned_generation,
             })
             .collect();
         let target = assignor::assign(assignor, &subs, &self.metadata);
@@ -227,6 +218,7 @@ impl Group {
         else {
             return;
         };
+        let generation = self.generation;
         let before: BTreeMap<TopicPartition, String> = self
             .members
             .values()
@@ -250,6 +242,7 @@ impl Group {
                 }
             }
             m.last_assigned.clone_from(tgt);
+            m.assigned_generation = Some(i32::try_from(generation).unwrap_or(i32::MAX));
             m.join_sent = None;
             if !gone.is_empty() {
                 revoked.insert(id.clone(), gone);
