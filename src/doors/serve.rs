@@ -34,6 +34,9 @@ pub struct ServeOptions {
     pub lab: Option<Lab>,
     pub speed: f64,
     pub seed: u64,
+    /// The wall clock's now, in Unix seconds: virtual time is shown and read as calendar time
+    /// from here, so the timestamps real clients use mean what they say.
+    pub now_unix_seconds: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +104,10 @@ async fn run(options: ServeOptions) -> Result<Option<LabEnd>, ServeError> {
         None => World::Free(Box::new(Console::new(options.seed))),
     };
     let start = world.elapsed();
+    // A lab has played its incident up to the handover: the handover is now.
+    streamdrill_engine::time::set_epoch_unix_seconds(
+        options.now_unix_seconds.saturating_sub(start.0 / 1_000_000),
+    );
     let served = Arc::new(Served::new(
         world,
         WallClock::new(options.speed, crate::shell::clock::instant(), start),
@@ -274,6 +281,7 @@ mod tests {
             lab: None,
             speed,
             seed: 1,
+            now_unix_seconds: 0,
         }
     }
 

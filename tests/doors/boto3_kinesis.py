@@ -1,6 +1,7 @@
 """boto3 against `streamdrill serve`: records across a split and a merge, PutRecords partial
 failures, a hot shard's throttling, iterator expiry, and SubscribeToShard events."""
 
+import datetime
 import time
 import unittest
 
@@ -146,6 +147,31 @@ class Boto3AgainstTheDoor(unittest.TestCase):
         with self.assertRaises(ClientError) as refused:
             k.get_records(ShardIterator=iterator)
         self.assertEqual(error_code(refused), "ExpiredIteratorException")
+
+    def test_timestamps_are_the_wall_clocks(self):
+        # At 1x, virtual time is calendar time from the moment serve started.
+        with Serve() as serve:
+            k = serve.client()
+            k.create_stream(StreamName="clock", ShardCount=1)
+            k.put_record(StreamName="clock", PartitionKey="k", Data=b"now")
+            shard = "shardId-000000000000"
+            now = datetime.datetime.now(datetime.timezone.utc)
+            it = k.get_shard_iterator(
+                StreamName="clock", ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            record = k.get_records(ShardIterator=it)["Records"][0]
+            drift = abs((record["ApproximateArrivalTimestamp"] - now).total_seconds())
+            self.assertLess(drift, 30, record["ApproximateArrivalTimestamp"])
+            # The usual "from a minute ago" iterator finds the record; "from a minute on" does not.
+            for delta, expected in ((-60, [b"now"]), (60, [])):
+                it = k.get_shard_iterator(
+                    StreamName="clock",
+                    ShardId=shard,
+                    ShardIteratorType="AT_TIMESTAMP",
+                    Timestamp=now + datetime.timedelta(seconds=delta),
+                )["ShardIterator"]
+                got = [r["Data"] for r in k.get_records(ShardIterator=it)["Records"]]
+                self.assertEqual(got, expected, delta)
 
     def test_bad_requests_are_refused_before_anything_changes(self):
         k = self.kinesis

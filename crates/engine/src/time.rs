@@ -1,14 +1,33 @@
 //! Virtual time. The engine never reads a clock: every call takes `now` as a [`SimTime`].
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Microseconds per second.
 pub const MICROS_PER_SEC: u64 = 1_000_000;
 /// Microseconds per millisecond.
 pub const MICROS_PER_MILLI: u64 = 1_000;
 
-/// Unix seconds of virtual time zero: 2026-01-01T00:00:00Z (used only to print timestamps).
+/// Unix seconds of virtual time zero by default: 2026-01-01T00:00:00Z (used only to print and
+/// read calendar timestamps).
 pub const EPOCH_UNIX_SECONDS: u64 = 1_767_225_600;
+
+static EPOCH: AtomicU64 = AtomicU64::new(EPOCH_UNIX_SECONDS);
+
+/// Unix seconds of virtual time zero in this process: [`EPOCH_UNIX_SECONDS`] unless the shell
+/// set another with [`set_epoch_unix_seconds`].
+pub fn epoch_unix_seconds() -> u64 {
+    EPOCH.load(Ordering::Relaxed)
+}
+
+/// Sets the calendar instant virtual time zero stands for, once, before a simulation starts.
+/// `streamdrill serve` sets it to the wall clock's now, so that the timestamps real clients
+/// send and read (`AT_TIMESTAMP` iterators, arrival times) mean what they say; everything else
+/// keeps the default, so its output is the same on every run. The value comes in from the
+/// shell: the engine still never reads a clock.
+pub fn set_epoch_unix_seconds(secs: u64) {
+    EPOCH.store(secs, Ordering::Relaxed);
+}
 
 /// A point of virtual time, in microseconds since the simulation began.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -44,14 +63,14 @@ impl SimTime {
     }
     /// RFC 3339 text of this instant, with microseconds, as the AWS CLI prints timestamps.
     pub fn to_rfc3339(self) -> String {
-        let unix_secs = EPOCH_UNIX_SECONDS + self.0 / MICROS_PER_SEC;
+        let unix_secs = epoch_unix_seconds() + self.0 / MICROS_PER_SEC;
         let micros = self.0 % MICROS_PER_SEC;
         let (y, mo, d, h, mi, s) = civil_from_unix(unix_secs);
         format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{micros:06}+00:00")
     }
     /// Calendar fields (year, month, day, hour, minute, second) in UTC.
     pub fn civil(self) -> (i64, u32, u32, u32, u32, u32) {
-        civil_from_unix(EPOCH_UNIX_SECONDS + self.0 / MICROS_PER_SEC)
+        civil_from_unix(epoch_unix_seconds() + self.0 / MICROS_PER_SEC)
     }
 }
 
@@ -175,7 +194,7 @@ fn civil_from_unix(unix_secs: u64) -> (i64, u32, u32, u32, u32, u32) {
 pub fn parse_timestamp(text: &str) -> Result<SimTime, String> {
     let t = text.trim();
     if let Ok(unix) = t.parse::<f64>() {
-        let micros = (unix - EPOCH_UNIX_SECONDS as f64) * 1e6;
+        let micros = (unix - epoch_unix_seconds() as f64) * 1e6;
         return Ok(SimTime(micros.max(0.0).round() as u64));
     }
     let bad = || format!("invalid timestamp '{text}': use 2026-01-01T00:00:30Z or Unix seconds");
@@ -206,7 +225,7 @@ pub fn parse_timestamp(text: &str) -> Result<SimTime, String> {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
     let unix = days as f64 * 86_400.0 + (h * 3600 + mi * 60) as f64 + s;
-    let micros = (unix - EPOCH_UNIX_SECONDS as f64) * 1e6;
+    let micros = (unix - epoch_unix_seconds() as f64) * 1e6;
     Ok(SimTime(micros.max(0.0).round() as u64))
 }
 

@@ -171,6 +171,7 @@ pub(super) fn serve(cli: &Cli, args: &super::ServeArgs) -> Result<ExitCode, CliE
         lab,
         speed: args.speed,
         seed: args.seed,
+        now_unix_seconds: u64::try_from(clock::now().timestamp()).unwrap_or(0),
     })?;
     match (lab_id, ended) {
         (Some(id), Some(end)) => {

@@ -13,7 +13,7 @@ use crate::kinesis::{
     stream_arn,
 };
 use crate::sim::Sim;
-use crate::time::{EPOCH_UNIX_SECONDS, MICROS_PER_MILLI, SimTime};
+use crate::time::{MICROS_PER_MILLI, SimTime, epoch_unix_seconds};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Map, Value, json};
@@ -336,13 +336,13 @@ pub fn subscription_events(sim: &mut Sim, sub: &Subscription) -> Result<(Vec<Val
 
 /// Unix seconds (milliseconds in the fraction, as AWS sends them) of a virtual instant.
 pub fn unix_seconds(t: SimTime) -> f64 {
-    let millis = EPOCH_UNIX_SECONDS * 1_000 + t.0 / MICROS_PER_MILLI;
+    let millis = epoch_unix_seconds() * 1_000 + t.0 / MICROS_PER_MILLI;
     millis as f64 / 1_000.0
 }
 
 /// The virtual instant of Unix seconds; before virtual time zero clamps to zero.
 pub fn from_unix_seconds(secs: f64) -> SimTime {
-    let millis = (secs * 1_000.0).round() - (EPOCH_UNIX_SECONDS * 1_000) as f64;
+    let millis = (secs * 1_000.0).round() - (epoch_unix_seconds() * 1_000) as f64;
     SimTime(millis.max(0.0) as u64 * MICROS_PER_MILLI)
 }
 

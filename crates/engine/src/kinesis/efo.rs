@@ -94,7 +94,7 @@ impl Stream {
         let arn = format!(
             "{}/consumer/{name}:{}",
             self.arn(),
-            crate::time::EPOCH_UNIX_SECONDS + now.as_secs()
+            crate::time::epoch_unix_seconds() + now.as_secs()
         );
         self.consumers.push(Consumer {
             name: name.to_string(),
