@@ -164,8 +164,12 @@ kafka-topics --describe --topic t
 /// How long writes to the failed broker's partitions are refused after a controller-broker
 /// pause, by metadata mode and partition count.
 fn degraded_window_secs(mode: &str, partitions: u32) -> f64 {
+    degraded_window_secs_with(mode, partitions, "")
+}
+
+fn degraded_window_secs_with(mode: &str, partitions: u32, configure: &str) -> f64 {
     let mut s = format!(
-        "kafka-cluster create --brokers 3 --mode {mode}\nkafka-topics --create --topic t --partitions {partitions} --replication-factor 3\nbroker pause 1 --for 30s\n"
+        "kafka-cluster create --brokers 3 --mode {mode}\n{configure}kafka-topics --create --topic t --partitions {partitions} --replication-factor 3\nbroker pause 1 --for 30s\n"
     );
     for _ in 0..400 {
         s.push_str("advance 1s\nkafka-cluster describe\n");
@@ -194,6 +198,13 @@ fn controller_failover_takes_longer_with_zookeeper_and_more_partitions() {
     assert!((70.0..=85.0).contains(&zk_big), "{zk_big}");
     // KRaft: broker session timeout (9 s), whatever the partition count.
     assert!(kraft_big < 12.0, "{kraft_big}");
+    // The controller broker's own session timeout counts, not the cluster default.
+    let zk_short = degraded_window_secs_with(
+        "zookeeper",
+        300,
+        "kafka-configs --alter --entity-type brokers --entity-name 1 --add-config zookeeper.session.timeout.ms=6000\n",
+    );
+    assert!((8.0..=16.0).contains(&zk_short), "{zk_short}");
 }
 
 #[test]

@@ -53,11 +53,11 @@ impl Cluster {
         );
         if was_controller {
             // A clean shutdown deletes the controller's ephemeral znode at once; a crash only
-            // when its ZooKeeper session expires.
+            // when its ZooKeeper session (as the broker configured it) expires.
             let at = if controlled {
                 now
             } else {
-                now + self.defaults.session_timeout
+                now + self.brokers[&id].config.session_timeout
             };
             self.zk_controller_failover(at, Some(id), now);
         }
@@ -119,7 +119,7 @@ impl Cluster {
         b.unresponsive_since = Some(now);
         self.event(now, format!("broker {id} paused for {d}"));
         if self.mode == MetadataMode::ZooKeeper && self.controller.broker == Some(id) {
-            let timeout = self.defaults.session_timeout;
+            let timeout = self.brokers[&id].config.session_timeout;
             if d > timeout {
                 self.zk_controller_failover(now + timeout, Some(id), now);
             }
