@@ -207,6 +207,8 @@ impl Cluster {
             t.partitions.push(p);
             self.active.insert((name.to_string(), current + i as u32));
         }
+        // The new replicas cost their brokers' disks as the old ones do.
+        self.count_replicas_per_broker();
         self.event(
             now,
             format!("topic {name}: partitions {current} -> {count}"),
@@ -337,5 +339,34 @@ impl Cluster {
             }
         }
         self.replicas_per_broker = m;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kafka::cluster::MetadataMode;
+
+    /// Every topic change keeps the per-broker replica count (what each hosted replica costs a
+    /// broker's disk budget) equal to a count made afresh.
+    #[test]
+    fn replica_counts_follow_creates_additions_and_deletes() {
+        let now = SimTime::ZERO;
+        let mut c = Cluster::new(3, MetadataMode::KRaft, now).unwrap();
+        let recount = |c: &mut Cluster| {
+            let kept = c.replicas_per_broker.clone();
+            c.count_replicas_per_broker();
+            (kept, c.replicas_per_broker.values().sum::<u64>())
+        };
+        c.create_topic("a", 3, 3, &[], now).unwrap();
+        let (kept, total) = recount(&mut c);
+        assert_eq!((kept, total), (c.replicas_per_broker.clone(), 9));
+        c.add_partitions("a", 6, now).unwrap();
+        let (kept, total) = recount(&mut c);
+        assert_eq!((kept, total), (c.replicas_per_broker.clone(), 18));
+        c.create_topic("b", 2, 2, &[], now).unwrap();
+        c.delete_topic("a", now).unwrap();
+        let (kept, total) = recount(&mut c);
+        assert_eq!((kept, total), (c.replicas_per_broker.clone(), 4));
     }
 }
