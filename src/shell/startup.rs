@@ -5,8 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::shell::workspace::{Locations, Workspace, WorkspaceError, scheduler_for};
-use crate::srs::scheduler::Scheduler;
+use crate::shell::workspace::{Locations, Workspace, WorkspaceError};
 use crate::store::Store;
 use crate::tui::App;
 
@@ -19,11 +18,10 @@ pub struct StartOptions {
     pub no_color: bool,
 }
 
-/// The app, the store its events write to, and the scheduler that grades them.
+/// The app and the store its events write to (the app holds the scheduler that grades them).
 pub struct Started {
     pub app: App,
     pub store: Store,
-    pub scheduler: Scheduler,
 }
 
 /// Opens the workspace (synchronising card hashes with the decks) and builds the app.
@@ -44,15 +42,14 @@ pub fn start(
     let active_plan = workspace.store.plan()?;
     let seconds_per_review = workspace.store.seconds_per_review()?;
     let local_offset = chrono::Offset::fix(now.with_timezone(&chrono::Local).offset());
-    let scheduler = scheduler_for(&workspace.store, workspace.config.desired_retention)?;
     let data_dir = locations.data_dir()?.display().to_string();
     let Workspace {
         library,
         store,
-        scheduler: app_scheduler,
+        scheduler,
         config,
     } = workspace;
-    let app = App::new(library, progress, app_scheduler, now)
+    let app = App::new(library, progress, scheduler, now)
         .with_limits(limits)
         .with_config(config, options.no_color)
         .with_streak(streak_days)
@@ -68,9 +65,5 @@ pub fn start(
             &data_dir,
         )
         .with_seed(options.seed);
-    Ok(Started {
-        app,
-        store,
-        scheduler,
-    })
+    Ok(Started { app, store })
 }

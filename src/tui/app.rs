@@ -379,6 +379,11 @@ impl App {
         &self.config
     }
 
+    /// The scheduler grading this session (its retention follows an applied plan).
+    pub fn scheduler(&self) -> &Scheduler {
+        &self.scheduler
+    }
+
     /// Each lab's console history as the store kept it.
     pub fn with_lab_history(
         mut self,

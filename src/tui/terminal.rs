@@ -38,12 +38,12 @@ pub fn ensure_terminal() -> Result<(), TuiError> {
 
 /// Runs the app until it quits. The terminal is restored on every exit path, panics included
 /// (`ratatui::init` installs a panic hook that restores it before the panic is printed).
-pub fn run(mut app: App, store: &mut Store, scheduler: &Scheduler) -> Result<(), TuiError> {
+pub fn run(mut app: App, store: &mut Store) -> Result<(), TuiError> {
     ensure_terminal()?;
     let mut terminal = ratatui::init();
     // Paste arrives whole; clicks select decks. Failing to enable either is not fatal.
     let _ = execute!(io::stdout(), EnableBracketedPaste, EnableMouseCapture);
-    let result = event_loop(&mut app, store, scheduler, &mut terminal);
+    let result = event_loop(&mut app, store, &mut terminal);
     let _ = execute!(io::stdout(), DisableBracketedPaste, DisableMouseCapture);
     ratatui::restore();
     result
@@ -52,7 +52,6 @@ pub fn run(mut app: App, store: &mut Store, scheduler: &Scheduler) -> Result<(),
 fn event_loop(
     app: &mut App,
     store: &mut Store,
-    scheduler: &Scheduler,
     terminal: &mut ratatui::DefaultTerminal,
 ) -> Result<(), TuiError> {
     terminal.draw(|frame| render(app, frame))?;
@@ -72,7 +71,9 @@ fn event_loop(
         let mut effects = app.update(msg, clock::now());
         // Effects may answer with messages, which may bring effects of their own.
         while let Some(effect) = effects.pop() {
-            let reply = perform(effect, store, scheduler);
+            // The app's own scheduler: applying a plan changes its retention, and an undo
+            // replays the card's history with the schedule the app uses.
+            let reply = perform(effect, store, app.scheduler());
             if let Some(reply) = reply {
                 effects.extend(app.update(reply, clock::now()));
             }

@@ -938,6 +938,8 @@ fn settings_plans_toward_an_interview_and_applies_it() {
     };
     assert_eq!(saved.new_per_day as usize, plan.new_per_day);
     assert!((app.config().desired_retention - plan.desired_retention).abs() < 1e-6);
+    // Grades and undos from now on are scheduled at the plan's retention.
+    assert!((app.scheduler().desired_retention() - plan.desired_retention).abs() < 1e-6);
 
     // A bad date is explained, not planned.
     press(&mut app, KeyCode::Tab);

@@ -302,16 +302,12 @@ fn run_tui(
         seed: seed.unwrap_or_else(clock::seed),
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
     };
-    let Started {
-        mut app,
-        mut store,
-        scheduler,
-    } = startup::start(&places, now, options)?;
+    let Started { mut app, mut store } = startup::start(&places, now, options)?;
     if let Some(scope) = drill_scope {
         check_scope(app.library(), scope)?;
         app.start_drill(scope, now);
     }
-    tui::terminal::run(app, &mut store, &scheduler)?;
+    tui::terminal::run(app, &mut store)?;
     Ok(ExitCode::SUCCESS)
 }
 
