@@ -5,4 +5,5 @@
 //!
 //! No I/O and no clock here: time is the simulation's own.
 
+pub mod kafka;
 pub mod kinesis;

@@ -37,6 +37,46 @@ pub struct Rec {
     pub key_seq: u32,
 }
 
+/// A record header: its key and its value (`None`: null).
+pub type Header = (Box<[u8]>, Option<Box<[u8]>>);
+
+/// A record a real client wrote (through the Kafka front door), with its own bytes: what a
+/// client reads back. `value: None` is a null value (a tombstone on a compacted topic).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientRecord {
+    pub key: Option<Box<[u8]>>,
+    pub value: Option<Box<[u8]>>,
+    pub headers: Box<[Header]>,
+    /// The record's timestamp as the client set it (Unix milliseconds).
+    pub timestamp_ms: i64,
+}
+
+impl ClientRecord {
+    /// Memory it takes beyond its own size.
+    pub fn heap_bytes(&self) -> u64 {
+        let len = |b: &Option<Box<[u8]>>| b.as_ref().map_or(0, |b| b.len() as u64);
+        len(&self.key)
+            + len(&self.value)
+            + self
+                .headers
+                .iter()
+                .map(|(k, v)| (k.len() + size_of::<Header>()) as u64 + len(v))
+                .sum::<u64>()
+    }
+
+    /// Bytes it takes on the wire (key, value, headers), as a log counts its size.
+    pub fn wire_bytes(&self) -> u64 {
+        let len = |b: &Option<Box<[u8]>>| b.as_ref().map_or(0, |b| b.len() as u64);
+        len(&self.key)
+            + len(&self.value)
+            + self
+                .headers
+                .iter()
+                .map(|(k, v)| k.len() as u64 + len(v))
+                .sum::<u64>()
+    }
+}
+
 /// A transaction marker (a control batch).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Control {
@@ -73,6 +113,8 @@ pub struct Batch {
     /// Payloads of records given as text (console `produce`), parallel to `records` when not
     /// empty; `None` is a tombstone.
     pub values: Vec<Option<Box<str>>>,
+    /// Records a real client wrote, parallel to `records` when not empty.
+    pub payloads: Box<[ClientRecord]>,
     /// Flow batches: `count` records of this many bytes each, without keys.
     pub flow_size: u32,
     pub bytes: u64,
@@ -249,6 +291,8 @@ pub struct RecordView<'a> {
     pub key_seq: u32,
     pub size: u32,
     pub value: Option<&'a str>,
+    /// The record's bytes, when a real client wrote it.
+    pub payload: Option<&'a ClientRecord>,
     pub timestamp: SimTime,
     pub batch_id: u64,
     pub producer_id: u64,
@@ -291,12 +335,18 @@ fn footprint(b: &Batch) -> u64 {
             .iter()
             .map(|v| v.as_ref().map_or(0, |v| v.len() as u64))
             .sum::<u64>()
+        + b.payloads
+            .iter()
+            .map(|r| size_of::<ClientRecord>() as u64 + r.heap_bytes())
+            .sum::<u64>()
 }
 
 /// Whether `next` can join the run `run` ends with: the same writer continuing its sequence,
 /// both acknowledged, plain records of one layout, and room left.
 fn joins(run: &Batch, next: &Batch) -> bool {
-    let data = |b: &Batch| b.control.is_none() && !b.is_flow() && b.values.is_empty();
+    let data = |b: &Batch| {
+        b.control.is_none() && !b.is_flow() && b.values.is_empty() && b.payloads.is_empty()
+    };
     data(run)
         && data(next)
         && run.acked
@@ -537,6 +587,7 @@ impl Log {
             .map(|b| Batch {
                 records: Records::default(),
                 values: Vec::new(),
+                payloads: Box::new([]),
                 ..b.clone()
             })
             .collect();
@@ -815,6 +866,7 @@ impl Log {
                             key_seq: 0,
                             size: b.flow_size,
                             value: None,
+                            payload: None,
                             timestamp: b.timestamp,
                             batch_id: b.batch_id,
                             producer_id: b.writer.producer_id,
@@ -844,6 +896,7 @@ impl Log {
                         key_seq: r.key_seq,
                         size: r.size,
                         value: b.values.get(i).and_then(|v| v.as_deref()),
+                        payload: b.payloads.get(i),
                         timestamp,
                         batch_id,
                         producer_id: b.writer.producer_id,
@@ -1003,13 +1056,17 @@ impl Log {
                 let old_tombstones = now.since(b.timestamp) > delete_retention;
                 let has_values = !b.values.is_empty();
                 let mut keep_values = Vec::new();
+                let mut keep_payloads = Vec::new();
                 let before = b.records.len();
                 let mut new_bytes = 0u64;
                 let values = std::mem::take(&mut b.values);
+                let payloads = std::mem::take(&mut b.payloads);
                 b.records.retain(|i, r| {
                     let offset = base + u64::from(r.offset_delta);
                     let value = values.get(i).cloned().flatten();
-                    let tombstone = has_values && value.is_none();
+                    let payload = payloads.get(i);
+                    let tombstone = (has_values && value.is_none())
+                        || payload.is_some_and(|p| p.value.is_none());
                     let superseded = r.key != NO_KEY && latest.get(&r.key) != Some(&offset);
                     if is_aborted || superseded || (tombstone && old_tombstones) {
                         return false;
@@ -1018,8 +1075,12 @@ impl Log {
                     if has_values {
                         keep_values.push(value);
                     }
+                    if let Some(payload) = payload {
+                        keep_payloads.push(payload.clone());
+                    }
                     true
                 });
+                b.payloads = keep_payloads.into_boxed_slice();
                 removed += (before - b.records.len()) as u64;
                 seg.bytes = seg.bytes - b.bytes + new_bytes;
                 self.bytes = self.bytes - b.bytes + new_bytes;
@@ -1114,6 +1175,7 @@ mod tests {
                     .collect::<Vec<_>>(),
             ),
             values: Vec::new(),
+            payloads: Box::new([]),
             flow_size: 0,
             bytes: u64::from(size) * keys.len() as u64,
             timestamp: SimTime::from_secs(t),

@@ -1,5 +1,6 @@
 //! The engine's integration tests, one module per area, linked into one test binary.
 
+mod api_kafka;
 mod api_kinesis;
 mod budget;
 mod console;
