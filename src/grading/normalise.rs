@@ -162,7 +162,8 @@ fn split_glued_unit(word: &str, span: Range<usize>) -> Vec<(String, Range<usize>
     // `k` and `x` are kept on the number (36k, 2x are how the cards write them).
     let split = has_digit && unit != "k" && unit != "x" && GLUED_UNITS.contains(&unit);
     // The span of a word is as long as the word in the text only when no apostrophe or
-    // separator was removed; a split keeps the whole span on both halves in that case.
+    // separator was removed; a split then gives the number the whole span and the unit an
+    // empty one at its end (spans stay in order, and the highlight shows the whole word).
     if !split {
         return vec![(word.to_owned(), span)];
     }
@@ -173,7 +174,10 @@ fn split_glued_unit(word: &str, span: Range<usize>) -> Vec<(String, Range<usize>
             (unit.to_owned(), middle..span.end),
         ]
     } else {
-        vec![(number.to_owned(), span.clone()), (unit.to_owned(), span)]
+        vec![
+            (number.to_owned(), span.clone()),
+            (unit.to_owned(), span.end..span.end),
+        ]
     }
 }
 
@@ -232,6 +236,18 @@ mod tests {
         }
         let spans: Vec<&str> = words(text).iter().map(|w| &text[w.span.clone()]).collect();
         assert_eq!(spans, ["Use", "ACKS", "all", "then", "2", "MB"]);
+    }
+
+    /// `0'h` folds to `0h`, which splits as a number and a unit: the spans stay in order
+    /// though the apostrophe makes the text longer than the word.
+    #[test]
+    fn a_glued_unit_after_a_dropped_apostrophe_keeps_spans_in_order() {
+        let w = words("0'H[");
+        assert_eq!(
+            w.iter().map(|w| w.plain.as_str()).collect::<Vec<_>>(),
+            ["0", "h"]
+        );
+        assert_eq!((w[0].span.clone(), w[1].span.clone()), (0..3, 3..3));
     }
 
     #[test]
