@@ -5,12 +5,14 @@
 //!
 //! - [`world`]: what the doors serve, a free simulation or a lab run, and the console line;
 //! - [`clock`]: virtual time following the wall clock;
+//! - [`kafka`]: the Kafka wire-protocol door (one listener per simulated broker);
 //! - [`kinesis`]: the Kinesis HTTP door (JSON 1.1 protocol, SubscribeToShard event streams);
 //! - [`eventstream`]: the AWS event stream encoding;
 //! - [`serve`]: `streamdrill serve`, which starts them.
 
 pub mod clock;
 pub mod eventstream;
+pub mod kafka;
 pub mod kinesis;
 pub mod serve;
 pub mod world;

@@ -21,6 +21,8 @@ use crate::text::sanitize_line;
 
 /// The Kinesis door's address when none is given (the port kinesalite made the custom).
 pub const KINESIS_DEFAULT: &str = "127.0.0.1:4567";
+/// Brokers `serve --kafka` may start (each one a listener).
+pub const KAFKA_BROKERS_MAX: u32 = 9;
 /// How often virtual time catches up with the wall clock when no request comes.
 const TICK: Duration = Duration::from_millis(100);
 /// Width the console's readable output is laid out to when stdout is not a terminal.
@@ -31,6 +33,10 @@ const LINE_BYTES_MAX: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub kinesis: SocketAddr,
+    /// The Kafka door's first broker's address (the others on the next ports), if opened.
+    pub kafka: Option<SocketAddr>,
+    /// Brokers of the cluster the Kafka door serves.
+    pub brokers: u32,
     pub lab: Option<Lab>,
     pub speed: f64,
     pub seed: u64,
@@ -49,6 +55,10 @@ pub enum ServeError {
     Speed(f64),
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: SocketAddr, source: io::Error },
+    #[error("--brokers must be 1 to {max}, not {0}", max = KAFKA_BROKERS_MAX)]
+    Brokers(u32),
+    #[error("--kafka with --lab is not there yet: a lab's cluster is driven from its console")]
+    KafkaInLab,
     #[error("cannot start the network runtime: {0}")]
     Runtime(io::Error),
 }
@@ -63,8 +73,16 @@ pub struct LabEnd {
 
 /// Checks what can be checked before anything is opened.
 pub fn check(options: &ServeOptions) -> Result<(), ServeError> {
-    if !options.kinesis.ip().is_loopback() {
-        return Err(ServeError::NotLoopback(options.kinesis));
+    for addr in std::iter::once(options.kinesis).chain(options.kafka) {
+        if !addr.ip().is_loopback() {
+            return Err(ServeError::NotLoopback(addr));
+        }
+    }
+    if options.kafka.is_some() && !(1..=KAFKA_BROKERS_MAX).contains(&options.brokers) {
+        return Err(ServeError::Brokers(options.brokers));
+    }
+    if options.kafka.is_some() && options.lab.is_some() {
+        return Err(ServeError::KafkaInLab);
     }
     if !(0.1..=SPEED_MAX).contains(&options.speed) {
         return Err(ServeError::Speed(options.speed));
@@ -95,13 +113,19 @@ async fn run(options: ServeOptions) -> Result<Option<LabEnd>, ServeError> {
         source,
     })?;
     let width = crossterm::terminal::size().map_or(WIDTH_DEFAULT, |(w, _)| usize::from(w).max(40));
-    let world = match &options.lab {
-        Some(lab) => {
-            let mut live = LiveLab::new(lab.clone(), options.seed);
-            live.start();
-            World::Lab(Box::new(live))
+    let world = if let Some(lab) = &options.lab {
+        let mut live = LiveLab::new(lab.clone(), options.seed);
+        live.start();
+        World::Lab(Box::new(live))
+    } else {
+        let mut console = Console::new(options.seed);
+        if options.kafka.is_some() {
+            console.execute(&format!(
+                "kafka-cluster create --brokers {}",
+                options.brokers
+            ));
         }
-        None => World::Free(Box::new(Console::new(options.seed))),
+        World::Free(Box::new(console))
     };
     let start = world.elapsed();
     // A lab has played its incident up to the handover: the handover is now.
@@ -112,7 +136,17 @@ async fn run(options: ServeOptions) -> Result<Option<LabEnd>, ServeError> {
         world,
         WallClock::new(options.speed, crate::shell::clock::instant(), start),
     ));
-    print_banner(addr, &options);
+    let kafka_ports = match options.kafka {
+        None => None,
+        Some(base) => {
+            let ids: Vec<u32> = (1..=options.brokers).collect();
+            let listeners = super::kafka::bind(base, &ids)
+                .await
+                .map_err(|source| ServeError::Listen { addr: base, source })?;
+            Some(super::kafka::spawn(&served, listeners, base.ip()))
+        }
+    };
+    print_banner(addr, kafka_ports.as_ref(), &options);
     tokio::spawn(kinesis::serve(listener, served.clone(), log_requests()));
     spawn_console(served.clone(), width);
     Ok(tick(&served, options.lab.is_some()).await)
@@ -123,7 +157,7 @@ fn log_requests() -> bool {
     std::env::var_os("STREAMDRILL_LOG_REQUESTS").is_some_and(|v| v != "0" && !v.is_empty())
 }
 
-fn print_banner(addr: SocketAddr, options: &ServeOptions) {
+fn print_banner(addr: SocketAddr, kafka: Option<&super::kafka::Ports>, options: &ServeOptions) {
     let endpoint = format!("http://{addr}");
     let mut lines = vec![
         format!(
@@ -135,6 +169,18 @@ fn print_banner(addr: SocketAddr, options: &ServeOptions) {
             "  boto3.client('kinesis', endpoint_url='{endpoint}', region_name='us-east-1', aws_access_key_id='x', aws_secret_access_key='x')"
         ),
     ];
+    if let Some(ports) = kafka {
+        let list: Vec<String> = ports
+            .iter()
+            .map(|(id, p)| format!("broker {id} on 127.0.0.1:{p}"))
+            .collect();
+        let first = ports.values().next().copied().unwrap_or(0);
+        lines.push(format!(
+            "streamdrill serve: Kafka on 127.0.0.1:{first} ({})",
+            list.join(", ")
+        ));
+        lines.push(format!("  kcat -b 127.0.0.1:{first} -L"));
+    }
     match &options.lab {
         Some(lab) => {
             lines.push(String::new());
@@ -278,6 +324,8 @@ mod tests {
     fn options(addr: &str, speed: f64) -> ServeOptions {
         ServeOptions {
             kinesis: addr.parse().unwrap(),
+            kafka: None,
+            brokers: 3,
             lab: None,
             speed,
             seed: 1,

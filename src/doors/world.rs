@@ -138,4 +138,21 @@ impl World {
             World::Lab(lab) => lab.debrief(),
         }
     }
+
+    /// The Kafka cluster and the virtual time, when the world has one (a free simulation
+    /// made with `serve --kafka`; the labs' clusters are not open to clients yet).
+    pub fn kafka(
+        &mut self,
+    ) -> Option<(
+        &mut streamdrill_engine::kafka::world::Kafka,
+        streamdrill_engine::SimTime,
+    )> {
+        match self {
+            World::Free(console) => {
+                let now = console.sim.now();
+                console.sim.kafka.as_mut().map(|k| (k, now))
+            }
+            World::Lab(_) => None,
+        }
+    }
 }

@@ -21,6 +21,8 @@ struct Serve {
     stdin: ChildStdin,
     lines: Receiver<String>,
     port: u16,
+    /// Broker 1's port, when the Kafka door is open.
+    kafka_port: Option<u16>,
     _data: tempfile::TempDir,
 }
 
@@ -58,11 +60,25 @@ impl Serve {
             .and_then(|rest| rest.split_whitespace().next())
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("no address in the banner: {banner}"));
+        // The rest of the banner, up to the console's line.
+        let mut kafka_port = None;
+        loop {
+            let line = lines
+                .recv_timeout(Duration::from_secs(20))
+                .expect("serve prints its banner");
+            if let Some(rest) = line.split("Kafka on 127.0.0.1:").nth(1) {
+                kafka_port = rest.split_whitespace().next().and_then(|p| p.parse().ok());
+            }
+            if line.starts_with("console:") {
+                break;
+            }
+        }
         Serve {
             child,
             stdin,
             lines,
             port,
+            kafka_port,
             _data: data,
         }
     }
@@ -346,4 +362,198 @@ fn the_aws_cli_works_against_the_door() {
 #[test]
 fn a_kinesis_lab_is_solved_with_a_real_client() {
     run_python("lab_scale_with_boto3.py");
+}
+
+// ---- The Kafka door, with kcat (librdkafka) as the client ----
+
+/// kcat, when the machine has it (`.ci/run` installs it and sets `STREAMDRILL_REQUIRE_KCAT`).
+fn kcat() -> Option<&'static str> {
+    let present = Command::new("kcat")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if present {
+        return Some("kcat");
+    }
+    assert!(
+        std::env::var_os("STREAMDRILL_REQUIRE_KCAT").is_none(),
+        "STREAMDRILL_REQUIRE_KCAT is set but kcat is missing"
+    );
+    eprintln!("skipped: no kcat (apt-get install kcat)");
+    None
+}
+
+fn kcat_run(broker: u16, args: &[&str], input: &str) -> String {
+    let mut child = Command::new("kcat")
+        .arg("-b")
+        .arg(format!("127.0.0.1:{broker}"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kcat runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("kcat input");
+    let out = child.wait_with_output().expect("kcat ends");
+    assert!(
+        out.status.success(),
+        "kcat {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn kafka_serve() -> Serve {
+    let mut serve = Serve::start(&["--kafka", "127.0.0.1:0", "--speed", "5"]);
+    serve
+        .console_json("kafka-topics --create --topic orders --partitions 3 --replication-factor 3");
+    serve
+}
+
+#[test]
+fn kcat_produces_and_consumes_keyed_records_where_the_engine_partitions_them() {
+    if kcat().is_none() {
+        return;
+    }
+    let serve = kafka_serve();
+    let port = serve.kafka_port.expect("a Kafka door");
+    let metadata: Value =
+        serde_json::from_str(&kcat_run(port, &["-L", "-J"], "")).expect("kcat -J prints JSON");
+    assert_eq!(metadata["brokers"].as_array().map(Vec::len), Some(3));
+    let topic = &metadata["topics"][0];
+    assert_eq!(topic["topic"], "orders");
+    assert_eq!(topic["partitions"].as_array().map(Vec::len), Some(3));
+
+    let keys: Vec<String> = (0..30).map(|i| format!("user-{i}")).collect();
+    let input = keys.iter().fold(String::new(), |mut all, k| {
+        all.push_str(&format!("{k}:order of {k}\n"));
+        all
+    });
+    kcat_run(
+        port,
+        &[
+            "-P",
+            "-t",
+            "orders",
+            "-K:",
+            "-X",
+            "partitioner=murmur2_random",
+        ],
+        &input,
+    );
+    let consumed = kcat_run(
+        port,
+        &["-C", "-t", "orders", "-o", "beginning", "-e", "-J"],
+        "",
+    );
+    let records: Vec<Value> = consumed
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(records.len(), keys.len(), "{consumed}");
+    for r in &records {
+        let key = r["key"].as_str().expect("a key");
+        assert_eq!(r["payload"], format!("order of {key}"));
+        let expected = streamdrill_engine::kafka::partitioner::partition_for_key(key.as_bytes(), 3);
+        assert_eq!(
+            r["partition"], expected,
+            "{key} landed where the engine puts it"
+        );
+    }
+}
+
+#[test]
+fn a_stopped_broker_refuses_connections_and_a_new_leader_takes_its_partitions() {
+    if kcat().is_none() {
+        return;
+    }
+    let mut serve = kafka_serve();
+    let port = serve.kafka_port.expect("a Kafka door");
+    let leader_of_0 = || -> i64 {
+        let m: Value = serde_json::from_str(&kcat_run(port, &["-L", "-J", "-t", "orders"], ""))
+            .expect("metadata");
+        m["topics"][0]["partitions"][0]["leader"]
+            .as_i64()
+            .expect("a leader")
+    };
+    let leader = leader_of_0();
+    // Stop a broker that is not broker 1 (the bootstrap), the leader of partition 0 if it can.
+    let victim = if leader == 1 { 2 } else { leader };
+    let before: Value = serde_json::from_str(&kcat_run(port, &["-L", "-J"], "")).expect("metadata");
+    let victim_port: u16 = before["brokers"]
+        .as_array()
+        .expect("brokers")
+        .iter()
+        .find(|b| b["id"] == victim)
+        .and_then(|b| b["name"].as_str())
+        .and_then(|name| name.rsplit(':').next())
+        .and_then(|p| p.parse().ok())
+        .expect("the victim's port");
+    assert!(TcpStream::connect(("127.0.0.1", victim_port)).is_ok());
+    serve.console_json(&format!("broker stop {victim}"));
+    let refused = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(20));
+        TcpStream::connect(("127.0.0.1", victim_port)).is_err()
+    });
+    assert!(refused, "a stopped broker's port refuses connections");
+    let m: Value = serde_json::from_str(&kcat_run(port, &["-L", "-J"], "")).expect("metadata");
+    let listed: Vec<i64> = m["brokers"]
+        .as_array()
+        .expect("brokers")
+        .iter()
+        .filter_map(|b| b["id"].as_i64())
+        .collect();
+    assert!(
+        !listed.contains(&victim),
+        "a stopped broker is not listed: {listed:?}"
+    );
+    serve.console_json("advance 30s");
+    let moved = leader_of_0();
+    assert_ne!(moved, victim, "partition 0 has a leader that runs");
+    kcat_run(
+        port,
+        &["-P", "-t", "orders", "-p", "0"],
+        "after the failover\n",
+    );
+}
+
+#[test]
+fn hostile_frames_close_their_connection_and_harm_nothing() {
+    if kcat().is_none() {
+        return;
+    }
+    let serve = kafka_serve();
+    let port = serve.kafka_port.expect("a Kafka door");
+    let send = |bytes: &[u8]| {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = s.write_all(bytes);
+        let mut answer = Vec::new();
+        let _ = s.read_to_end(&mut answer);
+        answer
+    };
+    // A frame claiming 2 GiB, garbage, a truncated header, an unknown API, an array of two
+    // billion topics: each closes its connection without an answer.
+    assert!(send(&i32::MAX.to_be_bytes()).is_empty());
+    assert!(send(b"\x00\x00\x00\x08garbage!").is_empty());
+    assert!(send(&[0, 0, 0, 3, 0, 3, 0]).is_empty());
+    assert!(send(&[0, 0, 0, 10, 0x03, 0xE8, 0, 0, 0, 0, 0, 1, 0xff, 0xff]).is_empty());
+    let mut metadata = vec![0, 3, 0, 4, 0, 0, 0, 7, 0xff, 0xff];
+    metadata.extend_from_slice(&i32::MAX.to_be_bytes());
+    let mut frame = (metadata.len() as i32).to_be_bytes().to_vec();
+    frame.extend_from_slice(&metadata);
+    assert!(send(&frame).is_empty());
+    // An ApiVersions the door does not speak gets UNSUPPORTED_VERSION and the versions it does.
+    let answer = send(&[0, 0, 0, 10, 0, 18, 0, 9, 0, 0, 0, 5, 0xff, 0xff]);
+    assert!(answer.len() > 10, "{answer:?}");
+    assert_eq!(&answer[4..8], &[0, 0, 0, 5], "the correlation id");
+    assert_eq!(&answer[8..10], &[0, 35], "UNSUPPORTED_VERSION");
+    // The door goes on serving.
+    let m: Value = serde_json::from_str(&kcat_run(port, &["-L", "-J"], "")).expect("metadata");
+    assert_eq!(m["brokers"].as_array().map(Vec::len), Some(3));
 }

@@ -168,6 +168,8 @@ pub(super) fn serve(cli: &Cli, args: &super::ServeArgs) -> Result<ExitCode, CliE
     let lab_id = lab.as_ref().map(|l| l.id.clone());
     let ended = serve(ServeOptions {
         kinesis: args.kinesis,
+        kafka: args.kafka,
+        brokers: args.brokers,
         lab,
         speed: args.speed,
         seed: args.seed,

@@ -102,6 +102,13 @@ pub struct ServeArgs {
     /// Where the Kinesis door listens (loopback only; port 0 picks a free one)
     #[arg(long, value_name = "ADDR", default_value = crate::doors::serve::KINESIS_DEFAULT)]
     pub kinesis: std::net::SocketAddr,
+    /// Open a Kafka door too: broker 1 listens here, the others on the next ports (port 0:
+    /// a free port each)
+    #[arg(long, value_name = "ADDR")]
+    pub kafka: Option<std::net::SocketAddr>,
+    /// Brokers of the Kafka door's cluster
+    #[arg(long, default_value_t = 3)]
+    pub brokers: u32,
     /// Run this bundled lab: clients are held to its rules, and serve ends with its verdict
     /// (exit 0 passed, 1 not)
     #[arg(long, value_name = "ID")]
