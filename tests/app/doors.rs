@@ -3,7 +3,8 @@
 //! work against it.
 //!
 //! The client tests run `tests/doors/*.py` with the Python of `target/doors-venv` (`.ci/run`
-//! creates it with boto3 and awscli). Without that venv they say so and pass, unless
+//! creates it with boto3, awscli, kafka-python and confluent-kafka); the Kafka door's kcat
+//! tests need kcat (`STREAMDRILL_REQUIRE_KCAT`). Without that venv they say so and pass, unless
 //! `STREAMDRILL_REQUIRE_DOORS` is set (CI sets it).
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -310,7 +311,7 @@ fn doors_python() -> Option<PathBuf> {
         python.display()
     );
     eprintln!(
-        "skipped: no {} (python3 -m venv target/doors-venv && target/doors-venv/bin/pip install boto3 awscli)",
+        "skipped: no {} (python3 -m venv target/doors-venv && target/doors-venv/bin/pip install boto3 awscli kafka-python confluent-kafka)",
         python.display()
     );
     None
@@ -357,6 +358,11 @@ fn boto3_works_against_the_door() {
 #[test]
 fn the_aws_cli_works_against_the_door() {
     run_python("aws_cli_kinesis.py");
+}
+
+#[test]
+fn kafka_python_and_librdkafka_work_against_the_kafka_door() {
+    run_python("kafka_clients.py");
 }
 
 #[test]

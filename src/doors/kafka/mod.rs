@@ -261,6 +261,26 @@ async fn answer(
             )
             .await,
         ),
+        Request::InitProducerId { transactional_id } => Some(served.with(|world| {
+            match (world.kafka(), transactional_id) {
+                (Some(_), Some(id)) => {
+                    eprintln!(
+                        "kafka door: transactional producer '{}' refused: transactions are not behind this door yet",
+                        crate::text::sanitize_line(&id)
+                    );
+                    protocol::init_producer_id(code::INVALID_REQUEST, -1, -1)
+                }
+                (Some((kafka, _)), None) => {
+                    let (id, epoch) = api::init_producer_id(kafka);
+                    protocol::init_producer_id(
+                        code::NONE,
+                        i64::try_from(id).unwrap_or(-1),
+                        i16::try_from(epoch).unwrap_or(0),
+                    )
+                }
+                (None, _) => protocol::init_producer_id(code::UNKNOWN_SERVER_ERROR, -1, -1),
+            }
+        })),
         Request::ListOffsets { topics } => Some(served.with(|world| {
             let answers: Vec<(String, Vec<Listed>)> = topics
                 .iter()

@@ -1,5 +1,5 @@
 //! The Kafka requests the door answers, read off a frame, and their responses: ApiVersions
-//! (v0-v3), Metadata (v1-v8), Produce (v3-v8), Fetch (v4-v11) and ListOffsets (v1-v5). These
+//! (v0-v4; v4 is v3's shape), Metadata (v1-v8), Produce (v3-v8), Fetch (v4-v11) and ListOffsets (v1-v5). These
 //! are the non-flexible versions (ApiVersions v3 aside), which kcat/librdkafka, kafka-python
 //! and the Java client all speak when a broker advertises them. Pure: bytes in, values out.
 
@@ -15,14 +15,16 @@ pub const API_FETCH: i16 = 1;
 pub const API_LIST_OFFSETS: i16 = 2;
 pub const API_METADATA: i16 = 3;
 pub const API_VERSIONS: i16 = 18;
+pub const API_INIT_PRODUCER_ID: i16 = 22;
 
 /// Each API the door answers, with its versions.
-pub const SUPPORTED: [(i16, i16, i16); 5] = [
+pub const SUPPORTED: [(i16, i16, i16); 6] = [
     (API_PRODUCE, 3, 8),
     (API_FETCH, 4, 11),
     (API_LIST_OFFSETS, 1, 5),
     (API_METADATA, 1, 8),
-    (API_VERSIONS, 0, 3),
+    (API_VERSIONS, 0, 4),
+    (API_INIT_PRODUCER_ID, 0, 1),
 ];
 
 /// Kafka's error codes used here.
@@ -33,6 +35,7 @@ pub mod code {
     pub const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
     pub const UNSUPPORTED_VERSION: i16 = 35;
     pub const INVALID_REQUIRED_ACKS: i16 = 21;
+    pub const INVALID_REQUEST: i16 = 42;
     pub const UNSUPPORTED_FOR_MESSAGE_FORMAT: i16 = 43;
     pub const UNSUPPORTED_COMPRESSION_TYPE: i16 = 76;
     pub const UNKNOWN_SERVER_ERROR: i16 = -1;
@@ -114,6 +117,9 @@ pub enum Request {
     ListOffsets {
         topics: Vec<(String, Vec<(i32, i64)>)>,
     },
+    InitProducerId {
+        transactional_id: Option<String>,
+    },
 }
 
 /// Why a frame gets no ordinary answer.
@@ -170,6 +176,11 @@ pub fn parse(frame: &[u8]) -> Result<(Header, Request), Refused> {
         API_PRODUCE => produce_request(&mut r)?,
         API_FETCH => fetch_request(&mut r, v)?,
         API_LIST_OFFSETS => list_offsets_request(&mut r, v)?,
+        API_INIT_PRODUCER_ID => {
+            let transactional_id = r.nullable_string()?;
+            let _transaction_timeout_ms = r.i32()?;
+            Request::InitProducerId { transactional_id }
+        }
         _ => return Err(Refused::UnknownApi(header)),
     };
     Ok((header, request))
@@ -462,6 +473,13 @@ pub fn list_offsets(version: i16, topics: &[(String, Vec<Listed>)]) -> Vec<u8> {
             }
         }
     }
+    w.buf
+}
+
+/// InitProducerId v0-v1.
+pub fn init_producer_id(error: i16, producer_id: i64, epoch: i16) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.i32(0).i16(error).i64(producer_id).i16(epoch);
     w.buf
 }
 

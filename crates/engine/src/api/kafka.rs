@@ -337,6 +337,15 @@ pub fn list_offsets(
     Ok((offset, if timestamp < 0 { -1 } else { timestamp }))
 }
 
+/// `InitProducerId` for an idempotent producer (no `transactional.id`): a new producer id at
+/// epoch 0, whose batches' sequence numbers the partitions' leaders then check (duplicates
+/// acknowledged without a second write, gaps refused).
+pub fn init_producer_id(kafka: &mut Kafka) -> (u64, u16) {
+    let id = kafka.ids.next_producer;
+    kafka.ids.next_producer += 1;
+    (id, 0)
+}
+
 /// The request for a partition went to `broker`: it must be that partition's leader, up.
 fn leads(kafka: &Kafka, broker: BrokerId, topic: &str, partition: u32) -> Result<()> {
     let p = kafka.cluster.partition(topic, partition)?;

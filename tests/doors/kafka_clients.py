@@ -1,0 +1,105 @@
+"""kafka-python and confluent-kafka (librdkafka) against `streamdrill serve --kafka`: an
+idempotent acks=all producer, records read back byte for byte with headers, and the fault of a
+shrunken ISR reaching the client as NOT_ENOUGH_REPLICAS."""
+
+import re
+import unittest
+
+from confluent_kafka import KafkaError, Producer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from serve import Serve
+
+
+class KafkaClientsAgainstTheDoor(unittest.TestCase):
+    def setUp(self):
+        self.serve = Serve("--kafka", "127.0.0.1:0", "--speed", "5")
+        banner = self.serve.wait_for(r"Kafka on 127\.0\.0\.1:\d+")
+        self.bootstrap = re.search(r"Kafka on (127\.0\.0\.1:\d+)", banner).group(1)
+        self.serve.console(
+            "kafka-topics --create --topic orders --partitions 3 --replication-factor 3 --json",
+            r"Created",
+        )
+
+    def tearDown(self):
+        self.serve.close()
+
+    def read_all(self):
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.bootstrap, enable_auto_commit=False, consumer_timeout_ms=3000
+        )
+        consumer.assign([TopicPartition("orders", p) for p in range(3)])
+        consumer.seek_to_beginning()
+        records = list(consumer)
+        consumer.close()
+        return records
+
+    def test_an_idempotent_producer_and_a_consumer_with_kafka_python(self):
+        producer = KafkaProducer(
+            bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True
+        )
+        sent = {}
+        for i in range(20):
+            key = f"user-{i % 7}".encode()
+            value = bytes([i, 0, 255]) + f"order {i}".encode()
+            meta = producer.send(
+                "orders", key=key, value=value, headers=[("trace", f"t{i}".encode())]
+            ).get(timeout=10)
+            sent[(meta.partition, meta.offset)] = (key, value, f"t{i}".encode())
+        producer.close()
+        records = self.read_all()
+        self.assertEqual(len(records), 20)
+        for r in records:
+            key, value, trace = sent[(r.partition, r.offset)]
+            self.assertEqual((r.key, r.value), (key, value))
+            self.assertEqual(r.headers, [("trace", trace)])
+        # A key's records stay in one partition, in the order they were sent.
+        by_key = {}
+        for r in sorted(records, key=lambda r: (r.partition, r.offset)):
+            by_key.setdefault(r.key, set()).add(r.partition)
+        self.assertTrue(all(len(parts) == 1 for parts in by_key.values()), by_key)
+
+    def test_librdkafka_produces_and_a_shrunken_isr_refuses_acks_all(self):
+        delivered = []
+        producer = Producer({"bootstrap.servers": self.bootstrap, "acks": "all"})
+        for i in range(6):
+            producer.produce(
+                "orders",
+                key=f"k{i}",
+                value=f"v{i}",
+                on_delivery=lambda err, msg: delivered.append((err, msg.partition(), msg.offset())),
+            )
+        self.assertEqual(producer.flush(10), 0)
+        self.assertEqual([e for e, _, _ in delivered], [None] * 6)
+
+        # min.insync.replicas=2 and two of three brokers gone: acks=all cannot be met.
+        self.serve.console(
+            "kafka-configs --alter --entity-type topics --entity-name orders "
+            "--add-config min.insync.replicas=2 --json",
+            r"\{",
+        )
+        self.serve.console("broker stop 2 --json", r"\{")
+        self.serve.console("broker stop 3 --json", r"\{")
+        self.serve.console("advance 60s --json", r"Advanced")
+        failed = []
+        strict = Producer(
+            {
+                "bootstrap.servers": self.bootstrap,
+                "acks": "all",
+                "retries": 0,
+                "message.timeout.ms": 5000,
+            }
+        )
+        strict.produce(
+            "orders", key="late", value="x", on_delivery=lambda err, msg: failed.append(err)
+        )
+        strict.flush(15)
+        self.assertEqual(len(failed), 1)
+        self.assertIsNotNone(failed[0])
+        self.assertEqual(failed[0].code(), KafkaError.NOT_ENOUGH_REPLICAS, failed[0])
+        # What was acknowledged before is all still there.
+        self.assertEqual(len(self.read_all()), 6)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
