@@ -226,6 +226,11 @@ class Boto3AgainstTheDoor(unittest.TestCase):
                 StartingPosition={"Type": "LATEST"},
             )
         self.assertEqual(error_code(refused), "ResourceInUseException")
+        # The subscription lives five minutes: past them, the stream ends and the client
+        # subscribes again (as the KCL does).
+        self.serve.console("advance 6m --json", r'"Advanced"')
+        rest = list(answer["EventStream"])
+        self.assertLessEqual(len(rest), 2)
 
 
 if __name__ == "__main__":
