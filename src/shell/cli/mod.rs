@@ -80,8 +80,9 @@ pub enum Command {
     /// Mini-labs on the embedded engine: list them, or run one headless with a script
     #[command(subcommand)]
     Lab(LabCommand),
-    /// Open the front doors: real clients (boto3, the AWS CLI, any SDK) reach the engine on
-    /// 127.0.0.1, with the console on stdin; with --lab, solve a lab with them
+    /// Open the front doors: real clients (boto3 and the AWS CLI for Kinesis; kcat,
+    /// kafka-python, confluent-kafka with --kafka) reach the engine on 127.0.0.1, with the
+    /// console on stdin; with --lab, solve a Kinesis lab with them
     Serve(ServeArgs),
     /// Plan toward an interview date: daily new cards and retention for the best recall that day
     Plan(PlanArgs),
@@ -116,6 +117,7 @@ pub struct ServeArgs {
     /// Virtual seconds per wall-clock second
     #[arg(long, default_value_t = 1.0)]
     pub speed: f64,
+    /// Same client requests at the same times give the same simulation
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 }
