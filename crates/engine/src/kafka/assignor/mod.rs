@@ -434,6 +434,43 @@ mod tests {
         assert_eq!(cooperative["b"], set(&[tp("t", 1)]));
     }
 
+    /// A group a property test met, checked against the Java client: with differing
+    /// subscriptions the cooperative assignor revokes a-2 from m2 (generation 2) and, in the
+    /// follow-up, gives it back while b-2 moves instead. Java's own assignments, both rounds.
+    #[test]
+    fn cooperative_follow_ups_may_give_back_what_they_revoked() {
+        let member =
+            |id: &str, topics: &[&str], owned: &[TopicPartition], generation| MemberSubscription {
+                generation,
+                ..sub(id, topics, owned)
+            };
+        let all: Vec<TopicPartition> = (0..4).flat_map(|p| [tp("a", p), tp("b", p)]).collect();
+        let partitions = parts(&[("a", 5), ("b", 4)]);
+        let first = [
+            member("m1", &["b"], &[], None),
+            member("m2", &["a", "b"], &all, Some(1)),
+            member("m3", &["a"], &[], None),
+        ];
+        let out = assign(Assignor::CooperativeSticky, &first, &partitions);
+        assert_eq!(out["m1"], set(&[]));
+        assert_eq!(out["m2"], set(&[tp("a", 3), tp("b", 2), tp("b", 3)]));
+        assert_eq!(out["m3"], set(&[tp("a", 4)]));
+        let follow_up = [
+            member("m1", &["b"], &[], Some(2)),
+            member(
+                "m2",
+                &["a", "b"],
+                &[tp("a", 3), tp("b", 2), tp("b", 3)],
+                Some(2),
+            ),
+            member("m3", &["a"], &[tp("a", 4)], Some(2)),
+        ];
+        let out = assign(Assignor::CooperativeSticky, &follow_up, &partitions);
+        assert_eq!(out["m1"], set(&[tp("b", 0), tp("b", 1)]));
+        assert_eq!(out["m2"], set(&[tp("a", 2), tp("a", 3), tp("b", 3)]));
+        assert_eq!(out["m3"], set(&[tp("a", 0), tp("a", 1), tp("a", 4)]));
+    }
+
     /// Static members come first in range and round-robin, by instance id, as Java's
     /// `MemberInfo` orders them.
     #[test]
