@@ -57,7 +57,7 @@ pub enum ServeError {
     Listen { addr: SocketAddr, source: io::Error },
     #[error("--brokers must be 1 to {max}, not {0}", max = KAFKA_BROKERS_MAX)]
     Brokers(u32),
-    #[error("--kafka with --lab is not there yet: a lab's cluster is driven from its console")]
+    #[error("--kafka goes with a Kafka lab (or no lab): this lab has no Kafka cluster")]
     KafkaInLab,
     #[error("cannot start the network runtime: {0}")]
     Runtime(io::Error),
@@ -81,7 +81,7 @@ pub fn check(options: &ServeOptions) -> Result<(), ServeError> {
     if options.kafka.is_some() && !(1..=KAFKA_BROKERS_MAX).contains(&options.brokers) {
         return Err(ServeError::Brokers(options.brokers));
     }
-    if options.kafka.is_some() && options.lab.is_some() {
+    if options.kafka.is_some() && options.lab.as_ref().is_some_and(|l| l.system != "kafka") {
         return Err(ServeError::KafkaInLab);
     }
     if !(0.1..=SPEED_MAX).contains(&options.speed) {
@@ -139,7 +139,13 @@ async fn run(options: ServeOptions) -> Result<Option<LabEnd>, ServeError> {
     let kafka_ports = match options.kafka {
         None => None,
         Some(base) => {
-            let ids: Vec<u32> = (1..=options.brokers).collect();
+            // A lab's cluster has the brokers its setup made.
+            let ids: Vec<u32> = served.with(|world| {
+                world
+                    .kafka()
+                    .map(|(k, _)| k.cluster.brokers.keys().copied().collect())
+                    .unwrap_or_default()
+            });
             let listeners = super::kafka::bind(base, &ids)
                 .await
                 .map_err(|source| ServeError::Listen { addr: base, source })?;

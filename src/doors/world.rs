@@ -140,7 +140,7 @@ impl World {
     }
 
     /// The Kafka cluster and the virtual time, when the world has one (a free simulation
-    /// made with `serve --kafka`; the labs' clusters are not open to clients yet).
+    /// made with `serve --kafka`, or a Kafka lab's).
     pub fn kafka(
         &mut self,
     ) -> Option<(
@@ -152,7 +152,13 @@ impl World {
                 let now = console.sim.now();
                 console.sim.kafka.as_mut().map(|k| (k, now))
             }
-            World::Lab(_) => None,
+            World::Lab(lab) => lab.kafka_mut(),
         }
+    }
+
+    /// Whether a real client may write to the cluster: in a lab it only watches (the lab's
+    /// producers are the lab's; its goal counts their records).
+    pub fn kafka_writable(&self) -> bool {
+        matches!(self, World::Free(_))
     }
 }

@@ -452,6 +452,18 @@ impl LiveLab {
     }
 
     /// The Kafka cluster and its clients as the screen draws them; `None` without a cluster.
+    /// The lab's Kafka cluster and the virtual time, for the Kafka front door (which lets a
+    /// real client watch the lab's cluster, not write to it).
+    pub fn kafka_mut(
+        &mut self,
+    ) -> Option<(
+        &mut streamdrill_engine::kafka::world::Kafka,
+        streamdrill_engine::SimTime,
+    )> {
+        let now = self.console.sim.now();
+        self.console.sim.kafka.as_mut().map(|k| (k, now))
+    }
+
     pub fn kafka_view(&self) -> Option<KafkaView> {
         let k = self.console.sim.kafka.as_ref()?;
         let c = &k.cluster;

@@ -563,3 +563,64 @@ fn hostile_frames_close_their_connection_and_harm_nothing() {
     let m: Value = serde_json::from_str(&kcat_run(port, &["-L", "-J"], "")).expect("metadata");
     assert_eq!(m["brokers"].as_array().map(Vec::len), Some(3));
 }
+
+#[test]
+fn a_kafka_labs_cluster_can_be_watched_with_kcat_but_not_written() {
+    if kcat().is_none() {
+        return;
+    }
+    let serve = Serve::start(&[
+        "--kafka",
+        "127.0.0.1:0",
+        "--lab",
+        "kafka-isr-shrinkage",
+        "--speed",
+        "10",
+    ]);
+    let port = serve.kafka_port.expect("a Kafka door");
+    let m: Value = serde_json::from_str(&kcat_run(port, &["-L", "-J"], "")).expect("metadata");
+    let topics: Vec<&str> = m["topics"]
+        .as_array()
+        .expect("topics")
+        .iter()
+        .filter_map(|t| t["topic"].as_str())
+        .collect();
+    assert!(topics.contains(&"clicks"), "{topics:?}");
+    // The lab's producers' records, read as they are written.
+    let read = kcat_run(
+        port,
+        &[
+            "-C",
+            "-t",
+            "clicks",
+            "-p",
+            "0",
+            "-o",
+            "beginning",
+            "-c",
+            "3",
+            "-J",
+        ],
+        "",
+    );
+    assert_eq!(read.lines().count(), 3, "{read}");
+    // Writing is the lab's producers' job.
+    let out = Command::new("kcat")
+        .args(["-b", &format!("127.0.0.1:{port}"), "-P", "-t", "clicks"])
+        .args(["-X", "message.timeout.ms=3000"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child.stdin.take().expect("stdin").write_all(b"x\n")?;
+            child.wait_with_output()
+        })
+        .expect("kcat runs");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("authorization failed"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

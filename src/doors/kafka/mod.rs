@@ -238,6 +238,9 @@ async fn answer(
                 protocol::metadata(version, &view, ports)
             })
         })),
+        Request::Produce { acks, topics, .. } if !served.with(|world| world.kafka_writable()) => {
+            refuse_produce(version, acks, &topics)
+        }
         Request::Produce {
             acks,
             timeout_ms,
@@ -261,7 +264,42 @@ async fn answer(
             )
             .await,
         ),
-        Request::InitProducerId { transactional_id } => Some(served.with(|world| {
+        Request::InitProducerId { transactional_id } => {
+            Some(init_producer_id(served, transactional_id))
+        }
+        Request::ListOffsets { topics } => Some(list_offsets(served, broker, version, &topics)),
+    }
+}
+
+/// A Produce in a lab: refused, partition by partition (the lab's producers write).
+fn refuse_produce(version: i16, acks: i16, topics: &ProduceTopics) -> Option<Vec<u8>> {
+    eprintln!(
+        "kafka door: a produce refused: in a lab a client watches the cluster; its producers are the lab's"
+    );
+    let refused: Vec<(String, Vec<Produced>)> = topics
+        .iter()
+        .map(|(name, partitions)| {
+            let each = partitions
+                .iter()
+                .map(|(index, _)| Produced {
+                    index: *index,
+                    error: code::TOPIC_AUTHORIZATION_FAILED,
+                    base_offset: -1,
+                    log_start_offset: -1,
+                    message: Some("in a lab a client only reads".into()),
+                })
+                .collect();
+            (name.clone(), each)
+        })
+        .collect();
+    (acks != 0).then(|| protocol::produce(version, &refused))
+}
+
+fn init_producer_id(served: &Served, transactional_id: Option<String>) -> Vec<u8> {
+    served.with(|world| {
+            if !world.kafka_writable() {
+                return protocol::init_producer_id(code::CLUSTER_AUTHORIZATION_FAILED, -1, -1);
+            }
             match (world.kafka(), transactional_id) {
                 (Some(_), Some(id)) => {
                     eprintln!(
@@ -280,46 +318,53 @@ async fn answer(
                 }
                 (None, _) => protocol::init_producer_id(code::UNKNOWN_SERVER_ERROR, -1, -1),
             }
-        })),
-        Request::ListOffsets { topics } => Some(served.with(|world| {
-            let answers: Vec<(String, Vec<Listed>)> = topics
-                .iter()
-                .map(|(name, partitions)| {
-                    let listed = partitions
-                        .iter()
-                        .map(|&(index, timestamp)| {
-                            let partition = u32::try_from(index).unwrap_or(u32::MAX);
-                            let got = world.kafka().map(|(kafka, _)| {
-                                api::list_offsets(kafka, broker, name, partition, timestamp)
-                            });
-                            match got {
-                                Some(Ok((offset, ts))) => Listed {
-                                    index,
-                                    error: code::NONE,
-                                    timestamp: ts,
-                                    offset: i64::try_from(offset).unwrap_or(i64::MAX),
-                                },
-                                Some(Err(e)) => Listed {
-                                    index,
-                                    error: protocol::error_code(e.code),
-                                    timestamp: -1,
-                                    offset: -1,
-                                },
-                                None => Listed {
-                                    index,
-                                    error: code::UNKNOWN_TOPIC_OR_PARTITION,
-                                    timestamp: -1,
-                                    offset: -1,
-                                },
-                            }
-                        })
-                        .collect();
-                    (name.clone(), listed)
-                })
-                .collect();
-            protocol::list_offsets(version, &answers)
-        })),
-    }
+        })
+}
+
+fn list_offsets(
+    served: &Served,
+    broker: u32,
+    version: i16,
+    topics: &[(String, Vec<(i32, i64)>)],
+) -> Vec<u8> {
+    served.with(|world| {
+        let answers: Vec<(String, Vec<Listed>)> = topics
+            .iter()
+            .map(|(name, partitions)| {
+                let listed = partitions
+                    .iter()
+                    .map(|&(index, timestamp)| {
+                        let partition = u32::try_from(index).unwrap_or(u32::MAX);
+                        let got = world.kafka().map(|(kafka, _)| {
+                            api::list_offsets(kafka, broker, name, partition, timestamp)
+                        });
+                        match got {
+                            Some(Ok((offset, ts))) => Listed {
+                                index,
+                                error: code::NONE,
+                                timestamp: ts,
+                                offset: i64::try_from(offset).unwrap_or(i64::MAX),
+                            },
+                            Some(Err(e)) => Listed {
+                                index,
+                                error: protocol::error_code(e.code),
+                                timestamp: -1,
+                                offset: -1,
+                            },
+                            None => Listed {
+                                index,
+                                error: code::UNKNOWN_TOPIC_OR_PARTITION,
+                                timestamp: -1,
+                                offset: -1,
+                            },
+                        }
+                    })
+                    .collect();
+                (name.clone(), listed)
+            })
+            .collect();
+        protocol::list_offsets(version, &answers)
+    })
 }
 
 fn batch_error(e: &BatchError) -> (i16, String) {

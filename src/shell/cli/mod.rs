@@ -82,7 +82,7 @@ pub enum Command {
     Lab(LabCommand),
     /// Open the front doors: real clients (boto3 and the AWS CLI for Kinesis; kcat,
     /// kafka-python, confluent-kafka with --kafka) reach the engine on 127.0.0.1, with the
-    /// console on stdin; with --lab, solve a Kinesis lab with them
+    /// console on stdin; with --lab, solve a Kinesis lab with them or watch a Kafka lab
     Serve(ServeArgs),
     /// Plan toward an interview date: daily new cards and retention for the best recall that day
     Plan(PlanArgs),
