@@ -3,7 +3,7 @@
 //! many virtual microseconds as the wall clock does, times a speed. The wall-clock instant
 //! comes in as a value, so the rule is tested without waiting.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use streamdrill_engine::SimDuration;
 
@@ -56,17 +56,12 @@ impl WallClock {
             self.anchor_virtual = at;
         }
     }
-
-    /// How long to wait before virtual time reaches `at`, at this clock's speed.
-    pub fn wall_until(&self, at: SimDuration, wall: Instant) -> Duration {
-        let due = self.due(wall);
-        Duration::from_secs_f64(at.0.saturating_sub(due.0) as f64 / 1e6 / self.speed)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
     use streamdrill_engine::Console;
 
     #[test]
@@ -93,10 +88,6 @@ mod tests {
         // Time goes on from there, not back to the wall's own reading.
         clock.catch_up(&mut world, t1 + Duration::from_secs(2));
         assert_eq!(world.elapsed(), SimDuration::from_secs(303));
-        assert_eq!(
-            clock.wall_until(SimDuration::from_secs(313), t1 + Duration::from_secs(2)),
-            Duration::from_secs(10)
-        );
     }
 
     #[test]

@@ -332,6 +332,8 @@ fn stream_events(
         let initial = Message::json_event("initial-response", b"{}".to_vec());
         let mut pending = vec![initial];
         pending.extend(first.iter().map(event_message));
+        // Sends what is pending, then stops once the subscription (or the client) is done.
+        let mut ended = false;
         'stream: loop {
             for message in pending.drain(..) {
                 let Ok(bytes) = message.encode() else {
@@ -341,25 +343,19 @@ fn stream_events(
                     break 'stream;
                 }
             }
+            if ended {
+                break;
+            }
             tokio::time::sleep(SUBSCRIPTION_POLL).await;
             match served.with(|world| world.kinesis_events(&sub)) {
-                Ok((events, ended)) => {
+                Ok((events, done)) => {
                     pending.extend(events.iter().map(event_message));
-                    if ended {
-                        for message in pending.drain(..) {
-                            if let Ok(bytes) = message.encode() {
-                                let _ = sender.send_data(Bytes::from(bytes)).await;
-                            }
-                        }
-                        break;
-                    }
+                    ended = done;
                 }
                 Err(e) => {
                     let payload = json!({"message": e.message}).to_string().into_bytes();
-                    if let Ok(bytes) = Message::exception(e.code.name(), payload).encode() {
-                        let _ = sender.send_data(Bytes::from(bytes)).await;
-                    }
-                    break;
+                    pending.push(Message::exception(e.code.name(), payload));
+                    ended = true;
                 }
             }
         }

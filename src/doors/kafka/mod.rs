@@ -14,6 +14,7 @@ pub mod wire;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use streamdrill_engine::api::kafka as api;
@@ -104,7 +105,7 @@ async fn broker_listener(
     ip: IpAddr,
 ) {
     let port = ports.get(&broker).copied().unwrap_or(0);
-    let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let open = Arc::new(AtomicUsize::new(0));
     let mut listener = Some(listener);
     loop {
         if is_stopped(&served, broker) {
@@ -128,10 +129,10 @@ async fn broker_listener(
         if let Ok(Ok((stream, peer))) =
             tokio::time::timeout(Duration::from_millis(100), current.accept()).await
         {
-            if open.load(std::sync::atomic::Ordering::Relaxed) >= CONNECTIONS_PER_BROKER_MAX {
+            if open.load(Ordering::Relaxed) >= CONNECTIONS_PER_BROKER_MAX {
                 drop(stream);
             } else {
-                open.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                open.fetch_add(1, Ordering::Relaxed);
                 let (served, ports, open) = (served.clone(), ports.clone(), open.clone());
                 tokio::spawn(async move {
                     if let Err(reason) = connection(&served, &ports, broker, stream).await {
@@ -140,7 +141,7 @@ async fn broker_listener(
                             crate::text::sanitize_line(&reason)
                         );
                     }
-                    open.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                    open.fetch_sub(1, Ordering::Relaxed);
                 });
             }
         }

@@ -66,9 +66,6 @@ impl<'a> Reader<'a> {
     pub fn u32(&mut self) -> Result<u32> {
         Ok(u32::from_be_bytes(self.array("a uint32")?))
     }
-    pub fn bool(&mut self) -> Result<bool> {
-        Ok(self.i8()? != 0)
-    }
 
     /// An unsigned varint (at most 5 bytes).
     pub fn uvarint(&mut self) -> Result<u32> {

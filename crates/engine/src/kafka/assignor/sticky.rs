@@ -56,7 +56,9 @@ pub(super) fn assign(
         builder.build(&order);
         (builder.assignment, Some(builder.transferring))
     } else {
-        let assignment = General::new(members, partitions, claims.owned.clone(), &claims).build();
+        let max_generation = claims.max_generation;
+        let assignment =
+            General::new(members, partitions, &order, claims.owned, max_generation).build();
         (assignment, None)
     };
     if cooperative {
@@ -362,7 +364,8 @@ impl Movements {
 struct General<'a> {
     members: &'a [Member<'a>],
     partitions: &'a BTreeMap<String, u32>,
-    claims: &'a Claims,
+    /// The highest generation any member's claims came from.
+    max_generation: i32,
     total: usize,
     /// Each topic's potential consumers, by member index.
     consumers_of: BTreeMap<&'a str, Vec<usize>>,
@@ -384,21 +387,16 @@ impl<'a> General<'a> {
     fn new(
         members: &'a [Member<'a>],
         partitions: &'a BTreeMap<String, u32>,
+        order: &[usize],
         owned: Vec<Vec<TopicPartition>>,
-        claims: &'a Claims,
+        max_generation: i32,
     ) -> Self {
         let mut consumers_of: BTreeMap<&str, Vec<usize>> = partitions
             .keys()
             .map(|t| (t.as_str(), Vec::new()))
             .collect();
-        let order = iteration_order(
-            &members
-                .iter()
-                .map(|m| string_hash(m.id))
-                .collect::<Vec<_>>(),
-        );
         let mut topics_of = vec![Vec::new(); members.len()];
-        for &i in &order {
+        for &i in order {
             for t in members[i].topics {
                 if let Some(list) = consumers_of.get_mut(t.as_str()) {
                     list.push(i);
@@ -420,7 +418,7 @@ impl<'a> General<'a> {
         General {
             members,
             partitions,
-            claims,
+            max_generation,
             total: partitions.values().map(|&n| n as usize).sum(),
             consumers_of,
             topics_of,
@@ -492,7 +490,7 @@ impl<'a> General<'a> {
     /// `prepopulateCurrentAssignments`: the owners of earlier generations, for moves back.
     fn previous_owners(&self) -> HashMap<TopicPartition, (usize, i32)> {
         let mut previous: HashMap<TopicPartition, (usize, i32)> = HashMap::new();
-        let max = self.claims.max_generation;
+        let max = self.max_generation;
         for (i, m) in self.members.iter().enumerate() {
             let generation = match m.generation {
                 Some(g) if g < max => g,
