@@ -9,7 +9,9 @@
 
 pub mod protocol;
 pub mod records;
-pub mod wire;
+/// The protocol's primitive types, shared with the engine's group coordinator (whose member
+/// metadata is in the same encoding).
+pub use streamdrill_engine::kafka::wire;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};

@@ -75,6 +75,14 @@ pub fn error_code(e: ErrorCode) -> i16 {
         E::GroupIdNotFound => 69,
         E::InvalidRecord => 87,
         E::ProducerFenced => 90,
+        E::NotCoordinator => 16,
+        E::MemberIdRequired => 79,
+        E::InconsistentGroupProtocol => 23,
+        E::InvalidGroupId => 24,
+        E::InvalidSessionTimeout => 26,
+        E::GroupMaxSizeReached => 81,
+        E::FencedInstanceId => 82,
+        E::OffsetMetadataTooLarge => 12,
         E::ProducerClosed | E::SimulationLimit => code::UNKNOWN_SERVER_ERROR,
     }
 }

@@ -6,4 +6,5 @@
 //! No I/O and no clock here: time is the simulation's own.
 
 pub mod kafka;
+pub mod kafka_groups;
 pub mod kinesis;

@@ -34,6 +34,14 @@ pub enum ErrorCode {
     DeliveryTimeout,
     ControllerNotAvailable,
     ProducerClosed,
+    NotCoordinator,
+    MemberIdRequired,
+    InconsistentGroupProtocol,
+    InvalidGroupId,
+    InvalidSessionTimeout,
+    GroupMaxSizeReached,
+    FencedInstanceId,
+    OffsetMetadataTooLarge,
     /// Not Kafka's: the simulator's resource budget refused the request ([`crate::budget`]).
     SimulationLimit,
 }
@@ -73,6 +81,14 @@ impl ErrorCode {
             ErrorCode::ControllerNotAvailable => "CONTROLLER_NOT_AVAILABLE",
             // The Java client's KafkaException for batches a closing producer abandons.
             ErrorCode::ProducerClosed => "PRODUCER_CLOSED",
+            ErrorCode::NotCoordinator => "NOT_COORDINATOR",
+            ErrorCode::MemberIdRequired => "MEMBER_ID_REQUIRED",
+            ErrorCode::InconsistentGroupProtocol => "INCONSISTENT_GROUP_PROTOCOL",
+            ErrorCode::InvalidGroupId => "INVALID_GROUP_ID",
+            ErrorCode::InvalidSessionTimeout => "INVALID_SESSION_TIMEOUT",
+            ErrorCode::GroupMaxSizeReached => "GROUP_MAX_SIZE_REACHED",
+            ErrorCode::FencedInstanceId => "FENCED_INSTANCE_ID",
+            ErrorCode::OffsetMetadataTooLarge => "OFFSET_METADATA_TOO_LARGE",
             ErrorCode::SimulationLimit => crate::budget::CODE,
         }
     }

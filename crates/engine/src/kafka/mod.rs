@@ -5,6 +5,7 @@
 //! failing over with them) and the log cleaner.
 
 pub mod assignor;
+pub mod classic;
 pub mod cluster;
 pub mod consumer;
 pub mod coordinator;
@@ -15,6 +16,7 @@ pub mod partitioner;
 pub mod processor;
 pub mod producer;
 pub mod records;
+pub mod wire;
 pub mod world;
 
 use error::{ErrorCode, KafkaError};

@@ -6,6 +6,7 @@
 
 use super::KeyTable;
 use super::assignor::TopicPartition;
+use super::classic::ClassicGroup;
 use super::cluster::{Cluster, MetadataMode};
 use super::consumer::ConsumerGroup;
 use super::coordinator::CoordinatorKind;
@@ -35,6 +36,9 @@ pub struct Kafka {
     /// Offsets committed by transactions, waiting to reach their groups.
     pub txn_offsets: TxnOffsets,
     pub groups: BTreeMap<String, ConsumerGroup>,
+    /// Groups whose members are real clients (through the front door), possibly with
+    /// simulated members beside them.
+    pub classic_groups: BTreeMap<String, ClassicGroup>,
     pub processors: BTreeMap<String, Processor>,
     seed: u64,
     next_client: u32,
@@ -54,6 +58,7 @@ impl Kafka {
             },
             txn_offsets: Vec::new(),
             groups: BTreeMap::new(),
+            classic_groups: BTreeMap::new(),
             processors: BTreeMap::new(),
             seed,
             next_client: 0,
@@ -129,6 +134,55 @@ impl Kafka {
             self.cluster.log_event(now, text);
         }
         Ok(self.groups.get_mut(id).expect("inserted above"))
+    }
+
+    /// The client-run group named `id`, created empty on first use. A group id the
+    /// simulation's own consumers use (`consumer start`) is theirs: a client joining it is
+    /// refused, since the two kinds keep separate books.
+    pub fn classic_group_mut(&mut self, id: &str) -> Result<&mut ClassicGroup> {
+        if self
+            .groups
+            .get(id)
+            .is_some_and(|g| g.members.values().any(|m| m.alive))
+        {
+            return Err(KafkaError::new(
+                ErrorCode::InconsistentGroupProtocol,
+                format!(
+                    "group '{id}' is run by the simulation's consumers (consumer start); give the client another group.id"
+                ),
+            ));
+        }
+        if !self.classic_groups.contains_key(id)
+            && self.groups.len() + self.classic_groups.len() >= GROUPS_MAX
+        {
+            return Err(KafkaError::limit(crate::budget::refusal(
+                format_args!("consumer group '{id}'"),
+                GROUPS_MAX as u64,
+                "consumer groups",
+                "CONSUMER_GROUPS",
+                "",
+            )));
+        }
+        Ok(self
+            .classic_groups
+            .entry(id.to_string())
+            .or_insert_with(|| ClassicGroup::new(id)))
+    }
+
+    /// Fires the client-run groups' timers and runs their simulated members.
+    fn tick_classic_groups(&mut self, now: SimTime) {
+        for g in self.classic_groups.values_mut() {
+            let partition = CoordinatorKind::Group.partition_for(g.id());
+            let status = self
+                .cluster
+                .coordinator_status(CoordinatorKind::Group, partition, now);
+            g.set_coordinator(now, status.is_ready());
+            g.tick(now);
+            g.tick_simulated(now, &self.cluster);
+            for text in g.take_events() {
+                self.cluster.log_event(now, text);
+            }
+        }
     }
 
     /// Brings every group and transactional id in line with its coordinator (see
@@ -520,6 +574,7 @@ impl Kafka {
         for g in self.groups.values_mut() {
             g.tick(&self.cluster, now);
         }
+        self.tick_classic_groups(now);
         for p in self.producers.values_mut() {
             let lost = self
                 .cluster

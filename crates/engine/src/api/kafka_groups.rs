@@ -1,0 +1,385 @@
+//! The broker's group-coordinator side of the protocol: FindCoordinator, JoinGroup,
+//! SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, DescribeGroups and
+//! ListGroups, answered from the cluster's state. A group's coordinator is the leader of its
+//! `__consumer_offsets` partition, so a request sent elsewhere answers NOT_COORDINATOR, and a
+//! coordinator that is moving answers COORDINATOR_NOT_AVAILABLE or
+//! COORDINATOR_LOAD_IN_PROGRESS, as a real cluster does while it fails over.
+
+use crate::kafka::assignor::TopicPartition;
+use crate::kafka::classic::consumer_protocol as cp;
+use crate::kafka::classic::{ClassicGroup, JoinRequest, JoinResponse, Reply};
+use crate::kafka::cluster::BrokerId;
+use crate::kafka::coordinator::{CoordinatorKind, CoordinatorStatus};
+use crate::kafka::error::{ErrorCode, KafkaError, Result};
+use crate::kafka::world::Kafka;
+use crate::time::SimTime;
+
+/// Partitions one OffsetCommit or OffsetFetch may name.
+pub const OFFSET_PARTITIONS_MAX: usize = 100_000;
+
+/// FindCoordinator: the broker hosting `key`'s coordinator (a group id, or a transactional
+/// id).
+pub fn find_coordinator(
+    kafka: &Kafka,
+    kind: CoordinatorKind,
+    key: &str,
+    now: SimTime,
+) -> Result<BrokerId> {
+    let status = kafka
+        .cluster
+        .coordinator_status(kind, kind.partition_for(key), now);
+    match status {
+        CoordinatorStatus::Ready { broker, .. } | CoordinatorStatus::Loading { broker, .. } => {
+            Ok(broker)
+        }
+        CoordinatorStatus::Unavailable { .. } => Err(KafkaError::new(
+            ErrorCode::CoordinatorNotAvailable,
+            format!(
+                "the coordinator of '{key}' ({}-{}) {}",
+                kind.topic(),
+                kind.partition_for(key),
+                status.describe()
+            ),
+        )),
+    }
+}
+
+/// The request for `group` went to `broker`: it must be the group's coordinator, loaded.
+fn coordinates(kafka: &Kafka, broker: BrokerId, group: &str, now: SimTime) -> Result<()> {
+    let kind = CoordinatorKind::Group;
+    match kafka
+        .cluster
+        .coordinator_status(kind, kind.partition_for(group), now)
+    {
+        CoordinatorStatus::Ready { broker: b, .. } if b == broker => Ok(()),
+        CoordinatorStatus::Loading { broker: b, .. } if b == broker => Err(KafkaError::new(
+            ErrorCode::CoordinatorLoadInProgress,
+            format!("broker {broker} is loading group '{group}'"),
+        )),
+        CoordinatorStatus::Unavailable { .. } => Err(KafkaError::new(
+            ErrorCode::CoordinatorNotAvailable,
+            format!("group '{group}' has no coordinator"),
+        )),
+        _ => Err(KafkaError::new(
+            ErrorCode::NotCoordinator,
+            format!("broker {broker} is not the coordinator of group '{group}'"),
+        )),
+    }
+}
+
+fn classic<'a>(
+    kafka: &'a mut Kafka,
+    broker: BrokerId,
+    group: &str,
+    now: SimTime,
+) -> Result<&'a mut ClassicGroup> {
+    coordinates(kafka, broker, group, now)?;
+    kafka.classic_group_mut(group)
+}
+
+fn known<'a>(
+    kafka: &'a mut Kafka,
+    broker: BrokerId,
+    group: &str,
+    now: SimTime,
+) -> Result<&'a mut ClassicGroup> {
+    coordinates(kafka, broker, group, now)?;
+    kafka.classic_groups.get_mut(group).ok_or_else(|| {
+        KafkaError::new(
+            ErrorCode::UnknownMemberId,
+            format!("group '{group}' has no members"),
+        )
+    })
+}
+
+pub fn join_group(
+    kafka: &mut Kafka,
+    broker: BrokerId,
+    group: &str,
+    request: JoinRequest,
+    now: SimTime,
+) -> Result<Reply<JoinResponse>> {
+    if group.is_empty() {
+        return Err(KafkaError::new(
+            ErrorCode::InvalidGroupId,
+            "the group id is empty",
+        ));
+    }
+    classic(kafka, broker, group, now)?.join(now, request)
+}
+
+/// The answer to a held JoinGroup (`None`: still held).
+pub fn take_join(kafka: &mut Kafka, group: &str, member_id: &str) -> Option<Result<JoinResponse>> {
+    kafka.classic_groups.get_mut(group)?.take_join(member_id)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn sync_group(
+    kafka: &mut Kafka,
+    broker: BrokerId,
+    group: &str,
+    member_id: &str,
+    instance_id: Option<&str>,
+    generation: i32,
+    assignments: Vec<(String, Vec<u8>)>,
+    now: SimTime,
+) -> Result<Reply<Vec<u8>>> {
+    known(kafka, broker, group, now)?.sync(now, member_id, instance_id, generation, assignments)
+}
+
+pub fn take_sync(kafka: &mut Kafka, group: &str, member_id: &str) -> Option<Result<Vec<u8>>> {
+    kafka.classic_groups.get_mut(group)?.take_sync(member_id)
+}
+
+pub fn heartbeat(
+    kafka: &mut Kafka,
+    broker: BrokerId,
+    group: &str,
+    member_id: &str,
+    instance_id: Option<&str>,
+    generation: i32,
+    now: SimTime,
+) -> Result<()> {
+    known(kafka, broker, group, now)?.heartbeat(now, member_id, instance_id, generation)
+}
+
+/// LeaveGroup for each `(member id, instance id)`: one answer per member.
+pub fn leave_group(
+    kafka: &mut Kafka,
+    broker: BrokerId,
+    group: &str,
+    members: &[(String, Option<String>)],
+    now: SimTime,
+) -> Result<Vec<Result<()>>> {
+    let g = known(kafka, broker, group, now)?;
+    Ok(members
+        .iter()
+        .map(|(id, instance)| g.leave(now, id, instance.as_deref()))
+        .collect())
+}
+
+/// One partition of an OffsetCommit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OffsetToCommit {
+    pub topic: String,
+    pub partition: u32,
+    pub offset: i64,
+    pub metadata: String,
+}
+
+/// OffsetCommit: an answer per partition (a group-level refusal answers every partition).
+#[allow(clippy::too_many_arguments)]
+pub fn offset_commit(
+    kafka: &mut Kafka,
+    broker: BrokerId,
+    group: &str,
+    member_id: &str,
+    instance_id: Option<&str>,
+    generation: i32,
+    offsets: Vec<OffsetToCommit>,
+    now: SimTime,
+) -> Result<Vec<Result<()>>> {
+    if offsets.len() > OFFSET_PARTITIONS_MAX {
+        return Err(KafkaError::new(
+            ErrorCode::InvalidRequest,
+            format!("at most {OFFSET_PARTITIONS_MAX} partitions per OffsetCommit"),
+        ));
+    }
+    coordinates(kafka, broker, group, now)?;
+    let exists: Vec<bool> = offsets
+        .iter()
+        .map(|o| kafka.cluster.partition(&o.topic, o.partition).is_ok())
+        .collect();
+    let g = kafka.classic_group_mut(group)?;
+    g.check_commit(member_id, instance_id, generation)?;
+    Ok(offsets
+        .into_iter()
+        .zip(exists)
+        .map(|(o, exists)| {
+            if !exists {
+                return Err(KafkaError::new(
+                    ErrorCode::UnknownTopicOrPartition,
+                    format!("{}-{} does not exist", o.topic, o.partition),
+                ));
+            }
+            g.commit(
+                now,
+                TopicPartition::new(&o.topic, o.partition),
+                o.offset,
+                o.metadata,
+            )
+        })
+        .collect())
+}
+
+/// A committed offset as OffsetFetch answers it (-1: none).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchedOffset {
+    pub topic: String,
+    pub partition: u32,
+    pub offset: i64,
+    pub metadata: String,
+}
+
+/// OffsetFetch of the partitions named (`None`: every partition the group has an offset
+/// for). A client-run group answers from its commits; a group of the simulation's own
+/// consumers from theirs, so a real client can read where they are.
+pub fn offset_fetch(
+    kafka: &Kafka,
+    broker: BrokerId,
+    group: &str,
+    partitions: Option<Vec<(String, u32)>>,
+    now: SimTime,
+) -> Result<Vec<FetchedOffset>> {
+    coordinates(kafka, broker, group, now)?;
+    let committed = |tp: &TopicPartition| -> Option<(i64, String)> {
+        if let Some(g) = kafka.classic_groups.get(group) {
+            return g.committed(tp).map(|c| (c.offset, c.metadata.clone()));
+        }
+        kafka
+            .groups
+            .get(group)
+            .and_then(|g| g.group.committed(tp))
+            .map(|o| (i64::try_from(o).unwrap_or(i64::MAX), String::new()))
+    };
+    let wanted: Vec<TopicPartition> = match partitions {
+        Some(list) => list
+            .into_iter()
+            .take(OFFSET_PARTITIONS_MAX)
+            .map(|(t, p)| TopicPartition::new(&t, p))
+            .collect(),
+        None => match kafka.classic_groups.get(group) {
+            Some(g) => g.offsets().keys().cloned().collect(),
+            None => Vec::new(),
+        },
+    };
+    Ok(wanted
+        .into_iter()
+        .map(|tp| {
+            let (offset, metadata) = committed(&tp).unwrap_or((-1, String::new()));
+            FetchedOffset {
+                topic: tp.topic,
+                partition: tp.partition,
+                offset,
+                metadata,
+            }
+        })
+        .collect())
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DescribedMember {
+    pub member_id: String,
+    pub instance_id: Option<String>,
+    pub client_id: String,
+    pub client_host: String,
+    pub metadata: Vec<u8>,
+    pub assignment: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DescribedGroup {
+    pub group: String,
+    /// `Dead` for a group nobody has used, as a broker answers.
+    pub state: String,
+    pub protocol_type: String,
+    pub protocol: String,
+    pub members: Vec<DescribedMember>,
+}
+
+/// DescribeGroups for one group.
+pub fn describe_group(
+    kafka: &Kafka,
+    broker: BrokerId,
+    group: &str,
+    now: SimTime,
+) -> Result<DescribedGroup> {
+    coordinates(kafka, broker, group, now)?;
+    if let Some(g) = kafka.classic_groups.get(group) {
+        let protocol = g.protocol().unwrap_or("").to_string();
+        return Ok(DescribedGroup {
+            group: group.to_string(),
+            state: g.state().name().to_string(),
+            protocol_type: g.protocol_type().unwrap_or("").to_string(),
+            members: g
+                .members()
+                .into_iter()
+                .map(|m| DescribedMember {
+                    member_id: m.id.clone(),
+                    instance_id: m.instance_id.clone(),
+                    client_id: m.client_id.clone(),
+                    client_host: m.client_host.clone(),
+                    metadata: m
+                        .protocols
+                        .iter()
+                        .find(|(p, _)| *p == protocol)
+                        .map(|(_, b)| b.clone())
+                        .unwrap_or_default(),
+                    assignment: m.assignment.clone(),
+                })
+                .collect(),
+            protocol,
+        });
+    }
+    if let Some(g) = kafka.groups.get(group) {
+        return Ok(DescribedGroup {
+            group: group.to_string(),
+            state: g.group.state().name().to_string(),
+            protocol_type: cp::CONSUMER.to_string(),
+            protocol: g.group.assignor().map_or("", |a| a.name()).to_string(),
+            members: g
+                .group
+                .members()
+                .map(|m| DescribedMember {
+                    member_id: m.id.to_string(),
+                    instance_id: m.instance_id.map(str::to_string),
+                    client_id: m.id.to_string(),
+                    client_host: "/simulated".to_string(),
+                    metadata: cp::encode_subscription(&cp::Subscription {
+                        topics: m.topics.iter().cloned().collect(),
+                        owned: m.assignment.clone(),
+                        generation: -1,
+                    }),
+                    assignment: cp::encode_assignment(m.assignment),
+                })
+                .collect(),
+        });
+    }
+    Ok(DescribedGroup {
+        group: group.to_string(),
+        state: "Dead".to_string(),
+        protocol_type: String::new(),
+        protocol: String::new(),
+        members: Vec::new(),
+    })
+}
+
+/// ListGroups: the groups `broker` coordinates, with their protocol type and state.
+pub fn list_groups(kafka: &Kafka, broker: BrokerId, now: SimTime) -> Vec<(String, String, String)> {
+    let mine = |id: &str| coordinates(kafka, broker, id, now).is_ok();
+    let classic = kafka
+        .classic_groups
+        .values()
+        .filter(|g| mine(g.id()))
+        .map(|g| {
+            (
+                g.id().to_string(),
+                g.protocol_type().unwrap_or(cp::CONSUMER).to_string(),
+                g.state().name().to_string(),
+            )
+        });
+    let simulated = kafka
+        .groups
+        .iter()
+        .filter(|(id, _)| mine(id) && !kafka.classic_groups.contains_key(*id))
+        .map(|(id, g)| {
+            (
+                id.clone(),
+                cp::CONSUMER.to_string(),
+                g.group.state().name().to_string(),
+            )
+        });
+    let mut all: Vec<_> = classic.chain(simulated).collect();
+    all.sort();
+    all
+}
