@@ -366,6 +366,11 @@ fn kafka_python_and_librdkafka_work_against_the_kafka_door() {
 }
 
 #[test]
+fn kafka_python_and_librdkafka_share_a_consumer_group_with_a_simulated_member() {
+    run_python("kafka_groups.py");
+}
+
+#[test]
 fn a_kinesis_lab_is_solved_with_a_real_client() {
     run_python("lab_scale_with_boto3.py");
 }

@@ -7,6 +7,8 @@
 //! [`wire`] and [`records`] read frames with every length bounded; [`protocol`] parses the
 //! requests and encodes the responses; this module is the sockets.
 
+pub mod coordinator;
+pub mod group_protocol;
 pub mod protocol;
 pub mod records;
 /// The protocol's primitive types, shared with the engine's group coordinator (whose member
@@ -39,7 +41,7 @@ pub const CONNECTIONS_PER_BROKER_MAX: usize = 64;
 /// How long a Fetch waits for data at most, whatever `max.wait.ms` asks.
 const FETCH_WAIT_MAX: Duration = Duration::from_secs(5);
 /// How often a waiting request (acks=all, a long-polling fetch, a paused broker) looks again.
-const POLL: Duration = Duration::from_millis(5);
+pub(crate) const POLL: Duration = Duration::from_millis(5);
 
 /// The brokers' listeners: broker id to port.
 pub type Ports = BTreeMap<u32, u16>;
@@ -137,7 +139,7 @@ async fn broker_listener(
                 open.fetch_add(1, Ordering::Relaxed);
                 let (served, ports, open) = (served.clone(), ports.clone(), open.clone());
                 tokio::spawn(async move {
-                    if let Err(reason) = connection(&served, &ports, broker, stream).await {
+                    if let Err(reason) = connection(&served, &ports, broker, stream, peer).await {
                         eprintln!(
                             "kafka door: broker {broker} closed the connection from {peer}: {}",
                             crate::text::sanitize_line(&reason)
@@ -157,7 +159,9 @@ async fn connection(
     ports: &Ports,
     broker: u32,
     mut stream: TcpStream,
+    peer: SocketAddr,
 ) -> Result<(), String> {
+    let host = peer.ip().to_string();
     let _ = stream.set_nodelay(true);
     loop {
         let mut size = [0u8; 4];
@@ -191,9 +195,15 @@ async fn connection(
             }
         }
         let answer = match protocol::parse(&frame) {
-            Ok((header, request)) => answer(served, ports, broker, header.api_version, request)
-                .await
-                .map(|body| protocol::frame(header.correlation_id, &body)),
+            Ok((header, request)) => {
+                let caller = coordinator::Caller {
+                    client_id: header.client_id.as_deref().unwrap_or(""),
+                    host: &host,
+                };
+                answer(served, ports, broker, header.api_version, &caller, request)
+                    .await
+                    .map(|body| protocol::frame(header.correlation_id, &body))
+            }
             Err(Refused::UnsupportedVersion(h)) if h.api_key == protocol::API_VERSIONS => {
                 Some(protocol::frame(
                     h.correlation_id,
@@ -231,6 +241,7 @@ async fn answer(
     ports: &Ports,
     broker: u32,
     version: i16,
+    caller: &coordinator::Caller<'_>,
     request: Request,
 ) -> Option<Vec<u8>> {
     match request {
@@ -271,6 +282,9 @@ async fn answer(
             Some(init_producer_id(served, transactional_id))
         }
         Request::ListOffsets { topics } => Some(list_offsets(served, broker, version, &topics)),
+        Request::Group(request) => {
+            Some(coordinator::answer(served, ports, broker, version, caller, request).await)
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use streamdrill_engine::api::kafka::MetadataView;
 use streamdrill_engine::kafka::error::ErrorCode;
 
+use super::group_protocol::{self, GroupRequest};
 use super::wire::{Reader, WireError, Writer};
 
 pub const API_PRODUCE: i16 = 0;
@@ -130,6 +131,7 @@ pub enum Request {
     InitProducerId {
         transactional_id: Option<String>,
     },
+    Group(GroupRequest),
 }
 
 /// Why a frame gets no ordinary answer.
@@ -149,8 +151,19 @@ impl From<WireError> for Refused {
     }
 }
 
+/// Every API the door answers, with its versions, in key order.
+pub fn supported_apis() -> Vec<(i16, i16, i16)> {
+    let mut all: Vec<(i16, i16, i16)> = SUPPORTED
+        .iter()
+        .chain(group_protocol::SUPPORTED.iter())
+        .copied()
+        .collect();
+    all.sort_unstable();
+    all
+}
+
 fn supported(api_key: i16) -> Option<(i16, i16)> {
-    SUPPORTED
+    supported_apis()
         .iter()
         .find(|(k, ..)| *k == api_key)
         .map(|&(_, lo, hi)| (lo, hi))
@@ -190,6 +203,9 @@ pub fn parse(frame: &[u8]) -> Result<(Header, Request), Refused> {
             let transactional_id = r.nullable_string()?;
             let _transaction_timeout_ms = r.i32()?;
             Request::InitProducerId { transactional_id }
+        }
+        api if group_protocol::SUPPORTED.iter().any(|(k, ..)| *k == api) => {
+            Request::Group(group_protocol::parse(&mut r, api, v)?)
         }
         _ => return Err(Refused::UnknownApi(header)),
     };
@@ -310,13 +326,14 @@ pub fn frame(correlation_id: i32, body: &[u8]) -> Vec<u8> {
 /// ApiVersions: the versions above (UNSUPPORTED_VERSION answers in v0, as brokers do).
 pub fn api_versions(version: i16, error: i16) -> Vec<u8> {
     let mut w = Writer::default();
+    let apis = supported_apis();
     w.i16(error);
     if version >= 3 {
-        w.compact_array_len(SUPPORTED.len());
+        w.compact_array_len(apis.len());
     } else {
-        w.array_len(SUPPORTED.len());
+        w.array_len(apis.len());
     }
-    for (key, lo, hi) in SUPPORTED {
+    for (key, lo, hi) in apis {
         w.i16(key).i16(lo).i16(hi);
         if version >= 3 {
             w.no_tagged_fields();
@@ -611,10 +628,10 @@ mod tests {
         let body = api_versions(3, code::NONE);
         let mut r = Reader::new(&body);
         assert_eq!(r.i16().unwrap(), 0);
-        assert_eq!(r.uvarint().unwrap() as usize, SUPPORTED.len() + 1);
+        assert_eq!(r.uvarint().unwrap() as usize, supported_apis().len() + 1);
         let body = api_versions(0, code::UNSUPPORTED_VERSION);
         let mut r = Reader::new(&body);
         assert_eq!(r.i16().unwrap(), code::UNSUPPORTED_VERSION);
-        assert_eq!(r.i32().unwrap() as usize, SUPPORTED.len());
+        assert_eq!(r.i32().unwrap() as usize, supported_apis().len());
     }
 }

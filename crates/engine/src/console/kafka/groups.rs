@@ -16,6 +16,9 @@ pub(super) fn consumer_cmd(sim: &mut Sim, sub: &str, mut a: Args) -> Out {
     let now = sim.now();
     let group = a.req("group")?;
     let k = kafka(sim)?;
+    if k.classic_groups.contains_key(&group) {
+        return super::classic::classic_consumer_cmd(k, &group, sub, a, now);
+    }
     if sub == "configure" {
         let changes = configs(&mut a, "config")?;
         a.finish(0)?;
@@ -81,6 +84,9 @@ pub(super) fn consumer_cmd(sim: &mut Sim, sub: &str, mut a: Args) -> Out {
 }
 
 fn group_json(k: &Kafka, id: &str, members: bool, now: SimTime) -> Out {
+    if let Some(out) = super::classic::classic_group_json(k, id, now) {
+        return out;
+    }
     let g = k.groups.get(id).ok_or_else(|| {
         KafkaError::new(
             ErrorCode::GroupIdNotFound,
@@ -258,7 +264,9 @@ pub(super) fn consumer_groups(sim: &mut Sim, mut a: Args) -> Out {
     match (list, describe, reset) {
         (true, false, false) => {
             a.finish(0)?;
-            Ok(json!({"Groups": k.groups.keys().collect::<Vec<_>>()}))
+            let all: std::collections::BTreeSet<&String> =
+                k.groups.keys().chain(k.classic_groups.keys()).collect();
+            Ok(json!({"Groups": all}))
         }
         (false, true, false) => {
             let g = a.req("group")?;

@@ -9,6 +9,7 @@
 //! (`consumer`, `kafka-consumer-groups`, `processor`). Like the Kinesis commands, they import
 //! only the console's shared `args` and `output`.
 
+mod classic;
 mod clients;
 mod cluster;
 mod groups;

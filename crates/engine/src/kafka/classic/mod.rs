@@ -89,6 +89,8 @@ pub enum Reply<T> {
     Now(T),
     /// Held: collect the answer for this member id later.
     Later(String),
+    /// JoinGroup only: a new member's first join is given this id to join again with.
+    MemberIdRequired(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -243,10 +245,7 @@ impl ClassicGroup {
             let id = self.new_member_id(&req.client_id);
             if req.require_known_member_id && req.instance_id.is_none() {
                 self.pending.insert(id.clone(), now + req.session_timeout);
-                return Err(err(
-                    ErrorCode::MemberIdRequired,
-                    format!("member id {id} assigned: join again with it"),
-                ));
+                return Ok(Reply::MemberIdRequired(id));
             }
             return Ok(self.add_member(now, id, req));
         }

@@ -86,7 +86,7 @@ impl ClassicGroup {
         let reply = self.join(now, request)?;
         let id = match &reply {
             Reply::Now(r) => r.member_id.clone(),
-            Reply::Later(id) => id.clone(),
+            Reply::Later(id) | Reply::MemberIdRequired(id) => id.clone(),
         };
         if let Some(m) = self.members.get_mut(&id) {
             m.simulated = Some(sim);
@@ -208,7 +208,7 @@ impl ClassicGroup {
         };
         match self.sync(now, id, None, response.generation, assignments) {
             Ok(Reply::Now(bytes)) => self.after_sync(now, id, &bytes),
-            Ok(Reply::Later(_)) | Err(_) => {}
+            Ok(Reply::Later(_) | Reply::MemberIdRequired(_)) | Err(_) => {}
         }
     }
 
