@@ -1,6 +1,7 @@
 //! The engine's integration tests, one module per area, linked into one test binary.
 
 mod api_kafka;
+mod api_kafka_groups;
 mod api_kinesis;
 mod budget;
 mod console;

@@ -293,3 +293,107 @@ fn without_a_coordinator_held_requests_fail_and_no_session_expires() {
     g.tick(at(70_000));
     assert!(g.members().is_empty());
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Join(usize),
+        Sync(usize),
+        Heartbeat(usize),
+        Leave(usize),
+        Wait(u64),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0..4usize).prop_map(Op::Join),
+            (0..4usize).prop_map(Op::Sync),
+            (0..4usize).prop_map(Op::Heartbeat),
+            (0..4usize).prop_map(Op::Leave),
+            (1..20_000u64).prop_map(Op::Wait),
+        ]
+    }
+
+    /// What a client knows: its member id and generation.
+    #[derive(Clone, Default)]
+    struct Client {
+        id: String,
+        generation: i32,
+    }
+
+    fn learn(c: &mut Client, r: &JoinResponse) {
+        c.id.clone_from(&r.member_id);
+        c.generation = r.generation;
+    }
+
+    fn check(g: &ClassicGroup, last_generation: &mut i32) {
+        assert!(g.generation() >= *last_generation, "generations only grow");
+        *last_generation = g.generation();
+        match g.leader() {
+            Some(l) => assert!(g.member(l).is_some(), "the leader {l} is a member"),
+            None => assert!(g.members().is_empty(), "a group with members has a leader"),
+        }
+        if g.state() == GroupState::Empty {
+            assert!(g.members().is_empty());
+        }
+        if g.state() == GroupState::Stable {
+            assert!(g.members().iter().all(|m| !m.awaiting_join));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn any_sequence_of_requests_keeps_the_group_consistent(ops in prop::collection::vec(op(), 1..60)) {
+            let mut g = ClassicGroup::new("p");
+            let mut clients = vec![Client::default(); 4];
+            let mut now = T0;
+            let mut last_generation = 0;
+            for op in ops {
+                match op {
+                    Op::Join(i) => {
+                        let name = format!("c{i}");
+                        match g.join(now, request(&clients[i].id, &name, &["range"])) {
+                            Ok(Reply::Now(r)) => learn(&mut clients[i], &r),
+                            Ok(Reply::Later(id) | Reply::MemberIdRequired(id)) => clients[i].id = id,
+                            Err(_) => clients[i] = Client::default(),
+                        }
+                    }
+                    Op::Sync(i) => {
+                        let c = &clients[i];
+                        let all: Vec<(String, Vec<u8>)> =
+                            g.members().iter().map(|m| (m.id.clone(), b"a".to_vec())).collect();
+                        let _ = g.sync(now, &c.id, None, c.generation, all);
+                    }
+                    Op::Heartbeat(i) => {
+                        let _ = g.heartbeat(now, &clients[i].id, None, clients[i].generation);
+                    }
+                    Op::Leave(i) => {
+                        let _ = g.leave(now, &clients[i].id, None);
+                    }
+                    Op::Wait(ms) => {
+                        now = now + SimDuration::from_millis(ms);
+                        g.tick(now);
+                    }
+                }
+                for (i, c) in clients.iter_mut().enumerate() {
+                    if let Some(Ok(r)) = g.take_join(&c.id) {
+                        learn(c, &r);
+                    }
+                    let _ = (i, g.take_sync(&c.id));
+                }
+                check(&g, &mut last_generation);
+            }
+            // Silent long enough, every client's session and every rebalance runs out.
+            now = now + SimDuration::from_secs(7_200);
+            g.tick(now);
+            g.tick(now + SimDuration::from_secs(60));
+            check(&g, &mut last_generation);
+            prop_assert!(g.members().is_empty());
+            prop_assert_eq!(g.state(), GroupState::Empty);
+        }
+    }
+}
