@@ -1,12 +1,15 @@
 """kafka-python and confluent-kafka (librdkafka) against `streamdrill serve --kafka`: an
 idempotent acks=all producer, records read back byte for byte with headers, and the fault of a
-shrunken ISR reaching the client as NOT_ENOUGH_REPLICAS."""
+shrunken ISR reaching the client as NOT_ENOUGH_REPLICAS, and an admin client creating, describing
+and deleting topics."""
 
 import re
 import unittest
 
 from confluent_kafka import KafkaError, Producer
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+from kafka.errors import InvalidReplicationFactorError, TopicAlreadyExistsError
 
 from serve import Serve
 
@@ -99,6 +102,33 @@ class KafkaClientsAgainstTheDoor(unittest.TestCase):
         self.assertEqual(failed[0].code(), KafkaError.NOT_ENOUGH_REPLICAS, failed[0])
         # What was acknowledged before is all still there.
         self.assertEqual(len(self.read_all()), 6)
+
+    def test_an_admin_client_creates_describes_and_deletes_topics(self):
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
+        admin.create_topics(
+            [NewTopic("payments", 4, 3, topic_configs={"retention.ms": "60000"})]
+        )
+        described = self.serve.console(
+            "kafka-topics --describe --topic payments --json", r"payments"
+        )
+        self.assertIn('"PartitionCount":4', described.replace(" ", ""))
+        with self.assertRaises(TopicAlreadyExistsError):
+            admin.create_topics([NewTopic("payments", 1, 1)])
+        # The controller's checks: three brokers cannot hold five replicas.
+        with self.assertRaises(InvalidReplicationFactorError):
+            admin.create_topics([NewTopic("wide", 1, 5)])
+        resource = ConfigResource(ConfigResourceType.TOPIC, "payments")
+        # kafka-python 3 shows only what the topic overrides (config_source 1) by default.
+        modified = admin.describe_configs([resource])
+        topics = next(iter(modified.values()))
+        self.assertEqual(list(topics["payments"]), ["retention.ms"], modified)
+        everything = admin.describe_configs([resource], config_filter="all")
+        entries = next(iter(everything.values()))["payments"]
+        self.assertEqual(entries["cleanup.policy"]["value"], "delete", entries)
+        self.assertEqual(entries["retention.ms"]["value"], "60000")
+        admin.delete_topics(["payments"])
+        self.assertNotIn("payments", admin.list_topics())
+        admin.close()
 
 
 if __name__ == "__main__":

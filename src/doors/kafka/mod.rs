@@ -7,6 +7,7 @@
 //! [`wire`] and [`records`] read frames with every length bounded; [`protocol`] parses the
 //! requests and encodes the responses; this module is the sockets.
 
+pub mod admin;
 pub mod coordinator;
 pub mod group_protocol;
 pub mod protocol;
@@ -282,6 +283,7 @@ async fn answer(
             Some(init_producer_id(served, transactional_id))
         }
         Request::ListOffsets { topics } => Some(list_offsets(served, broker, version, &topics)),
+        Request::Admin(request) => Some(admin::answer(served, version, request)),
         Request::Group(request) => {
             Some(coordinator::answer(served, ports, broker, version, caller, request).await)
         }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use streamdrill_engine::api::kafka::MetadataView;
 use streamdrill_engine::kafka::error::ErrorCode;
 
+use super::admin::{self, AdminRequest};
 use super::group_protocol::{self, GroupRequest};
 use super::wire::{Reader, WireError, Writer};
 
@@ -132,6 +133,7 @@ pub enum Request {
         transactional_id: Option<String>,
     },
     Group(GroupRequest),
+    Admin(AdminRequest),
 }
 
 /// Why a frame gets no ordinary answer.
@@ -156,6 +158,7 @@ pub fn supported_apis() -> Vec<(i16, i16, i16)> {
     let mut all: Vec<(i16, i16, i16)> = SUPPORTED
         .iter()
         .chain(group_protocol::SUPPORTED.iter())
+        .chain(admin::SUPPORTED.iter())
         .copied()
         .collect();
     all.sort_unstable();
@@ -206,6 +209,9 @@ pub fn parse(frame: &[u8]) -> Result<(Header, Request), Refused> {
         }
         api if group_protocol::SUPPORTED.iter().any(|(k, ..)| *k == api) => {
             Request::Group(group_protocol::parse(&mut r, api, v)?)
+        }
+        api if admin::SUPPORTED.iter().any(|(k, ..)| *k == api) => {
+            Request::Admin(admin::parse(&mut r, api, v)?)
         }
         _ => return Err(Refused::UnknownApi(header)),
     };

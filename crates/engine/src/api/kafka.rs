@@ -363,3 +363,55 @@ fn leads(kafka: &Kafka, broker: BrokerId, topic: &str, partition: u32) -> Result
         )),
     }
 }
+
+/// `CreateTopics` of one topic (`-1` partitions or replication factor: the broker's defaults,
+/// `num.partitions=1` and `default.replication.factor=1`). With `validate_only` the checks
+/// run and nothing is created.
+pub fn create_topic(
+    kafka: &mut Kafka,
+    name: &str,
+    partitions: i32,
+    replication_factor: i16,
+    configs: &[(String, String)],
+    validate_only: bool,
+    now: SimTime,
+) -> Result<()> {
+    let partitions = match partitions {
+        -1 => 1,
+        n => u32::try_from(n).map_err(|_| {
+            KafkaError::new(
+                ErrorCode::InvalidPartitions,
+                format!("Number of partitions was set to an invalid non-positive value ({n})."),
+            )
+        })?,
+    };
+    let replication_factor = match replication_factor {
+        -1 => 1,
+        n => u32::try_from(n).map_err(|_| {
+            KafkaError::new(
+                ErrorCode::InvalidReplicationFactor,
+                format!("Replication factor must be larger than 0 ({n})."),
+            )
+        })?,
+    };
+    if validate_only {
+        return kafka
+            .cluster
+            .check_new_topic(name, partitions, replication_factor, configs, now)
+            .map(|_| ());
+    }
+    kafka
+        .cluster
+        .create_topic(name, partitions, replication_factor, configs, now)
+}
+
+/// `DeleteTopics` of one topic.
+pub fn delete_topic(kafka: &mut Kafka, name: &str, now: SimTime) -> Result<()> {
+    kafka.cluster.delete_topic(name, now)
+}
+
+/// `DescribeConfigs` of a topic: every config with its value and whether the topic sets it.
+pub fn topic_configs(kafka: &Kafka, name: &str) -> Result<Vec<crate::kafka::cluster::ConfigEntry>> {
+    let topic = kafka.cluster.topic(name)?;
+    Ok(topic.config.entries(&kafka.cluster.defaults))
+}

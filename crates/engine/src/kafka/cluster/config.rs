@@ -129,61 +129,95 @@ impl TopicConfig {
         Ok(())
     }
 
-    /// The configs that differ from the defaults, as `kafka-configs --describe` lists them.
-    pub fn overrides(&self) -> Vec<(String, String)> {
+    /// Every topic config with its value and whether the topic overrides it, in the order
+    /// DescribeConfigs lists them. `min.insync.replicas` and `unclean.leader.election.enable`
+    /// not set on the topic show the broker's value (`broker`).
+    pub fn entries(&self, broker: &BrokerConfig) -> Vec<ConfigEntry> {
         let d = TopicConfig::default();
         let ms = |v: Option<SimDuration>| v.map_or("-1".to_string(), |d| (d.0 / 1000).to_string());
-        let mut out = vec![];
-        if self.log.retention != d.log.retention {
-            out.push(("retention.ms".into(), ms(self.log.retention)));
-        }
-        if self.log.retention_bytes != d.log.retention_bytes {
-            out.push((
-                "retention.bytes".into(),
-                self.log
-                    .retention_bytes
-                    .map_or("-1".to_string(), |b| b.to_string()),
-            ));
-        }
-        if self.log.segment_bytes != d.log.segment_bytes {
-            out.push(("segment.bytes".into(), self.log.segment_bytes.to_string()));
-        }
-        if self.log.segment_ms != d.log.segment_ms {
-            out.push(("segment.ms".into(), ms(Some(self.log.segment_ms))));
-        }
-        if self.log.cleanup_policy != d.log.cleanup_policy {
-            out.push((
-                "cleanup.policy".into(),
-                self.log.cleanup_policy.name().into(),
-            ));
-        }
-        if self.log.min_cleanable_dirty_ratio.to_bits() != d.log.min_cleanable_dirty_ratio.to_bits()
-        {
-            out.push((
-                "min.cleanable.dirty.ratio".into(),
-                self.log.min_cleanable_dirty_ratio.to_string(),
-            ));
-        }
-        if self.log.delete_retention != d.log.delete_retention {
-            out.push((
-                "delete.retention.ms".into(),
-                ms(Some(self.log.delete_retention)),
-            ));
-        }
-        if let Some(m) = self.min_insync_replicas {
-            out.push(("min.insync.replicas".into(), m.to_string()));
-        }
-        if let Some(u) = self.unclean_leader_election {
-            out.push(("unclean.leader.election.enable".into(), u.to_string()));
-        }
-        if self.max_message_bytes != d.max_message_bytes {
-            out.push((
-                "max.message.bytes".into(),
+        let log = &self.log;
+        let entry = |name: &str, value: String, overridden: bool| ConfigEntry {
+            name: name.to_string(),
+            value,
+            overridden,
+        };
+        vec![
+            entry(
+                "cleanup.policy",
+                log.cleanup_policy.name().into(),
+                log.cleanup_policy != d.log.cleanup_policy,
+            ),
+            entry(
+                "delete.retention.ms",
+                ms(Some(log.delete_retention)),
+                log.delete_retention != d.log.delete_retention,
+            ),
+            entry(
+                "max.message.bytes",
                 self.max_message_bytes.to_string(),
-            ));
-        }
-        out
+                self.max_message_bytes != d.max_message_bytes,
+            ),
+            entry(
+                "min.cleanable.dirty.ratio",
+                log.min_cleanable_dirty_ratio.to_string(),
+                log.min_cleanable_dirty_ratio.to_bits()
+                    != d.log.min_cleanable_dirty_ratio.to_bits(),
+            ),
+            entry(
+                "min.insync.replicas",
+                self.min_insync_replicas
+                    .unwrap_or(broker.min_insync_replicas)
+                    .to_string(),
+                self.min_insync_replicas.is_some(),
+            ),
+            entry(
+                "retention.bytes",
+                log.retention_bytes
+                    .map_or("-1".to_string(), |b| b.to_string()),
+                log.retention_bytes != d.log.retention_bytes,
+            ),
+            entry(
+                "retention.ms",
+                ms(log.retention),
+                log.retention != d.log.retention,
+            ),
+            entry(
+                "segment.bytes",
+                log.segment_bytes.to_string(),
+                log.segment_bytes != d.log.segment_bytes,
+            ),
+            entry(
+                "segment.ms",
+                ms(Some(log.segment_ms)),
+                log.segment_ms != d.log.segment_ms,
+            ),
+            entry(
+                "unclean.leader.election.enable",
+                self.unclean_leader_election
+                    .unwrap_or(broker.unclean_leader_election)
+                    .to_string(),
+                self.unclean_leader_election.is_some(),
+            ),
+        ]
     }
+
+    /// The configs that differ from the defaults, as `kafka-configs --describe` lists them.
+    pub fn overrides(&self) -> Vec<(String, String)> {
+        self.entries(&BrokerConfig::defaults(MetadataMode::KRaft))
+            .into_iter()
+            .filter(|e| e.overridden)
+            .map(|e| (e.name, e.value))
+            .collect()
+    }
+}
+
+/// One config as DescribeConfigs answers it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigEntry {
+    pub name: String,
+    pub value: String,
+    /// Set on the topic (else the default or the broker's value).
+    pub overridden: bool,
 }
 
 pub fn parse_bool(s: &str) -> Option<bool> {

@@ -33,7 +33,7 @@ mod produce;
 mod replication;
 mod topics;
 
-pub use config::{BrokerConfig, TopicConfig, parse_bool};
+pub use config::{BrokerConfig, ConfigEntry, TopicConfig, parse_bool};
 pub use produce::{AckState, Acks, Appended, OffsetSpec};
 
 use super::coordinator::{

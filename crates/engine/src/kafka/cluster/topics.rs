@@ -90,14 +90,16 @@ impl Cluster {
         }
     }
 
-    pub fn create_topic(
-        &mut self,
+    /// CreateTopics' checks (the name, the counts, the configs) without creating anything:
+    /// the topic's config if it would be created.
+    pub fn check_new_topic(
+        &self,
         name: &str,
         partitions: u32,
         replication_factor: u32,
         configs: &[(String, String)],
         now: SimTime,
-    ) -> Result<()> {
+    ) -> Result<TopicConfig> {
         self.require_controller(now)?;
         if name.is_empty()
             || name.len() > 249
@@ -138,6 +140,18 @@ impl Cluster {
         for (k, v) in configs {
             config.set(k, v)?;
         }
+        Ok(config)
+    }
+
+    pub fn create_topic(
+        &mut self,
+        name: &str,
+        partitions: u32,
+        replication_factor: u32,
+        configs: &[(String, String)],
+        now: SimTime,
+    ) -> Result<()> {
+        let config = self.check_new_topic(name, partitions, replication_factor, configs, now)?;
         let placement = self.place(0, partitions, replication_factor);
         let mut topic = Topic {
             name: name.to_string(),
