@@ -371,6 +371,11 @@ fn kafka_python_and_librdkafka_share_a_consumer_group_with_a_simulated_member() 
 }
 
 #[test]
+fn a_transactional_librdkafka_loop_hides_aborted_records_from_read_committed() {
+    run_python("kafka_transactions.py");
+}
+
+#[test]
 fn a_kinesis_lab_is_solved_with_a_real_client() {
     run_python("lab_scale_with_boto3.py");
 }

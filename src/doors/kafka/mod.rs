@@ -12,6 +12,7 @@ pub mod coordinator;
 pub mod group_protocol;
 pub mod protocol;
 pub mod records;
+pub mod txn;
 /// The protocol's primitive types, shared with the engine's group coordinator (whose member
 /// metadata is in the same encoding).
 pub use streamdrill_engine::kafka::wire;
@@ -279,11 +280,18 @@ async fn answer(
             )
             .await,
         ),
-        Request::InitProducerId { transactional_id } => {
-            Some(init_producer_id(served, transactional_id))
-        }
+        Request::InitProducerId {
+            transactional_id,
+            transaction_timeout_ms,
+        } => Some(init_producer_id(
+            served,
+            broker,
+            transactional_id.as_deref(),
+            transaction_timeout_ms,
+        )),
         Request::ListOffsets { topics } => Some(list_offsets(served, broker, version, &topics)),
         Request::Admin(request) => Some(admin::answer(served, version, request)),
+        Request::Txn(request) => Some(txn::answer(served, broker, request)),
         Request::Group(request) => {
             Some(coordinator::answer(served, ports, broker, version, caller, request).await)
         }
@@ -314,30 +322,36 @@ fn refuse_produce(version: i16, acks: i16, topics: &ProduceTopics) -> Option<Vec
     (acks != 0).then(|| protocol::produce(version, &refused))
 }
 
-fn init_producer_id(served: &Served, transactional_id: Option<String>) -> Vec<u8> {
+/// InitProducerId: an idempotent producer's new id, or a transactional id's producer id at a
+/// new epoch (from its coordinator, which fences older instances).
+fn init_producer_id(
+    served: &Served,
+    broker: u32,
+    transactional_id: Option<&str>,
+    timeout_ms: i32,
+) -> Vec<u8> {
     served.with(|world| {
-            if !world.kafka_writable() {
-                return protocol::init_producer_id(code::CLUSTER_AUTHORIZATION_FAILED, -1, -1);
-            }
-            match (world.kafka(), transactional_id) {
-                (Some(_), Some(id)) => {
-                    eprintln!(
-                        "kafka door: transactional producer '{}' refused: transactions are not behind this door yet",
-                        crate::text::sanitize_line(&id)
-                    );
-                    protocol::init_producer_id(code::INVALID_REQUEST, -1, -1)
-                }
-                (Some((kafka, _)), None) => {
-                    let (id, epoch) = api::init_producer_id(kafka);
-                    protocol::init_producer_id(
-                        code::NONE,
-                        i64::try_from(id).unwrap_or(-1),
-                        i16::try_from(epoch).unwrap_or(0),
-                    )
-                }
-                (None, _) => protocol::init_producer_id(code::UNKNOWN_SERVER_ERROR, -1, -1),
-            }
-        })
+        if !world.kafka_writable() {
+            return protocol::init_producer_id(code::CLUSTER_AUTHORIZATION_FAILED, -1, -1);
+        }
+        let Some((kafka, now)) = world.kafka() else {
+            return protocol::init_producer_id(code::UNKNOWN_SERVER_ERROR, -1, -1);
+        };
+        let got = match transactional_id {
+            Some(id) => streamdrill_engine::api::kafka_txn::init_transactional(
+                kafka, broker, id, timeout_ms, now,
+            ),
+            None => Ok(api::init_producer_id(kafka)),
+        };
+        match got {
+            Ok((id, epoch)) => protocol::init_producer_id(
+                code::NONE,
+                i64::try_from(id).unwrap_or(-1),
+                i16::try_from(epoch).unwrap_or(0),
+            ),
+            Err(e) => protocol::init_producer_id(protocol::error_code(e.code), -1, -1),
+        }
+    })
 }
 
 fn list_offsets(

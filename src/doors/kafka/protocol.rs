@@ -10,6 +10,7 @@ use streamdrill_engine::kafka::error::ErrorCode;
 
 use super::admin::{self, AdminRequest};
 use super::group_protocol::{self, GroupRequest};
+use super::txn::{self, TxnRequest};
 use super::wire::{Reader, WireError, Writer};
 
 pub const API_PRODUCE: i16 = 0;
@@ -85,6 +86,8 @@ pub fn error_code(e: ErrorCode) -> i16 {
         E::GroupMaxSizeReached => 81,
         E::FencedInstanceId => 82,
         E::OffsetMetadataTooLarge => 12,
+        E::InvalidProducerIdMapping => 49,
+        E::InvalidTransactionTimeout => 50,
         E::ProducerClosed | E::SimulationLimit => code::UNKNOWN_SERVER_ERROR,
     }
 }
@@ -131,9 +134,11 @@ pub enum Request {
     },
     InitProducerId {
         transactional_id: Option<String>,
+        transaction_timeout_ms: i32,
     },
     Group(GroupRequest),
     Admin(AdminRequest),
+    Txn(TxnRequest),
 }
 
 /// Why a frame gets no ordinary answer.
@@ -159,6 +164,7 @@ pub fn supported_apis() -> Vec<(i16, i16, i16)> {
         .iter()
         .chain(group_protocol::SUPPORTED.iter())
         .chain(admin::SUPPORTED.iter())
+        .chain(txn::SUPPORTED.iter())
         .copied()
         .collect();
     all.sort_unstable();
@@ -204,14 +210,20 @@ pub fn parse(frame: &[u8]) -> Result<(Header, Request), Refused> {
         API_LIST_OFFSETS => list_offsets_request(&mut r, v)?,
         API_INIT_PRODUCER_ID => {
             let transactional_id = r.nullable_string()?;
-            let _transaction_timeout_ms = r.i32()?;
-            Request::InitProducerId { transactional_id }
+            let transaction_timeout_ms = r.i32()?;
+            Request::InitProducerId {
+                transactional_id,
+                transaction_timeout_ms,
+            }
         }
         api if group_protocol::SUPPORTED.iter().any(|(k, ..)| *k == api) => {
             Request::Group(group_protocol::parse(&mut r, api, v)?)
         }
         api if admin::SUPPORTED.iter().any(|(k, ..)| *k == api) => {
             Request::Admin(admin::parse(&mut r, api, v)?)
+        }
+        api if txn::SUPPORTED.iter().any(|(k, ..)| *k == api) => {
+            Request::Txn(txn::parse(&mut r, api, v)?)
         }
         _ => return Err(Refused::UnknownApi(header)),
     };

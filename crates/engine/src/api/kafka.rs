@@ -5,6 +5,7 @@
 //! a shrunken ISR or a leader change reach a real client as they reach the engine's own.
 
 use crate::kafka::cluster::{Acks, Appended, BrokerId, OffsetSpec};
+use crate::kafka::coordinator::{CoordinatorKind, CoordinatorStatus};
 use crate::kafka::error::{ErrorCode, KafkaError, Result};
 use crate::kafka::log::{Batch, ClientRecord, NO_KEY, Rec, Writer};
 use crate::kafka::records::Records;
@@ -344,6 +345,34 @@ pub fn init_producer_id(kafka: &mut Kafka) -> (u64, u16) {
     let id = kafka.ids.next_producer;
     kafka.ids.next_producer += 1;
     (id, 0)
+}
+
+/// The request for `key` went to `broker`: it must host `key`'s coordinator, loaded.
+pub fn coordinates(
+    kafka: &Kafka,
+    kind: CoordinatorKind,
+    broker: BrokerId,
+    key: &str,
+    now: SimTime,
+) -> Result<()> {
+    match kafka
+        .cluster
+        .coordinator_status(kind, kind.partition_for(key), now)
+    {
+        CoordinatorStatus::Ready { broker: b, .. } if b == broker => Ok(()),
+        CoordinatorStatus::Loading { broker: b, .. } if b == broker => Err(KafkaError::new(
+            ErrorCode::CoordinatorLoadInProgress,
+            format!("broker {broker} is loading the coordinator of '{key}'"),
+        )),
+        CoordinatorStatus::Unavailable { .. } => Err(KafkaError::new(
+            ErrorCode::CoordinatorNotAvailable,
+            format!("'{key}' has no coordinator"),
+        )),
+        _ => Err(KafkaError::new(
+            ErrorCode::NotCoordinator,
+            format!("broker {broker} is not the coordinator of '{key}'"),
+        )),
+    }
 }
 
 /// The request for a partition went to `broker`: it must be that partition's leader, up.

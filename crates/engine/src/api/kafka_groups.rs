@@ -46,25 +46,7 @@ pub fn find_coordinator(
 
 /// The request for `group` went to `broker`: it must be the group's coordinator, loaded.
 fn coordinates(kafka: &Kafka, broker: BrokerId, group: &str, now: SimTime) -> Result<()> {
-    let kind = CoordinatorKind::Group;
-    match kafka
-        .cluster
-        .coordinator_status(kind, kind.partition_for(group), now)
-    {
-        CoordinatorStatus::Ready { broker: b, .. } if b == broker => Ok(()),
-        CoordinatorStatus::Loading { broker: b, .. } if b == broker => Err(KafkaError::new(
-            ErrorCode::CoordinatorLoadInProgress,
-            format!("broker {broker} is loading group '{group}'"),
-        )),
-        CoordinatorStatus::Unavailable { .. } => Err(KafkaError::new(
-            ErrorCode::CoordinatorNotAvailable,
-            format!("group '{group}' has no coordinator"),
-        )),
-        _ => Err(KafkaError::new(
-            ErrorCode::NotCoordinator,
-            format!("broker {broker} is not the coordinator of group '{group}'"),
-        )),
-    }
+    super::kafka::coordinates(kafka, CoordinatorKind::Group, broker, group, now)
 }
 
 fn classic<'a>(

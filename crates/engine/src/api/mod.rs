@@ -7,4 +7,5 @@
 
 pub mod kafka;
 pub mod kafka_groups;
+pub mod kafka_txn;
 pub mod kinesis;

@@ -42,6 +42,8 @@ pub enum ErrorCode {
     GroupMaxSizeReached,
     FencedInstanceId,
     OffsetMetadataTooLarge,
+    InvalidProducerIdMapping,
+    InvalidTransactionTimeout,
     /// Not Kafka's: the simulator's resource budget refused the request ([`crate::budget`]).
     SimulationLimit,
 }
@@ -89,6 +91,8 @@ impl ErrorCode {
             ErrorCode::GroupMaxSizeReached => "GROUP_MAX_SIZE_REACHED",
             ErrorCode::FencedInstanceId => "FENCED_INSTANCE_ID",
             ErrorCode::OffsetMetadataTooLarge => "OFFSET_METADATA_TOO_LARGE",
+            ErrorCode::InvalidProducerIdMapping => "INVALID_PRODUCER_ID_MAPPING",
+            ErrorCode::InvalidTransactionTimeout => "INVALID_TRANSACTION_TIMEOUT",
             ErrorCode::SimulationLimit => crate::budget::CODE,
         }
     }

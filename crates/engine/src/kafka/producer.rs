@@ -374,6 +374,8 @@ struct TxnEntry {
     coordinator_partition: u32,
     /// The coordinator's status when last looked at, for the event log.
     observed: Option<CoordinatorStatus>,
+    /// `transaction.timeout.ms` a real client sent in its InitProducerId.
+    client_timeout: Option<SimDuration>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -434,10 +436,36 @@ impl TxnCoordinator {
                 open: None,
                 coordinator_partition: CoordinatorKind::Transaction.partition_for(id),
                 observed: None,
+                client_timeout: None,
             }
         });
         e.epoch = e.epoch.wrapping_add(1);
         Ok((e.producer_id, e.epoch))
+    }
+
+    /// A real client's `transaction.timeout.ms` for `id` (a simulated producer's comes from
+    /// its config).
+    pub fn set_client_timeout(&mut self, id: &str, timeout: SimDuration) {
+        if let Some(e) = self.entries.get_mut(id) {
+            e.client_timeout = Some(timeout);
+        }
+    }
+
+    /// A request naming `producer_id` at `epoch` for `id`: the id's current producer, not
+    /// fenced.
+    pub fn check_producer(&self, id: &str, producer_id: u64, epoch: u16) -> Result<()> {
+        if let Some(e) = self.entries.get(id)
+            && e.producer_id != producer_id
+        {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidProducerIdMapping,
+                format!(
+                    "producer id {producer_id} is not transactional id '{id}''s ({})",
+                    e.producer_id
+                ),
+            ));
+        }
+        self.check(id, epoch)
     }
 
     fn check(&self, id: &str, epoch: u16) -> Result<()> {
@@ -469,7 +497,7 @@ impl TxnCoordinator {
 
     /// AddPartitionsToTxn, for a partition new to the transaction (one already in it needs no
     /// coordinator).
-    fn add_partition(
+    pub fn add_partition(
         &mut self,
         id: &str,
         epoch: u16,
@@ -495,7 +523,7 @@ impl TxnCoordinator {
     }
 
     /// AddOffsetsToTxn (the transaction coordinator), then TxnOffsetCommit (each group's).
-    fn add_offsets(
+    pub fn add_offsets(
         &mut self,
         id: &str,
         epoch: u16,
@@ -610,6 +638,7 @@ impl TxnCoordinator {
                 let timeout = timeouts
                     .get(*id)
                     .copied()
+                    .or(e.client_timeout)
                     .unwrap_or(SimDuration::from_secs(60));
                 e.open
                     .as_ref()

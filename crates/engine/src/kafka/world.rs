@@ -169,6 +169,31 @@ impl Kafka {
             .or_insert_with(|| ClassicGroup::new(id)))
     }
 
+    /// An offset a committed transaction carried, reaching its group: a client-run group's
+    /// books or the simulation's own consumers'.
+    pub fn commit_transactional(
+        &mut self,
+        group: &str,
+        tp: TopicPartition,
+        offset: u64,
+        now: SimTime,
+    ) {
+        if let Some(g) = self.classic_groups.get_mut(group) {
+            let _ = g.commit(
+                now,
+                tp,
+                i64::try_from(offset).unwrap_or(i64::MAX),
+                String::new(),
+            );
+            return;
+        }
+        let g = self
+            .groups
+            .entry(group.to_string())
+            .or_insert_with(|| ConsumerGroup::new(group, now));
+        let _ = g.group.commit_transactional(tp, offset);
+    }
+
     /// Fires the client-run groups' timers and runs their simulated members.
     fn tick_classic_groups(&mut self, now: SimTime) {
         for g in self.classic_groups.values_mut() {
@@ -563,13 +588,7 @@ impl Kafka {
             })
             .collect();
         for (group, topic, partition, offset) in std::mem::take(&mut self.txn_offsets) {
-            let g = self
-                .groups
-                .entry(group.clone())
-                .or_insert_with(|| ConsumerGroup::new(&group, now));
-            let _ = g
-                .group
-                .commit_transactional(TopicPartition::new(&topic, partition), offset);
+            self.commit_transactional(&group, TopicPartition::new(&topic, partition), offset, now);
         }
         for g in self.groups.values_mut() {
             g.tick(&self.cluster, now);
