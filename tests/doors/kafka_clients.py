@@ -1,7 +1,7 @@
 """kafka-python and confluent-kafka (librdkafka) against `streamdrill serve --kafka`: an
 idempotent acks=all producer, records read back byte for byte with headers, and the fault of a
-shrunken ISR reaching the client as NOT_ENOUGH_REPLICAS, and an admin client creating, describing
-and deleting topics."""
+shrunken ISR reaching the client as NOT_ENOUGH_REPLICAS, batches compressed with each codec, and an
+admin client creating, describing and deleting topics."""
 
 import re
 import unittest
@@ -102,6 +102,30 @@ class KafkaClientsAgainstTheDoor(unittest.TestCase):
         self.assertEqual(failed[0].code(), KafkaError.NOT_ENOUGH_REPLICAS, failed[0])
         # What was acknowledged before is all still there.
         self.assertEqual(len(self.read_all()), 6)
+
+    def test_batches_compressed_with_every_codec_are_read_back(self):
+        sent = set()
+        for codec in ("gzip", "snappy", "lz4", "zstd"):
+            producer = Producer(
+                {
+                    "bootstrap.servers": self.bootstrap,
+                    "compression.type": codec,
+                    "linger.ms": 50,
+                }
+            )
+            for i in range(25):
+                value = f"{codec} record {i} ".encode() * 20
+                producer.produce("orders", key=f"{codec}-{i % 5}", value=value)
+                sent.add(value)
+            self.assertEqual(producer.flush(10), 0, codec)
+        # gzip with kafka-python too (its other codecs need extra libraries).
+        kp = KafkaProducer(bootstrap_servers=self.bootstrap, compression_type="gzip")
+        for i in range(5):
+            value = f"kafka-python gzip {i}".encode()
+            kp.send("orders", value=value).get(timeout=10)
+            sent.add(value)
+        kp.close()
+        self.assertEqual({r.value for r in self.read_all()}, sent)
 
     def test_an_admin_client_creates_describes_and_deletes_topics(self):
         admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)

@@ -8,6 +8,7 @@
 //! requests and encodes the responses; this module is the sockets.
 
 pub mod admin;
+pub mod compression;
 pub mod coordinator;
 pub mod group_protocol;
 pub mod protocol;
@@ -403,11 +404,9 @@ fn list_offsets(
 fn batch_error(e: &BatchError) -> (i16, String) {
     match e {
         BatchError::Corrupt(why) => (code::CORRUPT_MESSAGE, why.clone()),
-        BatchError::Compression(kind) => (
+        BatchError::Compression(codec) => (
             code::UNSUPPORTED_COMPRESSION_TYPE,
-            format!(
-                "{kind} compression is not supported by this door: produce uncompressed (compression.type=none)"
-            ),
+            format!("compression type {codec} is not one of gzip, snappy, lz4, zstd"),
         ),
         BatchError::OldFormat(magic) => (
             code::UNSUPPORTED_FOR_MESSAGE_FORMAT,

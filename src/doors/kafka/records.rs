@@ -15,8 +15,8 @@ pub const RECORDS_PER_BATCH_MAX: usize = 100_000;
 pub enum BatchError {
     /// CORRUPT_MESSAGE (2): a bad CRC, a length that does not add up.
     Corrupt(String),
-    /// UNSUPPORTED_COMPRESSION_TYPE (76).
-    Compression(&'static str),
+    /// UNSUPPORTED_COMPRESSION_TYPE (76): attributes naming a codec past zstd.
+    Compression(i16),
     /// UNSUPPORTED_FOR_MESSAGE_FORMAT (43): message format v0/v1.
     OldFormat(i8),
 }
@@ -68,13 +68,9 @@ fn decode_batch(body: &[u8]) -> Result<ProducedBatch, BatchError> {
         return Err(BatchError::Corrupt("the batch's CRC does not match".into()));
     }
     let attributes = r.i16()?;
-    match attributes & 0x7 {
-        0 => {}
-        1 => return Err(BatchError::Compression("gzip")),
-        2 => return Err(BatchError::Compression("snappy")),
-        3 => return Err(BatchError::Compression("lz4")),
-        4 => return Err(BatchError::Compression("zstd")),
-        _ => return Err(BatchError::Corrupt("an unknown compression type".into())),
+    let codec = attributes & 0x7;
+    if codec != 0 && super::compression::codec_name(codec).is_none() {
+        return Err(BatchError::Compression(codec));
     }
     let transactional = attributes & 0x10 != 0;
     if attributes & 0x20 != 0 {
@@ -87,6 +83,15 @@ fn decode_batch(body: &[u8]) -> Result<ProducedBatch, BatchError> {
     let producer_epoch = r.i16()?;
     let base_sequence = r.i32()?;
     let count = r.i32()?;
+    // A compressed batch's records follow the count, compressed together.
+    let inflated;
+    let mut r = if codec == 0 {
+        r
+    } else {
+        let compressed = r.take(r.remaining(), "compressed records")?;
+        inflated = super::compression::inflate(codec, compressed).map_err(BatchError::Corrupt)?;
+        Reader::new(&inflated)
+    };
     let count = usize::try_from(count)
         .ok()
         // Every record takes at least 7 bytes.
