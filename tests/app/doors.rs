@@ -376,6 +376,11 @@ fn a_transactional_librdkafka_loop_hides_aborted_records_from_read_committed() {
 }
 
 #[test]
+fn a_leaders_crash_loses_acks_1_records_of_a_real_producer_and_no_acks_all_ones() {
+    run_python("kafka_leader_loss.py");
+}
+
+#[test]
 fn a_kinesis_lab_is_solved_with_a_real_client() {
     run_python("lab_scale_with_boto3.py");
 }

@@ -4,7 +4,7 @@
 
 use super::{
     Broker, BrokerId, BrokerState, Cluster, MetadataMode, REPLICA_DISK_OVERHEAD_BYTES_PER_SEC,
-    RETENTION_CHECK_INTERVAL, list, tp,
+    REPLICA_FETCH_LAG, RETENTION_CHECK_INTERVAL, list, tp,
 };
 use crate::metrics::Metric;
 use crate::time::{SimDuration, SimTime};
@@ -141,7 +141,12 @@ impl Cluster {
                 let mut leo = r.leo;
                 let mut credit = r.credit;
                 let mut copied = 0u64;
+                // Caught up: everything the fetch could see is copied.
+                let mut seen_all = true;
                 for b in p.log.batches_after(r.leo) {
+                    if b.timestamp + REPLICA_FETCH_LAG > now {
+                        break;
+                    }
                     let need = b.bytes.saturating_sub(credit);
                     if need <= avail {
                         avail -= need;
@@ -151,13 +156,14 @@ impl Cluster {
                     } else {
                         credit += avail;
                         copied += avail;
+                        seen_all = false;
                         break;
                     }
                 }
                 let rep = &mut p.replicas[ri];
                 rep.leo = leo;
                 rep.credit = credit;
-                if leo >= end {
+                if leo >= end || seen_all {
                     rep.last_caught_up = now;
                 }
                 let c = copied as i64;
