@@ -40,8 +40,9 @@ pub struct ServeOptions {
     pub lab: Option<Lab>,
     pub speed: f64,
     pub seed: u64,
-    /// The wall clock's now, in Unix seconds: virtual time is shown and read as calendar time
-    /// from here, so the timestamps real clients use mean what they say.
+    /// The wall clock's now, in Unix seconds: a free simulation's virtual time is shown and
+    /// read as calendar time from here, so the timestamps real clients use mean what they say
+    /// (a lab keeps its briefing's calendar).
     pub now_unix_seconds: u64,
 }
 
@@ -128,10 +129,14 @@ async fn run(options: ServeOptions) -> Result<Option<LabEnd>, ServeError> {
         World::Free(Box::new(console))
     };
     let start = world.elapsed();
-    // A lab has played its incident up to the handover: the handover is now.
-    streamdrill_engine::time::set_epoch_unix_seconds(
-        options.now_unix_seconds.saturating_sub(start.0 / 1_000_000),
-    );
+    // A free simulation starts now, so a client's timestamps and the engine's agree. A lab
+    // keeps the calendar its briefing tells (virtual time zero is 2026-01-01T00:00:00Z): a
+    // learner resets offsets to the times it names, with the console or a client.
+    if matches!(world, World::Free(_)) {
+        streamdrill_engine::time::set_epoch_unix_seconds(
+            options.now_unix_seconds.saturating_sub(start.0 / 1_000_000),
+        );
+    }
     let served = Arc::new(Served::new(
         world,
         WallClock::new(options.speed, crate::shell::clock::instant(), start),

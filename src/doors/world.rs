@@ -156,6 +156,29 @@ impl World {
         }
     }
 
+    /// Whether a real client may do what the console `command` does (a lab allows what its
+    /// console allows; a free world everything), logged in the lab's event log with the code
+    /// it failed with, if any.
+    pub fn kafka_client_may(&mut self, command: &str) -> bool {
+        match self {
+            World::Free(_) => true,
+            World::Lab(lab) => {
+                let may = lab.client_may(command);
+                if !may {
+                    lab.log_client(command, Some("GROUP_AUTHORIZATION_FAILED"));
+                }
+                may
+            }
+        }
+    }
+
+    /// Logs what a real client did in a lab (nothing in a free world).
+    pub fn note_kafka_client(&mut self, command: &str, error: Option<&str>) {
+        if let World::Lab(lab) = self {
+            lab.log_client(command, error);
+        }
+    }
+
     /// Whether a real client may write to the cluster: in a lab it only watches (the lab's
     /// producers are the lab's; its goal counts their records).
     pub fn kafka_writable(&self) -> bool {

@@ -611,7 +611,10 @@ impl LiveLab {
     pub fn client_call(&mut self, operation: &str, request: &Value) -> Result<Value, KinesisError> {
         self.client_allowed(operation)?;
         let answer = kinesis_api::call(&mut self.console.sim, operation, request);
-        self.log_client(operation, answer.as_ref().err());
+        self.log_client(
+            &kinesis_api::cli_name(operation),
+            answer.as_ref().err().map(|e| e.code.name()),
+        );
         answer
     }
 
@@ -619,7 +622,10 @@ impl LiveLab {
     pub fn client_subscribe(&mut self, request: &Value) -> Result<Subscription, KinesisError> {
         self.client_allowed("SubscribeToShard")?;
         let answer = kinesis_api::subscribe(&mut self.console.sim, request);
-        self.log_client("SubscribeToShard", answer.as_ref().err());
+        self.log_client(
+            &kinesis_api::cli_name("SubscribeToShard"),
+            answer.as_ref().err().map(|e| e.code.name()),
+        );
         answer
     }
 
@@ -631,6 +637,12 @@ impl LiveLab {
     ) -> Result<(Vec<Value>, bool), KinesisError> {
         let (events, ended) = kinesis_api::subscription_events(&mut self.console.sim, sub)?;
         Ok((events, ended || self.finished()))
+    }
+
+    /// Whether a real client may do what the console `command` does in this lab (and the run
+    /// is not over).
+    pub fn client_may(&self, command: &str) -> bool {
+        !self.finished() && self.lab.allows(command)
     }
 
     fn client_allowed(&self, operation: &str) -> Result<(), KinesisError> {
@@ -653,12 +665,12 @@ impl LiveLab {
         }
     }
 
-    /// Logs a client's call. A run of the same call with the same outcome (a client polling
-    /// for ACTIVE, a producer's puts) is one line: its first.
-    fn log_client(&mut self, operation: &str, error: Option<&KinesisError>) {
+    /// Logs a client's call as the console command it stands for (`error`: the code it failed
+    /// with). A run of the same call with the same outcome (a client polling for ACTIVE, a
+    /// producer's puts) is one line: its first.
+    pub fn log_client(&mut self, command: &str, error: Option<&str>) {
         self.commands_used += 1;
-        let note = error.map_or_else(String::new, |e| format!(" (failed: {})", e.code.name()));
-        let command = kinesis_api::cli_name(operation);
+        let note = error.map_or_else(String::new, |code| format!(" (failed: {code})"));
         let what = format!("> {command} from a client{note}");
         let repeated = self
             .log

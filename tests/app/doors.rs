@@ -381,6 +381,11 @@ fn a_leaders_crash_loses_acks_1_records_of_a_real_producer_and_no_acks_all_ones(
 }
 
 #[test]
+fn a_kafka_lab_is_solved_with_kafka_python() {
+    run_python("lab_replay_with_kafka_python.py");
+}
+
+#[test]
 fn a_kinesis_lab_is_solved_with_a_real_client() {
     run_python("lab_scale_with_boto3.py");
 }

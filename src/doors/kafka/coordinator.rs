@@ -17,6 +17,9 @@ use super::protocol::{code, error_code};
 use super::{POLL, Ports};
 use crate::doors::Served;
 
+/// The console command a client's OffsetCommit to a simulated group stands for.
+const RESET: &str = "kafka-consumer-groups --reset-offsets";
+
 /// A held JoinGroup or SyncGroup waits at most this long past the group's rebalance timeout
 /// (the group answers by then: it drops members at the timeout).
 const HELD_SLACK: Duration = Duration::from_secs(5);
@@ -384,8 +387,22 @@ fn offset_commit(
             }
         }
     }
-    let result = with_kafka(served, |kafka, now| {
-        api::offset_commit(
+    // Committing to a group of the simulation's own consumers is resetting its offsets: in a
+    // lab, only where the lab's console may.
+    let result = served.with(|world| {
+        let admin = world.kafka().is_some_and(|(k, _)| {
+            k.groups.contains_key(group) && !k.classic_groups.contains_key(group)
+        });
+        if admin && !world.kafka_client_may(RESET) {
+            return Err(KafkaError::new(
+                ErrorCode::GroupAuthorizationFailed,
+                format!("this lab does not let a client reset group '{group}'"),
+            ));
+        }
+        let Some((kafka, now)) = world.kafka() else {
+            return Err(no_cluster());
+        };
+        let result = api::offset_commit(
             kafka,
             broker,
             group,
@@ -394,7 +411,18 @@ fn offset_commit(
             generation,
             offsets,
             now,
-        )
+        );
+        if admin {
+            let failed = match &result {
+                Err(e) => Some(e.code.name()),
+                Ok(each) => each
+                    .iter()
+                    .find_map(|r| r.as_ref().err())
+                    .map(|e| e.code.name()),
+            };
+            world.note_kafka_client(RESET, failed);
+        }
+        result
     });
     let mut each = match &result {
         Ok(each) => each

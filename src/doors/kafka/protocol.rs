@@ -88,6 +88,7 @@ pub fn error_code(e: ErrorCode) -> i16 {
         E::OffsetMetadataTooLarge => 12,
         E::InvalidProducerIdMapping => 49,
         E::InvalidTransactionTimeout => 50,
+        E::GroupAuthorizationFailed => 30,
         E::ProducerClosed | E::SimulationLimit => code::UNKNOWN_SERVER_ERROR,
     }
 }

@@ -168,6 +168,9 @@ pub fn offset_commit(
         ));
     }
     coordinates(kafka, broker, group, now)?;
+    if !kafka.classic_groups.contains_key(group) && kafka.groups.contains_key(group) {
+        return admin_commit(kafka, group, generation, offsets);
+    }
     let exists: Vec<bool> = offsets
         .iter()
         .map(|o| kafka.cluster.partition(&o.topic, o.partition).is_ok())
@@ -190,6 +193,47 @@ pub fn offset_commit(
                 o.offset,
                 o.metadata,
             )
+        })
+        .collect())
+}
+
+/// An OffsetCommit to a group of the simulation's own consumers: the admin path a client takes
+/// to reset a group's offsets (what `kafka-consumer-groups --reset-offsets` and
+/// `AdminClient.alterConsumerGroupOffsets` send), generation -1 and only while the group has
+/// no running members.
+fn admin_commit(
+    kafka: &mut Kafka,
+    group: &str,
+    generation: i32,
+    offsets: Vec<OffsetToCommit>,
+) -> Result<Vec<Result<()>>> {
+    let refused = |message: String| KafkaError::new(ErrorCode::UnknownMemberId, message);
+    if generation >= 0 {
+        return Err(refused(format!(
+            "group '{group}' is run by the simulation's consumers: a client commits to it only as an admin (generation -1)"
+        )));
+    }
+    let Kafka {
+        cluster, groups, ..
+    } = kafka;
+    let Some(g) = groups.get_mut(group) else {
+        return Err(refused(format!("group '{group}' does not exist")));
+    };
+    if !g.group.can_reset_offsets() {
+        return Err(refused(format!(
+            "group '{group}' has running members: stop them before resetting its offsets"
+        )));
+    }
+    Ok(offsets
+        .into_iter()
+        .map(|o| {
+            cluster.partition(&o.topic, o.partition)?;
+            let offset = u64::try_from(o.offset).map_err(|_| {
+                KafkaError::new(ErrorCode::InvalidRequest, format!("offset {}", o.offset))
+            })?;
+            g.group
+                .set_committed(TopicPartition::new(&o.topic, o.partition), offset)
+                .map_err(|e| KafkaError::new(ErrorCode::InvalidRequest, e.to_string()))
         })
         .collect())
 }

@@ -44,6 +44,7 @@ pub enum ErrorCode {
     OffsetMetadataTooLarge,
     InvalidProducerIdMapping,
     InvalidTransactionTimeout,
+    GroupAuthorizationFailed,
     /// Not Kafka's: the simulator's resource budget refused the request ([`crate::budget`]).
     SimulationLimit,
 }
@@ -93,6 +94,7 @@ impl ErrorCode {
             ErrorCode::OffsetMetadataTooLarge => "OFFSET_METADATA_TOO_LARGE",
             ErrorCode::InvalidProducerIdMapping => "INVALID_PRODUCER_ID_MAPPING",
             ErrorCode::InvalidTransactionTimeout => "INVALID_TRANSACTION_TIMEOUT",
+            ErrorCode::GroupAuthorizationFailed => "GROUP_AUTHORIZATION_FAILED",
             ErrorCode::SimulationLimit => crate::budget::CODE,
         }
     }
