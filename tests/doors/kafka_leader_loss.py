@@ -37,7 +37,7 @@ class LeaderLossWithARealProducer(unittest.TestCase):
             {
                 "bootstrap.servers": self.bootstrap,
                 "acks": acks,
-                "linger.ms": 5,
+                "linger.ms": 0,
                 "message.timeout.ms": 60000,
                 "enable.idempotence": False,
             }
@@ -58,7 +58,7 @@ class LeaderLossWithARealProducer(unittest.TestCase):
             producer.produce(topic, value=f"{topic}-{i}".encode(), on_delivery=delivered)
             producer.poll(0)
             i += 1
-            time.sleep(0.002)
+            time.sleep(0.0005)
         self.assertEqual(producer.flush(90), 0, "every record was answered")
         # The old leader comes back as a follower and truncates to the new leader's log.
         self.serve.console(f"broker start {leader} --json", r"\{")

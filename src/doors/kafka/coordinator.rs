@@ -70,7 +70,7 @@ async fn held<T>(
                 "the group did not answer in time",
             ));
         }
-        tokio::time::sleep(POLL * 4).await;
+        tokio::time::sleep(POLL * 20).await;
     }
 }
 

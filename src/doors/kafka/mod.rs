@@ -19,7 +19,9 @@ pub mod txn;
 pub use streamdrill_engine::kafka::wire;
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -44,7 +46,7 @@ pub const CONNECTIONS_PER_BROKER_MAX: usize = 64;
 /// How long a Fetch waits for data at most, whatever `max.wait.ms` asks.
 const FETCH_WAIT_MAX: Duration = Duration::from_secs(5);
 /// How often a waiting request (acks=all, a long-polling fetch, a paused broker) looks again.
-pub(crate) const POLL: Duration = Duration::from_millis(5);
+pub(crate) const POLL: Duration = Duration::from_millis(1);
 
 /// The brokers' listeners: broker id to port.
 pub type Ports = BTreeMap<u32, u16>;
@@ -156,16 +158,59 @@ async fn broker_listener(
     }
 }
 
-/// One client connection: frames in, responses out, in order.
+/// A response being made: its bytes (none for acks=0), or why the connection closes.
+type Response = Pin<Box<dyn Future<Output = Result<Option<Vec<u8>>, String>> + Send>>;
+
+/// Requests read ahead of their responses on one connection (librdkafka keeps up to five
+/// produce requests in flight per partition).
+const IN_FLIGHT_MAX: usize = 16;
+
+/// One client connection: frames in, responses out, in order. A Produce is appended when it
+/// arrives, so its records land in the order the client sent them, and the next request is
+/// read while it waits for acks=all; a writer sends the responses in request order.
 async fn connection(
-    served: &Served,
-    ports: &Ports,
+    served: &Arc<Served>,
+    ports: &Arc<Ports>,
     broker: u32,
-    mut stream: TcpStream,
+    stream: TcpStream,
     peer: SocketAddr,
 ) -> Result<(), String> {
     let host = peer.ip().to_string();
     let _ = stream.set_nodelay(true);
+    let (mut reader, mut writer) = stream.into_split();
+    let (queue, mut responses) = tokio::sync::mpsc::channel::<Response>(IN_FLIGHT_MAX);
+    let written = tokio::spawn(async move {
+        while let Some(response) = responses.recv().await {
+            if let Some(bytes) = response.await? {
+                writer
+                    .write_all(&bytes)
+                    .await
+                    .map_err(|e| format!("cannot answer: {e}"))?;
+            }
+        }
+        Ok::<(), String>(())
+    });
+    let read = read_requests(served, ports, broker, &host, &mut reader, &queue).await;
+    drop(queue);
+    if read.is_err() {
+        // The broker stopped: what it had not answered is never answered.
+        written.abort();
+        return read;
+    }
+    written
+        .await
+        .unwrap_or_else(|e| Err(format!("the writer failed: {e}")))
+}
+
+/// Reads frames and queues their responses; returns how the connection ended.
+async fn read_requests(
+    served: &Arc<Served>,
+    ports: &Arc<Ports>,
+    broker: u32,
+    host: &str,
+    stream: &mut tokio::net::tcp::OwnedReadHalf,
+    queue: &tokio::sync::mpsc::Sender<Response>,
+) -> Result<(), String> {
     loop {
         let mut size = [0u8; 4];
         // Wake now and then to notice the broker stopping under an idle connection.
@@ -193,47 +238,66 @@ async fn connection(
         loop {
             match broker_state(served, broker) {
                 Some(BrokerState::Running) => break,
-                Some(BrokerState::Paused(_)) => tokio::time::sleep(POLL * 20).await,
+                Some(BrokerState::Paused(_)) => tokio::time::sleep(POLL * 100).await,
                 _ => return Err("the broker stopped".into()),
             }
         }
-        let answer = match protocol::parse(&frame) {
+        let response: Response = match protocol::parse(&frame) {
             Ok((header, request)) => {
-                let caller = coordinator::Caller {
-                    client_id: header.client_id.as_deref().unwrap_or(""),
-                    host: &host,
-                };
-                answer(served, ports, broker, header.api_version, &caller, request)
-                    .await
-                    .map(|body| protocol::frame(header.correlation_id, &body))
+                let correlation = header.correlation_id;
+                let version = header.api_version;
+                let (served, ports) = (served.clone(), ports.clone());
+                let client_id = header.client_id.unwrap_or_default();
+                let host = host.to_string();
+                match request {
+                    // Appended now, in arrival order; answered when acknowledged.
+                    Request::Produce {
+                        acks,
+                        timeout_ms,
+                        topics,
+                    } if served.with(|world| world.kafka_writable()) => {
+                        let appended = append_all(&served, broker, acks, &topics);
+                        Box::pin(async move {
+                            let body =
+                                finish_produce(&served, version, acks, timeout_ms, appended).await;
+                            Ok(body.map(|b| protocol::frame(correlation, &b)))
+                        })
+                    }
+                    request => Box::pin(async move {
+                        let caller = coordinator::Caller {
+                            client_id: &client_id,
+                            host: &host,
+                        };
+                        let body = answer(&served, &ports, broker, version, &caller, request).await;
+                        Ok(body.map(|b| protocol::frame(correlation, &b)))
+                    }),
+                }
             }
             Err(Refused::UnsupportedVersion(h)) if h.api_key == protocol::API_VERSIONS => {
-                Some(protocol::frame(
+                let bytes = protocol::frame(
                     h.correlation_id,
                     &protocol::api_versions(0, code::UNSUPPORTED_VERSION),
-                ))
+                );
+                Box::pin(async move { Ok(Some(bytes)) })
             }
-            Err(Refused::UnsupportedVersion(h)) => {
-                return Err(format!(
-                    "API {} version {} is not supported (ApiVersions lists what is)",
-                    h.api_key, h.api_version
-                ));
-            }
-            Err(Refused::UnknownApi(h)) => {
-                return Err(format!(
-                    "API key {} is not one this door answers",
-                    h.api_key
-                ));
-            }
-            Err(Refused::Malformed(reason)) => {
-                return Err(format!("a malformed request: {reason}"));
+            Err(refused) => {
+                let reason = match refused {
+                    Refused::UnsupportedVersion(h) => format!(
+                        "API {} version {} is not supported (ApiVersions lists what is)",
+                        h.api_key, h.api_version
+                    ),
+                    Refused::UnknownApi(h) => {
+                        format!("API key {} is not one this door answers", h.api_key)
+                    }
+                    Refused::Malformed(reason) => format!("a malformed request: {reason}"),
+                };
+                // Answer what came before, then close.
+                let _ = queue.send(Box::pin(async move { Err(reason) })).await;
+                return Ok(());
             }
         };
-        if let Some(bytes) = answer {
-            stream
-                .write_all(&bytes)
-                .await
-                .map_err(|e| format!("cannot answer: {e}"))?;
+        if queue.send(response).await.is_err() {
+            return Ok(());
         }
     }
 }
@@ -262,7 +326,10 @@ async fn answer(
             acks,
             timeout_ms,
             topics,
-        } => produce(served, broker, version, acks, timeout_ms, topics).await,
+        } => {
+            let appended = append_all(served, broker, acks, &topics);
+            finish_produce(served, version, acks, timeout_ms, appended).await
+        }
         Request::Fetch {
             max_wait_ms,
             max_bytes,
@@ -472,14 +539,11 @@ struct Waiting {
     base: u64,
 }
 
-async fn produce(
-    served: &Served,
-    broker: u32,
-    version: i16,
-    acks: i16,
-    timeout_ms: i32,
-    topics: ProduceTopics,
-) -> Option<Vec<u8>> {
+/// A Produce's appends, done when it arrives: the answers so far and the partitions that wait
+/// for acks=all.
+type Appends = (Vec<(String, Vec<Produced>)>, Vec<Waiting>);
+
+fn append_all(served: &Served, broker: u32, acks: i16, topics: &ProduceTopics) -> Appends {
     let mode = match acks {
         0 => Some(Acks::None),
         1 => Some(Acks::Leader),
@@ -488,7 +552,7 @@ async fn produce(
     };
     let mut answers: Vec<(String, Vec<Produced>)> = Vec::new();
     let mut waiting = Vec::new();
-    for (name, partitions) in &topics {
+    for (name, partitions) in topics {
         let mut produced = Vec::new();
         for (index, bytes) in partitions {
             let partition = u32::try_from(*index).unwrap_or(u32::MAX);
@@ -529,6 +593,17 @@ async fn produce(
         }
         answers.push((name.clone(), produced));
     }
+    (answers, waiting)
+}
+
+/// A Produce's answer once its acks=all partitions are committed (or timed out).
+async fn finish_produce(
+    served: &Served,
+    version: i16,
+    acks: i16,
+    timeout_ms: i32,
+    (mut answers, waiting): Appends,
+) -> Option<Vec<u8>> {
     await_acks(served, timeout_ms, waiting, &mut answers).await;
     // Kafka does not answer a Produce with acks=0.
     (acks != 0).then(|| protocol::produce(version, &answers))
@@ -657,6 +732,6 @@ async fn fetch(
         if any || tokio::time::Instant::now() >= deadline {
             return protocol::fetch(version, &answers);
         }
-        tokio::time::sleep(POLL * 4).await;
+        tokio::time::sleep(POLL * 20).await;
     }
 }

@@ -71,11 +71,13 @@ pub const RETENTION_CHECK_INTERVAL: SimDuration = SimDuration::from_secs(300);
 /// Largest batch a topic accepts by default (`max.message.bytes`).
 pub const MAX_MESSAGE_BYTES_DEFAULT: u64 = 1_048_588;
 /// What a follower's fetch sees: the leader's log as it was this long ago (a fetch's round
-/// trip). Records the leader appended since are on the leader alone, so acks=1 loses them if
-/// it dies now. Equal to the Kafka tick, so the simulation's own producers, which append at
-/// tick times, replicate at the next tick as they always did; a real client's records,
-/// appended between ticks, wait the same round trip.
-pub const REPLICA_FETCH_LAG: SimDuration = super::world::KAFKA_TICK;
+/// trip within a data centre: the follower's fetch is parked at the leader and answered as
+/// soon as records arrive). Records the leader appended since are on the leader alone, so
+/// acks=1 loses them if it dies now, and acks=all waits at least this long. Shorter than the
+/// Kafka tick, so the simulation's own producers, which append at tick times, replicate at
+/// the next tick as they always did; a real client's records, appended between ticks, wait
+/// the round trip.
+pub const REPLICA_FETCH_LAG: SimDuration = SimDuration::from_millis(2);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MetadataMode {
