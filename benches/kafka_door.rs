@@ -8,8 +8,11 @@ use std::process::{Command, ExitCode};
 
 fn main() -> ExitCode {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let python = std::env::var("STREAMDRILL_PYTHON")
-        .unwrap_or_else(|_| root.join("target/doors-venv/bin/python").display().to_string());
+    let python = std::env::var("STREAMDRILL_PYTHON").unwrap_or_else(|_| {
+        root.join("target/doors-venv/bin/python")
+            .display()
+            .to_string()
+    });
     if !Path::new(&python).exists() {
         eprintln!(
             "kafka_door: no Python with confluent-kafka at {python}: run .ci/run once (it makes target/doors-venv) or set STREAMDRILL_PYTHON"

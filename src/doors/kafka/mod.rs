@@ -486,46 +486,40 @@ fn batch_error(e: &BatchError) -> (i16, String) {
 /// epoch, and for acks=all the end offset the high watermark must pass.
 type Appended = ((u64, u32), Option<u64>);
 
-/// Appends one partition's batches (the request's bytes) through the engine.
+/// Appends one partition's decoded batches through the engine.
+#[allow(clippy::too_many_arguments)]
 fn append_partition(
-    served: &Served,
+    kafka: &mut streamdrill_engine::kafka::world::Kafka,
+    now: streamdrill_engine::SimTime,
     broker: u32,
     name: &str,
     partition: u32,
     mode: Acks,
-    bytes: &[u8],
+    batches: Vec<records::ProducedBatch>,
 ) -> Result<Appended, (i16, String)> {
-    let batches = records::decode_batches(bytes).map_err(|e| batch_error(&e))?;
-    served.with(|world| {
-        let Some((kafka, now)) = world.kafka() else {
-            return Err((code::UNKNOWN_TOPIC_OR_PARTITION, "no cluster".into()));
-        };
-        let mut first: Option<u64> = None;
-        let mut last: Option<(u32, u64)> = None;
-        for b in batches {
-            let writer = if b.producer_id < 0 {
-                BatchWriter::NONE
-            } else {
-                BatchWriter {
-                    producer_id: u64::try_from(b.producer_id).unwrap_or(NO_PRODUCER),
-                    epoch: u16::try_from(b.producer_epoch).unwrap_or(0),
-                    base_sequence: u32::try_from(b.base_sequence).unwrap_or(0),
-                    transactional: b.transactional,
-                }
-            };
-            let count = b.records.len() as u64;
-            let a = api::produce(kafka, broker, name, partition, mode, b.records, writer, now)
-                .map_err(|e| (protocol::error_code(e.code), e.message))?;
-            first.get_or_insert(a.base_offset);
-            last = Some((a.leader_epoch, a.base_offset + count));
-        }
-        match (first, last) {
-            (Some(base), Some((epoch, end))) => {
-                Ok(((base, epoch), (mode == Acks::All).then_some(end)))
+    let mut first: Option<u64> = None;
+    let mut last: Option<(u32, u64)> = None;
+    for b in batches {
+        let writer = if b.producer_id < 0 {
+            BatchWriter::NONE
+        } else {
+            BatchWriter {
+                producer_id: u64::try_from(b.producer_id).unwrap_or(NO_PRODUCER),
+                epoch: u16::try_from(b.producer_epoch).unwrap_or(0),
+                base_sequence: u32::try_from(b.base_sequence).unwrap_or(0),
+                transactional: b.transactional,
             }
-            _ => Err((code::CORRUPT_MESSAGE, "no batch".into())),
-        }
-    })
+        };
+        let count = b.records.len() as u64;
+        let a = api::produce(kafka, broker, name, partition, mode, b.records, writer, now)
+            .map_err(|e| (protocol::error_code(e.code), e.message))?;
+        first.get_or_insert(a.base_offset);
+        last = Some((a.leader_epoch, a.base_offset + count));
+    }
+    match (first, last) {
+        (Some(base), Some((epoch, end))) => Ok(((base, epoch), (mode == Acks::All).then_some(end))),
+        _ => Err((code::CORRUPT_MESSAGE, "no batch".into())),
+    }
 }
 
 /// A partition waiting for acks=all: where its answer is and what it waits for.
@@ -550,49 +544,66 @@ fn append_all(served: &Served, broker: u32, acks: i16, topics: &ProduceTopics) -
         -1 => Some(Acks::All),
         _ => None,
     };
+    // Decoding (CRC, decompression) happens before the engine is locked.
+    let decoded: Vec<Vec<Result<Vec<records::ProducedBatch>, (i16, String)>>> = topics
+        .iter()
+        .map(|(_, partitions)| {
+            partitions
+                .iter()
+                .map(|(_, bytes)| match (mode, bytes) {
+                    (None, _) => Err((
+                        code::INVALID_REQUIRED_ACKS,
+                        format!("acks={acks} is not 0, 1 or -1"),
+                    )),
+                    (_, None) => Err((code::CORRUPT_MESSAGE, "no records".to_string())),
+                    (Some(_), Some(bytes)) => {
+                        records::decode_batches(bytes).map_err(|e| batch_error(&e))
+                    }
+                })
+                .collect()
+        })
+        .collect();
     let mut answers: Vec<(String, Vec<Produced>)> = Vec::new();
     let mut waiting = Vec::new();
-    for (name, partitions) in topics {
-        let mut produced = Vec::new();
-        for (index, bytes) in partitions {
-            let partition = u32::try_from(*index).unwrap_or(u32::MAX);
-            let result = match (mode, bytes) {
-                (None, _) => Err((
-                    code::INVALID_REQUIRED_ACKS,
-                    format!("acks={acks} is not 0, 1 or -1"),
-                )),
-                (_, None) => Err((code::CORRUPT_MESSAGE, "no records".to_string())),
-                (Some(mode), Some(bytes)) => {
-                    append_partition(served, broker, name, partition, mode, bytes)
-                }
-            };
-            let (error, base, message) = match result {
-                Ok(((base, leader_epoch), end)) => {
-                    if let Some(end) = end {
-                        waiting.push(Waiting {
-                            topic: answers.len(),
-                            partition: produced.len(),
-                            name: name.clone(),
-                            index: partition,
-                            leader_epoch,
-                            end,
-                            base,
-                        });
+    served.with(|world| {
+        for ((name, partitions), decoded) in topics.iter().zip(decoded) {
+            let mut produced = Vec::new();
+            for ((index, _), batches) in partitions.iter().zip(decoded) {
+                let partition = u32::try_from(*index).unwrap_or(u32::MAX);
+                let result = batches.and_then(|batches| match (mode, world.kafka()) {
+                    (Some(mode), Some((kafka, now))) => {
+                        append_partition(kafka, now, broker, name, partition, mode, batches)
                     }
-                    (code::NONE, i64::try_from(base).unwrap_or(-1), None)
-                }
-                Err((error, message)) => (error, -1, Some(message)),
-            };
-            produced.push(Produced {
-                index: *index,
-                error,
-                base_offset: base,
-                log_start_offset: -1,
-                message,
-            });
+                    _ => Err((code::UNKNOWN_TOPIC_OR_PARTITION, "no cluster".into())),
+                });
+                let (error, base, message) = match result {
+                    Ok(((base, leader_epoch), end)) => {
+                        if let Some(end) = end {
+                            waiting.push(Waiting {
+                                topic: answers.len(),
+                                partition: produced.len(),
+                                name: name.clone(),
+                                index: partition,
+                                leader_epoch,
+                                end,
+                                base,
+                            });
+                        }
+                        (code::NONE, i64::try_from(base).unwrap_or(-1), None)
+                    }
+                    Err((error, message)) => (error, -1, Some(message)),
+                };
+                produced.push(Produced {
+                    index: *index,
+                    error,
+                    base_offset: base,
+                    log_start_offset: -1,
+                    message,
+                });
+            }
+            answers.push((name.clone(), produced));
         }
-        answers.push((name.clone(), produced));
-    }
+    });
     (answers, waiting)
 }
 
@@ -619,10 +630,13 @@ async fn await_acks(
     let deadline = tokio::time::Instant::now()
         + Duration::from_millis(u64::try_from(timeout_ms).unwrap_or(0).clamp(1, 120_000));
     while !waiting.is_empty() {
-        let mut still = Vec::new();
-        for w in waiting {
-            let state = served.with(|world| {
-                world.kafka().map_or(AckState::Pending, |(kafka, _)| {
+        let states: Vec<AckState> = served.with(|world| {
+            let Some((kafka, _)) = world.kafka() else {
+                return vec![AckState::Pending; waiting.len()];
+            };
+            waiting
+                .iter()
+                .map(|w| {
                     let s = kafka
                         .cluster
                         .ack_state(&w.name, w.index, w.leader_epoch, w.end);
@@ -631,7 +645,10 @@ async fn await_acks(
                     }
                     s
                 })
-            });
+                .collect()
+        });
+        let mut still = Vec::new();
+        for (w, state) in waiting.into_iter().zip(states) {
             let slot = &mut answers[w.topic].1[w.partition];
             match state {
                 AckState::Committed => {}

@@ -119,17 +119,17 @@ pub fn metadata(kafka: &Kafka, topics: Option<&[String]>) -> MetadataView {
 }
 
 /// The key id of a client's key: its text when it is UTF-8, else its bytes in hex (so two
-/// keys are the same key exactly when their bytes are).
-fn key_name(key: &[u8]) -> String {
+/// keys are the same key exactly when their bytes are). Borrowed when it is text, as most are.
+fn key_name(key: &[u8]) -> std::borrow::Cow<'_, str> {
     match std::str::from_utf8(key) {
-        Ok(text) if !text.starts_with("0x") => text.to_owned(),
+        Ok(text) if !text.starts_with("0x") => std::borrow::Cow::Borrowed(text),
         _ => {
             let mut hex = String::with_capacity(2 + key.len() * 2);
             hex.push_str("0x");
             for b in key {
                 hex.push_str(&format!("{b:02x}"));
             }
-            hex
+            std::borrow::Cow::Owned(hex)
         }
     }
 }
