@@ -533,6 +533,9 @@ struct Waiting {
     base: u64,
 }
 
+/// One partition's batches off the wire, or the error that answers it.
+type Decoded = Result<Vec<records::ProducedBatch>, (i16, String)>;
+
 /// A Produce's appends, done when it arrives: the answers so far and the partitions that wait
 /// for acks=all.
 type Appends = (Vec<(String, Vec<Produced>)>, Vec<Waiting>);
@@ -545,7 +548,7 @@ fn append_all(served: &Served, broker: u32, acks: i16, topics: &ProduceTopics) -
         _ => None,
     };
     // Decoding (CRC, decompression) happens before the engine is locked.
-    let decoded: Vec<Vec<Result<Vec<records::ProducedBatch>, (i16, String)>>> = topics
+    let decoded: Vec<Vec<Decoded>> = topics
         .iter()
         .map(|(_, partitions)| {
             partitions
