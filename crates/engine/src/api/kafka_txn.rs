@@ -29,6 +29,29 @@ fn producer_of(id: i64) -> Result<u64> {
     })
 }
 
+/// A request of `transactional_id`'s producer sent to `broker`: the id's coordinator must be
+/// there, and the producer id and epoch its current ones. Returns the epoch.
+fn checked(
+    kafka: &Kafka,
+    broker: BrokerId,
+    transactional_id: &str,
+    (producer_id, epoch): (i64, i16),
+    now: SimTime,
+) -> Result<u16> {
+    coordinates(
+        kafka,
+        CoordinatorKind::Transaction,
+        broker,
+        transactional_id,
+        now,
+    )?;
+    let epoch = epoch_of(epoch)?;
+    kafka
+        .coordinator
+        .check_producer(transactional_id, producer_of(producer_id)?, epoch)?;
+    Ok(epoch)
+}
+
 /// InitProducerId for `transactional_id`: the id's producer id and its new epoch.
 pub fn init_transactional(
     kafka: &mut Kafka,
@@ -74,17 +97,7 @@ pub fn add_partitions(
     partitions: &[(String, u32)],
     now: SimTime,
 ) -> Result<Vec<Result<()>>> {
-    coordinates(
-        kafka,
-        CoordinatorKind::Transaction,
-        broker,
-        transactional_id,
-        now,
-    )?;
-    let epoch = epoch_of(epoch)?;
-    kafka
-        .coordinator
-        .check_producer(transactional_id, producer_of(producer_id)?, epoch)?;
+    let epoch = checked(kafka, broker, transactional_id, (producer_id, epoch), now)?;
     Ok(partitions
         .iter()
         .map(|(topic, p)| {
@@ -109,17 +122,7 @@ pub fn add_offsets(
     group: &str,
     now: SimTime,
 ) -> Result<()> {
-    coordinates(
-        kafka,
-        CoordinatorKind::Transaction,
-        broker,
-        transactional_id,
-        now,
-    )?;
-    let epoch = epoch_of(epoch)?;
-    kafka
-        .coordinator
-        .check_producer(transactional_id, producer_of(producer_id)?, epoch)?;
+    let epoch = checked(kafka, broker, transactional_id, (producer_id, epoch), now)?;
     let (_, status) = kafka
         .cluster
         .coordinator_of(CoordinatorKind::Group, group, now);
@@ -179,17 +182,7 @@ pub fn end_txn(
     commit: bool,
     now: SimTime,
 ) -> Result<()> {
-    coordinates(
-        kafka,
-        CoordinatorKind::Transaction,
-        broker,
-        transactional_id,
-        now,
-    )?;
-    let epoch = epoch_of(epoch)?;
-    kafka
-        .coordinator
-        .check_producer(transactional_id, producer_of(producer_id)?, epoch)?;
+    checked(kafka, broker, transactional_id, (producer_id, epoch), now)?;
     let offsets = kafka
         .coordinator
         .end(transactional_id, commit, &mut kafka.cluster, now)?;

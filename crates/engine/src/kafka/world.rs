@@ -44,6 +44,17 @@ pub struct Kafka {
     next_client: u32,
 }
 
+/// The refusal of a group past [`GROUPS_MAX`] (the two kinds of group count together).
+fn groups_full(id: &str) -> KafkaError {
+    KafkaError::limit(crate::budget::refusal(
+        format_args!("consumer group '{id}'"),
+        GROUPS_MAX as u64,
+        "consumer groups",
+        "CONSUMER_GROUPS",
+        "",
+    ))
+}
+
 impl Kafka {
     pub fn new(seed: u64, brokers: u32, mode: MetadataMode, now: SimTime) -> Result<Kafka> {
         Ok(Kafka {
@@ -114,14 +125,10 @@ impl Kafka {
     /// The group named `id`, created empty on first use (as `group.id` does), in line with
     /// its coordinator as of `now`.
     pub fn group_mut(&mut self, id: &str, now: SimTime) -> Result<&mut ConsumerGroup> {
-        if !self.groups.contains_key(id) && self.groups.len() >= GROUPS_MAX {
-            return Err(KafkaError::limit(crate::budget::refusal(
-                format_args!("consumer group '{id}'"),
-                GROUPS_MAX as u64,
-                "consumer groups",
-                "CONSUMER_GROUPS",
-                "",
-            )));
+        if !self.groups.contains_key(id)
+            && self.groups.len() + self.classic_groups.len() >= GROUPS_MAX
+        {
+            return Err(groups_full(id));
         }
         let g = self
             .groups
@@ -155,13 +162,7 @@ impl Kafka {
         if !self.classic_groups.contains_key(id)
             && self.groups.len() + self.classic_groups.len() >= GROUPS_MAX
         {
-            return Err(KafkaError::limit(crate::budget::refusal(
-                format_args!("consumer group '{id}'"),
-                GROUPS_MAX as u64,
-                "consumer groups",
-                "CONSUMER_GROUPS",
-                "",
-            )));
+            return Err(groups_full(id));
         }
         Ok(self
             .classic_groups

@@ -3,6 +3,7 @@
 //! the assignment their leader chose, the offsets they committed, the lag), and `consumer
 //! start|stop` of a simulated member that joins such a group beside them.
 
+use super::groups::offset_row;
 use super::{bool_flag, configs};
 use crate::console::args::{Args, Out, fail, param};
 use crate::kafka::assignor::{Assignor, TopicPartition};
@@ -10,7 +11,7 @@ use crate::kafka::classic::consumer_protocol as cp;
 use crate::kafka::coordinator::CoordinatorKind;
 use crate::kafka::world::Kafka;
 use crate::time::SimTime;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// `kafka-consumer-groups --describe` of a client-run group.
@@ -57,14 +58,8 @@ pub(super) fn classic_group_json(k: &Kafka, id: &str, now: SimTime) -> Option<Ou
         for p in &topic.partitions {
             let tp = TopicPartition::new(t, p.index);
             let committed = g.committed(&tp).and_then(|o| u64::try_from(o.offset).ok());
-            rows.push(json!({
-                "Topic": t,
-                "Partition": p.index,
-                "CurrentOffset": committed.map_or(Value::from("-"), Value::from),
-                "LogEndOffset": p.high_watermark,
-                "Lag": committed.map_or(Value::from("-"), |o| Value::from(p.high_watermark.saturating_sub(o))),
-                "ConsumerId": owner.get(&tp).copied().unwrap_or("-"),
-            }));
+            let owner = owner.get(&tp).copied();
+            rows.push(offset_row(t, p.index, committed, p.high_watermark, owner));
         }
     }
     let cooperative = Assignor::parse(protocol).is_ok_and(Assignor::is_cooperative);

@@ -83,6 +83,25 @@ pub(super) fn consumer_cmd(sim: &mut Sim, sub: &str, mut a: Args) -> Out {
     group_json(k, &group, true, now)
 }
 
+/// One partition of `kafka-consumer-groups --describe`: the committed offset, the log end,
+/// the lag and who owns it.
+pub(super) fn offset_row(
+    topic: &str,
+    partition: u32,
+    committed: Option<u64>,
+    end: u64,
+    owner: Option<&str>,
+) -> Value {
+    json!({
+        "Topic": topic,
+        "Partition": partition,
+        "CurrentOffset": committed.map_or(Value::from("-"), Value::from),
+        "LogEndOffset": end,
+        "Lag": committed.map_or(Value::from("-"), |o| Value::from(end.saturating_sub(o))),
+        "ConsumerId": owner.unwrap_or("-"),
+    })
+}
+
 fn group_json(k: &Kafka, id: &str, members: bool, now: SimTime) -> Out {
     if let Some(out) = super::classic::classic_group_json(k, id, now) {
         return out;
@@ -105,14 +124,7 @@ fn group_json(k: &Kafka, id: &str, members: bool, now: SimTime) -> Out {
             let tp = crate::kafka::assignor::TopicPartition::new(t, p.index);
             let committed = g.group.committed(&tp);
             let owner = g.group.owner_of(&tp);
-            rows.push(json!({
-                "Topic": t,
-                "Partition": p.index,
-                "CurrentOffset": committed.map_or(Value::from("-"), Value::from),
-                "LogEndOffset": p.high_watermark,
-                "Lag": committed.map_or(Value::from("-"), |o| Value::from(p.high_watermark.saturating_sub(o))),
-                "ConsumerId": owner.unwrap_or("-"),
-            }));
+            rows.push(offset_row(t, p.index, committed, p.high_watermark, owner));
         }
     }
     let mut v = json!({
