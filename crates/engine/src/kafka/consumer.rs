@@ -644,27 +644,9 @@ impl ConsumerGroup {
             return Err(e);
         }
         self.group.check_reset_offsets().map_err(group_error)?;
-        let t = cluster.topic(topic)?;
-        let all: Vec<u32> = (0..t.partitions.len() as u32).collect();
-        let list = partitions.unwrap_or(&all);
-        let mut out = Vec::new();
-        for &p in list {
-            let part = cluster.partition(topic, p)?;
-            let tp = TopicPartition::new(topic, p);
-            let (start, end) = (part.log.start_offset, part.high_watermark);
-            let target = match to {
-                ResetTo::Earliest => start,
-                ResetTo::Latest => end,
-                ResetTo::Offset(o) => o,
-                ResetTo::Datetime(t) => cluster.list_offset(topic, p, OffsetSpec::Timestamp(t))?,
-                ResetTo::ShiftBy(d) => {
-                    let current = self.group.committed(&tp).unwrap_or(end);
-                    current.saturating_add_signed(d)
-                }
-            }
-            .clamp(start, end);
-            out.push((p, target));
-        }
+        let out = reset_targets(cluster, topic, partitions, to, |tp| {
+            self.group.committed(tp)
+        })?;
         if execute {
             for (p, o) in &out {
                 self.group
@@ -674,6 +656,37 @@ impl ConsumerGroup {
         }
         Ok(out)
     }
+}
+
+/// The offsets `--reset-offsets` moves the partitions of `topic` to (all of them when
+/// `partitions` is `None`), each within what the log holds; `current` is a partition's
+/// committed offset, which `--shift-by` moves from.
+pub fn reset_targets(
+    cluster: &Cluster,
+    topic: &str,
+    partitions: Option<&[u32]>,
+    to: ResetTo,
+    current: impl Fn(&TopicPartition) -> Option<u64>,
+) -> Result<Vec<(u32, u64)>> {
+    let t = cluster.topic(topic)?;
+    let all: Vec<u32> = (0..t.partitions.len() as u32).collect();
+    let list = partitions.unwrap_or(&all);
+    let mut out = Vec::new();
+    for &p in list {
+        let part = cluster.partition(topic, p)?;
+        let tp = TopicPartition::new(topic, p);
+        let (start, end) = (part.log.start_offset, part.high_watermark);
+        let target = match to {
+            ResetTo::Earliest => start,
+            ResetTo::Latest => end,
+            ResetTo::Offset(o) => o,
+            ResetTo::Datetime(t) => cluster.list_offset(topic, p, OffsetSpec::Timestamp(t))?,
+            ResetTo::ShiftBy(d) => current(&tp).unwrap_or(end).saturating_add_signed(d),
+        }
+        .clamp(start, end);
+        out.push((p, target));
+    }
+    Ok(out)
 }
 
 /// Where `--reset-offsets` moves a group.

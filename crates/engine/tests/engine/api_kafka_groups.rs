@@ -181,6 +181,20 @@ fn offsets_committed_by_a_client_are_fetched_back_and_unknown_partitions_refused
         api::list_groups(k, broker, now),
         vec![("billing".into(), "consumer".into(), "Empty".into())]
     );
+    // The console resets a client-run group too, while it has no members...
+    let out = console
+        .execute("kafka-consumer-groups --reset-offsets --group billing --topic orders --to-earliest --execute")
+        .unwrap();
+    assert!(out.contains("\"NewOffset\":0"), "{out}");
+    let k = console.sim.kafka.as_mut().unwrap();
+    let fetched = api::offset_fetch(k, broker, "billing", None, now).unwrap();
+    assert!(fetched.iter().all(|f| f.offset == 0), "{fetched:?}");
+    // ... and refuses while one is in it.
+    console.execute("consumer start --group billing --member sim-1 --topic orders");
+    let out = console
+        .execute("kafka-consumer-groups --reset-offsets --group billing --topic orders --to-latest --execute")
+        .unwrap();
+    assert!(out.contains("NON_EMPTY_GROUP"), "{out}");
 }
 
 #[test]

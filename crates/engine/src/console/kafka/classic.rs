@@ -5,10 +5,12 @@
 
 use super::groups::offset_row;
 use super::{bool_flag, configs};
-use crate::console::args::{Args, Out, fail, param};
+use crate::console::args::{Args, Fail, Out, fail, param};
 use crate::kafka::assignor::{Assignor, TopicPartition};
 use crate::kafka::classic::consumer_protocol as cp;
+use crate::kafka::consumer::{ResetTo, reset_targets};
 use crate::kafka::coordinator::CoordinatorKind;
+use crate::kafka::group::GroupState;
 use crate::kafka::world::Kafka;
 use crate::time::SimTime;
 use serde_json::json;
@@ -131,4 +133,47 @@ pub(super) fn classic_consumer_cmd(
         }
     }
     classic_group_json(k, group, now).unwrap_or_else(|| Ok(json!({"Group": group})))
+}
+
+/// `kafka-consumer-groups --reset-offsets` of a client-run group: as for any group, only while
+/// it has no members (the clients are stopped).
+pub(super) fn reset_classic(
+    k: &mut Kafka,
+    group: &str,
+    topic: &str,
+    partitions: Option<&[u32]>,
+    to: ResetTo,
+    execute: bool,
+    now: SimTime,
+) -> Result<Vec<(u32, u64)>, Fail> {
+    let Kafka {
+        cluster,
+        classic_groups,
+        ..
+    } = k;
+    let Some(g) = classic_groups.get_mut(group) else {
+        return Ok(Vec::new());
+    };
+    if g.state() != GroupState::Empty {
+        return Err(fail(
+            "NON_EMPTY_GROUP",
+            format!(
+                "Assignments can only be reset if the group '{group}' is inactive, but the current state is {}.",
+                g.state().name()
+            ),
+        ));
+    }
+    let current = |tp: &TopicPartition| g.committed(tp).and_then(|c| u64::try_from(c.offset).ok());
+    let out = reset_targets(cluster, topic, partitions, to, current)?;
+    if execute {
+        for (p, o) in &out {
+            g.commit(
+                now,
+                TopicPartition::new(topic, *p),
+                i64::try_from(*o).unwrap_or(i64::MAX),
+                String::new(),
+            )?;
+        }
+    }
+    Ok(out)
 }

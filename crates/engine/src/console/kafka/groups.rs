@@ -326,12 +326,24 @@ pub(super) fn consumer_groups(sim: &mut Sim, mut a: Args) -> Out {
                     }
                     None => (topic_spec, None),
                 };
-            k.group_mut(&group, now)?;
-            let Kafka {
-                cluster, groups, ..
-            } = &mut *k;
-            let g = groups.get_mut(&group).expect("created above");
-            let out = g.reset_offsets(cluster, &topic, parts.as_deref(), to, execute)?;
+            let out = if k.classic_groups.contains_key(&group) {
+                super::classic::reset_classic(
+                    k,
+                    &group,
+                    &topic,
+                    parts.as_deref(),
+                    to,
+                    execute,
+                    now,
+                )?
+            } else {
+                k.group_mut(&group, now)?;
+                let Kafka {
+                    cluster, groups, ..
+                } = &mut *k;
+                let g = groups.get_mut(&group).expect("created above");
+                g.reset_offsets(cluster, &topic, parts.as_deref(), to, execute)?
+            };
             Ok(json!({
                 "Group": group,
                 "Executed": execute,

@@ -74,7 +74,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     (
         "consumer start",
-        "--group G --member M --topic T[,T2] [--rate 10000/s] [--config k=v]...  (partition.assignment.strategy, session.timeout.ms, heartbeat.interval.ms, max.poll.interval.ms, group.instance.id, isolation.level, auto.offset.reset, enable.auto.commit, auto.commit.interval.ms, max.poll.records)",
+        "--group G --member M --topic T[,T2] [--rate 10000/s] [--config k=v]...  (partition.assignment.strategy, session.timeout.ms, heartbeat.interval.ms, max.poll.interval.ms, group.instance.id, isolation.level, auto.offset.reset, enable.auto.commit, auto.commit.interval.ms, max.poll.records; in a group real clients formed through the front door, a simulated member beside them, with only partition.assignment.strategy)",
     ),
     ("consumer stop", "--group G --member M [--crash]"),
     (
