@@ -42,6 +42,9 @@ pub const PRODUCERS: usize = 100;
 pub const CONSUMER_GROUPS: usize = 100;
 /// Most members of one consumer group (the rebalance-storm lab uses 6).
 pub const GROUP_MEMBERS: usize = 100;
+/// Bytes all client-run consumer groups together may hold: their members' protocols and
+/// assignments and their committed offsets (a front-door client sends these).
+pub const CLIENT_GROUPS_BYTES: usize = 64 * 1_048_576;
 /// Most read-process-write processors.
 pub const PROCESSORS: usize = 100;
 /// Most Kinesis streams.

@@ -7,12 +7,36 @@
 
 use crate::kafka::assignor::TopicPartition;
 use crate::kafka::classic::consumer_protocol as cp;
-use crate::kafka::classic::{ClassicGroup, JoinRequest, JoinResponse, Reply};
+use crate::kafka::classic::{ClassicGroup, JoinRequest, JoinResponse, OFFSET_ENTRY_BYTES, Reply};
 use crate::kafka::cluster::BrokerId;
 use crate::kafka::coordinator::{CoordinatorKind, CoordinatorStatus};
 use crate::kafka::error::{ErrorCode, KafkaError, Result};
 use crate::kafka::world::Kafka;
 use crate::time::SimTime;
+
+/// Bytes all client-run groups together may hold ([`crate::budget::CLIENT_GROUPS_BYTES`]): a
+/// client that sends megabytes of metadata per member, or commits offsets with large metadata
+/// for many partitions, is refused before the process runs out.
+pub const CLIENT_GROUPS_BYTES_MAX: usize = crate::budget::CLIENT_GROUPS_BYTES;
+
+/// Refuses what would take the client-run groups past [`CLIENT_GROUPS_BYTES_MAX`].
+fn within_budget(kafka: &Kafka, adding: usize) -> Result<()> {
+    let held: usize = kafka
+        .classic_groups
+        .values()
+        .map(ClassicGroup::held_bytes)
+        .sum();
+    if held.saturating_add(adding) > CLIENT_GROUPS_BYTES_MAX {
+        return Err(KafkaError::limit(crate::budget::refusal(
+            format_args!("{adding} more bytes of group state"),
+            CLIENT_GROUPS_BYTES_MAX as u64,
+            "bytes of client-run group state",
+            "CLIENT_GROUPS_BYTES",
+            "nothing was changed",
+        )));
+    }
+    Ok(())
+}
 
 /// Partitions one OffsetCommit or OffsetFetch may name.
 pub const OFFSET_PARTITIONS_MAX: usize = 100_000;
@@ -87,6 +111,14 @@ pub fn join_group(
             "the group id is empty",
         ));
     }
+    let adding = request
+        .protocols
+        .iter()
+        .map(|(n, m)| n.len() + m.len())
+        .sum::<usize>()
+        + request.client_id.len()
+        + request.client_host.len();
+    within_budget(kafka, adding)?;
     classic(kafka, broker, group, now)?.join(now, request)
 }
 
@@ -106,6 +138,10 @@ pub fn sync_group(
     assignments: Vec<(String, Vec<u8>)>,
     now: SimTime,
 ) -> Result<Reply<Vec<u8>>> {
+    within_budget(
+        kafka,
+        assignments.iter().map(|(id, a)| id.len() + a.len()).sum(),
+    )?;
     known(kafka, broker, group, now)?.sync(now, member_id, instance_id, generation, assignments)
 }
 
@@ -171,6 +207,13 @@ pub fn offset_commit(
     if !kafka.classic_groups.contains_key(group) && kafka.groups.contains_key(group) {
         return admin_commit(kafka, group, generation, offsets);
     }
+    within_budget(
+        kafka,
+        offsets
+            .iter()
+            .map(|o| OFFSET_ENTRY_BYTES + o.topic.len() + o.metadata.len())
+            .sum(),
+    )?;
     let exists: Vec<bool> = offsets
         .iter()
         .map(|o| kafka.cluster.partition(&o.topic, o.partition).is_ok())

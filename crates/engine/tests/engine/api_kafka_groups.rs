@@ -219,3 +219,33 @@ fn while_the_coordinator_moves_a_client_is_told_to_find_it_again() {
         "a new leader of the offsets partition coordinates"
     );
 }
+
+#[test]
+fn group_state_past_the_budget_is_refused_and_changes_nothing() {
+    let mut console = cluster();
+    let broker = coordinator(&console);
+    let now = console.sim.now();
+    let k = console.sim.kafka.as_mut().unwrap();
+    // Sixteen protocols of a megabyte each: 16 MiB a member and its names; a fourth would take
+    // the group past the 64 MiB budget.
+    let heavy = |i: usize| JoinRequest {
+        protocols: (0..16)
+            .map(|p| (format!("assignor-{p}"), vec![i as u8; 1 << 20]))
+            .collect(),
+        ..client_join("")
+    };
+    let mut refused = None;
+    for i in 0..10 {
+        if let Err(e) = api::join_group(k, broker, "billing", heavy(i), now) {
+            refused = Some((i, e));
+            break;
+        }
+    }
+    let (at, e) = refused.expect("refused before ten members");
+    assert_eq!(e.code, ErrorCode::SimulationLimit, "{e}");
+    assert!(e.message.contains("CLIENT_GROUPS_BYTES"), "{e}");
+    assert_eq!(at, 3);
+    let g = &k.classic_groups["billing"];
+    assert_eq!(g.members().len(), 3, "the refused member was not added");
+    assert!(g.held_bytes() <= api::CLIENT_GROUPS_BYTES_MAX);
+}

@@ -47,6 +47,8 @@ pub const METADATA_BYTES_MAX: usize = 1 << 20;
 pub const OFFSET_METADATA_BYTES_MAX: usize = 4_096;
 /// Committed partitions per group.
 pub const OFFSETS_MAX: usize = 100_000;
+/// Bytes one committed offset holds besides its metadata.
+pub const OFFSET_ENTRY_BYTES: usize = 64;
 /// Characters of a member id, a client id, a protocol name.
 pub const NAME_CHARS_MAX: usize = 255;
 
@@ -158,6 +160,8 @@ pub struct ClassicGroup {
     join_replies: BTreeMap<String, Result<JoinResponse>>,
     sync_replies: BTreeMap<String, Result<Vec<u8>>>,
     offsets: BTreeMap<TopicPartition, Committed>,
+    /// Bytes `offsets` holds (see [`ClassicGroup::held_bytes`]).
+    offset_bytes: usize,
     next_seq: u64,
     rebalances_total: u64,
     /// What the group did, for the console's event log (taken by [`ClassicGroup::take_events`]).
@@ -186,6 +190,7 @@ impl ClassicGroup {
             join_replies: BTreeMap::new(),
             sync_replies: BTreeMap::new(),
             offsets: BTreeMap::new(),
+            offset_bytes: 0,
             next_seq: 0,
             rebalances_total: 0,
             events: Vec::new(),
@@ -226,6 +231,26 @@ impl ClassicGroup {
     pub fn committed(&self, tp: &TopicPartition) -> Option<&Committed> {
         self.offsets.get(tp)
     }
+    /// About what the group holds in memory: its members' protocols and assignments and its
+    /// committed offsets (what a world's budget for client-run groups counts).
+    pub fn held_bytes(&self) -> usize {
+        let members: usize = self
+            .members
+            .values()
+            .map(|m| {
+                m.id.len()
+                    + m.client_id.len()
+                    + m.client_host.len()
+                    + m.assignment.len()
+                    + m.protocols
+                        .iter()
+                        .map(|(n, meta)| n.len() + meta.len())
+                        .sum::<usize>()
+            })
+            .sum();
+        members + self.offset_bytes
+    }
+
     pub fn offsets(&self) -> &BTreeMap<TopicPartition, Committed> {
         &self.offsets
     }

@@ -1,6 +1,9 @@
 //! OffsetCommit's checks and the committed offsets.
 
-use super::{ClassicGroup, Committed, GroupState, OFFSET_METADATA_BYTES_MAX, OFFSETS_MAX, err};
+use super::{
+    ClassicGroup, Committed, GroupState, OFFSET_ENTRY_BYTES, OFFSET_METADATA_BYTES_MAX,
+    OFFSETS_MAX, err,
+};
 use crate::kafka::assignor::TopicPartition;
 use crate::kafka::error::{ErrorCode, KafkaError, Result};
 use crate::time::SimTime;
@@ -54,7 +57,9 @@ impl ClassicGroup {
                 self.id
             )));
         }
-        self.offsets.insert(
+        let entry = OFFSET_ENTRY_BYTES + tp.topic.len();
+        self.offset_bytes += entry + metadata.len();
+        let replaced = self.offsets.insert(
             tp,
             Committed {
                 offset,
@@ -62,6 +67,9 @@ impl ClassicGroup {
                 at: now,
             },
         );
+        if let Some(old) = replaced {
+            self.offset_bytes = self.offset_bytes.saturating_sub(entry + old.metadata.len());
+        }
         Ok(())
     }
 }

@@ -183,7 +183,16 @@ fn offsets_are_committed_against_the_member_and_generation() {
     let (mut g, a, b) = stable_group();
     let tp = TopicPartition::new("orders", 0);
     assert!(g.check_commit(&a, None, 1).is_ok());
+    let before = g.held_bytes();
+    g.commit(at(4_000), tp.clone(), 41, "meta".into()).unwrap();
+    let one = g.held_bytes();
+    assert!(one > before);
     g.commit(at(4_000), tp.clone(), 42, "m".into()).unwrap();
+    assert_eq!(
+        g.held_bytes(),
+        one - 3,
+        "a new commit replaces the old one's bytes"
+    );
     assert_eq!(g.committed(&tp).unwrap().offset, 42);
     assert_eq!(
         g.check_commit(&a, None, 0).unwrap_err().code,
