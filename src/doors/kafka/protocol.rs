@@ -653,4 +653,21 @@ mod tests {
         assert_eq!(r.i16().unwrap(), code::UNSUPPORTED_VERSION);
         assert_eq!(r.i32().unwrap() as usize, supported_apis().len());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+        /// Any body under any supported API and version parses or is refused; nothing panics
+        /// and nothing allocates past the frame (the bounded reader).
+        #[test]
+        fn random_bodies_never_panic(
+            which in 0usize..64,
+            version_pick in 0i16..32,
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256),
+        ) {
+            let apis = supported_apis();
+            let (api, lo, hi) = apis[which % apis.len()];
+            let version = lo + version_pick % (hi - lo + 1);
+            let _ = parse(&request(api, version, &body));
+        }
+    }
 }
