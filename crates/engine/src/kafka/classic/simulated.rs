@@ -235,15 +235,15 @@ impl ClassicGroup {
     }
 
     fn read_simulated(&mut self, now: SimTime, id: &str, cluster: &Cluster) {
-        let committed: BTreeMap<TopicPartition, u64> = self
-            .offsets
-            .iter()
-            .filter_map(|(tp, c)| u64::try_from(c.offset).ok().map(|o| (tp.clone(), o)))
-            .collect();
         let due = {
-            let Some(sim) = self.members.get_mut(id).and_then(|m| m.simulated.as_mut()) else {
+            let ClassicGroup {
+                members, offsets, ..
+            } = self;
+            let Some(sim) = members.get_mut(id).and_then(|m| m.simulated.as_mut()) else {
                 return;
             };
+            let committed =
+                |tp: &TopicPartition| offsets.get(tp).and_then(|c| u64::try_from(c.offset).ok());
             for tp in &sim.owned {
                 let Ok(p) = cluster.partition(&tp.topic, tp.partition) else {
                     continue;
@@ -254,7 +254,7 @@ impl ClassicGroup {
                 let pos = sim
                     .positions
                     .entry(tp.clone())
-                    .or_insert_with(|| committed.get(tp).copied().unwrap_or(end));
+                    .or_insert_with(|| committed(tp).unwrap_or(end));
                 if end > *pos {
                     sim.consumed += end - *pos;
                     *pos = end;
