@@ -355,23 +355,19 @@ pub fn coordinates(
     key: &str,
     now: SimTime,
 ) -> Result<()> {
-    match kafka
-        .cluster
-        .coordinator_status(kind, kind.partition_for(key), now)
-    {
-        CoordinatorStatus::Ready { broker: b, .. } if b == broker => Ok(()),
-        CoordinatorStatus::Loading { broker: b, .. } if b == broker => Err(KafkaError::new(
-            ErrorCode::CoordinatorLoadInProgress,
-            format!("broker {broker} is loading the coordinator of '{key}'"),
-        )),
-        CoordinatorStatus::Unavailable { .. } => Err(KafkaError::new(
-            ErrorCode::CoordinatorNotAvailable,
-            format!("'{key}' has no coordinator"),
-        )),
-        _ => Err(KafkaError::new(
-            ErrorCode::NotCoordinator,
-            format!("broker {broker} is not the coordinator of '{key}'"),
-        )),
+    let (partition, status) = kafka.cluster.coordinator_of(kind, key, now);
+    match status {
+        // Another broker hosts it (serving or loading): the client looks it up again.
+        CoordinatorStatus::Ready { broker: b, .. }
+        | CoordinatorStatus::Loading { broker: b, .. }
+            if b != broker =>
+        {
+            Err(KafkaError::new(
+                ErrorCode::NotCoordinator,
+                format!("broker {broker} is not the coordinator of '{key}'"),
+            ))
+        }
+        _ => status.error(kind, partition, key).map_or(Ok(()), Err),
     }
 }
 

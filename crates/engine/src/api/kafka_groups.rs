@@ -49,21 +49,17 @@ pub fn find_coordinator(
     key: &str,
     now: SimTime,
 ) -> Result<BrokerId> {
-    let status = kafka
-        .cluster
-        .coordinator_status(kind, kind.partition_for(key), now);
-    match status {
-        CoordinatorStatus::Ready { broker, .. } | CoordinatorStatus::Loading { broker, .. } => {
-            Ok(broker)
-        }
-        CoordinatorStatus::Unavailable { .. } => Err(KafkaError::new(
+    let (partition, status) = kafka.cluster.coordinator_of(kind, key, now);
+    match (status, status.error(kind, partition, key)) {
+        // A loading coordinator is named: the client's requests then wait for the load.
+        (
+            CoordinatorStatus::Ready { broker, .. } | CoordinatorStatus::Loading { broker, .. },
+            _,
+        ) => Ok(broker),
+        (_, Some(e)) => Err(e),
+        (_, None) => Err(KafkaError::new(
             ErrorCode::CoordinatorNotAvailable,
-            format!(
-                "the coordinator of '{key}' ({}-{}) {}",
-                kind.topic(),
-                kind.partition_for(key),
-                status.describe()
-            ),
+            format!("'{key}' has no coordinator"),
         )),
     }
 }
