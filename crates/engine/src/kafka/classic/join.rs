@@ -12,6 +12,9 @@ use crate::time::{SimDuration, SimTime};
 impl ClassicGroup {
     pub fn join(&mut self, now: SimTime, req: JoinRequest) -> Result<Reply<JoinResponse>> {
         self.check_join(&req)?;
+        // A new JoinGroup supersedes an answer the member never collected (its client gave up
+        // waiting): that answer is of an older join phase.
+        self.join_replies.remove(&req.member_id);
         if let Some(instance) = req.instance_id.clone()
             && let Some(old) = self.static_member(&instance)
         {

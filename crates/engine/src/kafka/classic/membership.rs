@@ -49,6 +49,8 @@ impl ClassicGroup {
         assignments: Vec<(String, Vec<u8>)>,
     ) -> Result<Reply<Vec<u8>>> {
         self.check_member(member_id, instance_id, generation)?;
+        // As for a join: an uncollected answer to an earlier SyncGroup is stale.
+        self.sync_replies.remove(member_id);
         if assignments
             .iter()
             .any(|(_, a)| a.len() > METADATA_BYTES_MAX)

@@ -237,6 +237,29 @@ fn a_member_with_no_protocol_in_common_is_refused() {
 }
 
 #[test]
+fn an_answer_a_client_never_collected_is_not_given_to_its_next_join() {
+    // Generation 1 formed, but b's client gave up before its answer was collected.
+    let (mut g, a, b) = two_member_group();
+    g.take_join(&a).unwrap().unwrap();
+    let c = member_id(&mut g, at(4_000), "c");
+    later(g.join(at(4_000), request(&c, "c", &["range"])).unwrap());
+    // b joins the new rebalance: it waits for a, and then hears of generation 2.
+    let reply = g
+        .join(at(4_100), request(&b, "b", &["roundrobin", "range"]))
+        .unwrap();
+    assert_eq!(reply, Reply::Later(b.clone()));
+    // a's join is the last: it ends the phase.
+    let last = g
+        .join(at(4_200), request(&a, "a", &["range", "roundrobin"]))
+        .unwrap();
+    assert!(
+        matches!(last, Reply::Now(JoinResponse { generation: 2, .. })),
+        "{last:?}"
+    );
+    assert_eq!(g.take_join(&b).unwrap().unwrap().generation, 2);
+}
+
+#[test]
 fn a_lost_join_response_is_answered_again_without_a_rebalance() {
     let (mut g, _, b) = stable_group();
     let rebalances = g.rebalances_total();
