@@ -65,21 +65,4 @@ impl ClassicGroup {
         }
         self.try_complete_join(now);
     }
-
-    /// When the next timer falls due (for a caller that sleeps until then).
-    pub fn next_deadline(&self) -> Option<SimTime> {
-        let sessions = self
-            .members
-            .values()
-            .filter(|m| m.heartbeats_by_wire() && !m.awaiting_join && !m.awaiting_sync)
-            .map(|m| m.last_heartbeat + m.session_timeout);
-        let rebalance = (self.state == GroupState::PreparingRebalance).then(|| {
-            self.delay_until
-                .map_or(self.rebalance_deadline, |d| d.min(self.rebalance_deadline))
-        });
-        sessions
-            .chain(rebalance)
-            .chain(self.pending.values().copied())
-            .min()
-    }
 }
